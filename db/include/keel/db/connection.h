@@ -1,0 +1,188 @@
+#pragma once
+// One database connection and its prepared statements. Statements talk to the ODBC driver directly through
+// the connection handle that Poco::Data::ODBC opened: POCO 1.11 sizes string parameters and result buffers from
+// driver-reported column sizes counted in characters (silently truncating UTF-8), pads long values with NUL
+// bytes in manual extraction, and calls sqlite3odbc's SQLNativeSql on errors, which writes past its input.
+// Here every string is read in full with SQLGetData, every value is bound by copy, and errors are classified.
+
+#include "keel/db/connection_string.h"
+#include "keel/db/dialect.h"
+#include "keel/db/error.h"
+
+#include <Poco/Data/Session.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+namespace keel::db {
+
+class Connection;
+
+/// Transaction isolation for a unit of work. On PostgreSQL and MariaDB the standard levels (MariaDB with
+/// innodb_snapshot_isolation, so REPEATABLE READ detects write conflicts like PostgreSQL). SQLite is always
+/// serializable: kReadCommitted takes its single writer lock up front (BEGIN IMMEDIATE), the others start a
+/// snapshot (BEGIN DEFERRED) that fails retryably if it writes after another writer committed.
+enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };
+
+/// The SQL type of a NULL parameter (PostgreSQL needs to know it for server-side prepared statements).
+enum class SqlType { kBigInt, kText };
+
+/// A prepared statement. Parameters are bound positionally, by copy, in the order of the '?' markers; after
+/// execute() the next bind() starts a new parameter list, so one Statement runs many times (one server-side
+/// prepare on PostgreSQL). Result columns are read with next() and the typed getters, numbered from 0.
+class Statement {
+public:
+    Statement(Connection& connection, std::string sql);
+    ~Statement();
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    Statement& bind(std::int64_t value);
+    Statement& bind(int value) { return bind(static_cast<std::int64_t>(value)); }
+    Statement& bind(std::string_view value);
+    Statement& bind(const std::string& value) { return bind(std::string_view(value)); }
+    Statement& bind(const char* value) { return bind(std::string_view(value)); }
+    Statement& bind(const std::optional<std::int64_t>& value);
+    Statement& bind(const std::optional<std::string>& value);
+    Statement& bindNull(SqlType type);
+
+    /// Binds every argument in order: stmt.bindAll(sku, qty, location).
+    template <typename... Args>
+    Statement& bindAll(const Args&... args) {
+        (bind(args), ...);
+        return *this;
+    }
+
+    /// Runs the statement with the bound parameters. Returns the affected row count for INSERT/UPDATE/DELETE
+    /// (matched rows on every backend), 0 for queries. Throws DbError.
+    std::size_t execute();
+
+    /// Advances to the next result row; false at the end.
+    bool next();
+
+    std::size_t columnCount() const { return columns_.size(); }
+    const std::string& columnName(std::size_t column) const;
+
+    bool isNull(std::size_t column) const;
+    std::int64_t getInt64(std::size_t column) const;               ///< throws DbError on NULL or non-integer
+    std::string getString(std::size_t column) const;               ///< throws DbError on NULL
+    std::optional<std::int64_t> getOptionalInt64(std::size_t column) const;
+    std::optional<std::string> getOptionalString(std::size_t column) const;
+
+    const std::string& sql() const { return sql_; }
+
+private:
+    struct Parameter {
+        SqlType type = SqlType::kText;
+        bool null = false;
+        std::int64_t integer = 0;
+        std::string text;
+        long indicator = 0;
+    };
+    struct Column {
+        std::string name;
+        enum class Kind { kInteger, kText, kBinary } kind = Kind::kText;
+    };
+    using Value = std::variant<std::monostate, std::int64_t, std::string>;
+
+    Statement& push(Parameter parameter);
+    void describe();
+    const Value& value(std::size_t column) const;
+    [[noreturn]] void fail(const char* call);
+
+    Connection& connection_;
+    std::string sql_;
+    void* handle_ = nullptr;
+    std::vector<Parameter> parameters_;
+    bool executed_ = false;
+    bool described_ = false;
+    std::vector<Column> columns_;
+    std::vector<Value> row_;
+};
+
+/// Identity of the server and driver behind a connection, for `keel db status`.
+struct ServerInfo {
+    std::string dbms_name;
+    std::string dbms_version;
+    std::string driver_name;
+    std::string driver_version;
+    std::string odbc_version;
+};
+
+/// An open connection in manual-commit mode: every statement runs inside a transaction that ends with
+/// commit() or rollback(). Not thread-safe; the pool gives each thread its own.
+class Connection {
+public:
+    /// Connects; throws DbError (kind kConnection) naming the connection (never its password).
+    explicit Connection(const ConnectionSpec& spec);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    Backend backend() const { return backend_; }
+    const Dialect& dialect() const { return *dialect_; }
+    const std::string& display() const { return display_; }
+
+    /// Prepares a statement owned by the caller.
+    std::unique_ptr<Statement> prepare(std::string sql);
+
+    /// A statement prepared once per connection and reused: the hot-path form. The reference stays valid
+    /// for the life of the connection.
+    Statement& cached(const std::string& sql);
+
+    /// Runs SQL without parameters or results (DDL, SET); returns affected rows.
+    std::size_t execute(const std::string& sql);
+
+    /// Runs SQL that must not be inside a transaction (CREATE/DROP DATABASE on PostgreSQL, VACUUM) in
+    /// autocommit mode, ending any open work first.
+    void executeOutsideTransaction(const std::string& sql);
+
+    /// Starts a transaction at an isolation level; statements before begin() also run in a transaction.
+    void begin(Isolation isolation);
+    void commit();
+    void rollback();
+    bool inTransaction() const { return in_transaction_; }
+
+    /// True when statements ran since the last commit or rollback (an implicit transaction is open).
+    bool hasOpenWork() const { return open_work_; }
+
+    /// Called by Statement when a statement fails: a unit of work with a failed statement never commits
+    /// (PostgreSQL aborts the transaction anyway; MariaDB and SQLite would otherwise keep the rest).
+    void noteStatementFailure(const DbError& error);
+    void noteStatementRan();
+
+    /// Marks the connection unusable (lost, or in an unknown state); the pool then discards it.
+    void markBroken() { broken_ = true; }
+    bool isBroken() const { return broken_; }
+    /// Asks the driver whether the server side is gone (no round trip).
+    bool isDead() const;
+
+    ServerInfo serverInfo() const;
+
+    /// Builds a DbError from the diagnostics of an ODBC handle (statement if given, else this connection).
+    DbError error(const char* call, void* statement_handle, const std::string& sql);
+
+    void* handle() const;
+
+private:
+    void endTransaction(bool commit);
+
+    std::string display_;
+    Backend backend_;
+    const Dialect* dialect_ = nullptr;
+    std::unique_ptr<Poco::Data::Session> session_;
+    std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+    std::optional<Isolation> isolation_;
+    bool in_transaction_ = false;
+    bool open_work_ = false;
+    std::optional<std::string> failure_;  ///< first statement failure in the current transaction
+    bool broken_ = false;
+};
+
+}  // namespace keel::db

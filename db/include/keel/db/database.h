@@ -1,0 +1,148 @@
+#pragma once
+// The database as the rest of Keel uses it: a bounded pool of connections and units of work that commit
+// together or not at all, retried on serialization failures, deadlocks and busy databases.
+
+#include "keel/db/connection.h"
+#include "keel/db/connection_string.h"
+
+#include <Poco/Util/AbstractConfiguration.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <type_traits>
+#include <vector>
+
+namespace keel::db {
+
+/// Pool and retry settings (configuration keys db.pool.size, db.pool.wait, db.retry.attempts, db.retry.backoff).
+struct DatabaseOptions {
+    ConnectionSpec spec;
+    std::size_t pool_size = 8;
+    std::chrono::milliseconds pool_wait{5000};
+    int retry_attempts = 8;                      ///< attempts of a unit of work, the first included
+    std::chrono::milliseconds retry_backoff{10}; ///< first backoff; doubles per attempt, capped at 1 s, jittered
+};
+
+/// Reads db.* keys: db.connection (or `connection_override`), the password from db.password (KEEL_DB_PASSWORD)
+/// or the file named by db.password_file, and the pool and retry settings. Throws UsageError/InfrastructureError
+/// naming the key that is wrong.
+DatabaseOptions optionsFromConfig(const Poco::Util::AbstractConfiguration& config);
+
+class Database;
+
+/// A connection borrowed from the pool; returned when the lease ends. A connection with open work is rolled
+/// back before it goes back, so the next borrower never inherits a transaction.
+class Lease {
+public:
+    Lease(Database& database, std::unique_ptr<Connection> connection)
+        : database_(&database), connection_(std::move(connection)) {}
+    Lease(Lease&& other) noexcept = default;
+    Lease& operator=(Lease&& other) noexcept;
+    ~Lease();
+
+    Connection& connection() { return *connection_; }
+    Connection* operator->() { return connection_.get(); }
+
+private:
+    void release() noexcept;
+    Database* database_;
+    std::unique_ptr<Connection> connection_;
+};
+
+/// One database transaction: begins on construction, commits only when commit() is called, rolls back when
+/// it ends without commit (an exception, an early return). Use Database::run() to get retries.
+class UnitOfWork {
+public:
+    UnitOfWork(Lease lease, Isolation isolation);
+    ~UnitOfWork();
+    UnitOfWork(const UnitOfWork&) = delete;
+    UnitOfWork& operator=(const UnitOfWork&) = delete;
+
+    Connection& connection() { return lease_.connection(); }
+    const Dialect& dialect() { return lease_.connection().dialect(); }
+    /// A prepared statement reused across units of work on the same connection.
+    Statement& statement(const std::string& sql) { return lease_.connection().cached(sql); }
+    std::size_t execute(const std::string& sql) { return lease_.connection().execute(sql); }
+
+    /// Commits. Throws DbError; a connection lost during commit leaves the outcome unknown and is reported as
+    /// such (kind kOther), never retried.
+    void commit();
+    bool committed() const { return committed_; }
+
+private:
+    Lease lease_;
+    bool committed_ = false;
+};
+
+/// Options of one Database::run().
+struct RunOptions {
+    Isolation isolation = Isolation::kReadCommitted;
+    int max_attempts = 0;  ///< 0: the database default (db.retry.attempts)
+    /// Called before each retry with the error and the number of the attempt that failed (tests, metrics).
+    std::function<void(const DbError&, int attempt)> on_retry;
+};
+
+/// Pool usage for /metrics and diagnostics.
+struct PoolStats {
+    std::size_t open = 0;
+    std::size_t idle = 0;
+    std::size_t capacity = 0;
+};
+
+/// The database: connection pool, retrying units of work, and identity of the backend.
+class Database {
+public:
+    explicit Database(DatabaseOptions options);
+    ~Database();
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    /// The backend, detected from the server once the first connection is open.
+    Backend backend();
+    const Dialect& dialect() { return Dialect::forBackend(backend()); }
+    const ConnectionSpec& spec() const { return options_.spec; }
+    const DatabaseOptions& options() const { return options_; }
+
+    /// Borrows a connection, waiting at most db.pool.wait when all are in use (then InfrastructureError).
+    Lease acquire();
+
+    /// Runs `work(UnitOfWork&)` in a transaction and commits it. On a retryable failure (serialization
+    /// failure, deadlock, lock timeout, SQLite busy, lost connection) the transaction is rolled back and the
+    /// whole of `work` runs again on a fresh transaction after a jittered backoff, up to the attempt limit.
+    /// `work` must therefore only change things through the unit of work. Returns what `work` returns.
+    template <typename Work>
+    auto run(Work&& work, const RunOptions& options = {}) -> std::invoke_result_t<Work&, UnitOfWork&> {
+        using Result = std::invoke_result_t<Work&, UnitOfWork&>;
+        if constexpr (std::is_void_v<Result>) {
+            runAttempts([&](UnitOfWork& uow) { work(uow); }, options);
+        } else {
+            std::optional<Result> result;
+            runAttempts([&](UnitOfWork& uow) { result.emplace(work(uow)); }, options);
+            return std::move(*result);
+        }
+    }
+
+    /// True when a connection can be borrowed and answers a trivial query; `error` receives the reason if not.
+    bool ping(std::string* error = nullptr);
+
+    PoolStats stats();
+
+private:
+    friend class Lease;
+    void runAttempts(const std::function<void(UnitOfWork&)>& body, const RunOptions& options);
+    void release(std::unique_ptr<Connection> connection) noexcept;
+    void discardIdle() noexcept;
+
+    DatabaseOptions options_;
+    std::mutex mutex_;
+    std::condition_variable available_;
+    std::vector<std::unique_ptr<Connection>> idle_;
+    std::size_t open_ = 0;
+    Backend backend_;
+};
+
+}  // namespace keel::db

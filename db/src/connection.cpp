@@ -1,0 +1,571 @@
+#include "keel/db/connection.h"
+
+#include "keel/kernel/logging.h"
+
+#include <Poco/Data/ODBC/Connector.h>
+#include <Poco/Data/ODBC/ODBCException.h>
+#include <Poco/Data/ODBC/SessionImpl.h>
+#include <Poco/Exception.h>
+
+#include <sql.h>
+#include <sqlext.h>
+
+#include <charconv>
+#include <cstring>
+#include <mutex>
+#include <type_traits>
+
+namespace keel::db {
+
+static_assert(std::is_same_v<SQLLEN, long>, "Statement::Parameter::indicator assumes SQLLEN is long");
+
+namespace {
+
+SQLHSTMT stmtHandle(void* handle) { return static_cast<SQLHSTMT>(handle); }
+
+std::string truncated(const std::string& sql, std::size_t limit = 300) {
+    return sql.size() <= limit ? sql : sql.substr(0, limit) + "…";
+}
+
+struct Diagnostic {
+    std::string state;
+    long native = 0;
+    std::string message;
+};
+
+std::vector<Diagnostic> diagnostics(SQLSMALLINT type, SQLHANDLE handle) {
+    std::vector<Diagnostic> out;
+    for (SQLSMALLINT record = 1; record <= 8; ++record) {
+        SQLCHAR state[6] = {};
+        SQLINTEGER native = 0;
+        SQLCHAR text[1024] = {};
+        SQLSMALLINT length = 0;
+        const SQLRETURN rc = SQLGetDiagRec(type, handle, record, state, &native, text, sizeof text, &length);
+        if (!SQL_SUCCEEDED(rc)) break;
+        Diagnostic d;
+        d.state = reinterpret_cast<const char*>(state);
+        d.native = native;
+        d.message = reinterpret_cast<const char*>(text);
+        while (!d.message.empty() && (d.message.back() == '\n' || d.message.back() == ' ')) d.message.pop_back();
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+Backend backendFromDbmsName(const std::string& dbms, Backend fallback) {
+    if (dbms.find("SQLite") != std::string::npos) return Backend::kSQLite;
+    if (dbms.find("PostgreSQL") != std::string::npos) return Backend::kPostgreSQL;
+    if (dbms.find("MariaDB") != std::string::npos || dbms.find("MySQL") != std::string::npos) return Backend::kMariaDB;
+    return fallback;
+}
+
+std::string getInfo(SQLHDBC dbc, SQLUSMALLINT what) {
+    char buffer[256] = {};
+    SQLSMALLINT length = 0;
+    if (!SQL_SUCCEEDED(SQLGetInfo(dbc, what, buffer, sizeof buffer, &length))) return "unknown";
+    return std::string(buffer, static_cast<std::size_t>(std::min<SQLSMALLINT>(length, sizeof buffer - 1)));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------- Statement
+
+Statement::Statement(Connection& connection, std::string sql) : connection_(connection), sql_(std::move(sql)) {
+    SQLHSTMT handle = SQL_NULL_HSTMT;
+    if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, static_cast<SQLHDBC>(connection_.handle()), &handle))) {
+        throw connection_.error("SQLAllocHandle", nullptr, sql_);
+    }
+    handle_ = handle;
+    if (!SQL_SUCCEEDED(SQLPrepare(handle, reinterpret_cast<SQLCHAR*>(sql_.data()), static_cast<SQLINTEGER>(sql_.size())))) {
+        DbError e = connection_.error("SQLPrepare", handle_, sql_);
+        SQLFreeHandle(SQL_HANDLE_STMT, handle);
+        handle_ = nullptr;
+        connection_.noteStatementFailure(e);
+        throw e;
+    }
+}
+
+Statement::~Statement() {
+    if (handle_ != nullptr) SQLFreeHandle(SQL_HANDLE_STMT, stmtHandle(handle_));
+}
+
+Statement& Statement::push(Parameter parameter) {
+    if (executed_) {
+        parameters_.clear();
+        executed_ = false;
+    }
+    parameters_.push_back(std::move(parameter));
+    return *this;
+}
+
+Statement& Statement::bind(std::int64_t value) {
+    Parameter p;
+    p.type = SqlType::kBigInt;
+    p.integer = value;
+    return push(std::move(p));
+}
+
+Statement& Statement::bind(std::string_view value) {
+    if (value.find('\0') != std::string_view::npos) {
+        throw DbError(ErrorKind::kOther, "22021", 0,
+                      "text parameter " + std::to_string(parameters_.size() + 1) +
+                          " contains a NUL character, which no backend stores in text; statement: " + truncated(sql_));
+    }
+    Parameter p;
+    p.type = SqlType::kText;
+    p.text.assign(value.data(), value.size());
+    return push(std::move(p));
+}
+
+Statement& Statement::bind(const std::optional<std::int64_t>& value) {
+    return value ? bind(*value) : bindNull(SqlType::kBigInt);
+}
+
+Statement& Statement::bind(const std::optional<std::string>& value) {
+    return value ? bind(std::string_view(*value)) : bindNull(SqlType::kText);
+}
+
+Statement& Statement::bindNull(SqlType type) {
+    Parameter p;
+    p.type = type;
+    p.null = true;
+    return push(std::move(p));
+}
+
+void Statement::fail(const char* call) {
+    DbError e = connection_.error(call, handle_, sql_);
+    connection_.noteStatementFailure(e);
+    throw e;
+}
+
+std::size_t Statement::execute() {
+    SQLHSTMT h = stmtHandle(handle_);
+    SQLFreeStmt(h, SQL_CLOSE);
+    SQLFreeStmt(h, SQL_RESET_PARAMS);
+    described_ = false;
+    columns_.clear();
+    row_.clear();
+
+    for (std::size_t i = 0; i < parameters_.size(); ++i) {
+        Parameter& p = parameters_[i];
+        SQLRETURN rc;
+        const auto number = static_cast<SQLUSMALLINT>(i + 1);
+        if (p.type == SqlType::kBigInt) {
+            p.indicator = p.null ? SQL_NULL_DATA : 0;
+            rc = SQLBindParameter(h, number, SQL_PARAM_INPUT, SQL_C_SBIGINT, SQL_BIGINT, 0, 0, &p.integer, 0,
+                                  &p.indicator);
+        } else {
+            p.indicator = p.null ? SQL_NULL_DATA : static_cast<SQLLEN>(p.text.size());
+            // The column size is the byte length: ODBC drivers only use it to size their own buffers.
+            const SQLULEN size = std::max<SQLULEN>(1, p.text.size());
+            const SQLSMALLINT sql_type = p.text.size() > 4000 ? SQL_LONGVARCHAR : SQL_VARCHAR;
+            rc = SQLBindParameter(h, number, SQL_PARAM_INPUT, SQL_C_CHAR, sql_type, size, 0, p.text.data(),
+                                  static_cast<SQLLEN>(p.text.size()), &p.indicator);
+        }
+        if (!SQL_SUCCEEDED(rc)) fail("SQLBindParameter");
+    }
+
+    connection_.noteStatementRan();
+    const SQLRETURN rc = SQLExecute(h);
+    executed_ = true;
+    if (rc == SQL_NO_DATA) return 0;  // a searched UPDATE/DELETE that matched nothing
+    if (!SQL_SUCCEEDED(rc)) fail("SQLExecute");
+
+    SQLSMALLINT columns = 0;
+    if (!SQL_SUCCEEDED(SQLNumResultCols(h, &columns))) fail("SQLNumResultCols");
+    if (columns > 0) return 0;
+    SQLLEN count = 0;
+    if (!SQL_SUCCEEDED(SQLRowCount(h, &count))) fail("SQLRowCount");
+    return count < 0 ? 0 : static_cast<std::size_t>(count);
+}
+
+void Statement::describe() {
+    SQLHSTMT h = stmtHandle(handle_);
+    SQLSMALLINT count = 0;
+    if (!SQL_SUCCEEDED(SQLNumResultCols(h, &count))) fail("SQLNumResultCols");
+    columns_.assign(static_cast<std::size_t>(count), Column{});
+    for (SQLSMALLINT i = 0; i < count; ++i) {
+        SQLCHAR name[256] = {};
+        SQLSMALLINT name_length = 0;
+        SQLSMALLINT type = 0;
+        SQLULEN size = 0;
+        SQLSMALLINT digits = 0;
+        SQLSMALLINT nullable = 0;
+        if (!SQL_SUCCEEDED(SQLDescribeCol(h, static_cast<SQLUSMALLINT>(i + 1), name, sizeof name, &name_length, &type,
+                                          &size, &digits, &nullable))) {
+            fail("SQLDescribeCol");
+        }
+        Column& column = columns_[static_cast<std::size_t>(i)];
+        column.name = reinterpret_cast<const char*>(name);
+        switch (type) {
+            case SQL_BIGINT:
+            case SQL_INTEGER:
+            case SQL_SMALLINT:
+            case SQL_TINYINT:
+            case SQL_BIT:
+                column.kind = Column::Kind::kInteger;
+                break;
+            case SQL_BINARY:
+            case SQL_VARBINARY:
+            case SQL_LONGVARBINARY:
+                column.kind = Column::Kind::kBinary;
+                break;
+            default:
+                // Everything else, DECIMAL and floating types included, is read as the server's exact text.
+                column.kind = Column::Kind::kText;
+                break;
+        }
+    }
+    described_ = true;
+}
+
+bool Statement::next() {
+    SQLHSTMT h = stmtHandle(handle_);
+    if (!executed_) {
+        throw DbError(ErrorKind::kOther, "HY010", 0, "next() before execute(); statement: " + truncated(sql_));
+    }
+    if (!described_) describe();
+    if (columns_.empty()) {
+        throw DbError(ErrorKind::kOther, "24000", 0, "statement returns no rows: " + truncated(sql_));
+    }
+    const SQLRETURN rc = SQLFetch(h);
+    if (rc == SQL_NO_DATA) {
+        row_.clear();
+        return false;
+    }
+    if (!SQL_SUCCEEDED(rc)) fail("SQLFetch");
+
+    row_.assign(columns_.size(), Value{});
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+        const auto number = static_cast<SQLUSMALLINT>(i + 1);
+        if (columns_[i].kind == Column::Kind::kInteger) {
+            SQLBIGINT v = 0;
+            SQLLEN indicator = 0;
+            if (!SQL_SUCCEEDED(SQLGetData(h, number, SQL_C_SBIGINT, &v, 0, &indicator))) fail("SQLGetData");
+            if (indicator != SQL_NULL_DATA) row_[i] = static_cast<std::int64_t>(v);
+            continue;
+        }
+        // Read text and binary in chunks until the driver says the value is complete: no size limit, and
+        // no dependence on column sizes that drivers report in characters.
+        const bool binary = columns_[i].kind == Column::Kind::kBinary;
+        const SQLSMALLINT c_type = binary ? SQL_C_BINARY : SQL_C_CHAR;
+        char buffer[8192];
+        std::string value;
+        bool is_null = false;
+        for (;;) {
+            SQLLEN indicator = 0;
+            const SQLRETURN got = SQLGetData(h, number, c_type, buffer, sizeof buffer, &indicator);
+            if (got == SQL_NO_DATA) break;
+            if (!SQL_SUCCEEDED(got)) fail("SQLGetData");
+            if (indicator == SQL_NULL_DATA) {
+                is_null = true;
+                break;
+            }
+            const bool more = got == SQL_SUCCESS_WITH_INFO &&
+                              (indicator == SQL_NO_TOTAL ||
+                               indicator >= static_cast<SQLLEN>(binary ? sizeof buffer : sizeof buffer - 1));
+            if (binary) {
+                value.append(buffer, more ? sizeof buffer : static_cast<std::size_t>(indicator));
+            } else if (more) {
+                // A driver may stop short of a multi-byte character; the text ends at its NUL terminator.
+                value.append(buffer, strnlen(buffer, sizeof buffer - 1));
+            } else {
+                value.append(buffer, static_cast<std::size_t>(indicator));
+            }
+            if (!more) break;
+        }
+        if (!is_null) row_[i] = std::move(value);
+    }
+    return true;
+}
+
+const std::string& Statement::columnName(std::size_t column) const {
+    if (column >= columns_.size()) {
+        throw DbError(ErrorKind::kOther, "07009", 0,
+                      "column " + std::to_string(column) + " does not exist in: " + truncated(sql_));
+    }
+    return columns_[column].name;
+}
+
+const Statement::Value& Statement::value(std::size_t column) const {
+    if (row_.empty()) throw DbError(ErrorKind::kOther, "24000", 0, "no current row (call next()) in: " + truncated(sql_));
+    if (column >= row_.size()) {
+        throw DbError(ErrorKind::kOther, "07009", 0,
+                      "column " + std::to_string(column) + " does not exist in: " + truncated(sql_));
+    }
+    return row_[column];
+}
+
+bool Statement::isNull(std::size_t column) const { return std::holds_alternative<std::monostate>(value(column)); }
+
+std::optional<std::int64_t> Statement::getOptionalInt64(std::size_t column) const {
+    const Value& v = value(column);
+    if (std::holds_alternative<std::monostate>(v)) return std::nullopt;
+    if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
+    // Integers that arrive as text: NUMERIC sums on PostgreSQL, untyped expressions on SQLite.
+    const std::string& text = std::get<std::string>(v);
+    std::int64_t parsed = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+    if (ec != std::errc() || end != text.data() + text.size()) {
+        throw DbError(ErrorKind::kOther, "22018", 0,
+                      "column '" + columns_[column].name + "' holds '" + truncated(text, 40) +
+                          "', not a 64-bit integer; statement: " + truncated(sql_));
+    }
+    return parsed;
+}
+
+std::int64_t Statement::getInt64(std::size_t column) const {
+    auto v = getOptionalInt64(column);
+    if (!v) {
+        throw DbError(ErrorKind::kOther, "22002", 0,
+                      "column '" + columns_[column].name + "' is NULL; statement: " + truncated(sql_));
+    }
+    return *v;
+}
+
+std::optional<std::string> Statement::getOptionalString(std::size_t column) const {
+    const Value& v = value(column);
+    if (std::holds_alternative<std::monostate>(v)) return std::nullopt;
+    if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+    return std::get<std::string>(v);
+}
+
+std::string Statement::getString(std::size_t column) const {
+    auto v = getOptionalString(column);
+    if (!v) {
+        throw DbError(ErrorKind::kOther, "22002", 0,
+                      "column '" + columns_[column].name + "' is NULL; statement: " + truncated(sql_));
+    }
+    return std::move(*v);
+}
+
+// --------------------------------------------------------------------------------------------- Connection
+
+Connection::Connection(const ConnectionSpec& spec) : display_(spec.display), backend_(spec.backend) {
+    static std::once_flag registered;
+    std::call_once(registered, [] { Poco::Data::ODBC::Connector::registerConnector(); });
+    try {
+        session_ = std::make_unique<Poco::Data::Session>("ODBC", spec.odbc);
+    } catch (const Poco::Data::ODBC::ConnectionException& e) {
+        const auto& d = e.diagnostics();
+        std::string state = d.count() > 0 ? d.sqlState(0) : "08001";
+        const long native = d.count() > 0 ? static_cast<long>(d.nativeError(0)) : 0;
+        std::string message = d.count() > 0 ? d.message(0) : e.displayText();
+        if (state == "IM002") message += " (is the ODBC driver package installed? see packaging/install-deps.sh)";
+        throw DbError(ErrorKind::kConnection, state, native, "cannot connect to " + display_ + ": " + message);
+    } catch (const Poco::Exception& e) {
+        throw DbError(ErrorKind::kConnection, "08001", 0, "cannot connect to " + display_ + ": " + e.displayText());
+    }
+    const auto dbc = static_cast<SQLHDBC>(handle());
+    backend_ = backendFromDbmsName(getInfo(dbc, SQL_DBMS_NAME), backend_);
+    if (backend_ == Backend::kUnknown) {
+        throw DbError(ErrorKind::kOther, "HY000", 0,
+                      "connected to " + display_ + ", but its database (" + getInfo(dbc, SQL_DBMS_NAME) +
+                          ") is not one Keel supports: SQLite, PostgreSQL or MariaDB");
+    }
+    dialect_ = &Dialect::forBackend(backend_);
+    // Server backends run in manual-commit mode. SQLite stays in autocommit at the ODBC level and gets explicit
+    // BEGIN IMMEDIATE / BEGIN / COMMIT from begin() and commit(): sqlite3odbc can only start deferred
+    // transactions, where a unit that reads before it writes fails late (after the busy timeout) whenever
+    // another writer committed in between.
+    if (backend_ != Backend::kSQLite) session_->setFeature("autoCommit", false);
+    for (const auto& setup : dialect_->sessionSetup()) {
+        try {
+            execute(setup.sql);
+        } catch (const DbError& e) {
+            if (setup.required) throw;
+            rollback();
+            logging::get("db").warning("%s: optional session setting not applied: %s", display_, std::string(e.what()));
+        }
+    }
+    commit();
+}
+
+Connection::~Connection() {
+    if (session_ && (in_transaction_ || open_work_)) {
+        // Close would commit an open transaction; a connection is never closed mid-transaction on purpose.
+        try {
+            endTransaction(false);
+        } catch (const DbError& e) {
+            logging::get("db").debug("%s: rollback while closing failed: %s", display_, std::string(e.what()));
+        }
+    }
+    cache_.clear();  // statements before the connection they belong to
+    try {
+        if (session_) session_->close();
+    } catch (const Poco::Exception& e) {
+        logging::get("db").debug("%s: error while closing: %s", display_, e.displayText());
+    }
+}
+
+void* Connection::handle() const {
+    auto* impl = dynamic_cast<Poco::Data::ODBC::SessionImpl*>(session_->impl());
+    const SQLHDBC& dbc = impl->dbc();
+    return dbc;
+}
+
+std::unique_ptr<Statement> Connection::prepare(std::string sql) { return std::make_unique<Statement>(*this, std::move(sql)); }
+
+Statement& Connection::cached(const std::string& sql) {
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) it = cache_.emplace(sql, prepare(sql)).first;
+    return *it->second;
+}
+
+std::size_t Connection::execute(const std::string& sql) {
+    Statement statement(*this, sql);
+    return statement.execute();
+}
+
+void Connection::executeOutsideTransaction(const std::string& sql) {
+    if (in_transaction_ || open_work_) endTransaction(false);
+    if (backend_ == Backend::kSQLite) {  // already in autocommit mode
+        execute(sql);
+        return;
+    }
+    const auto dbc = static_cast<SQLHDBC>(handle());
+    auto set = [&](SQLULEN mode) {
+        if (!SQL_SUCCEEDED(SQLSetConnectAttr(dbc, SQL_ATTR_AUTOCOMMIT, reinterpret_cast<SQLPOINTER>(mode), 0))) {
+            throw error("SQLSetConnectAttr(SQL_ATTR_AUTOCOMMIT)", nullptr, sql);
+        }
+    };
+    set(SQL_AUTOCOMMIT_ON);
+    try {
+        execute(sql);
+    } catch (...) {
+        set(SQL_AUTOCOMMIT_OFF);
+        open_work_ = false;
+        failure_.reset();
+        throw;
+    }
+    set(SQL_AUTOCOMMIT_OFF);
+    open_work_ = false;
+}
+
+void Connection::noteStatementFailure(const DbError& error) {
+    if (!failure_) failure_ = error.what();
+    if (error.kind() == ErrorKind::kConnection) broken_ = true;
+}
+
+void Connection::noteStatementRan() {
+    if (backend_ != Backend::kSQLite || in_transaction_) open_work_ = true;
+}
+
+void Connection::begin(Isolation isolation) {
+    if (in_transaction_) throw DbError(ErrorKind::kOther, "25001", 0, display_ + ": a transaction is already in progress");
+    if (open_work_) endTransaction(false);
+    if (backend_ == Backend::kSQLite) {
+        // IMMEDIATE takes the single writer lock now (waiting up to the busy timeout), so the unit cannot fail
+        // late; a snapshot (DEFERRED) never waits to read, and a write after another writer committed fails
+        // with SQLITE_BUSY, retryable, as a serialization failure does on the servers.
+        execute(isolation == Isolation::kReadCommitted ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+        in_transaction_ = true;
+        failure_.reset();
+        return;
+    }
+    if (isolation_ != isolation) {
+        SQLULEN level = SQL_TXN_READ_COMMITTED;
+        if (isolation == Isolation::kRepeatableRead) level = SQL_TXN_REPEATABLE_READ;
+        if (isolation == Isolation::kSerializable) level = SQL_TXN_SERIALIZABLE;
+        const SQLRETURN rc = SQLSetConnectAttr(static_cast<SQLHDBC>(handle()), SQL_ATTR_TXN_ISOLATION,
+                                               reinterpret_cast<SQLPOINTER>(level), 0);
+        if (!SQL_SUCCEEDED(rc)) throw error("SQLSetConnectAttr(SQL_ATTR_TXN_ISOLATION)", nullptr, "");
+        isolation_ = isolation;
+    }
+    in_transaction_ = true;
+    failure_.reset();
+}
+
+void Connection::endTransaction(bool commit) {
+    if (backend_ == Backend::kSQLite) {
+        const bool was_in_transaction = in_transaction_;
+        in_transaction_ = false;
+        open_work_ = false;
+        failure_.reset();
+        if (!was_in_transaction) return;
+        try {
+            execute(commit ? "COMMIT" : "ROLLBACK");
+        } catch (const DbError& e) {
+            failure_.reset();
+            // SQLite itself rolls back after some errors (busy, I/O, full disk): nothing left to roll back.
+            if (!commit && std::string(e.what()).find("no transaction is active") != std::string::npos) return;
+            if (commit) {
+                try {
+                    execute("ROLLBACK");
+                } catch (const DbError& rollback_error) {
+                    failure_.reset();
+                    if (std::string(rollback_error.what()).find("no transaction is active") == std::string::npos) {
+                        broken_ = true;
+                    }
+                }
+            } else {
+                broken_ = true;
+            }
+            throw;
+        }
+        return;
+    }
+    const SQLRETURN rc = SQLEndTran(SQL_HANDLE_DBC, static_cast<SQLHDBC>(handle()), commit ? SQL_COMMIT : SQL_ROLLBACK);
+    in_transaction_ = false;
+    open_work_ = false;
+    failure_.reset();
+    if (!SQL_SUCCEEDED(rc)) {
+        DbError e = error(commit ? "SQLEndTran(COMMIT)" : "SQLEndTran(ROLLBACK)", nullptr, "");
+        if (!commit) broken_ = true;  // a connection that cannot roll back is in an unknown state
+        throw e;
+    }
+}
+
+void Connection::commit() {
+    if (failure_) {
+        const std::string first = *failure_;
+        endTransaction(false);
+        throw DbError(ErrorKind::kOther, "25000", 0,
+                      "not committed: a statement failed earlier in this unit of work, so it was rolled back (" +
+                          first + ")");
+    }
+    endTransaction(true);
+}
+
+void Connection::rollback() { endTransaction(false); }
+
+bool Connection::isDead() const {
+    SQLUINTEGER dead = SQL_CD_FALSE;
+    if (!SQL_SUCCEEDED(SQLGetConnectAttr(static_cast<SQLHDBC>(handle()), SQL_ATTR_CONNECTION_DEAD, &dead, 0, nullptr))) {
+        return false;
+    }
+    return dead == SQL_CD_TRUE;
+}
+
+ServerInfo Connection::serverInfo() const {
+    const auto dbc = static_cast<SQLHDBC>(handle());
+    ServerInfo info;
+    info.dbms_name = getInfo(dbc, SQL_DBMS_NAME);
+    info.dbms_version = getInfo(dbc, SQL_DBMS_VER);
+    info.driver_name = getInfo(dbc, SQL_DRIVER_NAME);
+    info.driver_version = getInfo(dbc, SQL_DRIVER_VER);
+    info.odbc_version = getInfo(dbc, SQL_DRIVER_ODBC_VER);
+    return info;
+}
+
+DbError Connection::error(const char* call, void* statement_handle, const std::string& sql) {
+    const auto records = statement_handle != nullptr ? diagnostics(SQL_HANDLE_STMT, statement_handle)
+                                                     : diagnostics(SQL_HANDLE_DBC, handle());
+    std::string state = records.empty() ? "HY000" : records.front().state;
+    const long native = records.empty() ? 0 : records.front().native;
+    std::string message;
+    for (const auto& r : records) {
+        if (!message.empty()) message += "; ";
+        message += r.message;
+    }
+    if (message.empty()) message = "no diagnostics from the driver";
+    const ErrorKind kind = classifyError(backend_, state, native, message);
+    std::string text = std::string(backendName(backend_)) + " error " + state;
+    if (native != 0) text += " (native " + std::to_string(native) + ")";
+    text += " in " + std::string(call) + ": " + message;
+    if (!sql.empty()) text += " [statement: " + truncated(sql) + "]";
+    if (kind == ErrorKind::kConnection) broken_ = true;
+    return DbError(kind, state, native, text);
+}
+
+}  // namespace keel::db

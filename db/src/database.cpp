@@ -1,0 +1,239 @@
+#include "keel/db/database.h"
+
+#include "keel/kernel/error.h"
+#include "keel/kernel/logging.h"
+
+#include <Poco/FileStream.h>
+#include <Poco/NumberParser.h>
+
+#include <algorithm>
+#include <random>
+#include <thread>
+
+namespace keel::db {
+
+namespace {
+
+int positiveInt(const Poco::Util::AbstractConfiguration& config, const std::string& key, int fallback, int max) {
+    const std::string text = config.getString(key, std::to_string(fallback));
+    int value = 0;
+    if (!Poco::NumberParser::tryParse(text, value) || value < 1 || value > max) {
+        throw InfrastructureError("configuration: " + key + " = '" + text + "' is not a whole number from 1 to " +
+                                  std::to_string(max));
+    }
+    return value;
+}
+
+std::string readPasswordFile(const std::string& path) {
+    try {
+        Poco::FileInputStream in(path);
+        std::string password;
+        std::getline(in, password);
+        while (!password.empty() && (password.back() == '\r' || password.back() == ' ')) password.pop_back();
+        return password;
+    } catch (const Poco::Exception& e) {
+        throw InfrastructureError("configuration: db.password_file = " + path + ": " + e.displayText());
+    }
+}
+
+}  // namespace
+
+DatabaseOptions optionsFromConfig(const Poco::Util::AbstractConfiguration& config) {
+    ConnectionOptions connection;
+    if (config.has("db.password")) {
+        connection.password = config.getRawString("db.password");
+    } else if (config.has("db.password_file")) {
+        connection.password = readPasswordFile(config.getString("db.password_file"));
+    }
+    connection.timeout_ms = positiveInt(config, "db.timeout", 5000, 3600000);
+
+    DatabaseOptions options;
+    options.spec = parseConnectionString(config.getString("db.connection", ""), connection);
+    options.pool_size = static_cast<std::size_t>(positiveInt(config, "db.pool.size", 8, 1000));
+    options.pool_wait = std::chrono::milliseconds(positiveInt(config, "db.pool.wait", 5000, 3600000));
+    options.retry_attempts = positiveInt(config, "db.retry.attempts", 8, 100);
+    options.retry_backoff = std::chrono::milliseconds(positiveInt(config, "db.retry.backoff", 10, 60000));
+    return options;
+}
+
+// ------------------------------------------------------------------------------------------------- Lease
+
+Lease& Lease::operator=(Lease&& other) noexcept {
+    if (this != &other) {
+        release();
+        database_ = other.database_;
+        connection_ = std::move(other.connection_);
+    }
+    return *this;
+}
+
+Lease::~Lease() { release(); }
+
+void Lease::release() noexcept {
+    if (!connection_) return;
+    if (!connection_->isBroken() && (connection_->inTransaction() || connection_->hasOpenWork())) {
+        try {
+            connection_->rollback();
+        } catch (const std::exception& e) {
+            connection_->markBroken();
+            logging::get("db").warning("%s: rollback before returning a connection failed: %s",
+                                       connection_->display(), std::string(e.what()));
+        }
+    }
+    database_->release(std::move(connection_));
+}
+
+// -------------------------------------------------------------------------------------------- UnitOfWork
+
+UnitOfWork::UnitOfWork(Lease lease, Isolation isolation) : lease_(std::move(lease)) {
+    lease_.connection().begin(isolation);
+}
+
+UnitOfWork::~UnitOfWork() {
+    Connection& connection = lease_.connection();
+    if (committed_ || !connection.inTransaction() || connection.isBroken()) return;
+    try {
+        connection.rollback();
+    } catch (const std::exception& e) {
+        connection.markBroken();
+        logging::get("db").warning("%s: rollback failed, connection discarded: %s", connection.display(),
+                                   std::string(e.what()));
+    }
+}
+
+void UnitOfWork::commit() {
+    try {
+        lease_.connection().commit();
+        committed_ = true;
+    } catch (const DbError& e) {
+        if (e.kind() == ErrorKind::kConnection) {
+            throw DbError(ErrorKind::kOther, e.sqlstate(), e.nativeCode(),
+                          "the connection was lost while committing, so whether the commit happened is unknown; "
+                          "check before repeating the operation (" + std::string(e.what()) + ")");
+        }
+        throw;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------- Database
+
+Database::Database(DatabaseOptions options) : options_(std::move(options)), backend_(options_.spec.backend) {}
+
+Database::~Database() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    idle_.clear();
+}
+
+Backend Database::backend() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (backend_ != Backend::kUnknown) return backend_;
+    }
+    Lease lease = acquire();
+    std::lock_guard<std::mutex> lock(mutex_);
+    backend_ = lease->backend();
+    return backend_;
+}
+
+Lease Database::acquire() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const auto deadline = std::chrono::steady_clock::now() + options_.pool_wait;
+    for (;;) {
+        if (!idle_.empty()) {
+            std::unique_ptr<Connection> connection = std::move(idle_.back());
+            idle_.pop_back();
+            return Lease(*this, std::move(connection));
+        }
+        if (open_ < options_.pool_size) {
+            ++open_;
+            lock.unlock();
+            try {
+                auto connection = std::make_unique<Connection>(options_.spec);
+                {
+                    std::lock_guard<std::mutex> guard(mutex_);
+                    backend_ = connection->backend();
+                }
+                return Lease(*this, std::move(connection));
+            } catch (...) {
+                std::lock_guard<std::mutex> guard(mutex_);
+                --open_;
+                available_.notify_one();
+                throw;
+            }
+        }
+        if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+            open_ >= options_.pool_size) {
+            throw InfrastructureError("database " + options_.spec.display + ": all " +
+                                      std::to_string(options_.pool_size) + " pooled connections stayed busy for " +
+                                      std::to_string(options_.pool_wait.count()) +
+                                      " ms; raise db.pool.size or db.pool.wait, or look for a long transaction");
+        }
+    }
+}
+
+void Database::release(std::unique_ptr<Connection> connection) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (connection->isBroken()) {
+        --open_;
+        connection.reset();
+    } else {
+        idle_.push_back(std::move(connection));
+    }
+    available_.notify_one();
+}
+
+void Database::discardIdle() noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    open_ -= idle_.size();
+    idle_.clear();
+    available_.notify_all();
+}
+
+void Database::runAttempts(const std::function<void(UnitOfWork&)>& body, const RunOptions& options) {
+    const int max_attempts = options.max_attempts > 0 ? options.max_attempts : options_.retry_attempts;
+    thread_local std::minstd_rand jitter(std::random_device{}());
+    for (int attempt = 1;; ++attempt) {
+        try {
+            UnitOfWork uow(acquire(), options.isolation);
+            body(uow);
+            if (!uow.committed()) uow.commit();
+            return;
+        } catch (const DbError& e) {
+            if (!e.retryable()) throw;
+            if (attempt >= max_attempts) {
+                throw DbError(e.kind(), e.sqlstate(), e.nativeCode(),
+                              "gave up after " + std::to_string(attempt) + " attempts: " + std::string(e.what()));
+            }
+            // A lost connection usually means the server restarted: the idle ones are gone too.
+            if (e.kind() == ErrorKind::kConnection) discardIdle();
+            if (options.on_retry) options.on_retry(e, attempt);
+            const auto cap = std::min<std::chrono::milliseconds::rep>(
+                1000, options_.retry_backoff.count() << std::min(attempt - 1, 16));
+            const auto pause = std::uniform_int_distribution<std::chrono::milliseconds::rep>(cap / 2, cap)(jitter);
+            logging::get("db").information("attempt %d failed with a retryable error, retrying in %d ms: %s", attempt,
+                                           static_cast<int>(pause), std::string(e.what()));
+            std::this_thread::sleep_for(std::chrono::milliseconds(pause));
+        }
+    }
+}
+
+bool Database::ping(std::string* error) {
+    try {
+        Lease lease = acquire();
+        Statement& probe = lease->cached("SELECT 1");
+        probe.execute();
+        const bool ok = probe.next() && probe.getInt64(0) == 1;
+        lease->rollback();
+        return ok;
+    } catch (const std::exception& e) {
+        if (error != nullptr) *error = e.what();
+        return false;
+    }
+}
+
+PoolStats Database::stats() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return PoolStats{open_, idle_.size(), options_.pool_size};
+}
+
+}  // namespace keel::db

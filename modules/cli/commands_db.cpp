@@ -1,0 +1,137 @@
+// keel version, keel db migrate, keel db status, keel demo.
+#include "keel/cli/cli.h"
+#include "status.h"
+
+#include "keel/db/migrations.h"
+#include "keel/kernel/error.h"
+#include "keel/kernel/version.h"
+
+#include <Poco/File.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/Path.h>
+#include <Poco/Version.h>
+
+#include <ostream>
+
+namespace keel::cli {
+
+namespace {
+
+int versionCommand(Context& context, const std::vector<std::string>& args) {
+    expectNoArguments(args, "version");
+    const int schema = db::embeddedMigrations().empty() ? 0 : db::embeddedMigrations().back().version;
+    const std::string poco = std::to_string(POCO_VERSION >> 24) + "." + std::to_string((POCO_VERSION >> 16) & 0xff) +
+                             "." + std::to_string((POCO_VERSION >> 8) & 0xff);
+    if (context.json()) {
+        Poco::JSON::Object o;
+        o.set("keel", std::string(versionString()));
+        o.set("git", std::string(gitDescribe()));
+        o.set("schema", schema);
+        o.set("poco", poco);
+        o.stringify(context.out());
+        context.out() << "\n";
+    } else {
+        context.out() << "keel " << versionString() << " (" << gitDescribe() << ")\n"
+                      << "schema version " << schema << "\n"
+                      << "POCO " << poco << "\n";
+    }
+    return 0;
+}
+
+// SQLite creates the database file but not its directory; say so instead of "unable to open database file".
+void checkSqliteDirectory(db::Database& database) {
+    if (database.spec().backend != db::Backend::kSQLite) return;
+    const Poco::Path path(database.spec().database);
+    const Poco::File directory(path.parent().toString().empty() ? "." : path.parent().toString());
+    if (!directory.exists()) {
+        throw InfrastructureError("SQLite database " + database.spec().database + ": directory " + directory.path() +
+                                  " does not exist; create it first");
+    }
+}
+
+int migrateCommand(Context& context, const std::vector<std::string>& args) {
+    expectNoArguments(args, "db migrate");
+    db::Database& database = context.database();
+    checkSqliteDirectory(database);
+    db::Migrator migrator(database);
+    const auto applied = migrator.migrate([&](const db::Migration& m) {
+        if (!context.json()) context.out() << "applying " << m.version << " " << m.name << "\n";
+    });
+    const StatusReport report = gatherStatus(database);
+    if (context.json()) {
+        Poco::JSON::Object::Ptr o = statusJson(report);
+        Poco::JSON::Array list;
+        for (int v : applied) list.add(v);
+        o->set("applied", list);
+        o->stringify(context.out());
+        context.out() << "\n";
+    } else {
+        context.out() << (applied.empty() ? "schema already current\n" : "migrated\n");
+        printStatus(context.out(), report);
+    }
+    return 0;
+}
+
+int statusCommand(Context& context, const std::vector<std::string>& args) {
+    expectNoArguments(args, "db status");
+    db::Database& database = context.database();
+    checkSqliteDirectory(database);
+    const StatusReport report = gatherStatus(database);
+    if (context.json()) {
+        statusJson(report)->stringify(context.out());
+        context.out() << "\n";
+    } else {
+        printStatus(context.out(), report);
+    }
+    return report.schema.problems.empty() ? 0 : static_cast<int>(ExitCode::kInfrastructure);
+}
+
+int demoCommand(Context& context, const std::vector<std::string>& args) {
+    expectNoArguments(args, "demo");
+    db::Database& database = context.database();
+    checkSqliteDirectory(database);
+    if (!context.json()) context.out() << "Keel demo on " << database.spec().display << "\n\n";
+    db::Migrator migrator(database);
+    const auto applied = migrator.migrate([&](const db::Migration& m) {
+        if (!context.json()) context.out() << "  applying migration " << m.version << " " << m.name << "\n";
+    });
+    const StatusReport report = gatherStatus(database);
+    if (context.json()) {
+        Poco::JSON::Object::Ptr o = statusJson(report);
+        Poco::JSON::Array list;
+        for (int v : applied) list.add(v);
+        o->set("applied", list);
+        o->stringify(context.out());
+        context.out() << "\n";
+        return 0;
+    }
+    if (applied.empty()) context.out() << "  schema already current\n";
+    context.out() << "\nDatabase status\n";
+    printStatus(context.out(), report);
+    context.out() << "\nVersions: keel " << versionString() << ", schema " << report.schema.current << ", ODBC driver "
+                  << report.server.driver_name << " " << report.server.driver_version << ", "
+                  << report.server.dbms_name << " " << report.server.dbms_version << "\n";
+    return 0;
+}
+
+}  // namespace
+
+void addDbCommands(std::vector<Command>& table) {
+    table.push_back({{"version"}, "", "print the versions of keel, its schema and libraries",
+                     "Works without a database.", versionCommand});
+    table.push_back({{"db", "migrate"}, "", "apply pending schema migrations",
+                     "Applies the migrations compiled into this keel, in order, each in its own transaction, and\n"
+                     "records them in keel_schema_version. Refuses a database whose schema is newer than this\n"
+                     "keel, or whose applied migrations differ from this keel's (exit 5). Safe to run again.",
+                     migrateCommand});
+    table.push_back({{"db", "status"}, "", "show backend, driver, schema version and pending migrations",
+                     "Exit 0 when the database is reachable and its schema is usable (pending migrations are\n"
+                     "listed), 5 when it is unreachable, newer than this keel, or its migrations were changed.",
+                     statusCommand});
+    table.push_back({{"demo"}, "", "run Keel's main job on the configured database and show what happened",
+                     "Migrates the database, then prints its status and the versions of keel, the schema and\n"
+                     "the ODBC driver. `make demo` runs it on an embedded SQLite database under ./var/.",
+                     demoCommand});
+}
+
+}  // namespace keel::cli

@@ -1,0 +1,62 @@
+#pragma once
+// The `keel` command line: global options, the command table and the exit codes of the command-line contract.
+
+#include "keel/db/database.h"
+#include "keel/kernel/config.h"
+
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace keel::cli {
+
+/// What a command gets: configuration, output streams, the --json flag and a lazily opened database.
+class Context {
+public:
+    Context(config::Configuration config, bool json, std::ostream& out, std::ostream& err)
+        : config_(std::move(config)), json_(json), out_(out), err_(err) {}
+
+    const Poco::Util::AbstractConfiguration& config() const { return *config_; }
+    bool json() const { return json_; }
+    std::ostream& out() { return out_; }
+    std::ostream& err() { return err_; }
+
+    /// The database named by db.connection (or --db), opened on first use.
+    db::Database& database();
+
+private:
+    config::Configuration config_;
+    bool json_;
+    std::ostream& out_;
+    std::ostream& err_;
+    std::unique_ptr<db::Database> database_;
+};
+
+/// One command of the table: its words ("db", "migrate"), help text and handler. The handler gets the
+/// arguments after the command words and returns an exit code, or throws keel::Error.
+struct Command {
+    std::vector<std::string> words;
+    std::string arguments;  ///< e.g. "[--dry-run]"
+    std::string summary;    ///< one line for the command list
+    std::string help;       ///< paragraphs for `keel COMMAND --help`
+    std::function<int(Context&, const std::vector<std::string>&)> run;
+};
+
+/// Every command, in the order `keel --help` lists them.
+const std::vector<Command>& commands();
+
+/// Registration hooks of the command groups (one per source file).
+void addDbCommands(std::vector<Command>& table);
+
+/// Runs `keel` with `args` (without the program name). Never throws: errors become messages and exit codes.
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+        const std::map<std::string, std::string>& environment,
+        const std::string& system_config_dir = config::kDefaultSystemDir);
+
+/// Throws UsageError when `args` has anything left that the command did not expect.
+void expectNoArguments(const std::vector<std::string>& args, const std::string& command);
+
+}  // namespace keel::cli

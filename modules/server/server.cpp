@@ -1,0 +1,114 @@
+#include "keel/server/server.h"
+
+#include "keel/db/migrations.h"
+#include "keel/kernel/error.h"
+#include "keel/kernel/logging.h"
+#include "keel/kernel/version.h"
+#include "keel/server/health.h"
+
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionSet.h>
+
+#include <iostream>
+
+namespace keel::server {
+
+KeelDaemon::KeelDaemon() { setUnixOptions(true); }
+
+void KeelDaemon::defineOptions(Poco::Util::OptionSet& options) {
+    ServerApplication::defineOptions(options);
+    options.addOption(Poco::Util::Option("config", "c", "read FILE after /etc/keel/keel.properties and conf.d/")
+                          .required(false).repeatable(false).argument("FILE"));
+    options.addOption(Poco::Util::Option("define", "D", "set a configuration key (strongest layer)")
+                          .required(false).repeatable(true).argument("key=value"));
+    options.addOption(Poco::Util::Option("help", "h", "print this help").required(false).repeatable(false));
+    options.addOption(Poco::Util::Option("version", "", "print the version").required(false).repeatable(false));
+}
+
+void KeelDaemon::handleOption(const std::string& name, const std::string& value) {
+    ServerApplication::handleOption(name, value);
+    if (name == "config") {
+        sources_.file = value;
+    } else if (name == "define") {
+        sources_.overrides.push_back(config::parseOverride(value));
+    } else if (name == "help") {
+        Poco::Util::HelpFormatter help(options());
+        help.setCommand(commandName());
+        help.setUsage("[--config FILE] [-D key=value ...]");
+        help.setHeader("keeld: the Keel daemon (REST API, /healthz, /readyz). Runs in the foreground; stop with "
+                       "SIGTERM. Keys: db.connection, server.address, server.port, plugins.directory, log.level.");
+        help.format(std::cout);
+        stop_early_ = true;
+        stopOptionsProcessing();
+    } else if (name == "version") {
+        std::cout << "keeld " << versionString() << " (" << gitDescribe() << ")\n";
+        stop_early_ = true;
+        stopOptionsProcessing();
+    }
+}
+
+int KeelDaemon::main(const std::vector<std::string>& args) {
+    if (stop_early_) return EXIT_OK;
+    if (!args.empty()) {
+        std::cerr << "keeld: unexpected argument '" << args.front() << "' (see keeld --help)\n";
+        return EXIT_USAGE;
+    }
+    Poco::Logger* log = nullptr;
+    try {
+        sources_.environment = config::processEnvironment();
+        const config::Configuration configuration = config::load(sources_);
+        logging::configure(*configuration, "keeld");
+        log = &logging::get("server");
+
+        db::Database database(db::optionsFromConfig(*configuration));
+        log->information("keeld %s (%s) starting; database %s", std::string(versionString()),
+                         std::string(gitDescribe()), database.spec().display);
+
+        Readiness readiness(database);
+        std::string reason;
+        if (!readiness.check(reason)) log->warning("not ready yet: %s", reason);
+
+        const std::string address = configuration->getString("server.address", "127.0.0.1");
+        const int port = configuration->getInt("server.port", 8080);
+        Poco::Net::ServerSocket socket;
+        try {
+            socket.bind(Poco::Net::SocketAddress(address, static_cast<Poco::UInt16>(port)), true);
+            socket.listen(128);
+        } catch (const Poco::Exception& e) {
+            throw InfrastructureError("cannot listen on " + address + ":" + std::to_string(port) + ": " + e.displayText() +
+                                      " (server.address, server.port)");
+        }
+        Poco::Net::HTTPServerParams::Ptr params(new Poco::Net::HTTPServerParams);
+        params->setMaxThreads(configuration->getInt("server.threads", 16));
+        params->setMaxQueued(256);
+        params->setTimeout(Poco::Timespan(30, 0));
+        params->setKeepAlive(true);
+        params->setServerName("keeld/" + std::string(versionString()));
+        Poco::Net::HTTPServer server(new RequestHandlerFactory(readiness), socket, params);
+        server.start();
+        log->information("listening on http://%s", socket.address().toString());
+
+        waitForTerminationRequest();
+
+        log->information("stopping: finishing requests in progress");
+        server.stopAll(false);
+        log->information("stopped");
+        return EXIT_OK;
+    } catch (const Error& e) {
+        if (log != nullptr) log->fatal(e.what());
+        std::cerr << "keeld: " << e.what() << "\n";
+        return e.code() == keel::ExitCode::kUsage ? EXIT_USAGE : EXIT_CONFIG;
+    } catch (const Poco::Exception& e) {
+        if (log != nullptr) log->fatal(e.displayText());
+        std::cerr << "keeld: " << e.displayText() << "\n";
+        return EXIT_SOFTWARE;
+    }
+}
+
+}  // namespace keel::server

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package Keel needs to build, test and run.
+# Idempotent: installs only what is missing, so a second run does nothing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ccache git ca-certificates
+  libpoco-dev
+  libboost-dev libboost-filesystem-dev libboost-test-dev
+  unixodbc unixodbc-dev libsqliteodbc odbc-postgresql odbc-mariadb
+  libxerces-c-dev libssl-dev
+  sqlite3 postgresql mariadb-server mariadb-client
+  curl procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run as root (or: sudo $0) to install them" >&2
+  exit 5
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# A test machine must not start database services of its own: the test scripts start throw-away servers.
+policy_added=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  policy_added=1
+fi
+trap '[ "$policy_added" -eq 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,126 @@
+#define BOOST_TEST_MODULE binaries
+#include <boost/test/unit_test.hpp>
+
+#include "process.h"
+#include "test_database.h"
+
+#include <Poco/File.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/TemporaryFile.h>
+
+using namespace keel;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+struct TempDir {
+    TempDir() : path(Poco::TemporaryFile::tempName()) { Poco::File(path).createDirectories(); }
+    ~TempDir() { Poco::File(path).remove(true); }
+    std::string path;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(keel_cli)
+
+BOOST_AUTO_TEST_CASE(version_and_exit_codes) {
+    auto r = test::runCommand(test::binary("cli/keel"), {"version"});
+    BOOST_TEST(r.exit_code == 0);
+    BOOST_TEST(contains(r.out, "keel "));
+    r = test::runCommand(test::binary("cli/keel"), {"no-such-command"});
+    BOOST_TEST(r.exit_code == 1);
+    BOOST_TEST(contains(r.err, "unknown command"));
+    r = test::runCommand(test::binary("cli/keel"), {"--db", "sqlite:/nonexistent/dir/k.db", "db", "status"});
+    BOOST_TEST(r.exit_code == 5);
+}
+
+BOOST_AUTO_TEST_CASE(migrate_and_status_on_every_backend) {
+    for (db::Backend backend : {db::Backend::kSQLite, db::Backend::kPostgreSQL, db::Backend::kMariaDB}) {
+        test::TestDatabase database(backend);
+        auto r = test::runCommand(test::binary("cli/keel"), {"--db", database.connectionString(), "db", "migrate"});
+        BOOST_TEST(r.exit_code == 0, r.err);
+        r = test::runCommand(test::binary("cli/keel"), {"--json", "db", "status"},
+                             {{"KEEL_DB_CONNECTION", database.connectionString()}});
+        BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+        Poco::JSON::Parser parser;
+        const auto status = parser.parse(r.out).extract<Poco::JSON::Object::Ptr>();
+        BOOST_TEST(status->getValue<std::string>("backend") == std::string(db::backendName(backend)));
+        BOOST_TEST(status->getObject("schema")->getArray("pending")->size() == 0u);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(demo_prints_the_status_of_a_fresh_sqlite_database) {
+    TempDir dir;
+    const auto r = test::runCommand(test::binary("cli/keel"), {"--db", "sqlite:" + dir.path + "/keel.db", "demo"});
+    BOOST_TEST(r.exit_code == 0, r.err);
+    BOOST_TEST(contains(r.out, "applying migration 1"));
+    BOOST_TEST(contains(r.out, "backend     sqlite"));
+    BOOST_TEST(contains(r.out, "Versions: keel"));
+    BOOST_TEST(contains(r.out, "ODBC driver sqlite3odbc"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(keeld)
+
+BOOST_AUTO_TEST_CASE(serves_health_and_readiness_and_stops_on_sigterm) {
+    TempDir dir;
+    const std::string db = "sqlite:" + dir.path + "/keel.db";
+    BOOST_TEST_REQUIRE(test::runCommand(test::binary("cli/keel"), {"--db", db, "db", "migrate"}).exit_code == 0);
+
+    const int port = test::freePort();
+    test::BackgroundProcess daemon(test::binary("server/keeld"),
+                                   {"-D", "db.connection=" + db, "-D", "server.port=" + std::to_string(port)});
+    BOOST_TEST_REQUIRE(test::pollUntil([&] { return test::httpGet("127.0.0.1", port, "/healthz").status == 200; }, 20s),
+                       daemon.output());
+    const auto ready = test::httpGet("127.0.0.1", port, "/readyz");
+    BOOST_TEST(ready.status == 200, ready.body);
+    BOOST_TEST(contains(ready.body, "\"ready\""));
+    BOOST_TEST(test::httpGet("127.0.0.1", port, "/nope").status == 404);
+
+    BOOST_TEST(daemon.terminate() == 0, daemon.output());
+    BOOST_TEST(contains(daemon.output(), "listening on"));
+    BOOST_TEST(contains(daemon.output(), "stopped"));
+    BOOST_TEST(test::httpGet("127.0.0.1", port, "/healthz").status == 0);
+}
+
+BOOST_AUTO_TEST_CASE(not_ready_while_the_database_is_unreachable_or_behind) {
+    // A PostgreSQL port where nothing listens: the process is healthy but not ready.
+    const int dead_port = test::freePort();
+    const int port = test::freePort();
+    test::BackgroundProcess daemon(test::binary("server/keeld"),
+                                   {"-D", "db.connection=postgresql://keel@127.0.0.1:" + std::to_string(dead_port) + "/keel",
+                                    "-D", "db.timeout=1000", "-D", "server.port=" + std::to_string(port)});
+    BOOST_TEST_REQUIRE(test::pollUntil([&] { return test::httpGet("127.0.0.1", port, "/healthz").status == 200; }, 30s),
+                       daemon.output());
+    const auto ready = test::httpGet("127.0.0.1", port, "/readyz");
+    BOOST_TEST(ready.status == 503);
+    BOOST_TEST(contains(ready.body, "database unreachable"), ready.body);
+    BOOST_TEST(daemon.terminate() == 0);
+
+    // An empty database: reachable, but its schema is behind, so still not ready until migrated.
+    TempDir dir;
+    const std::string db = "sqlite:" + dir.path + "/keel.db";
+    test::BackgroundProcess second(test::binary("server/keeld"),
+                                   {"-D", "db.connection=" + db, "-D", "server.port=" + std::to_string(port)});
+    BOOST_TEST_REQUIRE(test::pollUntil([&] { return test::httpGet("127.0.0.1", port, "/healthz").status == 200; }, 20s));
+    auto behind = test::httpGet("127.0.0.1", port, "/readyz");
+    BOOST_TEST(behind.status == 503);
+    BOOST_TEST(contains(behind.body, "keel db migrate"), behind.body);
+    BOOST_TEST_REQUIRE(test::runCommand(test::binary("cli/keel"), {"--db", db, "db", "migrate"}).exit_code == 0);
+    BOOST_TEST(test::pollUntil([&] { return test::httpGet("127.0.0.1", port, "/readyz").status == 200; }, 10s));
+    BOOST_TEST(second.terminate() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(bad_configuration_fails_fast_with_the_key) {
+    const auto r = test::runCommand(test::binary("server/keeld"), {"-D", "db.connection=postgresql://u:pw@h/d"});
+    BOOST_TEST(r.exit_code != 0);
+    BOOST_TEST(contains(r.err, "KEEL_DB_PASSWORD"), r.err);
+    const auto help = test::runCommand(test::binary("server/keeld"), {"--help"});
+    BOOST_TEST(help.exit_code == 0);
+    BOOST_TEST(contains(help.out, "--config"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

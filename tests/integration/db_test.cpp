@@ -1,0 +1,545 @@
+#define BOOST_TEST_MODULE db
+#include <boost/test/unit_test.hpp>
+
+#include "test_database.h"
+
+#include "keel/db/migrations.h"
+#include "keel/kernel/error.h"
+#include "keel/kernel/id.h"
+
+#include <atomic>
+#include <limits>
+#include <thread>
+
+using namespace keel;
+using namespace keel::db;
+
+// Every case runs on the backend named by KEEL_TEST_BACKEND; CTest registers this executable once per backend.
+namespace {
+
+struct Fresh {
+    test::TestDatabase test;
+    Database& db = test.database();
+
+    void createTable(const std::string& sql) {
+        db.run([&](UnitOfWork& uow) { uow.execute(db.dialect().resolve(sql)); });
+    }
+
+    std::int64_t count(const std::string& table, const std::string& where = "1 = 1") {
+        return db.run([&](UnitOfWork& uow) {
+            Statement& s = uow.statement("SELECT COUNT(*) FROM " + table + " WHERE " + where);
+            s.execute();
+            BOOST_TEST_REQUIRE(s.next());
+            return s.getInt64(0);
+        });
+    }
+};
+
+std::string utf8Repeat(const std::string& unit, int times) {
+    std::string out;
+    for (int i = 0; i < times; ++i) out += unit;
+    return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(connections)
+
+BOOST_FIXTURE_TEST_CASE(backend_and_server_identity, Fresh) {
+    BOOST_TEST(db.backend() == test.backend());
+    Lease lease = db.acquire();
+    const ServerInfo info = lease->serverInfo();
+    BOOST_TEST(!info.dbms_name.empty());
+    BOOST_TEST(!info.driver_version.empty());
+    BOOST_TEST(db.ping());
+}
+
+BOOST_AUTO_TEST_CASE(unreachable_server_is_a_connection_error_without_the_password) {
+    const Backend backend = test::currentBackend();
+    std::string text = "sqlite:/nonexistent/dir/keel.db";
+    if (backend == Backend::kPostgreSQL) text = "postgresql://keel@127.0.0.1:1/keel";
+    if (backend == Backend::kMariaDB) text = "mariadb://keel@127.0.0.1:1/keel";
+    ConnectionOptions options;
+    options.password = "hunter2";
+    options.timeout_ms = 1000;
+    try {
+        Connection connection(parseConnectionString(text, options));
+        BOOST_FAIL("connected to " + text);
+    } catch (const DbError& e) {
+        BOOST_TEST(e.kind() == ErrorKind::kConnection);
+        BOOST_TEST(std::string(e.what()).find(text) != std::string::npos, e.what());
+        BOOST_TEST(std::string(e.what()).find("hunter2") == std::string::npos);
+        BOOST_TEST(static_cast<int>(e.code()) == 5);
+    }
+}
+
+BOOST_FIXTURE_TEST_CASE(pool_waits_a_bounded_time_then_fails_clearly, Fresh) {
+    DatabaseOptions options = test.options();
+    options.pool_size = 1;
+    options.pool_wait = std::chrono::milliseconds(200);
+    Database small(options);
+    {
+        Lease held = small.acquire();
+        const auto start = std::chrono::steady_clock::now();
+        try {
+            Lease second = small.acquire();
+            BOOST_FAIL("a full pool handed out a second connection");
+        } catch (const InfrastructureError& e) {
+            BOOST_TEST(std::string(e.what()).find("db.pool.size") != std::string::npos);
+        }
+        BOOST_TEST((std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(200)));
+
+        // A waiter gets the connection as soon as it is returned.
+        std::atomic<bool> got{false};
+        options.pool_wait = std::chrono::seconds(30);
+        Database patient(options);
+        Lease blocker = patient.acquire();
+        std::thread waiter([&] {
+            Lease l = patient.acquire();
+            got = true;
+        });
+        BOOST_TEST(!got.load());
+        { Lease released = std::move(blocker); }
+        waiter.join();
+        BOOST_TEST(got.load());
+    }
+    BOOST_TEST(small.stats().open == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_connection_never_returns_to_the_pool_mid_transaction, Fresh) {
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
+    {
+        Lease lease = db.acquire();
+        lease->begin(Isolation::kReadCommitted);
+        lease->cached("INSERT INTO t (id) VALUES (?)").bind(1).execute();
+        // The lease ends without commit: the insert must not survive, nor leak into the next borrower.
+    }
+    {
+        Lease lease = db.acquire();
+        BOOST_TEST(!lease->inTransaction());
+        BOOST_TEST(!lease->hasOpenWork());
+    }
+    BOOST_TEST(count("t") == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(migrations)
+
+BOOST_FIXTURE_TEST_CASE(from_empty_to_current_and_idempotent, Fresh) {
+    Migrator migrator(db);
+    const SchemaStatus empty = migrator.status();
+    BOOST_TEST(empty.current == 0);
+    BOOST_TEST(empty.pending.size() == embeddedMigrations().size());
+    BOOST_TEST(empty.instance_id.empty());
+    BOOST_CHECK_THROW(migrator.requireCurrent(), InfrastructureError);
+
+    std::vector<int> announced;
+    const auto applied = migrator.migrate([&](const Migration& m) { announced.push_back(m.version); });
+    BOOST_TEST(applied == announced);
+    BOOST_TEST(applied.size() == embeddedMigrations().size());
+
+    const SchemaStatus current = migrator.status();
+    BOOST_TEST(current.current == current.latest_known);
+    BOOST_TEST(current.pending.empty());
+    BOOST_TEST(current.problems.empty());
+    BOOST_TEST(isUuid(current.instance_id));
+    BOOST_TEST(current.applied.front().checksum == embeddedMigrations().front().checksumFor(db.backend()));
+    BOOST_CHECK_NO_THROW(migrator.requireCurrent());
+
+    BOOST_TEST(migrator.migrate().empty());
+    BOOST_TEST(migrator.status().instance_id == current.instance_id);  // created once, never replaced
+}
+
+BOOST_FIXTURE_TEST_CASE(applies_only_what_is_pending_in_order, Fresh) {
+    const std::vector<Migration> v1 = loadMigrations({{"0001_a.sql", "CREATE TABLE a (x INTEGER NOT NULL){{table_options}};"}});
+    const std::vector<Migration> v2 = loadMigrations({
+        {"0001_a.sql", "CREATE TABLE a (x INTEGER NOT NULL){{table_options}};"},
+        {"0002_b.sql", "CREATE TABLE b (y INTEGER NOT NULL){{table_options}};\nINSERT INTO b (y) VALUES (7);"},
+    });
+    BOOST_TEST(Migrator(db, v1).migrate() == std::vector<int>{1});
+    Migrator upgraded(db, v2);
+    BOOST_TEST(upgraded.status().pending == std::vector<int>{2});
+    BOOST_TEST(upgraded.migrate() == std::vector<int>{2});
+    BOOST_TEST(count("b", "y = 7") == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(refuses_a_schema_newer_than_the_binary, Fresh) {
+    Migrator migrator(db);
+    migrator.migrate();
+    db.run([&](UnitOfWork& uow) {
+        uow.statement("INSERT INTO keel_schema_version (version, name, checksum, applied_at, keel_version) VALUES (?, ?, ?, ?, ?)")
+            .bindAll(9999, "from_the_future", std::string(64, '0'), 0, "99.0.0")
+            .execute();
+    });
+    const SchemaStatus status = migrator.status();
+    BOOST_TEST(status.newerThanBinary());
+    BOOST_TEST_REQUIRE(!status.problems.empty());
+    BOOST_TEST(status.problems.back().find("newer than this keel") != std::string::npos);
+    try {
+        migrator.migrate();
+        BOOST_FAIL("migrated a database newer than the binary");
+    } catch (const InfrastructureError& e) {
+        BOOST_TEST(std::string(e.what()).find("9999") != std::string::npos);
+    }
+    BOOST_CHECK_THROW(migrator.requireCurrent(), InfrastructureError);
+}
+
+BOOST_FIXTURE_TEST_CASE(refuses_an_edited_migration, Fresh) {
+    const auto original = loadMigrations({{"0001_a.sql", "CREATE TABLE a (x INTEGER NOT NULL){{table_options}};"}});
+    const auto edited = loadMigrations({{"0001_a.sql", "CREATE TABLE a (x BIGINT NOT NULL){{table_options}};"},
+                                        {"0002_b.sql", "CREATE TABLE b (y INTEGER){{table_options}};"}});
+    Migrator(db, original).migrate();
+    Migrator migrator(db, edited);
+    BOOST_TEST_REQUIRE(migrator.status().problems.size() == 1u);
+    BOOST_TEST(migrator.status().problems.front().find("changed after it was applied") != std::string::npos);
+    BOOST_CHECK_THROW(migrator.migrate(), InfrastructureError);
+    BOOST_TEST(migrator.status().current == 1);  // nothing applied past the problem
+}
+
+BOOST_FIXTURE_TEST_CASE(a_failing_migration_names_itself_and_is_not_recorded, Fresh) {
+    const auto broken = loadMigrations({{"0001_a.sql", "CREATE TABLE a (x INTEGER){{table_options}};"},
+                                        {"0002_bad.sql", "CREATE TABLE b (y INTEGER){{table_options}};\nINSERT INTO nowhere VALUES (1);"}});
+    Migrator migrator(db, broken);
+    try {
+        migrator.migrate();
+        BOOST_FAIL("a broken migration was applied");
+    } catch (const InfrastructureError& e) {
+        BOOST_TEST(std::string(e.what()).find("migration 2 (bad) failed") != std::string::npos, e.what());
+    }
+    BOOST_TEST(migrator.status().current == 1);
+    BOOST_TEST(migrator.status().pending == std::vector<int>{2});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(transactions)
+
+BOOST_FIXTURE_TEST_CASE(commit_makes_work_visible_to_others, Fresh) {
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, v BIGINT NOT NULL){{table_options}}");
+    db.run([&](UnitOfWork& uow) {
+        Statement& insert = uow.statement("INSERT INTO t (id, v) VALUES (?, ?)");
+        for (int i = 1; i <= 3; ++i) BOOST_TEST(insert.bindAll(i, std::int64_t{i} * 100).execute() == 1u);
+    });
+    auto other = test.open();
+    const auto total = other->run([](UnitOfWork& uow) {
+        Statement& s = uow.statement("SELECT SUM(v) FROM t");
+        s.execute();
+        s.next();
+        return s.getInt64(0);
+    });
+    BOOST_TEST(total == 600);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_exception_rolls_back_everything, Fresh) {
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
+    BOOST_CHECK_THROW(db.run([&](UnitOfWork& uow) {
+                          uow.statement("INSERT INTO t (id) VALUES (?)").bind(1).execute();
+                          uow.statement("INSERT INTO t (id) VALUES (?)").bind(2).execute();
+                          throw RejectedError("business rule refused the unit");
+                      }),
+                      RejectedError);
+    BOOST_TEST(count("t") == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_unit_of_work_without_commit_rolls_back, Fresh) {
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
+    {
+        UnitOfWork uow(db.acquire(), Isolation::kReadCommitted);
+        uow.statement("INSERT INTO t (id) VALUES (?)").bind(1).execute();
+    }
+    BOOST_TEST(count("t") == 0);
+    {
+        UnitOfWork uow(db.acquire(), Isolation::kReadCommitted);
+        uow.statement("INSERT INTO t (id) VALUES (?)").bind(2).execute();
+        uow.commit();
+    }
+    BOOST_TEST(count("t") == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_failed_statement_leaves_nothing_behind, Fresh) {
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, note VARCHAR(20)){{table_options}}");
+    // The unit inserts row 1, hits a duplicate key, carries on as if nothing happened and inserts row 3.
+    // On PostgreSQL the server aborts such a transaction; on MariaDB and SQLite it would keep rows 1 and 3.
+    // Keel refuses to commit a unit with a failed statement on every backend.
+    bool saw_duplicate = false;
+    try {
+        db.run([&](UnitOfWork& uow) {
+            Statement& insert = uow.statement("INSERT INTO t (id, note) VALUES (?, ?)");
+            insert.bindAll(1, "first").execute();
+            try {
+                insert.bindAll(1, "duplicate").execute();
+            } catch (const DbError& e) {
+                saw_duplicate = e.kind() == ErrorKind::kUniqueViolation;
+            }
+            uow.statement("INSERT INTO t (id, note) VALUES (?, ?)").bindAll(3, "after").execute();
+        });
+        BOOST_FAIL("a unit of work with a failed statement committed");
+    } catch (const DbError& e) {
+        BOOST_TEST(std::string(e.what()).find("not committed") != std::string::npos, e.what());
+    }
+    BOOST_TEST(saw_duplicate);
+    BOOST_TEST(count("t") == 0);
+
+    // And the pool's connection is healthy afterwards.
+    db.run([&](UnitOfWork& uow) { uow.statement("INSERT INTO t (id, note) VALUES (?, ?)").bindAll(1, "ok").execute(); });
+    BOOST_TEST(count("t") == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(retries_a_forced_serialization_failure, Fresh) {
+    createTable("CREATE TABLE counter (id INTEGER NOT NULL PRIMARY KEY, v BIGINT NOT NULL){{table_options}}");
+    db.run([&](UnitOfWork& uow) { uow.statement("INSERT INTO counter (id, v) VALUES (1, 0)").execute(); });
+    auto other = test.open();
+
+    // Read-modify-write under snapshot isolation while another client commits a change to the same row in
+    // between. PostgreSQL reports 40001, MariaDB (innodb_snapshot_isolation) 1020, SQLite SQLITE_BUSY: the
+    // unit must be retried as a whole and see the other client's value, so no update is lost.
+    int attempts = 0;
+    std::vector<std::string> retried_errors;
+    RunOptions options;
+    options.isolation = Isolation::kRepeatableRead;
+    options.on_retry = [&](const DbError& e, int) { retried_errors.push_back(e.what()); };
+    db.run(
+        [&](UnitOfWork& uow) {
+            ++attempts;
+            Statement& read = uow.statement("SELECT v FROM counter WHERE id = 1");
+            read.execute();
+            BOOST_TEST_REQUIRE(read.next());
+            const std::int64_t seen = read.getInt64(0);
+            if (attempts == 1) {
+                other->run([](UnitOfWork& o) { o.statement("UPDATE counter SET v = v + 10 WHERE id = 1").execute(); });
+            }
+            uow.statement("UPDATE counter SET v = ? WHERE id = 1").bind(seen + 1).execute();
+        },
+        options);
+    BOOST_TEST(attempts == 2);
+    BOOST_TEST_REQUIRE(retried_errors.size() == 1u);
+    BOOST_TEST_MESSAGE("retried after: " << retried_errors.front());
+    const auto final_value = db.run([](UnitOfWork& uow) {
+        Statement& s = uow.statement("SELECT v FROM counter WHERE id = 1");
+        s.execute();
+        s.next();
+        return s.getInt64(0);
+    });
+    BOOST_TEST(final_value == 11);
+}
+
+BOOST_FIXTURE_TEST_CASE(gives_up_after_the_attempt_limit, Fresh) {
+    createTable("CREATE TABLE counter (id INTEGER NOT NULL PRIMARY KEY, v BIGINT NOT NULL){{table_options}}");
+    db.run([&](UnitOfWork& uow) { uow.statement("INSERT INTO counter (id, v) VALUES (1, 0)").execute(); });
+    auto other = test.open();
+    int attempts = 0;
+    RunOptions options;
+    options.isolation = Isolation::kRepeatableRead;
+    options.max_attempts = 3;
+    try {
+        db.run(
+            [&](UnitOfWork& uow) {
+                ++attempts;
+                Statement& read = uow.statement("SELECT v FROM counter WHERE id = 1");
+                read.execute();
+                read.next();
+                other->run([](UnitOfWork& o) { o.statement("UPDATE counter SET v = v + 1 WHERE id = 1").execute(); });
+                uow.statement("UPDATE counter SET v = v + 100 WHERE id = 1").execute();
+            },
+            options);
+        BOOST_FAIL("an always-conflicting unit committed");
+    } catch (const DbError& e) {
+        BOOST_TEST(e.retryable());
+        BOOST_TEST(std::string(e.what()).find("gave up after 3 attempts") != std::string::npos);
+    }
+    BOOST_TEST(attempts == 3);
+}
+
+BOOST_FIXTURE_TEST_CASE(concurrent_units_lose_nothing, Fresh) {
+    // Four clients move stock concurrently: each unit appends a move and updates the balance relative to its
+    // current value. Afterwards the balance equals the sum of the moves and nothing was lost or doubled.
+    createTable("CREATE TABLE balance (sku VARCHAR(64) NOT NULL PRIMARY KEY, qty BIGINT NOT NULL){{table_options}}");
+    createTable("CREATE TABLE moves (id VARCHAR(36) NOT NULL PRIMARY KEY, sku VARCHAR(64) NOT NULL, qty BIGINT NOT NULL){{table_options}}");
+    db.run([&](UnitOfWork& uow) { uow.statement("INSERT INTO balance (sku, qty) VALUES ('SKU-1', 0)").execute(); });
+    constexpr int kThreads = 4;
+    constexpr int kUnits = 25;
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            try {
+                for (int i = 0; i < kUnits; ++i) {
+                    const std::string id = IdGenerator::global().next();
+                    const std::int64_t qty = t + 1;
+                    db.run([&](UnitOfWork& uow) {
+                        uow.statement("INSERT INTO moves (id, sku, qty) VALUES (?, ?, ?)").bindAll(id, "SKU-1", qty).execute();
+                        uow.statement("UPDATE balance SET qty = qty + ? WHERE sku = ?").bindAll(qty, "SKU-1").execute();
+                    });
+                }
+            } catch (const std::exception& e) {
+                BOOST_TEST_MESSAGE("client failed: " << e.what());
+                ++failures;
+            }
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    BOOST_TEST(failures.load() == 0);
+    BOOST_TEST(count("moves") == kThreads * kUnits);
+    const auto [balance, sum] = db.run([](UnitOfWork& uow) {
+        Statement& s = uow.statement("SELECT b.qty, (SELECT SUM(m.qty) FROM moves m WHERE m.sku = b.sku) FROM balance b WHERE b.sku = 'SKU-1'");
+        s.execute();
+        s.next();
+        return std::pair{s.getInt64(0), s.getInt64(1)};
+    });
+    BOOST_TEST(balance == sum);
+    BOOST_TEST(balance == kUnits * (1 + 2 + 3 + 4));
+}
+
+BOOST_FIXTURE_TEST_CASE(guarded_update_reports_matched_rows, Fresh) {
+    // The portable reservation primitive: a conditional UPDATE whose affected-row count says whether the
+    // guard held. MariaDB counts matched rows only with FOUND_ROWS, which the connection string sets.
+    createTable("CREATE TABLE stock (sku VARCHAR(64) NOT NULL PRIMARY KEY, on_hand BIGINT NOT NULL, allocated BIGINT NOT NULL){{table_options}}");
+    db.run([&](UnitOfWork& uow) { uow.statement("INSERT INTO stock (sku, on_hand, allocated) VALUES ('SKU-1', 5, 0)").execute(); });
+    const std::string reserve = "UPDATE stock SET allocated = allocated + ? WHERE sku = ? AND on_hand - allocated >= ?";
+    auto tryReserve = [&](std::int64_t qty) {
+        return db.run([&](UnitOfWork& uow) { return uow.statement(reserve).bindAll(qty, "SKU-1", qty).execute(); });
+    };
+    BOOST_TEST(tryReserve(3) == 1u);
+    BOOST_TEST(tryReserve(3) == 0u);  // only 2 left
+    BOOST_TEST(tryReserve(2) == 1u);
+    BOOST_TEST(db.run([&](UnitOfWork& uow) {
+                   return uow.statement("UPDATE stock SET allocated = allocated WHERE sku = ?").bind("SKU-1").execute();
+               }) == 1u);  // matched but unchanged still counts
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(values)
+
+BOOST_FIXTURE_TEST_CASE(int64_round_trips_exactly, Fresh) {
+    createTable("CREATE TABLE n (id INTEGER NOT NULL PRIMARY KEY, v BIGINT){{table_options}}");
+    const std::vector<std::int64_t> values = {0, 1, -1, 2147483647, 2147483648LL, -2147483649LL, 9007199254740993LL,
+                                              std::numeric_limits<std::int64_t>::max(),
+                                              std::numeric_limits<std::int64_t>::min()};
+    db.run([&](UnitOfWork& uow) {
+        Statement& insert = uow.statement("INSERT INTO n (id, v) VALUES (?, ?)");
+        for (std::size_t i = 0; i < values.size(); ++i) insert.bindAll(static_cast<int>(i), values[i]).execute();
+        insert.bind(static_cast<int>(values.size())).bind(std::optional<std::int64_t>{}).execute();
+    });
+    db.run([&](UnitOfWork& uow) {
+        Statement& select = uow.statement("SELECT id, v FROM n ORDER BY id");
+        select.execute();
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            BOOST_TEST_REQUIRE(select.next());
+            BOOST_TEST(select.getInt64(1) == values[i]);
+        }
+        BOOST_TEST_REQUIRE(select.next());
+        BOOST_TEST(select.isNull(1));
+        BOOST_TEST(!select.getOptionalInt64(1).has_value());
+        BOOST_CHECK_THROW(select.getInt64(1), DbError);
+        BOOST_TEST(!select.next());
+    });
+    // Sums of BIGINT arrive as NUMERIC text on PostgreSQL and still read exactly.
+    const auto sum = db.run([](UnitOfWork& uow) {
+        Statement& s = uow.statement("SELECT SUM(v) FROM n WHERE v BETWEEN ? AND ?");
+        s.bindAll(std::int64_t{0}, std::int64_t{9007199254740993LL}).execute();
+        s.next();
+        return s.getInt64(0);
+    });
+    BOOST_TEST(sum == 1 + 2147483647LL + 2147483648LL + 9007199254740993LL);
+}
+
+BOOST_FIXTURE_TEST_CASE(long_and_multibyte_strings_round_trip_exactly, Fresh) {
+    createTable("CREATE TABLE s (id INTEGER NOT NULL PRIMARY KEY, short_text VARCHAR(10), mid VARCHAR(1000), doc {{text}}){{table_options}}");
+    struct Row {
+        std::string short_text;
+        std::string mid;
+        std::string doc;
+    };
+    const std::vector<Row> rows = {
+        {"", "", ""},
+        {"abc", std::string(256, 'x'), std::string(300, 'y')},
+        {utf8Repeat("€", 10), utf8Repeat("ü", 1000), utf8Repeat("😀", 100000)},  // 10 characters, 30 bytes
+        {"it's \"q\"", std::string(255, 'a') + "é", std::string(1 << 20, 'z') + "end"},
+    };
+    db.run([&](UnitOfWork& uow) {
+        Statement& insert = uow.statement("INSERT INTO s (id, short_text, mid, doc) VALUES (?, ?, ?, ?)");
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            insert.bindAll(static_cast<int>(i), rows[i].short_text, rows[i].mid, rows[i].doc).execute();
+        }
+        insert.bind(99).bind(std::optional<std::string>{}).bind(std::optional<std::string>{}).bind(std::optional<std::string>{}).execute();
+    });
+    db.run([&](UnitOfWork& uow) {
+        Statement& select = uow.statement("SELECT short_text, mid, doc FROM s WHERE id = ?");
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            select.bind(static_cast<int>(i)).execute();
+            BOOST_TEST_REQUIRE(select.next());
+            BOOST_TEST(select.getString(0) == rows[i].short_text);
+            BOOST_TEST(select.getString(1) == rows[i].mid);
+            BOOST_TEST(select.getString(2).size() == rows[i].doc.size());
+            BOOST_TEST((select.getString(2) == rows[i].doc));
+        }
+        select.bind(99).execute();
+        BOOST_TEST_REQUIRE(select.next());
+        BOOST_TEST(!select.getOptionalString(0).has_value());  // NULL stays distinct from ""
+        // Lookups by a long value match exactly.
+        Statement& by_mid = uow.statement("SELECT id FROM s WHERE mid = ?");
+        by_mid.bind(rows[2].mid).execute();
+        BOOST_TEST_REQUIRE(by_mid.next());
+        BOOST_TEST(by_mid.getInt64(0) == 2);
+    });
+}
+
+BOOST_FIXTURE_TEST_CASE(text_with_nul_is_refused_before_reaching_the_server, Fresh) {
+    createTable("CREATE TABLE s (v VARCHAR(20)){{table_options}}");
+    db.run([&](UnitOfWork& uow) {
+        Statement& insert = uow.statement("INSERT INTO s (v) VALUES (?)");
+        BOOST_CHECK_THROW(insert.bind(std::string("a\0b", 3)), DbError);
+    });
+}
+
+BOOST_FIXTURE_TEST_CASE(upsert_inserts_then_updates, Fresh) {
+    createTable("CREATE TABLE kv (k VARCHAR(50) NOT NULL PRIMARY KEY, v VARCHAR(50) NOT NULL, n BIGINT NOT NULL){{table_options}}");
+    const std::string upsert = db.dialect().upsert("kv", {"k", "v", "n"}, {"k"}, {"v", "n"});
+    const std::string insert_only = db.dialect().upsert("kv", {"k", "v", "n"}, {"k"}, {});
+    db.run([&](UnitOfWork& uow) {
+        uow.statement(upsert).bindAll("a", "one", 1).execute();
+        uow.statement(upsert).bindAll("a", "two", 2).execute();
+        uow.statement(insert_only).bindAll("a", "three", 3).execute();
+        uow.statement(insert_only).bindAll("b", "bee", 4).execute();
+    });
+    db.run([&](UnitOfWork& uow) {
+        Statement& s = uow.statement("SELECT k, v, n FROM kv ORDER BY k");
+        s.execute();
+        BOOST_TEST_REQUIRE(s.next());
+        BOOST_TEST(s.getString(1) == "two");
+        BOOST_TEST(s.getInt64(2) == 2);
+        BOOST_TEST_REQUIRE(s.next());
+        BOOST_TEST(s.getString(0) == "b");
+        BOOST_TEST(!s.next());
+    });
+}
+
+BOOST_FIXTURE_TEST_CASE(unique_violations_are_recognised, Fresh) {
+    createTable("CREATE TABLE u (channel VARCHAR(20) NOT NULL, external_id VARCHAR(50) NOT NULL, PRIMARY KEY (channel, external_id)){{table_options}}");
+    db.run([&](UnitOfWork& uow) { uow.statement("INSERT INTO u VALUES (?, ?)").bindAll("web", "W-1").execute(); });
+    try {
+        db.run([&](UnitOfWork& uow) { uow.statement("INSERT INTO u VALUES (?, ?)").bindAll("web", "W-1").execute(); });
+        BOOST_FAIL("duplicate accepted");
+    } catch (const DbError& e) {
+        BOOST_TEST(e.kind() == ErrorKind::kUniqueViolation, e.what());
+        BOOST_TEST(!e.retryable());
+    }
+    // Keys compare case-sensitively on every backend (MariaDB tables use a binary collation).
+    db.run([&](UnitOfWork& uow) { uow.statement("INSERT INTO u VALUES (?, ?)").bindAll("web", "w-1").execute(); });
+    BOOST_TEST(count("u") == 2);
+}
+
+BOOST_FIXTURE_TEST_CASE(statement_errors_name_the_statement, Fresh) {
+    try {
+        db.run([&](UnitOfWork& uow) { uow.statement("SELECT nope FROM missing_table").execute(); });
+        BOOST_FAIL("query on a missing table succeeded");
+    } catch (const DbError& e) {
+        BOOST_TEST(e.kind() == ErrorKind::kOther);
+        BOOST_TEST(std::string(e.what()).find("missing_table") != std::string::npos, e.what());
+        BOOST_TEST(std::string(e.what()).find(std::string(backendName(test.backend()))) != std::string::npos);
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
