@@ -8,6 +8,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace keel::server {
@@ -81,6 +82,11 @@ private:
 
 }  // namespace
 
+const std::vector<std::string>& routes() {
+    static const std::vector<std::string> paths = {"/healthz", "/readyz"};
+    return paths;
+}
+
 bool Readiness::check(std::string& reason) {
     std::string error;
     if (!database_.ping(&error)) {
@@ -102,7 +108,7 @@ bool Readiness::check(std::string& reason) {
 
 Poco::Net::HTTPRequestHandler* RequestHandlerFactory::createRequestHandler(const Poco::Net::HTTPServerRequest& request) {
     const std::string path = request.getURI().substr(0, request.getURI().find('?'));
-    const bool known = path == "/healthz" || path == "/readyz";
+    const bool known = std::find(routes().begin(), routes().end(), path) != routes().end();
     if (!known) {
         return new ErrorHandler(Poco::Net::HTTPResponse::HTTP_NOT_FOUND, "not_found", "no route for " + path);
     }

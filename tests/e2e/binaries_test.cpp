@@ -4,9 +4,13 @@
 #include "process.h"
 #include "test_database.h"
 
+#include "keel/db/connection.h"
+
 #include <Poco/File.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/TemporaryFile.h>
+
+#include <fstream>
 
 using namespace keel;
 using namespace std::chrono_literals;
@@ -49,6 +53,40 @@ BOOST_AUTO_TEST_CASE(migrate_and_status_on_every_backend) {
         BOOST_TEST(status->getValue<std::string>("backend") == std::string(db::backendName(backend)));
         BOOST_TEST(status->getObject("schema")->getArray("pending")->size() == 0u);
     }
+}
+
+BOOST_AUTO_TEST_CASE(passwords_come_from_the_environment_or_a_file_never_the_command_line) {
+    // MariaDB (the throw-away server authenticates passwords; PostgreSQL's trusts loopback).
+    test::TestDatabase database(db::Backend::kMariaDB);
+    const std::string password = "s3cret;{pw}";
+    const std::string user = "keel_pw_" + std::to_string(test::freePort());
+    {
+        db::Connection admin(db::parseConnectionString(test::serverUrl(db::Backend::kMariaDB)));
+        // Identifiers and the password literal come from this test, not from users.
+        admin.executeOutsideTransaction("CREATE USER '" + user + "'@'127.0.0.1' IDENTIFIED BY '" + password + "'");
+        const std::string name = database.connectionString().substr(database.connectionString().rfind('/') + 1);
+        admin.executeOutsideTransaction("GRANT ALL ON " + name + ".* TO '" + user + "'@'127.0.0.1'");
+    }
+    std::string url = database.connectionString();
+    url.replace(url.find("root@"), 5, user + "@");
+
+    auto r = test::runCommand(test::binary("cli/keel"), {"--db", url, "db", "migrate"}, {{"KEEL_DB_PASSWORD", password}});
+    BOOST_TEST(r.exit_code == 0, r.err);
+
+    r = test::runCommand(test::binary("cli/keel"), {"--db", url, "db", "status"}, {{"KEEL_DB_PASSWORD", "wrong"}});
+    BOOST_TEST(r.exit_code == 5);
+    BOOST_TEST(contains(r.err, "Access denied"), r.err);
+    BOOST_TEST(!contains(r.err + r.out, "wrong"));
+
+    TempDir dir;
+    const std::string file = dir.path + "/db-password";
+    {
+        std::ofstream out(file);
+        out << password << "\n";
+    }
+    r = test::runCommand(test::binary("cli/keel"), {"--db", url, "-D", "db.password_file=" + file, "db", "status"});
+    BOOST_TEST(r.exit_code == 0, r.err);
+    BOOST_TEST(!contains(r.out + r.err, password));
 }
 
 BOOST_AUTO_TEST_CASE(demo_prints_the_status_of_a_fresh_sqlite_database) {

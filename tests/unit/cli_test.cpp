@@ -7,6 +7,8 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/TemporaryFile.h>
 
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace {
@@ -61,6 +63,23 @@ BOOST_AUTO_TEST_CASE(every_command_has_help) {
         BOOST_TEST(!c.summary.empty());
     }
     BOOST_TEST(runKeel({"help", "db", "migrate"}).code == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_man_page_and_readme_document_every_command) {
+    auto read = [](const std::string& relative) {
+        std::ifstream in(std::string(KEEL_SOURCE_DIR) + "/" + relative);
+        BOOST_TEST_REQUIRE(in.good(), relative);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    const std::string man = read("packaging/man/keel.1");
+    for (const auto& c : keel::cli::commands()) {
+        std::string words;
+        for (const auto& w : c.words) words += (words.empty() ? "" : " ") + w;
+        BOOST_TEST(contains(man, ".B " + words + "\n"), "keel.1 lacks " << words);
+    }
+    const std::string readme = read("README.md");
+    BOOST_TEST(contains(readme, "make demo"));
+    BOOST_TEST(contains(readme, "make check"));
 }
 
 BOOST_AUTO_TEST_CASE(usage_errors_exit_1_with_a_message) {

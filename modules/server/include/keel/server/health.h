@@ -9,6 +9,7 @@
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace keel::server {
 
@@ -25,6 +26,9 @@ private:
     std::mutex mutex_;
     bool schema_ok_ = false;
 };
+
+/// The paths keeld serves (docs/openapi.json documents exactly these; a test keeps the two in step).
+const std::vector<std::string>& routes();
 
 /// Routes requests: GET /healthz, GET /readyz; JSON 404/405 for everything else.
 class RequestHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
