@@ -3,6 +3,8 @@
 # errors) into ./build, and build with ccache. `make bench` runs the benchmarks, `make package` (later issue)
 # builds the Debian packages.
 
+MAKEFLAGS += --no-print-directory
+
 PRESET ?= ci
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)

@@ -338,21 +338,13 @@ Money Money::parse(std::string_view amount, const Currency& currency) {
         throw RejectedError("invalid amount " + quoted(amount) + " for " + std::string(currency.code()) + ": " + why);
     }
     const auto exponent = static_cast<std::size_t>(currency.exponent());
-    const std::string_view kept = parts->fraction.substr(0, exponent);
-    if (!allZeros(parts->fraction.substr(kept.size()))) {
+    if (parts->fraction.size() > exponent && !allZeros(parts->fraction.substr(exponent))) {
         throw RejectedError("amount " + quoted(amount) + " has more decimal places than " +
                             std::string(currency.code()) + " allows (exponent " + std::to_string(exponent) +
                             "); round it explicitly with a RoundingMode");
     }
-    const UInt128 limit = parts->negative ? kNegativeLimit : static_cast<UInt128>(kInt64Max);
-    UInt128 value = 0;
-    const bool fits = appendDigits(value, parts->integer, limit) && appendDigits(value, kept, limit) &&
-                      appendDigits(value, std::string(exponent - kept.size(), '0'), limit);
-    if (!fits) {
-        throw RejectedError("money overflow: amount " + quoted(amount) + " does not fit in 64-bit " +
-                            std::string(currency.code()) + " minor units");
-    }
-    return Money(*toInt64(parts->negative, value), currency);
+    // Only zeros beyond the exponent: every rounding mode gives the exact value.
+    return parse(amount, currency, RoundingMode::kDown);
 }
 
 Money Money::parse(std::string_view amount, const Currency& currency, RoundingMode mode) {

@@ -49,13 +49,12 @@ void checkSqliteDirectory(db::Database& database) {
     }
 }
 
-int migrateCommand(Context& context, const std::vector<std::string>& args) {
-    expectNoArguments(args, "db migrate");
+// Applies pending migrations, announcing each (text output), and reports the status with what was applied.
+StatusReport migrateAndReport(Context& context, const std::string& indent) {
     db::Database& database = context.database();
     checkSqliteDirectory(database);
-    db::Migrator migrator(database);
-    const auto applied = migrator.migrate([&](const db::Migration& m) {
-        if (!context.json()) context.out() << "applying " << m.version << " " << m.name << "\n";
+    const auto applied = db::Migrator(database).migrate([&](const db::Migration& m) {
+        if (!context.json()) context.out() << indent << "applying migration " << m.version << " " << m.name << "\n";
     });
     const StatusReport report = gatherStatus(database);
     if (context.json()) {
@@ -65,10 +64,16 @@ int migrateCommand(Context& context, const std::vector<std::string>& args) {
         o->set("applied", list);
         o->stringify(context.out());
         context.out() << "\n";
-    } else {
-        context.out() << (applied.empty() ? "schema already current\n" : "migrated\n");
-        printStatus(context.out(), report);
+        return report;
     }
+    context.out() << indent << (applied.empty() ? "schema already current" : "migrated") << "\n\nDatabase status\n";
+    printStatus(context.out(), report);
+    return report;
+}
+
+int migrateCommand(Context& context, const std::vector<std::string>& args) {
+    expectNoArguments(args, "db migrate");
+    migrateAndReport(context, "");
     return 0;
 }
 
@@ -88,29 +93,13 @@ int statusCommand(Context& context, const std::vector<std::string>& args) {
 
 int demoCommand(Context& context, const std::vector<std::string>& args) {
     expectNoArguments(args, "demo");
-    db::Database& database = context.database();
-    checkSqliteDirectory(database);
-    if (!context.json()) context.out() << "Keel demo on " << database.spec().display << "\n\n";
-    db::Migrator migrator(database);
-    const auto applied = migrator.migrate([&](const db::Migration& m) {
-        if (!context.json()) context.out() << "  applying migration " << m.version << " " << m.name << "\n";
-    });
-    const StatusReport report = gatherStatus(database);
-    if (context.json()) {
-        Poco::JSON::Object::Ptr o = statusJson(report);
-        Poco::JSON::Array list;
-        for (int v : applied) list.add(v);
-        o->set("applied", list);
-        o->stringify(context.out());
-        context.out() << "\n";
-        return 0;
+    if (!context.json()) context.out() << "Keel demo on " << context.database().spec().display << "\n\n";
+    const StatusReport report = migrateAndReport(context, "  ");
+    if (!context.json()) {
+        context.out() << "\nVersions: keel " << versionString() << ", schema " << report.schema.current
+                      << ", ODBC driver " << report.server.driver_name << " " << report.server.driver_version << ", "
+                      << report.server.dbms_name << " " << report.server.dbms_version << "\n";
     }
-    if (applied.empty()) context.out() << "  schema already current\n";
-    context.out() << "\nDatabase status\n";
-    printStatus(context.out(), report);
-    context.out() << "\nVersions: keel " << versionString() << ", schema " << report.schema.current << ", ODBC driver "
-                  << report.server.driver_name << " " << report.server.driver_version << ", "
-                  << report.server.dbms_name << " " << report.server.dbms_version << "\n";
     return 0;
 }
 

@@ -2,13 +2,13 @@
 #include <boost/test/unit_test.hpp>
 
 #include "process.h"
+#include "temp_dir.h"
 #include "test_database.h"
 
 #include "keel/db/connection.h"
 
 #include <Poco/File.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/TemporaryFile.h>
 
 #include <fstream>
 
@@ -19,11 +19,6 @@ namespace {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-struct TempDir {
-    TempDir() : path(Poco::TemporaryFile::tempName()) { Poco::File(path).createDirectories(); }
-    ~TempDir() { Poco::File(path).remove(true); }
-    std::string path;
-};
 
 }  // namespace
 
@@ -78,7 +73,7 @@ BOOST_AUTO_TEST_CASE(passwords_come_from_the_environment_or_a_file_never_the_com
     BOOST_TEST(contains(r.err, "Access denied"), r.err);
     BOOST_TEST(!contains(r.err + r.out, "wrong"));
 
-    TempDir dir;
+    test::TempDir dir;
     const std::string file = dir.path + "/db-password";
     {
         std::ofstream out(file);
@@ -90,7 +85,7 @@ BOOST_AUTO_TEST_CASE(passwords_come_from_the_environment_or_a_file_never_the_com
 }
 
 BOOST_AUTO_TEST_CASE(demo_prints_the_status_of_a_fresh_sqlite_database) {
-    TempDir dir;
+    test::TempDir dir;
     const auto r = test::runCommand(test::binary("cli/keel"), {"--db", "sqlite:" + dir.path + "/keel.db", "demo"});
     BOOST_TEST(r.exit_code == 0, r.err);
     BOOST_TEST(contains(r.out, "applying migration 1"));
@@ -104,7 +99,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(keeld)
 
 BOOST_AUTO_TEST_CASE(serves_health_and_readiness_and_stops_on_sigterm) {
-    TempDir dir;
+    test::TempDir dir;
     const std::string db = "sqlite:" + dir.path + "/keel.db";
     BOOST_TEST_REQUIRE(test::runCommand(test::binary("cli/keel"), {"--db", db, "db", "migrate"}).exit_code == 0);
 
@@ -139,7 +134,7 @@ BOOST_AUTO_TEST_CASE(not_ready_while_the_database_is_unreachable_or_behind) {
     BOOST_TEST(daemon.terminate() == 0);
 
     // An empty database: reachable, but its schema is behind, so still not ready until migrated.
-    TempDir dir;
+    test::TempDir dir;
     const std::string db = "sqlite:" + dir.path + "/keel.db";
     test::BackgroundProcess second(test::binary("server/keeld"),
                                    {"-D", "db.connection=" + db, "-D", "server.port=" + std::to_string(port)});

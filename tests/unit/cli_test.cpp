@@ -2,10 +2,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include "keel/cli/cli.h"
+#include "temp_dir.h"
 
 #include <Poco/File.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/TemporaryFile.h>
 
 #include <fstream>
 #include <iterator>
@@ -28,11 +28,6 @@ Run runKeel(const std::vector<std::string>& args, const std::map<std::string, st
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-struct TempDir {
-    TempDir() : path(Poco::TemporaryFile::tempName()) { Poco::File(path).createDirectories(); }
-    ~TempDir() { Poco::File(path).remove(true); }
-    std::string path;
-};
 
 }  // namespace
 
@@ -127,7 +122,7 @@ BOOST_AUTO_TEST_CASE(an_unreachable_database_is_exit_5_with_the_reason) {
 }
 
 BOOST_AUTO_TEST_CASE(migrate_then_status_on_sqlite) {
-    TempDir dir;
+    keel::test::TempDir dir;
     const std::string db = "sqlite:" + dir.path + "/keel.db";
     auto r = runKeel({"--db", db, "db", "status"});
     BOOST_TEST(r.code == 0, r.err);
@@ -136,7 +131,7 @@ BOOST_AUTO_TEST_CASE(migrate_then_status_on_sqlite) {
 
     r = runKeel({"--db", db, "db", "migrate"});
     BOOST_TEST(r.code == 0, r.err);
-    BOOST_TEST(contains(r.out, "applying 1 schema_metadata"));
+    BOOST_TEST(contains(r.out, "applying migration 1 schema_metadata"));
 
     r = runKeel({"db", "status", "--json"}, {{"KEEL_DB_CONNECTION", db}});  // the environment layer names the database
     BOOST_TEST(r.code == 0, r.err);
