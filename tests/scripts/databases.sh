@@ -34,8 +34,11 @@ wait_for() { # wait_for SECONDS CMD...: poll, never sleep blindly past success
 }
 
 start_postgresql() {
-  local dir=$1/postgresql port
-  mkdir -p "$dir"
+  local dir port
+  # The server runs as the postgres user, which may not be allowed into the build tree (a clone under /root):
+  # its data lives in a private directory under /tmp, remembered in DIR/postgresql.path.
+  dir=$(mktemp -d /tmp/keel-postgresql.XXXXXX)
+  echo "$dir" >"$1/postgresql.path"
   chown postgres "$dir"
   runuser -u postgres -- "$pg_bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 \
     >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "PostgreSQL initdb failed"; }
@@ -80,8 +83,12 @@ start_mariadb() {
 stop_all() {
   local dir=$1
   [ -d "$dir" ] || return 0
-  if [ -f "$dir/postgresql/data/postmaster.pid" ]; then
-    runuser -u postgres -- "$pg_bin/pg_ctl" -D "$dir/postgresql/data" -m immediate -w stop >/dev/null 2>&1 || true
+  if [ -f "$dir/postgresql.path" ]; then
+    local pg_dir; pg_dir=$(cat "$dir/postgresql.path")
+    if [ -f "$pg_dir/data/postmaster.pid" ]; then
+      runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    case "$pg_dir" in /tmp/keel-postgresql.*) rm -rf "$pg_dir" ;; esac
   fi
   if [ -f "$dir/mariadb/port" ]; then
     mariadb-admin --no-defaults -h127.0.0.1 -P"$(cat "$dir/mariadb/port")" -uroot shutdown >/dev/null 2>&1 || true
