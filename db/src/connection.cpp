@@ -89,32 +89,36 @@ Statement::~Statement() {
     if (handle_ != nullptr) SQLFreeHandle(SQL_HANDLE_STMT, stmtHandle(handle_));
 }
 
-Statement& Statement::push(Parameter parameter) {
+Statement::Parameter& Statement::slot() {
+    // Parameter slots are reused from one execution to the next, so their buffers keep their addresses and
+    // execute() rarely needs to bind again.
     if (executed_) {
-        parameters_.clear();
+        count_ = 0;
         executed_ = false;
     }
-    parameters_.push_back(std::move(parameter));
-    return *this;
+    if (count_ == parameters_.size()) parameters_.emplace_back();
+    return parameters_[count_++];
 }
 
 Statement& Statement::bind(std::int64_t value) {
-    Parameter p;
+    Parameter& p = slot();
     p.type = SqlType::kBigInt;
+    p.null = false;
     p.integer = value;
-    return push(std::move(p));
+    return *this;
 }
 
 Statement& Statement::bind(std::string_view value) {
     if (value.find('\0') != std::string_view::npos) {
         throw DbError(ErrorKind::kOther, "22021", 0,
-                      "text parameter " + std::to_string(parameters_.size() + 1) +
+                      "text parameter " + std::to_string((executed_ ? 0 : count_) + 1) +
                           " contains a NUL character, which no backend stores in text; statement: " + truncated(sql_));
     }
-    Parameter p;
+    Parameter& p = slot();
     p.type = SqlType::kText;
+    p.null = false;
     p.text.assign(value.data(), value.size());
-    return push(std::move(p));
+    return *this;
 }
 
 Statement& Statement::bind(const std::optional<std::int64_t>& value) {
@@ -126,10 +130,11 @@ Statement& Statement::bind(const std::optional<std::string>& value) {
 }
 
 Statement& Statement::bindNull(SqlType type) {
-    Parameter p;
+    Parameter& p = slot();
     p.type = type;
     p.null = true;
-    return push(std::move(p));
+    p.text.clear();
+    return *this;
 }
 
 void Statement::fail(const char* call) {
@@ -140,29 +145,43 @@ void Statement::fail(const char* call) {
 
 std::size_t Statement::execute() {
     SQLHSTMT h = stmtHandle(handle_);
-    SQLFreeStmt(h, SQL_CLOSE);
-    SQLFreeStmt(h, SQL_RESET_PARAMS);
+    // Close a result set left open; unconditional SQL_CLOSE/SQL_RESET_PARAMS would make sqlite3odbc throw away
+    // its prepared statement and parse the SQL again on every execution. New bindings replace old ones.
+    if (result_open_) SQLFreeStmt(h, SQL_CLOSE);
+    result_open_ = false;
     described_ = false;
     columns_.clear();
     row_.clear();
 
-    for (std::size_t i = 0; i < parameters_.size(); ++i) {
+    // Bind only what changed since the last execution: rebinding makes sqlite3odbc compile the SQL again.
+    // Text is bound with a size class rather than its exact length so that most executions rebind nothing;
+    // the indicator carries the real length.
+    if (bound_.size() != count_) {
+        SQLFreeStmt(h, SQL_RESET_PARAMS);
+        bound_.assign(count_, Binding{});
+    }
+    for (std::size_t i = 0; i < count_; ++i) {
         Parameter& p = parameters_[i];
-        SQLRETURN rc;
-        const auto number = static_cast<SQLUSMALLINT>(i + 1);
+        Binding wanted;
         if (p.type == SqlType::kBigInt) {
             p.indicator = p.null ? SQL_NULL_DATA : 0;
-            rc = SQLBindParameter(h, number, SQL_PARAM_INPUT, SQL_C_SBIGINT, SQL_BIGINT, 0, 0, &p.integer, 0,
-                                  &p.indicator);
+            wanted = Binding{SQL_C_SBIGINT, SQL_BIGINT, 0, &p.integer, 0, &p.indicator};
         } else {
             p.indicator = p.null ? SQL_NULL_DATA : static_cast<SQLLEN>(p.text.size());
-            // The column size is the byte length: ODBC drivers only use it to size their own buffers.
-            const SQLULEN size = std::max<SQLULEN>(1, p.text.size());
-            const SQLSMALLINT sql_type = p.text.size() > 4000 ? SQL_LONGVARCHAR : SQL_VARCHAR;
-            rc = SQLBindParameter(h, number, SQL_PARAM_INPUT, SQL_C_CHAR, sql_type, size, 0, p.text.data(),
-                                  static_cast<SQLLEN>(p.text.size()), &p.indicator);
+            const std::size_t size = p.text.size() <= 255 ? 255 : p.text.size() <= 4000 ? 4000 : p.text.size();
+            if (p.text.capacity() < size) p.text.reserve(size);  // the buffer the driver may read is really there
+            wanted = Binding{SQL_C_CHAR, static_cast<short>(size > 4000 ? SQL_LONGVARCHAR : SQL_VARCHAR), size,
+                             p.text.data(), static_cast<long>(size), &p.indicator};
         }
-        if (!SQL_SUCCEEDED(rc)) fail("SQLBindParameter");
+        if (wanted == bound_[i]) continue;
+        const SQLRETURN rc = SQLBindParameter(h, static_cast<SQLUSMALLINT>(i + 1), SQL_PARAM_INPUT, wanted.c_type,
+                                              wanted.sql_type, wanted.column_size, 0, wanted.data,
+                                              wanted.buffer_length, static_cast<SQLLEN*>(wanted.indicator));
+        if (!SQL_SUCCEEDED(rc)) {
+            bound_.clear();
+            fail("SQLBindParameter");
+        }
+        bound_[i] = wanted;
     }
 
     connection_.noteStatementRan();
@@ -173,7 +192,10 @@ std::size_t Statement::execute() {
 
     SQLSMALLINT columns = 0;
     if (!SQL_SUCCEEDED(SQLNumResultCols(h, &columns))) fail("SQLNumResultCols");
-    if (columns > 0) return 0;
+    if (columns > 0) {
+        result_open_ = true;
+        return 0;
+    }
     SQLLEN count = 0;
     if (!SQL_SUCCEEDED(SQLRowCount(h, &count))) fail("SQLRowCount");
     return count < 0 ? 0 : static_cast<std::size_t>(count);
@@ -458,7 +480,7 @@ void Connection::begin(Isolation isolation) {
         // IMMEDIATE takes the single writer lock now (waiting up to the busy timeout), so the unit cannot fail
         // late; a snapshot (DEFERRED) never waits to read, and a write after another writer committed fails
         // with SQLITE_BUSY, retryable, as a serialization failure does on the servers.
-        execute(isolation == Isolation::kReadCommitted ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+        cached(isolation == Isolation::kReadCommitted ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED").execute();
         in_transaction_ = true;
         failure_.reset();
         return;
@@ -484,14 +506,14 @@ void Connection::endTransaction(bool commit) {
         failure_.reset();
         if (!was_in_transaction) return;
         try {
-            execute(commit ? "COMMIT" : "ROLLBACK");
+            cached(commit ? "COMMIT" : "ROLLBACK").execute();
         } catch (const DbError& e) {
             failure_.reset();
             // SQLite itself rolls back after some errors (busy, I/O, full disk): nothing left to roll back.
             if (!commit && std::string(e.what()).find("no transaction is active") != std::string::npos) return;
             if (commit) {
                 try {
-                    execute("ROLLBACK");
+                    cached("ROLLBACK").execute();
                 } catch (const DbError& rollback_error) {
                     failure_.reset();
                     if (std::string(rollback_error.what()).find("no transaction is active") == std::string::npos) {

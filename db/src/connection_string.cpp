@@ -200,9 +200,14 @@ ConnectionSpec parseConnectionString(std::string_view text, const ConnectionOpti
         spec.database = path;
         // BigInt: 64-bit integers (money in minor units); FKSupport: enforce foreign keys; WAL: readers do not
         // block the writer; Timeout: wait this long on a locked database before reporting SQLITE_BUSY.
+        // StepAPI=0: with 1, a query executed again after a partial read resumes where the read stopped.
         append(spec.odbc, "Driver", "SQLite3");
         append(spec.odbc, "Database", path);
-        spec.odbc += "BigInt=1;FKSupport=1;JournalMode=WAL;SyncPragma=FULL;StepAPI=0;NoWCHAR=1;";
+        if (options.sqlite_synchronous != "full" && options.sqlite_synchronous != "normal") {
+            throw UsageError("db.sqlite.synchronous = '" + options.sqlite_synchronous + "': expected full or normal");
+        }
+        spec.odbc += "BigInt=1;FKSupport=1;JournalMode=WAL;StepAPI=0;NoWCHAR=1;";
+        spec.odbc += options.sqlite_synchronous == "full" ? "SyncPragma=FULL;" : "SyncPragma=NORMAL;";
         append(spec.odbc, "Timeout", timeout);
         return spec;
     }

@@ -46,6 +46,7 @@ DatabaseOptions optionsFromConfig(const Poco::Util::AbstractConfiguration& confi
         connection.password = readPasswordFile(config.getString("db.password_file"));
     }
     connection.timeout_ms = positiveInt(config, "db.timeout", 5000, 3600000);
+    connection.sqlite_synchronous = config.getString("db.sqlite.synchronous", "full");
 
     DatabaseOptions options;
     options.spec = parseConnectionString(config.getString("db.connection", ""), connection);
@@ -101,7 +102,15 @@ UnitOfWork::~UnitOfWork() {
     }
 }
 
+void UnitOfWork::setRollbackOnly(const Problem& problem) {
+    if (!rollback_only_) rollback_only_ = problem;
+}
+
 void UnitOfWork::commit() {
+    if (rollback_only_) {
+        lease_.connection().rollback();
+        rollback_only_->raise();
+    }
     try {
         lease_.connection().commit();
         committed_ = true;
@@ -189,13 +198,15 @@ void Database::discardIdle() noexcept {
     available_.notify_all();
 }
 
-void Database::runAttempts(const std::function<void(UnitOfWork&)>& body, const RunOptions& options) {
+void Database::runAttempts(const std::function<void(UnitOfWork&)>& body, const RunOptions& options,
+                           bool returns_result) {
     const int max_attempts = options.max_attempts > 0 ? options.max_attempts : options_.retry_attempts;
     thread_local std::minstd_rand jitter(std::random_device{}());
     for (int attempt = 1;; ++attempt) {
         try {
             UnitOfWork uow(acquire(), options.isolation);
             body(uow);
+            if (uow.rollbackOnly() && returns_result) return;  // the destructor rolls back
             if (!uow.committed()) uow.commit();
             return;
         } catch (const DbError& e) {

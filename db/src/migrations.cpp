@@ -29,26 +29,6 @@ std::string trim(std::string_view text) {
     return std::string(text.substr(begin, end - begin));
 }
 
-// Only comments and blanks: nothing to send to the server.
-bool isBlank(std::string_view statement) {
-    std::size_t i = 0;
-    while (i < statement.size()) {
-        if (std::isspace(static_cast<unsigned char>(statement[i])) != 0) {
-            ++i;
-        } else if (statement.substr(i, 2) == "--") {
-            i = statement.find('\n', i);
-            if (i == std::string_view::npos) return true;
-        } else if (statement.substr(i, 2) == "/*") {
-            i = statement.find("*/", i + 2);
-            if (i == std::string_view::npos) return true;
-            i += 2;
-        } else {
-            return false;
-        }
-    }
-    return true;
-}
-
 Backend backendFromSuffix(std::string_view suffix) {
     if (suffix == "sqlite") return Backend::kSQLite;
     if (suffix == "postgresql") return Backend::kPostgreSQL;
@@ -133,17 +113,20 @@ const std::vector<Migration>& embeddedMigrations() {
 }
 
 std::vector<std::string> splitStatements(std::string_view sql) {
+    // Comments are dropped: some drivers (sqlite3odbc) scan statements for ';' and '?' without knowing them.
     std::vector<std::string> out;
-    std::size_t start = 0;
-    std::size_t i = 0;
-    auto flush = [&](std::size_t end) {
-        std::string statement = trim(sql.substr(start, end - start));
-        if (!isBlank(statement)) out.push_back(std::move(statement));
+    std::string current;
+    auto flush = [&] {
+        std::string statement = trim(current);
+        if (!statement.empty()) out.push_back(std::move(statement));
+        current.clear();
     };
+    std::size_t i = 0;
     while (i < sql.size()) {
         const char c = sql[i];
         if (c == '\'' || c == '"' || c == '`') {
             // Quoted text or identifier; a doubled quote is an escaped quote.
+            const std::size_t begin = i;
             for (++i; i < sql.size(); ++i) {
                 if (sql[i] == c) {
                     if (i + 1 < sql.size() && sql[i + 1] == c) {
@@ -153,17 +136,20 @@ std::vector<std::string> splitStatements(std::string_view sql) {
                     }
                 }
             }
-            ++i;
+            i = std::min(i + 1, sql.size());
+            current.append(sql.substr(begin, i - begin));
         } else if (sql.substr(i, 2) == "--") {
             i = sql.find('\n', i);
             if (i == std::string_view::npos) i = sql.size();
         } else if (sql.substr(i, 2) == "/*") {
             i = sql.find("*/", i + 2);
             i = i == std::string_view::npos ? sql.size() : i + 2;
+            current.push_back(' ');
         } else if (c == '$') {
             // PostgreSQL dollar quoting: $tag$ ... $tag$
             std::size_t j = i + 1;
             while (j < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[j])) != 0 || sql[j] == '_')) ++j;
+            const std::size_t begin = i;
             if (j < sql.size() && sql[j] == '$') {
                 const std::string_view tag = sql.substr(i, j - i + 1);
                 const std::size_t close = sql.find(tag, j + 1);
@@ -171,14 +157,16 @@ std::vector<std::string> splitStatements(std::string_view sql) {
             } else {
                 ++i;
             }
+            current.append(sql.substr(begin, i - begin));
         } else if (c == ';') {
-            flush(i);
-            start = ++i;
+            flush();
+            ++i;
         } else {
+            current.push_back(c);
             ++i;
         }
     }
-    flush(sql.size());
+    flush();
     return out;
 }
 

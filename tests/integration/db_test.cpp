@@ -3,6 +3,7 @@
 
 #include "test_database.h"
 
+#include "keel/db/batch_insert.h"
 #include "keel/db/migrations.h"
 #include "keel/kernel/error.h"
 #include "keel/kernel/id.h"
@@ -494,6 +495,25 @@ BOOST_FIXTURE_TEST_CASE(text_with_nul_is_refused_before_reaching_the_server, Fre
     });
 }
 
+BOOST_FIXTURE_TEST_CASE(a_cached_query_runs_again_after_a_partial_read, Fresh) {
+    createTable("CREATE TABLE q (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
+    db.run([&](UnitOfWork& uow) {
+        for (int i = 1; i <= 3; ++i) uow.statement("INSERT INTO q (id) VALUES (?)").bind(i).execute();
+    });
+    db.run([&](UnitOfWork& uow) {
+        for (int round = 0; round < 4; ++round) {
+            Statement& s = uow.statement("SELECT id FROM q ORDER BY id");
+            s.execute();
+            BOOST_TEST_REQUIRE(s.next(), "round " << round);  // read one row of three, then run it again
+            BOOST_TEST(s.getInt64(0) == 1);
+            Statement& c = uow.statement("SELECT COUNT(*) FROM q WHERE id >= ?");
+            c.bind(1).execute();
+            BOOST_TEST_REQUIRE(c.next(), "count round " << round);
+            BOOST_TEST(c.getInt64(0) == 3);
+        }
+    });
+}
+
 BOOST_FIXTURE_TEST_CASE(upsert_inserts_then_updates, Fresh) {
     createTable("CREATE TABLE kv (k VARCHAR(50) NOT NULL PRIMARY KEY, v VARCHAR(50) NOT NULL, n BIGINT NOT NULL){{table_options}}");
     const std::string upsert = db.dialect().upsert("kv", {"k", "v", "n"}, {"k"}, {"v", "n"});
@@ -514,6 +534,25 @@ BOOST_FIXTURE_TEST_CASE(upsert_inserts_then_updates, Fresh) {
         BOOST_TEST(s.getString(0) == "b");
         BOOST_TEST(!s.next());
     });
+}
+
+BOOST_FIXTURE_TEST_CASE(batch_inserts_write_every_row_with_few_statements, Fresh) {
+    createTable("CREATE TABLE b (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(20), n BIGINT){{table_options}}");
+    db.run([&](UnitOfWork& uow) {
+        BatchInsert batch(uow, "b", {"id", "name", "n"}, 200);
+        for (std::int64_t i = 1; i <= 450; ++i) {
+            batch.add(i, i % 3 == 0 ? std::optional<std::string>{} : std::optional<std::string>("row " + std::to_string(i)),
+                      i % 5 == 0 ? std::optional<std::int64_t>{} : std::optional<std::int64_t>(i * 10));
+        }
+        BOOST_TEST(batch.rowsWritten() == 400u);  // two full statements so far
+        batch.flush();
+        BOOST_TEST(batch.rowsWritten() == 450u);
+        BOOST_CHECK_THROW(batch.add(std::int64_t{1}, "x"), std::invalid_argument);
+    });
+    BOOST_TEST(count("b") == 450);
+    BOOST_TEST(count("b", "name IS NULL") == 150);
+    BOOST_TEST(count("b", "n IS NULL") == 90);
+    BOOST_TEST(count("b", "name = 'row 449' AND n = 4490") == 1);
 }
 
 BOOST_FIXTURE_TEST_CASE(unique_violations_are_recognised, Fresh) {

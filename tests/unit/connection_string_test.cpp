@@ -28,7 +28,15 @@ BOOST_AUTO_TEST_CASE(sqlite_shorthand_sets_the_correctness_options) {
     BOOST_TEST(contains(spec.odbc, "FKSupport=1;"));
     BOOST_TEST(contains(spec.odbc, "JournalMode=WAL;"));
     BOOST_TEST(contains(spec.odbc, "Timeout=5000;"));
-    BOOST_TEST(parseConnectionString("sqlite:/abs/k.db", {std::nullopt, 250}).odbc.find("Timeout=250;") != std::string::npos);
+    BOOST_TEST(contains(spec.odbc, "SyncPragma=FULL;"));  // durable across power loss unless the operator says otherwise
+    ConnectionOptions options;
+    options.timeout_ms = 250;
+    options.sqlite_synchronous = "normal";
+    const auto tuned = parseConnectionString("sqlite:/abs/k.db", options);
+    BOOST_TEST(contains(tuned.odbc, "Timeout=250;"));
+    BOOST_TEST(contains(tuned.odbc, "SyncPragma=NORMAL;"));
+    options.sqlite_synchronous = "off";
+    BOOST_CHECK_THROW(parseConnectionString("sqlite:/abs/k.db", options), UsageError);
 }
 
 BOOST_AUTO_TEST_CASE(postgresql_shorthand) {

@@ -14,11 +14,11 @@ BOOST_AUTO_TEST_CASE(statements_split_outside_quotes_and_comments) {
         "  ;  -- empty statement\n"
         "UPDATE a SET x = 'z'");
     BOOST_TEST_REQUIRE(statements.size() == 4u);
-    BOOST_TEST(statements[0] ==
-               "-- a comment; with a semicolon\nCREATE TABLE a (x VARCHAR(10) DEFAULT 'semi;colon', y VARCHAR(5) DEFAULT 'it''s;')");
-    BOOST_TEST(statements[1] == "/* block; comment */ INSERT INTO a VALUES ('1;2', \"q;\")");
+    // Comments are dropped (sqlite3odbc scans statement text for ';' without knowing comments).
+    BOOST_TEST(statements[0] == "CREATE TABLE a (x VARCHAR(10) DEFAULT 'semi;colon', y VARCHAR(5) DEFAULT 'it''s;')");
+    BOOST_TEST(statements[1] == "INSERT INTO a VALUES ('1;2', \"q;\")");
     BOOST_TEST(statements[2] == "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql");
-    BOOST_TEST(statements[3] == "-- empty statement\nUPDATE a SET x = 'z'");
+    BOOST_TEST(statements[3] == "UPDATE a SET x = 'z'");
 }
 
 BOOST_AUTO_TEST_CASE(files_become_ordered_migrations_with_variants) {

@@ -85,13 +85,23 @@ private:
         std::string text;
         long indicator = 0;
     };
+    /// What was last handed to SQLBindParameter for a position.
+    struct Binding {
+        short c_type = 0;
+        short sql_type = 0;
+        std::size_t column_size = 0;
+        void* data = nullptr;
+        long buffer_length = 0;
+        long* indicator = nullptr;
+        bool operator==(const Binding&) const = default;
+    };
     struct Column {
         std::string name;
         enum class Kind { kInteger, kText, kBinary } kind = Kind::kText;
     };
     using Value = std::variant<std::monostate, std::int64_t, std::string>;
 
-    Statement& push(Parameter parameter);
+    Parameter& slot();
     void describe();
     const Value& value(std::size_t column) const;
     [[noreturn]] void fail(const char* call);
@@ -99,9 +109,12 @@ private:
     Connection& connection_;
     std::string sql_;
     void* handle_ = nullptr;
-    std::vector<Parameter> parameters_;
+    std::vector<Parameter> parameters_;  ///< slots, reused; the first count_ are this execution's
+    std::size_t count_ = 0;
+    std::vector<Binding> bound_;
     bool executed_ = false;
     bool described_ = false;
+    bool result_open_ = false;  ///< a result set is open and must be closed before the next execution
     std::vector<Column> columns_;
     std::vector<Value> row_;
 };

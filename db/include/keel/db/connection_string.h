@@ -20,6 +20,10 @@ std::ostream& operator<<(std::ostream& out, Backend backend);
 struct ConnectionOptions {
     std::optional<std::string> password;  ///< from db.password / KEEL_DB_PASSWORD / db.password_file
     int timeout_ms = 5000;                ///< SQLite busy timeout; login timeout for servers
+    /// SQLite durability (db.sqlite.synchronous): "full" syncs the WAL on every commit and survives power
+    /// loss; "normal" syncs at checkpoints: a crash of Keel loses nothing, a power cut may lose the last
+    /// commits, never the database. The default is full.
+    std::string sqlite_synchronous = "full";
 };
 
 /// A parsed connection: what the operator wrote (safe to print), and what ODBC receives.

@@ -4,6 +4,7 @@
 
 #include "keel/db/connection.h"
 #include "keel/db/connection_string.h"
+#include "keel/kernel/error.h"
 
 #include <Poco/Util/AbstractConfiguration.h>
 
@@ -69,14 +70,28 @@ public:
     std::size_t execute(const std::string& sql) { return lease_.connection().execute(sql); }
 
     /// Commits. Throws DbError; a connection lost during commit leaves the outcome unknown and is reported as
-    /// such (kind kOther), never retried.
+    /// such (kind kOther), never retried. Refuses (RejectedError with the problem) a rollback-only unit.
     void commit();
     bool committed() const { return committed_; }
+
+    /// Marks the unit so it can only roll back: a business rule refused part of it after other statements
+    /// ran. Database::run then rolls back and returns a failed Result (when the work returns one) or throws
+    /// the problem, so half of a refused operation can never be committed. The first problem is kept.
+    void setRollbackOnly(const Problem& problem);
+    const std::optional<Problem>& rollbackOnly() const { return rollback_only_; }
 
 private:
     Lease lease_;
     bool committed_ = false;
+    std::optional<Problem> rollback_only_;
 };
+
+namespace detail {
+template <typename T>
+struct IsResult : std::false_type {};
+template <typename T>
+struct IsResult<Result<T>> : std::true_type {};
+}  // namespace detail
 
 /// Options of one Database::run().
 struct RunOptions {
@@ -114,14 +129,23 @@ public:
     /// failure, deadlock, lock timeout, SQLite busy, lost connection) the transaction is rolled back and the
     /// whole of `work` runs again on a fresh transaction after a jittered backoff, up to the attempt limit.
     /// `work` must therefore only change things through the unit of work. Returns what `work` returns.
+    /// When `work` returns a keel::Result that failed (a business outcome such as "insufficient stock"), the
+    /// unit is rolled back instead of committed and the failed Result returned.
     template <typename Work>
     auto run(Work&& work, const RunOptions& options = {}) -> std::invoke_result_t<Work&, UnitOfWork&> {
-        using Result = std::invoke_result_t<Work&, UnitOfWork&>;
-        if constexpr (std::is_void_v<Result>) {
+        using Returned = std::invoke_result_t<Work&, UnitOfWork&>;
+        if constexpr (std::is_void_v<Returned>) {
             runAttempts([&](UnitOfWork& uow) { work(uow); }, options);
         } else {
-            std::optional<Result> result;
-            runAttempts([&](UnitOfWork& uow) { result.emplace(work(uow)); }, options);
+            std::optional<Returned> result;
+            runAttempts(
+                [&](UnitOfWork& uow) {
+                    result.emplace(work(uow));
+                    if constexpr (detail::IsResult<Returned>::value) {
+                        if (!result->ok()) uow.setRollbackOnly(result->problem());
+                    }
+                },
+                options, detail::IsResult<Returned>::value);
             return std::move(*result);
         }
     }
@@ -133,7 +157,9 @@ public:
 
 private:
     friend class Lease;
-    void runAttempts(const std::function<void(UnitOfWork&)>& body, const RunOptions& options);
+    /// `returns_result`: a rollback-only unit ends quietly (the Result carries the problem) instead of throwing.
+    void runAttempts(const std::function<void(UnitOfWork&)>& body, const RunOptions& options,
+                     bool returns_result = false);
     void release(std::unique_ptr<Connection> connection) noexcept;
     void discardIdle() noexcept;
 

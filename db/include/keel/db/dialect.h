@@ -24,6 +24,12 @@ public:
                        const std::vector<std::string>& key_columns,
                        const std::vector<std::string>& update_columns) const;
 
+    /// INSERT of `columns`; when a row with the same `key_columns` exists, adds the inserted values of
+    /// `add_columns` to it (balance += delta) and replaces `replace_columns`. The row changes atomically.
+    std::string upsertAdd(std::string_view table, const std::vector<std::string>& columns,
+                          const std::vector<std::string>& key_columns, const std::vector<std::string>& add_columns,
+                          const std::vector<std::string>& replace_columns) const;
+
     /// Whether SELECT ... FOR UPDATE exists (not on SQLite, where the writer lock covers the database).
     bool supportsSelectForUpdate() const { return backend_ != Backend::kSQLite; }
     /// " FOR UPDATE" or "" to append to a SELECT that reads rows it will change.
@@ -40,7 +46,8 @@ public:
     /// A query with one parameter (the table name) returning COUNT(*) > 0 when the table exists.
     std::string_view tableExistsQuery() const;
 
-    /// Replaces the placeholders {{text}}, {{blob}} and {{table_options}} in migration SQL.
+    /// Replaces the placeholders {{text}}, {{blob}}, {{table_options}} and {{clustered_table_options}} (a table
+    /// kept in primary-key order: SQLite WITHOUT ROWID) in migration SQL.
     std::string resolve(std::string_view sql) const;
 
     /// A statement run once on every new connection; an optional one may fail on older servers.

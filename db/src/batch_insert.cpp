@@ -1,0 +1,90 @@
+#include "keel/db/batch_insert.h"
+
+#include <stdexcept>
+
+namespace keel::db {
+
+BatchInsert::BatchInsert(UnitOfWork& uow, std::string table, std::vector<std::string> columns,
+                         std::size_t rows_per_statement)
+    : uow_(uow), table_(std::move(table)), columns_(std::move(columns)), rows_per_statement_(rows_per_statement) {
+    if (columns_.empty() || rows_per_statement_ == 0) throw std::invalid_argument("BatchInsert needs columns and rows");
+    // The INSERT text is built once here from code-supplied names; upsert() checks identifiers the same way.
+    (void)uow_.dialect().upsert(table_, columns_, {columns_.front()}, {});
+}
+
+void BatchInsert::push(const std::optional<std::int64_t>& value) {
+    if (value) {
+        pending_.emplace_back(*value);
+    } else {
+        pending_.emplace_back(std::monostate{});
+        null_types_.resize(pending_.size(), SqlType::kText);
+        null_types_.back() = SqlType::kBigInt;
+    }
+}
+
+void BatchInsert::push(const std::optional<std::string>& value) {
+    if (value) {
+        pending_.emplace_back(*value);
+    } else {
+        pending_.emplace_back(std::monostate{});
+    }
+}
+
+void bindField(Statement& statement, const Field& field) {
+    std::visit([&](const auto& value) { statement.bind(value); }, field);
+}
+
+void BatchInsert::addRow(const std::vector<Field>& row) {
+    for (const Field& field : row) std::visit([&](const auto& value) { push(value); }, field);
+    endRow();
+}
+
+void BatchInsert::endRow() {
+    if (pending_.size() % columns_.size() != 0) {
+        throw std::invalid_argument("BatchInsert into " + table_ + ": a row has " +
+                                    std::to_string(pending_.size() % columns_.size()) + " values too many or few");
+    }
+    if (pending_.size() / columns_.size() >= rows_per_statement_) write(rows_per_statement_);
+}
+
+std::string BatchInsert::sqlFor(std::size_t rows) const {
+    std::string sql = "INSERT INTO " + table_ + " (";
+    std::string row = "(";
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+        sql += (i == 0 ? "" : ", ") + columns_[i];
+        row += i == 0 ? "?" : ", ?";
+    }
+    sql += ") VALUES ";
+    row += ")";
+    for (std::size_t r = 0; r < rows; ++r) sql += (r == 0 ? "" : ", ") + row;
+    return sql;
+}
+
+void BatchInsert::write(std::size_t rows) {
+    Statement& statement = uow_.statement(sqlFor(rows));
+    null_types_.resize(pending_.size(), SqlType::kText);
+    for (std::size_t i = 0; i < rows * columns_.size(); ++i) {
+        const Value& v = pending_[i];
+        if (const auto* integer = std::get_if<std::int64_t>(&v)) {
+            statement.bind(*integer);
+        } else if (const auto* text = std::get_if<std::string>(&v)) {
+            statement.bind(*text);
+        } else {
+            statement.bindNull(null_types_[i]);
+        }
+    }
+    statement.execute();
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(rows * columns_.size()));
+    null_types_.erase(null_types_.begin(), null_types_.begin() + static_cast<std::ptrdiff_t>(rows * columns_.size()));
+    written_ += rows;
+}
+
+void BatchInsert::flush() {
+    for (std::size_t rows = pending_.size() / columns_.size(); rows > 0; rows = pending_.size() / columns_.size()) {
+        std::size_t chunk = 1;
+        while (chunk * 2 <= rows) chunk *= 2;
+        write(chunk);
+    }
+}
+
+}  // namespace keel::db
