@@ -1,0 +1,457 @@
+// keel item import|export|show, keel location import|list, keel alias import.
+#include "keel/cli/cli.h"
+#include "progress.h"
+
+#include "keel/catalog/aliases.h"
+#include "keel/catalog/catalog.h"
+#include "keel/catalog/import.h"
+#include "keel/db/migrations.h"
+#include "keel/kernel/error.h"
+
+#include <Poco/File.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/Path.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <sstream>
+
+namespace keel::cli {
+
+namespace {
+
+// The arguments of one command: positional words and `--name value` / `--flag` options.
+struct Arguments {
+    std::vector<std::string> positional;
+    std::map<std::string, std::string> values;
+    std::set<std::string> flags;
+
+    std::optional<std::string> value(const std::string& name) const {
+        const auto it = values.find(name);
+        return it == values.end() ? std::nullopt : std::optional<std::string>(it->second);
+    }
+    bool flag(const std::string& name) const { return flags.count(name) != 0; }
+};
+
+Arguments parseArguments(const std::vector<std::string>& args, const std::string& command, std::size_t positional,
+                         const std::string& positional_name, const std::set<std::string>& with_value = {},
+                         const std::set<std::string>& flags = {}) {
+    Arguments result;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (with_value.count(a) != 0) {
+            if (i + 1 >= args.size()) throw UsageError("keel " + command + ": " + a + " needs a value");
+            result.values[a] = args[++i];
+        } else if (flags.count(a) != 0) {
+            result.flags.insert(a);
+        } else if (a.size() > 1 && a.front() == '-') {
+            throw UsageError("keel " + command + ": unknown option '" + a + "' (see `keel " + command + " --help`)");
+        } else {
+            result.positional.push_back(a);
+        }
+    }
+    if (result.positional.size() < positional) {
+        throw UsageError("keel " + command + ": " + positional_name + " is missing (see `keel " + command +
+                         " --help`)");
+    }
+    if (result.positional.size() > positional) {
+        throw UsageError("keel " + command + ": unexpected argument '" + result.positional[positional] +
+                         "' (see `keel " + command + " --help`)");
+    }
+    return result;
+}
+
+// The catalog commands need the catalog tables; say how to get them instead of "no such table".
+void requireCatalogSchema(db::Database& database) {
+    int needed = 0;
+    for (const auto& migration : db::embeddedMigrations()) {
+        if (migration.name == "catalog") needed = migration.version;
+    }
+    const db::SchemaStatus status = db::Migrator(database).status();
+    if (status.current < needed) {
+        throw InfrastructureError("the database " + database.spec().display + " is at schema version " +
+                                  std::to_string(status.current) + ", the item master needs version " +
+                                  std::to_string(needed) + ": run `keel db migrate` first");
+    }
+}
+
+std::ifstream openInput(const std::string& path) {
+    const Poco::File file(path);
+    if (!file.exists()) throw RejectedError(path + ": no such file; check the path and try again");
+    if (!file.isFile()) throw RejectedError(path + ": not a regular file; name a CSV file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw RejectedError(path + ": cannot be read (" + std::strerror(errno) + "); check its permissions");
+    return in;
+}
+
+using ImportFunction = catalog::ImportReport (catalog::CatalogCsv::*)(db::Database&, std::istream&, const std::string&,
+                                                                      const catalog::ImportOptions&) const;
+
+// The shared body of the import commands: read, check, report every problem or write everything.
+int runImport(Context& context, const std::vector<std::string>& args, const std::string& command, ImportFunction import,
+              const std::string& noun) {
+    const Arguments arguments = parseArguments(args, command, 1, "FILE", {}, {"--dry-run"});
+    const std::string& path = arguments.positional.front();
+    std::ifstream in = openInput(path);
+    const std::uint64_t size = Poco::File(path).getSize();
+
+    db::Database& database = context.database();
+    requireCatalogSchema(database);
+
+    Progress reading(context.err(), path, size);
+    std::optional<Progress> writing;
+    catalog::ImportOptions options;
+    options.dry_run = arguments.flag("--dry-run");
+    options.on_read = [&](std::uint64_t rows, std::uint64_t bytes) { reading.update(rows, bytes); };
+    options.on_write = [&](std::uint64_t done, std::uint64_t total) {
+        if (!writing) {
+            reading.finish();
+            writing.emplace(context.err(), path + " (writing)", total);
+        }
+        writing->update(done, done);
+    };
+    const catalog::ImportReport report = (catalog::CatalogCsv().*import)(database, in, path, options);
+    reading.finish();
+    if (writing) writing->finish();
+
+    if (!report.ok()) {
+        const std::string summary = path + ": " + std::to_string(report.problems.size()) +
+                                    (report.problems.size() == 1 ? " problem" : " problems") +
+                                    "; nothing was imported. Fix the file and import it again.";
+        if (context.json()) {
+            Poco::JSON::Array problems;
+            for (const auto& problem : report.problems) {
+                Poco::JSON::Object p;
+                p.set("source", problem.source());
+                p.set("line", static_cast<Poco::UInt64>(problem.line()));
+                p.set("column", problem.column());
+                p.set("reason", problem.reason());
+                p.set("message", std::string(problem.what()));
+                problems.add(p);
+            }
+            Poco::JSON::Object error;
+            error.set("code", std::string(exitCodeName(ExitCode::kRejected)));
+            error.set("message", summary);
+            error.set("problems", problems);
+            Poco::JSON::Object body;
+            body.set("error", error);
+            context.writeJson(body);
+        } else {
+            for (const auto& problem : report.problems) context.err() << "keel: " << problem.what() << "\n";
+            context.err() << "keel: " << summary << "\n";
+        }
+        return static_cast<int>(ExitCode::kRejected);
+    }
+
+    if (context.json()) {
+        Poco::JSON::Object body;
+        body.set("source", path);
+        body.set("rows", static_cast<Poco::UInt64>(report.rows));
+        body.set("created", static_cast<Poco::UInt64>(report.created));
+        body.set("updated", static_cast<Poco::UInt64>(report.updated));
+        body.set("unchanged", static_cast<Poco::UInt64>(report.unchanged));
+        body.set("dry_run", report.dry_run);
+        context.writeJson(body);
+    } else {
+        context.out() << path << ": " << report.rows << " " << noun << (report.rows == 1 ? "" : "s") << ": "
+                      << report.created << " created, " << report.updated << " updated, " << report.unchanged
+                      << " unchanged" << (report.dry_run ? " (dry run: nothing was written)" : "") << "\n";
+    }
+    return 0;
+}
+
+int itemImportCommand(Context& context, const std::vector<std::string>& args) {
+    return runImport(context, args, "item import", &catalog::CatalogCsv::importItems, "row");
+}
+
+int locationImportCommand(Context& context, const std::vector<std::string>& args) {
+    return runImport(context, args, "location import", &catalog::CatalogCsv::importLocations, "row");
+}
+
+int aliasImportCommand(Context& context, const std::vector<std::string>& args) {
+    return runImport(context, args, "alias import", &catalog::CatalogCsv::importAliases, "row");
+}
+
+int itemExportCommand(Context& context, const std::vector<std::string>& args) {
+    const Arguments arguments = parseArguments(args, "item export", 0, "", {"--output"});
+    db::Database& database = context.database();
+    requireCatalogSchema(database);
+    db::RunOptions snapshot;  // one consistent view of items, units and components
+    snapshot.isolation = db::Isolation::kRepeatableRead;
+
+    // Gathered first: a retried unit of work must not write part of the output twice.
+    std::ostringstream csv;
+    const std::size_t count = database.run(
+        [&](db::UnitOfWork& uow) {
+            csv.str("");
+            return catalog::CatalogCsv().exportItems(uow, csv);
+        },
+        snapshot);
+    const auto output = arguments.value("--output");
+    if (!output) {
+        context.out() << csv.str() << std::flush;
+        return 0;
+    }
+    // Written beside the target and renamed, so a failed export never leaves a half-written file behind.
+    const std::string temporary = *output + ".partial";
+    {
+        std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+        if (!file) {
+            throw InfrastructureError("cannot write " + temporary + " (" + std::strerror(errno) +
+                                      "); check that the directory exists and is writable");
+        }
+        file << csv.str();
+        file.close();
+        if (!file) {
+            Poco::File(temporary).remove();
+            throw InfrastructureError("cannot write " + temporary + ": the disk may be full");
+        }
+    }
+    Poco::File(temporary).renameTo(*output);
+    if (context.json()) {
+        Poco::JSON::Object body;
+        body.set("output", *output);
+        body.set("items", static_cast<Poco::UInt64>(count));
+        context.writeJson(body);
+    } else {
+        context.out() << "wrote " << count << (count == 1 ? " item" : " items") << " to " << *output << "\n";
+    }
+    return 0;
+}
+
+Poco::Dynamic::Var optionalJson(const std::optional<std::int64_t>& value) {
+    return value ? Poco::Dynamic::Var(static_cast<Poco::Int64>(*value)) : Poco::Dynamic::Var();
+}
+
+std::string optionalText(const std::optional<std::int64_t>& value, const std::string& unit) {
+    return value ? std::to_string(*value) + " " + unit : "-";
+}
+
+int itemShowCommand(Context& context, const std::vector<std::string>& args) {
+    const Arguments arguments = parseArguments(args, "item show", 1, "SKU", {"--channel"});
+    const std::string channel = arguments.value("--channel").value_or("");
+    db::Database& database = context.database();
+    requireCatalogSchema(database);
+    const catalog::Catalog catalog;
+    const auto [item, aliases] = database.run([&](db::UnitOfWork& uow) {
+        catalog::Item found = catalog.requireItem(uow, arguments.positional.front(), channel);
+        return std::make_pair(found, catalog::aliasesOfItem(uow, found.id));
+    });
+
+    if (context.json()) {
+        Poco::JSON::Object o;
+        o.set("id", item.id);
+        o.set("sku", item.sku);
+        o.set("name", item.name);
+        o.set("description", item.description);
+        o.set("base_uom", item.base_uom);
+        o.set("gtin", item.gtin ? Poco::Dynamic::Var(*item.gtin) : Poco::Dynamic::Var());
+        o.set("weight_mg", optionalJson(item.weight_mg));
+        o.set("length_mm", optionalJson(item.length_mm));
+        o.set("width_mm", optionalJson(item.width_mm));
+        o.set("height_mm", optionalJson(item.height_mm));
+        o.set("lot_tracked", item.lot_tracked);
+        o.set("expiry_tracked", item.expiry_tracked);
+        o.set("shelf_life_days",
+              item.shelf_life_days ? Poco::Dynamic::Var(*item.shelf_life_days) : Poco::Dynamic::Var());
+        o.set("tax_class", item.tax_class);
+        o.set("cost_method", std::string(catalog::toString(item.cost_method)));
+        o.set("status", std::string(catalog::toString(item.status)));
+        o.set("is_kit", item.is_kit);
+        o.set("safety_stock", static_cast<Poco::Int64>(item.safety_stock));
+        Poco::JSON::Array units;
+        for (const auto& unit : item.units) {
+            Poco::JSON::Object u;
+            u.set("uom", unit.uom);
+            u.set("factor", static_cast<Poco::Int64>(unit.factor));
+            u.set("gtin", unit.gtin ? Poco::Dynamic::Var(*unit.gtin) : Poco::Dynamic::Var());
+            units.add(u);
+        }
+        o.set("units", units);
+        Poco::JSON::Array components;
+        for (const auto& component : item.components) {
+            Poco::JSON::Object c;
+            c.set("sku", component.sku);
+            c.set("quantity", static_cast<Poco::Int64>(component.quantity));
+            components.add(c);
+        }
+        o.set("components", components);
+        Poco::JSON::Array alias_list;
+        for (const auto& alias : aliases) {
+            Poco::JSON::Object a;
+            a.set("channel", alias.channel);
+            a.set("channel_sku", alias.channel_sku);
+            alias_list.add(a);
+        }
+        o.set("aliases", alias_list);
+        context.writeJson(o);
+        return 0;
+    }
+
+    std::ostream& out = context.out();
+    auto line = [&](const std::string& key, const std::string& value) {
+        out << key << std::string(key.size() < 16 ? 16 - key.size() : 1, ' ') << value << "\n";
+    };
+    line("sku", item.sku);
+    line("id", item.id);
+    line("name", item.name);
+    if (!item.description.empty()) line("description", item.description);
+    line("base unit", item.base_uom);
+    line("gtin", item.gtin.value_or("-"));
+    line("weight", optionalText(item.weight_mg, "mg"));
+    line("length", optionalText(item.length_mm, "mm"));
+    line("width", optionalText(item.width_mm, "mm"));
+    line("height", optionalText(item.height_mm, "mm"));
+    line("lot tracked", item.lot_tracked ? "yes" : "no");
+    line("expiry tracked", item.expiry_tracked ? "yes" : "no");
+    line("shelf life", item.shelf_life_days ? std::to_string(*item.shelf_life_days) + " days" : "-");
+    line("tax class", item.tax_class);
+    line("cost method", std::string(catalog::toString(item.cost_method)));
+    line("status", std::string(catalog::toString(item.status)));
+    line("safety stock", std::to_string(item.safety_stock) + " " + item.base_uom);
+    line("kit", item.is_kit ? "yes" : "no");
+    for (const auto& unit : item.units) {
+        line("unit", unit.uom + " = " + std::to_string(unit.factor) + " " + item.base_uom +
+                         (unit.gtin ? " (GTIN " + *unit.gtin + ")" : ""));
+    }
+    for (const auto& component : item.components) {
+        line("component", component.sku + " x " + std::to_string(component.quantity));
+    }
+    for (const auto& alias : aliases) line("alias", alias.channel + ": " + alias.channel_sku);
+    return 0;
+}
+
+int locationListCommand(Context& context, const std::vector<std::string>& args) {
+    expectNoArguments(args, "location list");
+    db::Database& database = context.database();
+    requireCatalogSchema(database);
+    const auto locations = database.run([&](db::UnitOfWork& uow) { return catalog::Catalog().locations(uow); });
+    if (context.json()) {
+        Poco::JSON::Array list;
+        for (const auto& location : locations) {
+            Poco::JSON::Object o;
+            o.set("id", location.id);
+            o.set("code", location.code);
+            o.set("name", location.name);
+            o.set("type", std::string(catalog::toString(location.type)));
+            o.set("priority", location.priority);
+            o.set("country", location.country);
+            o.set("region", location.region);
+            o.set("ships_to_customers", location.ships_to_customers);
+            o.set("active", location.active);
+            list.add(o);
+        }
+        Poco::JSON::Object body;
+        body.set("locations", list);
+        context.writeJson(body);
+        return 0;
+    }
+    if (locations.empty()) {
+        context.out() << "no locations; add them with `keel location import FILE.csv`\n";
+        return 0;
+    }
+    const std::vector<std::string> headings = {"CODE",    "NAME",   "TYPE",  "PRIORITY",
+                                               "COUNTRY", "REGION", "SHIPS", "ACTIVE"};
+    std::vector<std::vector<std::string>> table{headings};
+    for (const auto& l : locations) {
+        table.push_back({l.code, l.name, std::string(catalog::toString(l.type)), std::to_string(l.priority), l.country,
+                         l.region.empty() ? "-" : l.region, l.ships_to_customers ? "yes" : "no",
+                         l.active ? "yes" : "no"});
+    }
+    std::vector<std::size_t> widths(headings.size(), 0);
+    for (const auto& row : table) {
+        for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    }
+    for (const auto& row : table) {
+        std::string text;
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            text += row[i];
+            if (i + 1 < row.size()) text += std::string(widths[i] - row[i].size() + 2, ' ');
+        }
+        context.out() << text << "\n";
+    }
+    return 0;
+}
+
+const char* const kImportPolicy =
+    "A file is imported completely or not at all. Every row is checked first; if any row is bad, keel lists\n"
+    "every problem (file:line: column 'name': reason) on standard error, or as JSON with --json, imports\n"
+    "nothing and exits 2. Otherwise all rows are written in one transaction and keel reports how many were\n"
+    "created, updated and unchanged. --dry-run checks the file and writes nothing. The file is UTF-8 CSV\n"
+    "(RFC 4180) with a header line; unknown columns are refused.";
+
+}  // namespace
+
+void addCatalogCommands(std::vector<Command>& table) {
+    table.push_back(
+        {{"item", "import"},
+         "FILE.csv [--dry-run]",
+         "add or update items from a CSV file (all or nothing)",
+         std::string(kImportPolicy) +
+             "\n\nColumns (only sku and name are required; the rest default as shown):\n"
+             "  sku              up to 64 characters, no spaces, control characters or ';'; rows update by SKU\n"
+             "  name             up to 200 characters\n"
+             "  description      (empty)\n"
+             "  base_uom         each; a lowercase word such as each, g, ml\n"
+             "  gtin             (none); 8, 12, 13 or 14 digits with a valid GS1 check digit\n"
+             "  weight_mg, length_mm, width_mm, height_mm   (none); whole numbers >= 0\n"
+             "  lot_tracked, expiry_tracked   false; true/false, yes/no or 1/0 (expiry needs lot tracking)\n"
+             "  shelf_life_days  (none); 1-36500, only for expiry-tracked items\n"
+             "  tax_class        standard\n"
+             "  cost_method      moving_average; or fifo\n"
+             "  status           active; or discontinued\n"
+             "  safety_stock     0; in base units\n"
+             "  units            (none); UOM=FACTOR[:GTIN];... e.g. case=12;pallet=480:10012345678902\n"
+             "  components       (none); SKU=QUANTITY;... makes the item a kit, e.g. SKU-1=2;SKU-2=1.\n"
+             "                   Components must be in the file or the item master and not be kits; kits\n"
+             "                   are never lot-tracked.\n"
+             "A column the file does not have leaves that field of existing items as it is (new items get the\n"
+             "default); an empty cell in a column it has means the default. Units and components given for an\n"
+             "item replace its old ones. `keel item export` writes every column, so an export can be edited and\n"
+             "imported again.",
+         itemImportCommand});
+    table.push_back({{"item", "export"},
+                     "[--output FILE]",
+                     "write every item as CSV, in the columns of item import",
+                     "Writes to standard output, or to FILE (replaced only when the export is complete). Items\n"
+                     "are ordered by SKU; importing the output again changes nothing.",
+                     itemExportCommand});
+    table.push_back({{"item", "show"},
+                     "SKU [--channel CHANNEL]",
+                     "show one item with its units, components and aliases",
+                     "Finds the item by SKU, then by CHANNEL's alias (with --channel), then by GTIN in any of its\n"
+                     "8, 12, 13 or 14 digit forms (the item's or one of its units'); never by name. Exit 3 when\n"
+                     "nothing matches.",
+                     itemShowCommand});
+    table.push_back({{"location", "import"},
+                     "FILE.csv [--dry-run]",
+                     "add or update locations from a CSV file (all or nothing)",
+                     std::string(kImportPolicy) +
+                         "\n\nColumns: code (required; up to 32 characters, no spaces), name (required), country\n"
+                         "(required; two uppercase letters, e.g. US), type (warehouse; store, 3pl, transit or\n"
+                         "virtual), priority (100; lower is preferred), region (empty), ships_to_customers (true),\n"
+                         "active (true). Rows update by code; a column the file does not have leaves that field of\n"
+                         "existing locations as it is.",
+                     locationImportCommand});
+    table.push_back({{"location", "list"},
+                     "",
+                     "list the locations by priority, then code",
+                     "Shows code, name, type, priority, country, region and the flags of every location.",
+                     locationListCommand});
+    table.push_back({{"alias", "import"},
+                     "FILE.csv [--dry-run]",
+                     "add or move channel SKU aliases from a CSV file",
+                     std::string(kImportPolicy) +
+                         "\n\nColumns, all required: channel (e.g. amazon), channel_sku (what the channel calls the\n"
+                         "item), sku (Keel's SKU, which must be in the item master). An existing alias moves to the\n"
+                         "item named in the file.",
+                     aliasImportCommand});
+}
+
+}  // namespace keel::cli
