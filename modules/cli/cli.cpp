@@ -8,6 +8,7 @@
 #include <Poco/Util/MapConfiguration.h>
 
 #include <algorithm>
+#include <charconv>
 #include <iostream>
 #include <sstream>
 
@@ -85,13 +86,81 @@ db::Database& Context::database() {
     return *database_;
 }
 
+void Context::writeJson(const Poco::JSON::Object& object) {
+    object.stringify(out_);
+    out_ << "\n";
+}
+
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = [] {
         std::vector<Command> t;
         addDbCommands(t);
+        addCatalogCommands(t);
+        addStockCommands(t);
         return t;
     }();
     return table;
+}
+
+Arguments::Arguments(const std::vector<std::string>& args, std::string command, const std::vector<std::string>& values,
+                     const std::vector<std::string>& flags)
+    : command_(std::move(command)) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (!a.starts_with("--")) {
+            positional_.push_back(a);
+            continue;
+        }
+        const auto eq = a.find('=');
+        const std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+        if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
+            if (eq != std::string::npos) throw UsageError("keel " + command_ + ": --" + name + " takes no value");
+            flags_.insert(name);
+        } else if (std::find(values.begin(), values.end(), name) != values.end()) {
+            if (eq != std::string::npos) {
+                values_[name] = a.substr(eq + 1);
+            } else if (i + 1 < args.size()) {
+                values_[name] = args[++i];
+            } else {
+                throw UsageError("keel " + command_ + ": --" + name + " needs a value");
+            }
+        } else {
+            throw UsageError("keel " + command_ + ": unknown option '--" + name + "' (see `keel " + command_ + " --help`)");
+        }
+    }
+}
+
+void Arguments::expectPositional(std::size_t min, std::size_t max, const std::string& usage) const {
+    if (positional_.size() < min || positional_.size() > max) {
+        throw UsageError("usage: keel " + command_ + " " + usage);
+    }
+}
+
+std::optional<std::string> Arguments::value(const std::string& name) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) return std::nullopt;
+    return it->second;
+}
+
+std::string Arguments::required(const std::string& name) const {
+    auto v = value(name);
+    if (!v || v->empty()) throw UsageError("keel " + command_ + ": --" + name + " is required");
+    return *v;
+}
+
+std::int64_t Arguments::integer(const std::string& text, const std::string& what) const {
+    std::int64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+        throw UsageError("keel " + command_ + ": " + what + " '" + text + "' is not a whole number");
+    }
+    return value;
+}
+
+std::optional<std::int64_t> Arguments::integerValue(const std::string& name) const {
+    auto v = value(name);
+    if (!v) return std::nullopt;
+    return integer(*v, "--" + name);
 }
 
 void expectNoArguments(const std::vector<std::string>& args, const std::string& command) {
@@ -157,9 +226,11 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
             printCommandHelp(out, *command);
             return 0;
         }
+        // Options a command does not list are refused before anything runs (negative numbers are arguments).
         for (std::size_t i = consumed; i < rest.size(); ++i) {
-            if (rest[i].starts_with("-") && rest[i] != "-" && command->arguments.find(rest[i]) == std::string::npos) {
-                throw UsageError("keel " + joinWords(command->words) + ": unknown option '" + rest[i] + "' (see `keel " +
+            const std::string option = rest[i].substr(0, rest[i].find('='));
+            if (option.starts_with("--") && command->arguments.find(option) == std::string::npos) {
+                throw UsageError("keel " + joinWords(command->words) + ": unknown option '" + option + "' (see `keel " +
                                  joinWords(command->words) + " --help`)");
             }
         }

@@ -1,5 +1,6 @@
 // keel version, keel db migrate, keel db status, keel demo.
 #include "keel/cli/cli.h"
+#include "demo.h"
 #include "status.h"
 
 #include "keel/db/migrations.h"
@@ -28,8 +29,7 @@ int versionCommand(Context& context, const std::vector<std::string>& args) {
         o.set("git", std::string(gitDescribe()));
         o.set("schema", schema);
         o.set("poco", poco);
-        o.stringify(context.out());
-        context.out() << "\n";
+        context.writeJson(o);
     } else {
         context.out() << "keel " << versionString() << " (" << gitDescribe() << ")\n"
                       << "schema version " << schema << "\n"
@@ -62,8 +62,7 @@ StatusReport migrateAndReport(Context& context, const std::string& indent) {
         Poco::JSON::Array list;
         for (int v : applied) list.add(v);
         o->set("applied", list);
-        o->stringify(context.out());
-        context.out() << "\n";
+        context.writeJson(*o);
         return report;
     }
     context.out() << indent << (applied.empty() ? "schema already current" : "migrated") << "\n\nDatabase status\n";
@@ -83,8 +82,7 @@ int statusCommand(Context& context, const std::vector<std::string>& args) {
     checkSqliteDirectory(database);
     const StatusReport report = gatherStatus(database);
     if (context.json()) {
-        statusJson(report)->stringify(context.out());
-        context.out() << "\n";
+        context.writeJson(*statusJson(report));
     } else {
         printStatus(context.out(), report);
     }
@@ -96,6 +94,7 @@ int demoCommand(Context& context, const std::vector<std::string>& args) {
     if (!context.json()) context.out() << "Keel demo on " << context.database().spec().display << "\n\n";
     const StatusReport report = migrateAndReport(context, "  ");
     if (!context.json()) {
+        inventoryDemo(context.database(), context.out());
         context.out() << "\nVersions: keel " << versionString() << ", schema " << report.schema.current
                       << ", ODBC driver " << report.server.driver_name << " " << report.server.driver_version << ", "
                       << report.server.dbms_name << " " << report.server.dbms_version << "\n";
@@ -118,8 +117,10 @@ void addDbCommands(std::vector<Command>& table) {
                      "listed), 5 when it is unreachable, newer than this keel, or its migrations were changed.",
                      statusCommand});
     table.push_back({{"demo"}, "", "run Keel's main job on the configured database and show what happened",
-                     "Migrates the database, then prints its status and the versions of keel, the schema and\n"
-                     "the ODBC driver. `make demo` runs it on an embedded SQLite database under ./var/.",
+                     "Migrates the database and prints its status; loads a small catalog and stock once (receipts,\n"
+                     "an expired lot, an order allocating kits, a cart hold, a channel rule) and shows\n"
+                     "available-to-promise and `stock verify`; then the versions of keel, the schema and the ODBC\n"
+                     "driver. `make demo` runs it on an embedded SQLite database under ./var/.",
                      demoCommand});
 }
 

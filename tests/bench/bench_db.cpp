@@ -3,6 +3,8 @@
 // Figures are rows per second and ratios against "prepare per row" in the same run on the same backend.
 // Run with `make bench` (which starts throw-away PostgreSQL and MariaDB servers).
 
+#include "bench_support.h"
+
 #include "keel/db/database.h"
 #include "keel/kernel/id.h"
 
@@ -21,11 +23,7 @@ namespace {
 
 constexpr int kRows = 3000;
 
-double seconds(const std::function<void()>& work) {
-    const auto start = std::chrono::steady_clock::now();
-    work();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
+using keel::bench::seconds;
 
 void benchmark(const std::string& label, const std::string& connection) {
     DatabaseOptions options;
@@ -72,13 +70,6 @@ void benchmark(const std::string& label, const std::string& connection) {
                 (unit_rows / unit_per_row) / base);
 }
 
-std::string freshServerDatabase(const std::string& admin_url, bool postgresql) {
-    const std::string name = "keel_bench_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000000);
-    Connection admin(parseConnectionString(admin_url));
-    admin.executeOutsideTransaction("CREATE DATABASE " + name + (postgresql ? "" : " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"));
-    return admin_url.substr(0, admin_url.rfind('/') + 1) + name;
-}
-
 }  // namespace
 
 int main() {
@@ -86,11 +77,14 @@ int main() {
     const std::string dir = Poco::Path::temp() + "keel-bench-" + keel::IdGenerator::global().next();
     Poco::File(dir).createDirectories();
     try {
-        benchmark("sqlite", "sqlite:" + dir + "/bench.db");
-        if (const char* pg = std::getenv("KEEL_TEST_POSTGRESQL")) benchmark("postgresql", freshServerDatabase(pg, true));
-        else std::printf("postgresql  skipped: KEEL_TEST_POSTGRESQL not set (use make bench)\n");
-        if (const char* maria = std::getenv("KEEL_TEST_MARIADB")) benchmark("mariadb", freshServerDatabase(maria, false));
-        else std::printf("mariadb     skipped: KEEL_TEST_MARIADB not set (use make bench)\n");
+        for (const Backend backend : {Backend::kSQLite, Backend::kPostgreSQL, Backend::kMariaDB}) {
+            const auto connection = keel::bench::freshDatabase(backend, dir);
+            if (connection) {
+                benchmark(std::string(backendName(backend)), *connection);
+            } else {
+                std::printf("%-11s skipped: no server configured (use make bench)\n", std::string(backendName(backend)).c_str());
+            }
+        }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_db: %s\n", e.what());
         Poco::File(dir).remove(true);

@@ -4,10 +4,14 @@
 #include "keel/db/database.h"
 #include "keel/kernel/config.h"
 
+#include <Poco/JSON/Object.h>
+
 #include <functional>
 #include <iosfwd>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +30,9 @@ public:
 
     /// The database named by db.connection (or --db), opened on first use.
     db::Database& database();
+
+    /// Writes a JSON document and a newline to standard output (the --json form of a command's result).
+    void writeJson(const Poco::JSON::Object& object);
 
 private:
     config::Configuration config_;
@@ -48,13 +55,38 @@ struct Command {
 /// Every command, in the order `keel --help` lists them.
 const std::vector<Command>& commands();
 
-/// Registration hooks of the command groups (one per source file).
-void addDbCommands(std::vector<Command>& table);
+/// Registration hooks of the command groups (one per source file commands_<group>.cpp).
+void addDbCommands(std::vector<Command>& table);       // version, db migrate, db status, demo
+void addCatalogCommands(std::vector<Command>& table);  // item ..., location ..., alias ...
+void addStockCommands(std::vector<Command>& table);    // stock ...
 
 /// Runs `keel` with `args` (without the program name). Never throws: errors become messages and exit codes.
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
         const std::map<std::string, std::string>& environment,
         const std::string& system_config_dir = config::kDefaultSystemDir);
+
+/// A command's arguments: positionals in order, `--name value` (or `--name=value`) options and `--flag`
+/// switches. Unknown options are a UsageError naming the command.
+class Arguments {
+public:
+    Arguments(const std::vector<std::string>& args, std::string command, const std::vector<std::string>& values,
+              const std::vector<std::string>& flags = {});
+    const std::vector<std::string>& positional() const { return positional_; }
+    /// UsageError "usage: keel COMMAND USAGE" unless there are min..max positionals.
+    void expectPositional(std::size_t min, std::size_t max, const std::string& usage) const;
+    std::optional<std::string> value(const std::string& name) const;
+    std::string required(const std::string& name) const;
+    bool flag(const std::string& name) const { return flags_.count(name) != 0; }
+    /// Parses a whole number or throws UsageError naming `what`.
+    std::int64_t integer(const std::string& text, const std::string& what) const;
+    std::optional<std::int64_t> integerValue(const std::string& name) const;
+
+private:
+    std::string command_;
+    std::vector<std::string> positional_;
+    std::map<std::string, std::string> values_;
+    std::set<std::string> flags_;
+};
 
 /// Throws UsageError when `args` has anything left that the command did not expect.
 void expectNoArguments(const std::vector<std::string>& args, const std::string& command);

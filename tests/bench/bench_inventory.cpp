@@ -1,0 +1,183 @@
+// Inventory benchmark (issue #3): reservations per second with 1 and 8 workers and the latency of an
+// available-to-promise lookup, on a catalog of 100,000 items x 10 locations (1,000,000 balance rows).
+// Each reservation is a complete unit of work: begin, one guarded UPDATE, the reservation row, commit.
+// Targets on a 2-core machine: >= 20,000 reservations/s on SQLite with 1 worker, >= 2,000/s on PostgreSQL
+// with 8 workers, ATP p99 < 1 ms. Figures are printed as ratios against the 1-worker run of the same backend.
+// Run with `make bench`.
+
+#include "bench_support.h"
+
+#include "keel/db/batch_insert.h"
+#include "keel/db/database.h"
+#include "keel/db/migrations.h"
+#include "keel/inventory/inventory.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <random>
+#include <thread>
+#include <vector>
+
+using namespace keel;
+
+namespace {
+
+constexpr int kItems = 100'000;
+constexpr int kLocations = 10;
+constexpr std::int64_t kStockPerBalance = 1'000'000;
+
+struct Catalog {
+    std::vector<std::string> items;
+    std::vector<std::string> locations;
+};
+
+Catalog seed(db::Database& database) {
+    Catalog c;
+    IdGenerator ids;
+    for (int i = 0; i < kItems; ++i) c.items.push_back(ids.next());
+    for (int i = 0; i < kLocations; ++i) c.locations.push_back(ids.next());
+    const std::int64_t now = Clock::system().nowMicros();
+    database.run([&](db::UnitOfWork& uow) {
+        db::BatchInsert locations(uow, "location", {"id", "code", "name", "type", "priority", "country", "region",
+                                                    "ships_to_customers", "active", "created_at", "updated_at"});
+        for (int i = 0; i < kLocations; ++i) {
+            locations.add(c.locations[static_cast<std::size_t>(i)], "WH" + std::to_string(i), "Warehouse", "warehouse",
+                          i, "US", "IL", 1, 1, now, now);
+        }
+        locations.flush();
+        db::BatchInsert items(uow, "item", {"id", "sku", "name", "description", "base_uom", "lot_tracked",
+                                            "expiry_tracked", "tax_class", "cost_method", "status", "is_kit",
+                                            "safety_stock", "created_at", "updated_at"});
+        for (int i = 0; i < kItems; ++i) {
+            items.add(c.items[static_cast<std::size_t>(i)], "SKU-" + std::to_string(i), "Item", "", "each", 0, 0,
+                      "standard", "moving_average", "active", 0, 0, now, now);
+        }
+        items.flush();
+        // Balances only: the ledger rows that would explain them do not change what is measured here.
+        db::BatchInsert balances(uow, "stock_balance", {"item_id", "location_id", "lot_id", "state", "quantity",
+                                                        "allocated", "updated_at"});
+        for (const auto& item : c.items) {
+            for (const auto& location : c.locations) balances.add(item, location, "", "on_hand", kStockPerBalance, 0, now);
+        }
+        balances.flush();
+    });
+    return c;
+}
+
+// Reservations per second with `workers` threads doing `per_worker` reservations each on random balances,
+// `lines` reservations per unit of work (1: a reservation per transaction; 10: orders of ten lines).
+double reservationsPerSecond(const std::string& connection, db::ConnectionOptions options, const Catalog& c,
+                             int workers, int per_worker, int lines) {
+    db::DatabaseOptions database_options;
+    database_options.spec = db::parseConnectionString(connection, options);
+    database_options.pool_size = static_cast<std::size_t>(workers);
+    database_options.retry_attempts = 100;
+    db::Database database(database_options);
+    inventory::Inventory inventory;
+    std::atomic<int> failures{0};
+    const double elapsed = bench::seconds([&] {
+        std::vector<std::thread> threads;
+        for (int w = 0; w < workers; ++w) {
+            threads.emplace_back([&, w] {
+                std::minstd_rand random(static_cast<unsigned>(w + 1));
+                std::uniform_int_distribution<int> pick_item(0, kItems - 1);
+                std::uniform_int_distribution<int> pick_location(0, kLocations - 1);
+                for (int i = 0; i < per_worker; i += lines) {
+                    std::vector<inventory::ReserveRequest> order(static_cast<std::size_t>(lines));
+                    for (auto& request : order) {
+                        request.item_id = c.items[static_cast<std::size_t>(pick_item(random))];
+                        request.location_id = c.locations[static_cast<std::size_t>(pick_location(random))];
+                        request.quantity = 1;
+                        request.order_id = "BENCH";
+                    }
+                    const auto result =
+                        database.run([&](db::UnitOfWork& uow) { return inventory.reserveMany(uow, order); });
+                    if (!result) ++failures;
+                }
+            });
+        }
+        for (auto& t : threads) t.join();
+    });
+    if (failures.load() > 0) std::printf("  (%d reservations failed)\n", failures.load());
+    return workers * per_worker / elapsed;
+}
+
+void atpLatency(const std::string& label, const std::string& connection, const Catalog& c) {
+    db::DatabaseOptions options;
+    options.spec = db::parseConnectionString(connection);
+    db::Database database(options);
+    inventory::Inventory inventory;
+    std::minstd_rand random(7);
+    std::uniform_int_distribution<int> pick_item(0, kItems - 1);
+    std::vector<double> micros;
+    // One unit of work per lookup, as a REST request or a channel sync would do it.
+    for (int i = 0; i < 3000; ++i) {
+        const std::string& item = c.items[static_cast<std::size_t>(pick_item(random))];
+        const auto start = std::chrono::steady_clock::now();
+        const auto atp = database.run([&](db::UnitOfWork& uow) { return inventory.atp(uow, item).available; });
+        micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+        if (atp <= 0) std::printf("  unexpected ATP %lld\n", static_cast<long long>(atp));
+    }
+    std::sort(micros.begin(), micros.end());
+    std::printf("%-22s ATP lookup (10 locations)  p50 %6.0f us   p99 %6.0f us   (target p99 < 1000 us)\n", label.c_str(),
+                micros[micros.size() / 2], micros[micros.size() * 99 / 100]);
+}
+
+void run(db::Backend backend, const std::string& dir) {
+    const auto connection = bench::freshDatabase(backend, dir);
+    const std::string name(db::backendName(backend));
+    if (!connection) {
+        std::printf("%-22s skipped: no server configured (use make bench)\n", name.c_str());
+        return;
+    }
+    db::DatabaseOptions options;
+    options.spec = db::parseConnectionString(*connection);
+    Catalog catalog;
+    {
+        db::Database database(options);
+        db::Migrator(database).migrate();
+        const double took = bench::seconds([&] { catalog = seed(database); });
+        std::printf("%-22s seeded %d items x %d locations in %.1f s\n", name.c_str(), kItems, kLocations, took);
+    }
+    std::vector<std::pair<std::string, db::ConnectionOptions>> variants;
+    if (backend == db::Backend::kSQLite) {
+        db::ConnectionOptions full;
+        db::ConnectionOptions normal;
+        normal.sqlite_synchronous = "normal";
+        variants = {{"sqlite (sync full)", full}, {"sqlite (sync normal)", normal}};
+    } else {
+        variants = {{name, db::ConnectionOptions{}}};
+    }
+    for (const auto& [label, connection_options] : variants) {
+        const int per = backend == db::Backend::kSQLite ? 20000 : 4000;
+        for (const int lines : {1, 10}) {
+            const double one = reservationsPerSecond(*connection, connection_options, catalog, 1, per, lines);
+            const double eight = reservationsPerSecond(*connection, connection_options, catalog, 8, per / 8, lines);
+            const std::string unit = lines == 1 ? "1 per transaction" : "orders of 10 lines";
+            std::printf("%-22s reservations/s, %-18s  1 worker %7.0f  1.00x   8 workers %7.0f  %.2fx\n", label.c_str(),
+                        unit.c_str(), one, eight, eight / one);
+        }
+    }
+    atpLatency(name, *connection, catalog);
+}
+
+}  // namespace
+
+int main() {
+    std::printf("keel inventory benchmark: %d items x %d locations\n", kItems, kLocations);
+    const std::string dir = Poco::Path::temp() + "keel-bench-" + IdGenerator::global().next();
+    Poco::File(dir).createDirectories();
+    int status = 0;
+    try {
+        for (const auto backend : {db::Backend::kSQLite, db::Backend::kPostgreSQL, db::Backend::kMariaDB}) {
+            if (const char* only = std::getenv("KEEL_BENCH_ONLY"); only != nullptr && db::backendName(backend) != only) continue;
+            run(backend, dir);
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_inventory: %s\n", e.what());
+        status = 5;
+    }
+    Poco::File(dir).remove(true);
+    return status;
+}

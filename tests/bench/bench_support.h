@@ -1,0 +1,40 @@
+#pragma once
+// Shared by the benchmarks: fresh databases on every backend and simple timing.
+
+#include "keel/db/connection.h"
+#include "keel/db/connection_string.h"
+#include "keel/kernel/id.h"
+
+#include <Poco/File.h>
+#include <Poco/Path.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <optional>
+#include <string>
+
+namespace keel::bench {
+
+/// A fresh database: an SQLite file in `sqlite_dir`, or a new database on the server named by
+/// KEEL_TEST_POSTGRESQL / KEEL_TEST_MARIADB (set by `make bench`); nullopt when the server is not configured.
+inline std::optional<std::string> freshDatabase(db::Backend backend, const std::string& sqlite_dir) {
+    const std::string name = "keel_bench_" + IdGenerator::global().next().substr(24);
+    if (backend == db::Backend::kSQLite) return "sqlite:" + sqlite_dir + "/" + name + ".db";
+    const char* admin_url = std::getenv(backend == db::Backend::kPostgreSQL ? "KEEL_TEST_POSTGRESQL" : "KEEL_TEST_MARIADB");
+    if (admin_url == nullptr) return std::nullopt;
+    const std::string admin(admin_url);
+    db::Connection connection(db::parseConnectionString(admin));
+    connection.executeOutsideTransaction("CREATE DATABASE " + name +
+                                         (backend == db::Backend::kMariaDB ? " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin" : ""));
+    return admin.substr(0, admin.rfind('/') + 1) + name;
+}
+
+/// Seconds taken by `work`, measured on the steady clock.
+template <typename Work>
+double seconds(Work&& work) {
+    const auto start = std::chrono::steady_clock::now();
+    work();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace keel::bench
