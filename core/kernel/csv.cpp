@@ -340,8 +340,8 @@ bool Reader::next(Record& record) {
                 } else if (c == '"') {
                     if (state == State::kUnquoted) {
                         throwAt(source_, line_, here,
-                                "quote inside an unquoted field (enclose the field in quotes and double "
-                                "the quote)");
+                                "quote inside an unquoted field (enclose the field in quotes and write each quote "
+                                "twice)");
                     }
                     state = State::kQuoted;
                     quote_line = line_;

@@ -244,8 +244,8 @@ BOOST_AUTO_TEST_CASE(line_breaks_inside_quotes_are_kept_and_counted) {
 
 BOOST_AUTO_TEST_CASE(errors_after_multi_line_fields_name_the_right_line) {
     BOOST_TEST(readError("id\n\"a\nb\r\nc\"\nx\"y\n") ==
-               "test.csv:5: column 2: quote inside an unquoted field (enclose the field in quotes and double the "
-               "quote)");
+               "test.csv:5: column 2: quote inside an unquoted field (enclose the field in quotes and write each "
+               "quote twice)");
     // Columns restart on each physical line, also inside a quoted field.
     BOOST_TEST(readError("a,\"x\nyy\xC3(\"") ==
                "test.csv:2: column 3: invalid UTF-8: truncated sequence starting with byte 0xC3 (save the file "
@@ -301,12 +301,12 @@ BOOST_AUTO_TEST_CASE(byte_order_mark_is_skipped_at_the_start_only) {
     // The mark takes no column.
     BOOST_TEST(readError("\xEF\xBB\xBF"
                          "ab\"c") ==
-               "test.csv:1: column 3: quote inside an unquoted field (enclose the field in quotes and double the "
-               "quote)");
+               "test.csv:1: column 3: quote inside an unquoted field (enclose the field in quotes and write each "
+               "quote twice)");
 }
 
 BOOST_AUTO_TEST_CASE(quote_inside_unquoted_field) {
-    const std::string reason = "quote inside an unquoted field (enclose the field in quotes and double the quote)";
+    const std::string reason = "quote inside an unquoted field (enclose the field in quotes and write each quote twice)";
     BOOST_TEST(readError("sku,name\nA1,Wid\"get\n") == "test.csv:2: column 7: " + reason);
     BOOST_TEST(readError("a, \"b\"") == "test.csv:1: column 4: " + reason);  // a space first makes it unquoted
     try {
