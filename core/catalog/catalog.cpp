@@ -213,6 +213,14 @@ std::string Catalog::saveItem(db::UnitOfWork& uow, Item item) const {
         if (unit.gtin) checkGtinFree(uow, *unit.gtin, item.sku, "unit '" + unit.uom + "' of " + label);
     }
 
+    if (existing_id) {
+        const auto stored = findItemById(uow, *existing_id);
+        if (const auto change = stored ? detail::stockDefiningChange(*stored, item) : std::nullopt;
+            change && detail::hasStockHistory(uow, *existing_id)) {
+            throw ConflictError(label + ": " + change->second);
+        }
+    }
+
     const std::int64_t now = clock_.nowMicros();
     bool replace_children = false;
     if (existing_id) {

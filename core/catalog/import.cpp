@@ -566,6 +566,16 @@ ImportReport CatalogCsv::importItems(db::Database& database, std::istream& in, c
                               gtinTaken(s.getString(0), sku, "unit '" + s.getString(2) + "' of item '" + sku + "'");
                           });
 
+        // What an item's stock means cannot change once it has stock.
+        for (const auto& row : rows) {
+            const auto found = existing.find(row.item.sku);
+            if (found == existing.end()) continue;
+            const auto change = detail::stockDefiningChange(found->second, row.item);
+            if (change && detail::hasStockHistory(uow, found->second.id)) {
+                result.problems.emplace_back(source, row.line, change->first, change->second);
+            }
+        }
+
         sortProblems(result.problems, kItemCsvColumns);
         if (!result.ok()) return result;
 

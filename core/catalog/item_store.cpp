@@ -180,4 +180,24 @@ void loadUnitsAndComponents(db::UnitOfWork& uow, std::map<std::string, Item*>& b
     }
 }
 
+std::optional<std::pair<std::string, std::string>> stockDefiningChange(const Item& stored, const Item& updated) {
+    const char* why = " cannot change: the item has stock history, which would then mean something else";
+    if (stored.lot_tracked != updated.lot_tracked) return std::pair{std::string("lot_tracked"), std::string("lot tracking") + why};
+    if (stored.expiry_tracked != updated.expiry_tracked) {
+        return std::pair{std::string("expiry_tracked"), std::string("expiry tracking") + why};
+    }
+    if (stored.is_kit != updated.is_kit) return std::pair{std::string("components"), std::string("being a kit") + why};
+    if (stored.base_uom != updated.base_uom) return std::pair{std::string("base_uom"), std::string("the base unit") + why};
+    return std::nullopt;
+}
+
+bool hasStockHistory(db::UnitOfWork& uow, const std::string& item_id) {
+    db::Statement& moves = uow.statement("SELECT COUNT(*) FROM stock_move WHERE item_id = ?");
+    moves.bind(item_id).execute();
+    if (moves.next() && moves.getInt64(0) > 0) return true;
+    db::Statement& claims = uow.statement("SELECT COUNT(*) FROM reservation WHERE item_id = ?");
+    claims.bind(item_id).execute();
+    return claims.next() && claims.getInt64(0) > 0;
+}
+
 }  // namespace keel::catalog::detail

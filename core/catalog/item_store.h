@@ -43,6 +43,13 @@ void bindItemUpdate(db::Statement& statement, const Item& item, std::int64_t upd
 void forEachIn(db::UnitOfWork& uow, const std::string& before, const std::string& after,
                const std::vector<std::string>& values, const std::function<void(const db::Statement&)>& on_row);
 
+/// What an update would change of the fields that say what an item's stock means (lot tracking, expiry
+/// tracking, kit, base unit): the CSV column and why, or nullopt. Such changes are refused once the item has
+/// stock history, because its balances and ledger would then mean something else.
+std::optional<std::pair<std::string, std::string>> stockDefiningChange(const Item& stored, const Item& updated);
+/// Whether any stock move or reservation names the item.
+bool hasStockHistory(db::UnitOfWork& uow, const std::string& item_id);
+
 /// Attaches units and kit components to items already loaded, keyed by item id.
 void loadUnitsAndComponents(db::UnitOfWork& uow, std::map<std::string, Item*>& by_id);
 

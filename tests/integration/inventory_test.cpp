@@ -6,6 +6,7 @@
 #include "test_database.h"
 
 #include "keel/catalog/catalog.h"
+#include "keel/catalog/import.h"
 #include "keel/cli/cli.h"
 #include "keel/db/migrations.h"
 #include "keel/inventory/inventory.h"
@@ -231,6 +232,32 @@ BOOST_FIXTURE_TEST_CASE(verify_finds_tampered_balances, Stock) {
     BOOST_TEST(by_what["quantity"].second == 10);
     BOOST_TEST(by_what["allocated"].first == 3);
     BOOST_TEST(by_what["allocated"].second == 4);
+}
+
+BOOST_FIXTURE_TEST_CASE(what_stock_means_cannot_change_once_there_is_stock, Stock) {
+    const std::string sku = item("SKU-1");
+    const std::string empty = item("SKU-2");
+    receive(sku, wh1, 3);
+    auto change = [&](const std::string& code) {
+        return db.run([&](db::UnitOfWork& uow) {
+            catalog::Item i = catalog.requireItem(uow, code);
+            i.lot_tracked = true;
+            return catalog.saveItem(uow, i);
+        });
+    };
+    try {
+        change("SKU-1");
+        BOOST_FAIL("lot tracking changed under existing stock");
+    } catch (const ConflictError& e) {
+        BOOST_TEST(contains(e.what(), "stock history"), e.what());
+    }
+    BOOST_CHECK_NO_THROW(change("SKU-2"));  // no stock yet: free to change
+    std::istringstream csv("sku,name,base_uom\nSKU-1,Item SKU-1,g\n");
+    const auto report = catalog::CatalogCsv(clock).importItems(db, csv, "items.csv", {});
+    BOOST_TEST_REQUIRE(report.problems.size() == 1u);
+    BOOST_TEST(contains(report.problems.front().what(), "items.csv:2: column 'base_uom': the base unit cannot change"),
+               report.problems.front().what());
+    (void)empty;
 }
 
 BOOST_AUTO_TEST_SUITE_END()
