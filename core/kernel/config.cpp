@@ -52,6 +52,7 @@ std::vector<std::pair<std::string, std::string>> defaults() {
         {"server.port", "8080"},
         {"server.threads", "16"},
         {"plugins.directory", "/usr/lib/keel/plugins"},
+        {"inventory.sweep.interval", "60"},
         {"log.level", "information"},
         {"log.channel", "console"},
         {"log.file", "/var/log/keel/keeld.log"},

@@ -5,6 +5,7 @@
 #include "keel/kernel/logging.h"
 #include "keel/kernel/version.h"
 #include "keel/server/health.h"
+#include "keel/server/jobs.h"
 
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
@@ -93,6 +94,9 @@ int KeelDaemon::main(const std::vector<std::string>& args) {
         Poco::Net::HTTPServer server(new RequestHandlerFactory(readiness), socket, params);
         server.start();
         log->information("listening on http://%s", socket.address().toString());
+        const int sweep = configuration->getInt("inventory.sweep.interval", 60);
+        if (sweep < 1) throw InfrastructureError("configuration: inventory.sweep.interval must be at least 1 second");
+        Jobs jobs(database, std::chrono::seconds(sweep), logging::get("jobs"));
 
         waitForTerminationRequest();
 

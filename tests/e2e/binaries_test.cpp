@@ -147,6 +147,40 @@ BOOST_AUTO_TEST_CASE(not_ready_while_the_database_is_unreachable_or_behind) {
     BOOST_TEST(second.terminate() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(expires_inventory_holds_in_the_background) {
+    test::TempDir dir;
+    const std::string db = "sqlite:" + dir.path + "/keel.db";
+    const std::string keel = test::binary("cli/keel");
+    {
+        std::ofstream items(dir.path + "/items.csv");
+        items << "sku,name\nMUG,Mug\n";
+        std::ofstream locations(dir.path + "/locations.csv");
+        locations << "code,name,country\nWH1,Main,US\n";
+    }
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"db", "migrate"}, {"item", "import", dir.path + "/items.csv"},
+          {"location", "import", dir.path + "/locations.csv"}, {"stock", "receive", "MUG", "WH1", "10"},
+          {"stock", "reserve", "MUG", "WH1", "4", "--hold", "--ttl", "1"}}) {
+        std::vector<std::string> full = {"--db", db};
+        full.insert(full.end(), args.begin(), args.end());
+        const auto r = test::runCommand(keel, full);
+        BOOST_TEST_REQUIRE(r.exit_code == 0, args.front() << ": " << r.err);
+    }
+    auto atp = [&] {
+        const auto r = test::runCommand(keel, {"--db", db, "--json", "stock", "atp", "MUG"});
+        Poco::JSON::Parser parser;
+        return parser.parse(r.out).extract<Poco::JSON::Object::Ptr>()->getValue<int>("available");
+    };
+    BOOST_TEST(atp() == 6);
+    const int port = test::freePort();
+    test::BackgroundProcess daemon(test::binary("server/keeld"),
+                                   {"-D", "db.connection=" + db, "-D", "server.port=" + std::to_string(port), "-D",
+                                    "inventory.sweep.interval=1"});
+    BOOST_TEST(test::pollUntil([&] { return atp() == 10; }, 20s), daemon.output());
+    BOOST_TEST(daemon.terminate() == 0);
+    BOOST_TEST(contains(daemon.output(), "released 1 expired inventory holds"), daemon.output());
+}
+
 BOOST_AUTO_TEST_CASE(bad_configuration_fails_fast_with_the_key) {
     const auto r = test::runCommand(test::binary("server/keeld"), {"-D", "db.connection=postgresql://u:pw@h/d"});
     BOOST_TEST(r.exit_code != 0);
