@@ -210,7 +210,8 @@ void Database::runAttempts(const std::function<void(UnitOfWork&)>& body, const R
             if (!uow.committed()) uow.commit();
             return;
         } catch (const DbError& e) {
-            if (!e.retryable()) throw;
+            const bool unique_race = options.retry_unique_violation && e.kind() == ErrorKind::kUniqueViolation;
+            if (!e.retryable() && !unique_race) throw;
             if (attempt >= max_attempts) {
                 throw DbError(e.kind(), e.sqlstate(), e.nativeCode(),
                               "gave up after " + std::to_string(attempt) + " attempts: " + std::string(e.what()));

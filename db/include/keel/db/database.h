@@ -97,6 +97,9 @@ struct IsResult<Result<T>> : std::true_type {};
 struct RunOptions {
     Isolation isolation = Isolation::kReadCommitted;
     int max_attempts = 0;  ///< 0: the database default (db.retry.attempts)
+    /// Retry a unit that a unique constraint refused: for idempotent writes, where a concurrent writer that
+    /// inserted the same key first means the retry will find the row and do nothing (order intake).
+    bool retry_unique_violation = false;
     /// Called before each retry with the error and the number of the attempt that failed (tests, metrics).
     std::function<void(const DbError&, int attempt)> on_retry;
 };
