@@ -1186,6 +1186,33 @@ Atp Inventory::atp(db::UnitOfWork& uow, std::string_view item_id, std::optional<
     return result;
 }
 
+std::map<std::string, std::int64_t> Inventory::reservable(db::UnitOfWork& uow, std::string_view item_id,
+                                                         std::string_view channel, bool respect_safety) {
+    std::map<std::string, std::int64_t> result;
+    auto f = facts(uow, item_id);
+    if (!f) return result;
+    const std::optional<ChannelRule> rule = channelRule(uow, channel, item_id);
+    if (f.value().is_kit) {
+        std::map<std::string, std::vector<KitPart>> parts;
+        for (const auto& [component, per_kit] : f.value().components) {
+            for (const auto& [location, quantity] : reservable(uow, component, channel, respect_safety)) {
+                parts[location].push_back(KitPart{quantity, per_kit});
+            }
+        }
+        for (const auto& [location, kit_parts] : parts) {
+            if (kit_parts.size() != f.value().components.size()) continue;
+            result[location] = channelAvailable(kitAvailable(kit_parts), rule);
+        }
+        return result;
+    }
+    for (const auto& line : atp(uow, item_id).locations) {
+        const std::int64_t free = respect_safety ? availableToPromise(line.on_hand, line.allocated, line.safety_stock)
+                                                 : std::max<std::int64_t>(line.on_hand - line.allocated, 0);
+        result[line.location_id] = channelAvailable(free, rule);
+    }
+    return result;
+}
+
 std::vector<Balance> Inventory::balances(db::UnitOfWork& uow, std::string_view item_id,
                                          std::optional<std::string_view> location_id) {
     std::string sql =

@@ -17,6 +17,7 @@
 #include "keel/kernel/money.h"
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -236,6 +237,12 @@ public:
     /// that ship to customers, for a channel or unrestricted.
     Atp atp(db::UnitOfWork& uow, std::string_view item_id, std::optional<std::string_view> location_id = {},
             std::optional<std::string_view> channel = {});
+
+    /// What can be reserved of an item at each location right now: sellable and unallocated, minus safety
+    /// stock when `respect_safety`, limited by the channel's rule; kits from their components. Routing plans
+    /// with it; the reservation itself still checks the real rows.
+    std::map<std::string, std::int64_t> reservable(db::UnitOfWork& uow, std::string_view item_id,
+                                                   std::string_view channel, bool respect_safety);
 
     /// Balance rows of an item (all states, lots and locations), or of every item when `item_id` is empty.
     std::vector<Balance> balances(db::UnitOfWork& uow, std::string_view item_id,
