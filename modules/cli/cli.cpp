@@ -1,4 +1,6 @@
 #include "keel/cli/cli.h"
+#include "commands_pricing.h"
+#include "commands_returns.h"
 
 #include "keel/kernel/error.h"
 #include "keel/kernel/logging.h"
@@ -97,6 +99,9 @@ const std::vector<Command>& commands() {
         addDbCommands(t);
         addCatalogCommands(t);
         addStockCommands(t);
+        addOrderCommands(t);
+        addPricingCommands(t);
+        addReturnCommands(t);
         return t;
     }();
     return table;

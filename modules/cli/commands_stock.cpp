@@ -2,6 +2,7 @@
 // available-to-promise, balances, the go-live import and `stock verify`.
 #include "keel/cli/cli.h"
 #include "progress.h"
+#include "services.h"
 
 #include "keel/catalog/catalog.h"
 #include "keel/inventory/inventory.h"
@@ -24,15 +25,6 @@ namespace {
 using inventory::Inventory;
 using inventory::StockState;
 
-Inventory& service() {
-    static Inventory inventory;
-    return inventory;
-}
-
-const catalog::Catalog& items() {
-    static const catalog::Catalog catalog;
-    return catalog;
-}
 
 inventory::Source cliSource(const Arguments& args) {
     inventory::Source source;
@@ -91,19 +83,21 @@ int receiveCommand(Context& context, const std::vector<std::string>& raw) {
         cost = Money::parse(*text, Currency::of(args.value("currency").value_or(
                                       context.config().getString("ledger.currency", "USD"))));
     }
+    std::string item_id;
     const auto result = runOrRaise<inventory::ReceiveResult>(context, [&](db::UnitOfWork& uow) {
-        const catalog::Item item = items().requireItem(uow, args.positional()[0]);
-        const catalog::Location location = items().requireLocation(uow, args.positional()[1]);
+        const catalog::Item item = services(context).catalog.requireItem(uow, args.positional()[0]);
+        item_id = item.id;
+        const catalog::Location location = services(context).catalog.requireLocation(uow, args.positional()[1]);
         inventory::ReceiveRequest request;
         request.item_id = item.id;
         request.location_id = location.id;
         request.quantity = positiveQuantity(args, args.positional()[2]);
-        if (auto uom = args.value("uom")) request.quantity = items().toBaseUnits(item, request.quantity, *uom);
+        if (auto uom = args.value("uom")) request.quantity = services(context).catalog.toBaseUnits(item, request.quantity, *uom);
         request.lot_code = lotOption(args);
         request.expiry = expiry;
         request.unit_cost = cost;
         request.source = cliSource(args);
-        return service().receive(uow, request);
+        return services(context).inventory.receive(uow, request);
     });
     if (context.json()) {
         Poco::JSON::Object o;
@@ -114,6 +108,7 @@ int receiveCommand(Context& context, const std::vector<std::string>& raw) {
     } else {
         context.out() << "received into " << inventory::toString(result.state) << " (move " << result.move_id << ")\n";
     }
+    if (result.state == StockState::kOnHand) fillBackorders(context, {item_id});
     return 0;
 }
 
@@ -122,17 +117,19 @@ int adjustCommand(Context& context, const std::vector<std::string>& raw) {
     args.expectPositional(3, 3, "SKU LOCATION DELTA --reason R [--lot L]");
     const std::int64_t delta = args.integer(args.positional()[2], "delta");
     const std::string reason = args.required("reason");
+    std::string item_id;
     const auto move = runOrRaise<std::string>(context, [&](db::UnitOfWork& uow) {
         inventory::AdjustRequest request;
-        request.item_id = items().requireItem(uow, args.positional()[0]).id;
-        request.location_id = items().requireLocation(uow, args.positional()[1]).id;
+        request.item_id = item_id = services(context).catalog.requireItem(uow, args.positional()[0]).id;
+        request.location_id = services(context).catalog.requireLocation(uow, args.positional()[1]).id;
         request.lot_code = lotOption(args);
         request.delta = delta;
         request.reason = reason;
         request.source = cliSource(args);
-        return service().adjust(uow, request);
+        return services(context).inventory.adjust(uow, request);
     });
     printMoved(context, "adjusted by " + std::to_string(delta), move);
+    if (delta > 0) fillBackorders(context, {item_id});
     return 0;
 }
 
@@ -141,10 +138,10 @@ int atpCommand(Context& context, const std::vector<std::string>& raw) {
     args.expectPositional(1, 1, "SKU [--location L] [--channel C]");
     const auto channel = args.value("channel");
     const auto [atp, sku] = context.database().run([&](db::UnitOfWork& uow) {
-        const catalog::Item item = items().requireItem(uow, args.positional()[0], channel.value_or(""));
+        const catalog::Item item = services(context).catalog.requireItem(uow, args.positional()[0], channel.value_or(""));
         std::optional<std::string> location;
-        if (auto code = args.value("location")) location = items().requireLocation(uow, *code).id;
-        return std::pair{service().atp(uow, item.id, location ? std::optional<std::string_view>(*location) : std::nullopt,
+        if (auto code = args.value("location")) location = services(context).catalog.requireLocation(uow, *code).id;
+        return std::pair{services(context).inventory.atp(uow, item.id, location ? std::optional<std::string_view>(*location) : std::nullopt,
                                        channel ? std::optional<std::string_view>(*channel) : std::nullopt),
                          item.sku};
     });
@@ -189,12 +186,12 @@ int showCommand(Context& context, const std::vector<std::string>& raw) {
         std::string location_code;
     };
     const auto [rows, sku] = context.database().run([&](db::UnitOfWork& uow) {
-        const catalog::Item item = items().requireItem(uow, args.positional()[0]);
+        const catalog::Item item = services(context).catalog.requireItem(uow, args.positional()[0]);
         std::optional<std::string> location;
-        if (auto code = args.value("location")) location = items().requireLocation(uow, *code).id;
+        if (auto code = args.value("location")) location = services(context).catalog.requireLocation(uow, *code).id;
         std::vector<Row> out;
-        for (auto& b : service().balances(uow, item.id, location ? std::optional<std::string_view>(*location) : std::nullopt)) {
-            const auto loc = items().findLocationById(uow, b.location_id);
+        for (auto& b : services(context).inventory.balances(uow, item.id, location ? std::optional<std::string_view>(*location) : std::nullopt)) {
+            const auto loc = services(context).catalog.findLocationById(uow, b.location_id);
             out.push_back(Row{std::move(b), loc ? loc->code : b.location_id});
         }
         return std::pair{out, item.sku};
@@ -231,7 +228,7 @@ int showCommand(Context& context, const std::vector<std::string>& raw) {
 
 int verifyCommand(Context& context, const std::vector<std::string>& raw) {
     expectNoArguments(raw, "stock verify");
-    const auto report = context.database().run([&](db::UnitOfWork& uow) { return service().verify(uow); });
+    const auto report = context.database().run([&](db::UnitOfWork& uow) { return services(context).inventory.verify(uow); });
     if (context.json()) {
         Poco::JSON::Object o;
         o.set("ok", report.ok());
@@ -280,8 +277,8 @@ int reserveCommand(Context& context, const std::vector<std::string>& raw) {
     args.expectPositional(3, 3, "SKU LOCATION QTY [--order O --line N] [--channel C] [--lot L] [--hold --ttl SECONDS] [--partial]");
     const auto result = runOrRaise<inventory::ReserveResult>(context, [&](db::UnitOfWork& uow) {
         inventory::ReserveRequest request;
-        request.item_id = items().requireItem(uow, args.positional()[0], args.value("channel").value_or("")).id;
-        request.location_id = items().requireLocation(uow, args.positional()[1]).id;
+        request.item_id = services(context).catalog.requireItem(uow, args.positional()[0], args.value("channel").value_or("")).id;
+        request.location_id = services(context).catalog.requireLocation(uow, args.positional()[1]).id;
         request.quantity = positiveQuantity(args, args.positional()[2]);
         request.kind = args.flag("hold") ? inventory::ReservationKind::kHold : inventory::ReservationKind::kAllocation;
         request.order_id = args.value("order").value_or("");
@@ -291,7 +288,7 @@ int reserveCommand(Context& context, const std::vector<std::string>& raw) {
         if (auto ttl = args.integerValue("ttl")) request.ttl_micros = *ttl * 1'000'000;
         if (request.kind == inventory::ReservationKind::kHold && !request.ttl_micros) request.ttl_micros = 900'000'000;
         request.allow_partial = args.flag("partial");
-        return service().reserve(uow, request);
+        return services(context).inventory.reserve(uow, request);
     });
     if (context.json()) {
         Poco::JSON::Object o;
@@ -314,7 +311,7 @@ int releaseCommand(Context& context, const std::vector<std::string>& raw) {
     const Arguments args(raw, "stock release", {"quantity"});
     args.expectPositional(1, 1, "RESERVATION_ID [--quantity Q]");
     const auto released = runOrRaise<std::int64_t>(context, [&](db::UnitOfWork& uow) {
-        return service().release(uow, args.positional()[0], args.integerValue("quantity"));
+        return services(context).inventory.release(uow, args.positional()[0], args.integerValue("quantity"));
     });
     if (context.json()) {
         Poco::JSON::Object o;
@@ -331,7 +328,7 @@ int sweepCommand(Context& context, const std::vector<std::string>& raw) {
     std::int64_t total = 0;
     for (;;) {  // batches, each its own unit of work, so a large backlog never holds locks for long
         const std::int64_t expired =
-            context.database().run([&](db::UnitOfWork& uow) { return service().sweepExpiredHolds(uow, 500); });
+            context.database().run([&](db::UnitOfWork& uow) { return services(context).inventory.sweepExpiredHolds(uow, 500); });
         total += expired;
         if (expired < 500) break;
     }
@@ -349,8 +346,8 @@ int transferShipCommand(Context& context, const std::vector<std::string>& raw) {
     const Arguments args(raw, "stock transfer ship", {"reference", "note"});
     args.expectPositional(3, 1000, "FROM TO SKU=QTY[@LOT] ... [--reference R]");
     const auto id = runOrRaise<std::string>(context, [&](db::UnitOfWork& uow) {
-        const catalog::Location from = items().requireLocation(uow, args.positional()[0]);
-        const catalog::Location to = items().requireLocation(uow, args.positional()[1]);
+        const catalog::Location from = services(context).catalog.requireLocation(uow, args.positional()[0]);
+        const catalog::Location to = services(context).catalog.requireLocation(uow, args.positional()[1]);
         std::vector<inventory::TransferLine> lines;
         for (std::size_t i = 2; i < args.positional().size(); ++i) {
             const std::string& spec = args.positional()[i];
@@ -358,12 +355,12 @@ int transferShipCommand(Context& context, const std::vector<std::string>& raw) {
             if (eq == std::string::npos || eq == 0) throw UsageError("line '" + spec + "': expected SKU=QTY or SKU=QTY@LOT");
             const auto at = spec.find('@', eq);
             inventory::TransferLine line;
-            line.item_id = items().requireItem(uow, spec.substr(0, eq)).id;
+            line.item_id = services(context).catalog.requireItem(uow, spec.substr(0, eq)).id;
             line.quantity = positiveQuantity(args, spec.substr(eq + 1, at == std::string::npos ? std::string::npos : at - eq - 1));
             if (at != std::string::npos) line.lot_code = spec.substr(at + 1);
             lines.push_back(std::move(line));
         }
-        return service().shipTransfer(uow, from.id, to.id, lines, args.value("reference").value_or(""), cliSource(args));
+        return services(context).inventory.shipTransfer(uow, from.id, to.id, lines, args.value("reference").value_or(""), cliSource(args));
     });
     if (context.json()) {
         Poco::JSON::Object o;
@@ -387,7 +384,7 @@ int transferReceiveCommand(Context& context, const std::vector<std::string>& raw
                                 positiveQuantity(args, spec.substr(eq + 1)));
     }
     const auto received = runOrRaise<std::int64_t>(context, [&](db::UnitOfWork& uow) {
-        return service().receiveTransfer(uow, args.positional()[0], quantities, cliSource(args));
+        return services(context).inventory.receiveTransfer(uow, args.positional()[0], quantities, cliSource(args));
     });
     if (context.json()) {
         Poco::JSON::Object o;
@@ -396,6 +393,7 @@ int transferReceiveCommand(Context& context, const std::vector<std::string>& raw
     } else {
         context.out() << "received " << received << "\n";
     }
+    fillBackorders(context, {});
     return 0;
 }
 
@@ -403,7 +401,7 @@ int transferCloseCommand(Context& context, const std::vector<std::string>& raw) 
     const Arguments args(raw, "stock transfer close", {"note"});
     args.expectPositional(1, 1, "TRANSFER_ID");
     const auto lost = runOrRaise<std::int64_t>(
-        context, [&](db::UnitOfWork& uow) { return service().closeTransfer(uow, args.positional()[0], cliSource(args)); });
+        context, [&](db::UnitOfWork& uow) { return services(context).inventory.closeTransfer(uow, args.positional()[0], cliSource(args)); });
     if (context.json()) {
         Poco::JSON::Object o;
         o.set("written_off", lost);
@@ -424,16 +422,16 @@ int countCommand(Context& context, const std::vector<std::string>& raw) {
         bool posted = false;
     };
     const auto outcome = runOrRaise<Outcome>(context, [&](db::UnitOfWork& uow) -> Result<Outcome> {
-        const std::string item = items().requireItem(uow, args.positional()[0]).id;
-        const std::string location = items().requireLocation(uow, args.positional()[1]).id;
-        auto id = service().recordCount(uow, item, location, lotOption(args), counted, cliSource(args));
+        const std::string item = services(context).catalog.requireItem(uow, args.positional()[0]).id;
+        const std::string location = services(context).catalog.requireLocation(uow, args.positional()[1]).id;
+        auto id = services(context).inventory.recordCount(uow, item, location, lotOption(args), counted, cliSource(args));
         if (!id) return id.problem();
         Outcome o{id.value(), 0, false};
         db::Statement& expected = uow.statement("SELECT counted - expected FROM stock_count WHERE id = ?");
         expected.bind(o.id).execute();
         if (expected.next()) o.variance = expected.getInt64(0);
         if (args.flag("post")) {
-            auto posted = service().postCount(uow, o.id, cliSource(args));
+            auto posted = services(context).inventory.postCount(uow, o.id, cliSource(args));
             if (!posted) return posted.problem();
             o.posted = true;
         }
@@ -456,7 +454,7 @@ int countPostCommand(Context& context, const std::vector<std::string>& raw) {
     const Arguments args(raw, "stock count-post", {"note"});
     args.expectPositional(1, 1, "COUNT_ID");
     const auto variance = runOrRaise<std::int64_t>(
-        context, [&](db::UnitOfWork& uow) { return service().postCount(uow, args.positional()[0], cliSource(args)); });
+        context, [&](db::UnitOfWork& uow) { return services(context).inventory.postCount(uow, args.positional()[0], cliSource(args)); });
     if (context.json()) {
         Poco::JSON::Object o;
         o.set("variance", variance);
@@ -473,12 +471,13 @@ int stateChange(Context& context, const std::vector<std::string>& raw, const std
     const Arguments args(raw, name, {"lot", "note"});
     args.expectPositional(3, 3, "SKU LOCATION QTY [--lot L]");
     const auto move = runOrRaise<std::string>(context, [&](db::UnitOfWork& uow) {
-        const std::string item = items().requireItem(uow, args.positional()[0]).id;
-        const std::string location = items().requireLocation(uow, args.positional()[1]).id;
-        return service().changeState(uow, item, location, lotOption(args), from, to,
+        const std::string item = services(context).catalog.requireItem(uow, args.positional()[0]).id;
+        const std::string location = services(context).catalog.requireLocation(uow, args.positional()[1]).id;
+        return services(context).inventory.changeState(uow, item, location, lotOption(args), from, to,
                                      positiveQuantity(args, args.positional()[2]), reason, cliSource(args));
     });
     printMoved(context, std::string(inventory::toString(from)) + " -> " + std::string(inventory::toString(to)), move);
+    if (to == StockState::kOnHand) fillBackorders(context, {});
     return 0;
 }
 
@@ -487,9 +486,9 @@ int lotCommand(Context& context, const std::vector<std::string>& raw, bool quara
     const Arguments args(raw, name, {"note"});
     args.expectPositional(2, 2, "SKU LOT");
     const auto quantity = runOrRaise<std::int64_t>(context, [&](db::UnitOfWork& uow) {
-        const std::string item = items().requireItem(uow, args.positional()[0]).id;
-        return quarantine ? service().quarantineLot(uow, item, args.positional()[1], cliSource(args))
-                          : service().releaseLot(uow, item, args.positional()[1], cliSource(args));
+        const std::string item = services(context).catalog.requireItem(uow, args.positional()[0]).id;
+        return quarantine ? services(context).inventory.quarantineLot(uow, item, args.positional()[1], cliSource(args))
+                          : services(context).inventory.releaseLot(uow, item, args.positional()[1], cliSource(args));
     });
     if (context.json()) {
         Poco::JSON::Object o;
@@ -503,6 +502,7 @@ int lotCommand(Context& context, const std::vector<std::string>& raw, bool quara
     } else {
         context.out() << "lot released; " << quantity << " units back on hand\n";
     }
+    if (!quarantine) fillBackorders(context, {});
     return 0;
 }
 
@@ -510,14 +510,14 @@ int returnCommand(Context& context, const std::vector<std::string>& raw) {
     const Arguments args(raw, "stock return", {"lot", "order", "note"});
     args.expectPositional(3, 3, "SKU LOCATION QTY [--lot L] [--order O]");
     const auto move = runOrRaise<std::string>(context, [&](db::UnitOfWork& uow) {
-        const std::string item = items().requireItem(uow, args.positional()[0]).id;
-        const std::string location = items().requireLocation(uow, args.positional()[1]).id;
+        const std::string item = services(context).catalog.requireItem(uow, args.positional()[0]).id;
+        const std::string location = services(context).catalog.requireLocation(uow, args.positional()[1]).id;
         inventory::Source source = cliSource(args);
         if (auto order = args.value("order")) {
             source.type = "order";
             source.id = *order;
         }
-        return service().receiveReturn(uow, item, location, lotOption(args),
+        return services(context).inventory.receiveReturn(uow, item, location, lotOption(args),
                                        positiveQuantity(args, args.positional()[2]), source);
     });
     printMoved(context, "returned, awaiting disposition", move);
@@ -529,21 +529,22 @@ int disposeCommand(Context& context, const std::vector<std::string>& raw) {
     args.expectPositional(3, 3, "SKU LOCATION QTY --as restock|damaged|quarantine|write-off [--lot L]");
     const std::string as = args.required("as");
     const auto move = runOrRaise<std::string>(context, [&](db::UnitOfWork& uow) -> Result<std::string> {
-        const std::string item = items().requireItem(uow, args.positional()[0]).id;
-        const std::string location = items().requireLocation(uow, args.positional()[1]).id;
+        const std::string item = services(context).catalog.requireItem(uow, args.positional()[0]).id;
+        const std::string location = services(context).catalog.requireLocation(uow, args.positional()[1]).id;
         const std::int64_t quantity = positiveQuantity(args, args.positional()[2]);
         if (as == "write-off") {
-            return service().writeOff(uow, item, location, lotOption(args), StockState::kReturned, quantity, "return",
+            return services(context).inventory.writeOff(uow, item, location, lotOption(args), StockState::kReturned, quantity, "return",
                                       cliSource(args));
         }
         StockState to = StockState::kOnHand;
         if (as == "damaged") to = StockState::kDamaged;
         else if (as == "quarantine") to = StockState::kQuarantined;
         else if (as != "restock") throw UsageError("--as '" + as + "': expected restock, damaged, quarantine or write-off");
-        return service().changeState(uow, item, location, lotOption(args), StockState::kReturned, to, quantity,
+        return services(context).inventory.changeState(uow, item, location, lotOption(args), StockState::kReturned, to, quantity,
                                      as == "restock" ? "restock" : "return_" + as, cliSource(args));
     });
     printMoved(context, "disposed as " + as, move);
+    if (as == "restock") fillBackorders(context, {});
     return 0;
 }
 
@@ -553,9 +554,9 @@ int writeOffCommand(Context& context, const std::vector<std::string>& raw) {
     const StockState from = stateArgument(args.value("from").value_or("damaged"), "--from");
     const std::string reason = args.required("reason");
     const auto move = runOrRaise<std::string>(context, [&](db::UnitOfWork& uow) {
-        const std::string item = items().requireItem(uow, args.positional()[0]).id;
-        const std::string location = items().requireLocation(uow, args.positional()[1]).id;
-        return service().writeOff(uow, item, location, lotOption(args), from,
+        const std::string item = services(context).catalog.requireItem(uow, args.positional()[0]).id;
+        const std::string location = services(context).catalog.requireLocation(uow, args.positional()[1]).id;
+        return services(context).inventory.writeOff(uow, item, location, lotOption(args), from,
                                   positiveQuantity(args, args.positional()[2]), reason, cliSource(args));
     });
     printMoved(context, "written off", move);
@@ -571,7 +572,7 @@ int importCommand(Context& context, const std::vector<std::string>& raw) {
     const Poco::File file(path);
     Progress progress(context.err(), path, file.getSize());
     const auto result = inventory::importStockLevels(
-        context.database(), service(), in, path, cliSource(args), context.config().getString("ledger.currency", "USD"),
+        context.database(), services(context).inventory, in, path, cliSource(args), context.config().getString("ledger.currency", "USD"),
         [&](std::uint64_t rows, std::uint64_t bytes) { progress.update(rows, bytes); });
     progress.finish();
     if (context.json()) {
@@ -590,6 +591,7 @@ int importCommand(Context& context, const std::vector<std::string>& raw) {
         context.err() << "nothing imported: " << result.problems.size() << " problem"
                       << (result.problems.size() == 1 ? "" : "s") << " in " << path << "\n";
     }
+    if (result.ok()) fillBackorders(context, {});
     return result.ok() ? 0 : static_cast<int>(ExitCode::kRejected);
 }
 
@@ -598,10 +600,10 @@ int safetyCommand(Context& context, const std::vector<std::string>& raw) {
     args.expectPositional(2, 2, "SKU QTY [--location L]");
     const std::int64_t quantity = args.integer(args.positional()[1], "quantity");
     context.database().run([&](db::UnitOfWork& uow) {
-        const std::string item = items().requireItem(uow, args.positional()[0]).id;
+        const std::string item = services(context).catalog.requireItem(uow, args.positional()[0]).id;
         std::string location;
-        if (auto code = args.value("location")) location = items().requireLocation(uow, *code).id;
-        service().setSafetyStock(uow, item, location, quantity);
+        if (auto code = args.value("location")) location = services(context).catalog.requireLocation(uow, *code).id;
+        services(context).inventory.setSafetyStock(uow, item, location, quantity);
     });
     context.out() << (context.json() ? "{\"ok\":true}\n" : "safety stock set\n");
     return 0;
@@ -615,8 +617,8 @@ int channelRuleCommand(Context& context, const std::vector<std::string>& raw) {
     rule.cap = args.integerValue("cap");
     context.database().run([&](db::UnitOfWork& uow) {
         std::string item;
-        if (auto sku = args.value("sku")) item = items().requireItem(uow, *sku).id;
-        service().setChannelRule(uow, args.positional()[0], item, rule);
+        if (auto sku = args.value("sku")) item = services(context).catalog.requireItem(uow, *sku).id;
+        services(context).inventory.setChannelRule(uow, args.positional()[0], item, rule);
     });
     context.out() << (context.json() ? "{\"ok\":true}\n"
                                      : (rule.percent || rule.cap ? "channel rule set\n" : "channel rule removed\n"));

@@ -17,6 +17,8 @@
 
 namespace keel::cli {
 
+struct Services;
+
 /// What a command gets: configuration, output streams, the --json flag and a lazily opened database.
 class Context {
 public:
@@ -34,12 +36,16 @@ public:
     /// Writes a JSON document and a newline to standard output (the --json form of a command's result).
     void writeJson(const Poco::JSON::Object& object);
 
+    /// The domain services of this command run (services.h), created on first use.
+    std::shared_ptr<Services>& servicesSlot() { return services_; }
+
 private:
     config::Configuration config_;
     bool json_;
     std::ostream& out_;
     std::ostream& err_;
     std::unique_ptr<db::Database> database_;
+    std::shared_ptr<Services> services_;
 };
 
 /// One command of the table: its words ("db", "migrate"), help text and handler. The handler gets the
@@ -59,6 +65,7 @@ const std::vector<Command>& commands();
 void addDbCommands(std::vector<Command>& table);       // version, db migrate, db status, demo
 void addCatalogCommands(std::vector<Command>& table);  // item ..., location ..., alias ...
 void addStockCommands(std::vector<Command>& table);    // stock ...
+void addOrderCommands(std::vector<Command>& table);    // order ..., shipment ...
 
 /// Runs `keel` with `args` (without the program name). Never throws: errors become messages and exit codes.
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,

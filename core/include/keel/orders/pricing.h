@@ -1,0 +1,80 @@
+#pragma once
+// What order intake asks of pricing and tax. core/orders defines the interfaces; modules/pricing implements
+// PriceSource from price lists and contract prices; the tax plugin (a later issue) will implement TaxQuoter,
+// with ZeroTax standing in until then. Intake keeps prices the channel fixed and only asks for the others.
+
+#include "keel/db/database.h"
+#include "keel/kernel/date.h"
+#include "keel/kernel/money.h"
+#include "keel/orders/document.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace keel::orders {
+
+/// One line to price: the item, its quantity in base units, for whom, in which currency, on which day.
+struct PriceQuery {
+    std::string item_id;
+    std::string sku;
+    std::int64_t quantity = 0;
+    std::string customer_id;        ///< Keel's customer id
+    std::string customer_code;
+    std::string price_list;         ///< the customer's price list code; empty: the default list
+    std::string channel;
+    const Currency* currency = nullptr;
+    Date date = Date::fromYmd(20000101);
+};
+
+/// A unit price and where it came from ("contract", "price_list:RETAIL", ...), for the order's record.
+struct Price {
+    Money unit_price = Money::zero(Currency::of("USD"));
+    std::string source;
+};
+
+/// Finds the unit price of an item for a customer; nullopt when there is none (the order is then held for a
+/// missing price, never priced at zero by accident).
+class PriceSource {
+public:
+    virtual ~PriceSource() = default;
+    virtual std::optional<Price> price(db::UnitOfWork& uow, const PriceQuery& query) = 0;
+};
+
+/// A line as the tax engine sees it.
+struct TaxLine {
+    std::string line_id;
+    std::string item_id;
+    std::string tax_class;
+    std::int64_t quantity = 0;
+    Money net_amount = Money::zero(Currency::of("USD"));  ///< unit price x quantity - discount
+};
+
+struct TaxRequest {
+    std::string order_id;
+    const Currency* currency = nullptr;
+    Address ship_to;
+    std::vector<TaxLine> lines;
+    Money shipping = Money::zero(Currency::of("USD"));
+};
+
+/// Tax per line (same order as the request) and on shipping.
+struct TaxResult {
+    std::vector<Money> line_tax;
+    Money shipping_tax = Money::zero(Currency::of("USD"));
+};
+
+class TaxQuoter {
+public:
+    virtual ~TaxQuoter() = default;
+    virtual Result<TaxResult> quote(const TaxRequest& request) = 0;
+};
+
+/// No tax at all: the stand-in until a tax plugin is configured.
+class ZeroTax final : public TaxQuoter {
+public:
+    Result<TaxResult> quote(const TaxRequest& request) override;
+};
+
+}  // namespace keel::orders

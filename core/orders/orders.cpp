@@ -1,0 +1,1057 @@
+#include "keel/orders/orders.h"
+
+#include "keel/db/batch_insert.h"
+#include "keel/kernel/logging.h"
+
+#include <Poco/DigestEngine.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/SHA2Engine.h>
+#include <Poco/String.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace keel::orders {
+
+namespace {
+
+std::string sha256(const std::string& text) {
+    Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
+    engine.update(text);
+    return Poco::DigestEngine::digestToHex(engine.digest());
+}
+
+std::string joinHolds(const std::vector<std::string>& holds) {
+    std::string out;
+    for (const auto& h : holds) out += (out.empty() ? "" : "; ") + h;
+    return out.size() > 1000 ? out.substr(0, 997) + "..." : out;
+}
+
+std::vector<std::string> splitHolds(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        const auto end = text.find("; ", start);
+        out.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+        if (end == std::string::npos) break;
+        start = end + 2;
+    }
+    return out;
+}
+
+std::string json(const Poco::JSON::Object& object) {
+    std::ostringstream out;
+    object.stringify(out);
+    return out.str();
+}
+
+std::string money(std::int64_t minor, const Currency* currency) { return Money(minor, *currency).toString(); }
+
+// The same address written differently is the same address for the velocity rule.
+std::string addressKey(const Address& a) {
+    std::string text = Poco::toLower(a.country + "|" + a.postal_code + "|" + a.line1);
+    text.erase(std::remove_if(text.begin(), text.end(), [](char c) { return c == ' ' || c == ',' || c == '.'; }),
+               text.end());
+    return sha256(text).substr(0, 32);
+}
+
+std::optional<Problem> checked(std::int64_t& total, std::int64_t add, const char* what) {
+    if (__builtin_add_overflow(total, add, &total)) return keel::reject(std::string(what) + " out of range", "total");
+    return std::nullopt;
+}
+
+constexpr const char* kOrderSelect =
+    "SELECT id, channel, external_id, customer_id, email, currency, state, hold_reasons, priority, promise_date, "
+    "ship_complete, allow_backorder, payment_status, ship_name, ship_line1, ship_line2, ship_city, ship_region, "
+    "ship_postal_code, ship_country, bill_country, shipping_service, shipping_amount, subtotal, discount_total, "
+    "tax_total, total, notes, created_at, version FROM sales_order";
+
+PaymentStatus paymentFrom(const std::string& text) {
+    if (text == "captured") return PaymentStatus::kCaptured;
+    if (text == "authorized") return PaymentStatus::kAuthorized;
+    return PaymentStatus::kPending;
+}
+
+}  // namespace
+
+Orders::Orders(catalog::Catalog& catalog, inventory::Inventory& inventory, PriceSource& prices, TaxQuoter& tax,
+               const RoutingStrategy& routing, const Clock& clock, IdGenerator& ids)
+    : catalog_(catalog), inventory_(inventory), prices_(prices), tax_(tax), routing_(routing), clock_(clock), ids_(ids),
+      outbox_(clock, ids) {}
+
+void Orders::setChannelPolicy(const std::string& channel, ChannelPolicy policy) { channels_[channel] = policy; }
+
+Problem Orders::fail(db::UnitOfWork& uow, ExitCode code, std::string message, std::string field) {
+    Problem problem{code, std::move(message), std::move(field)};
+    uow.setRollbackOnly(problem);
+    return problem;
+}
+
+void Orders::writeEvent(db::UnitOfWork& uow, const std::string& type, const std::string& aggregate_type,
+                        const std::string& aggregate_id, const std::string& payload, const Actor& actor) {
+    outbox_.append(uow, events::Event{type, aggregate_type, aggregate_id, payload, actor.name});
+}
+
+// ----------------------------------------------------------------------------------------------- reading
+
+std::optional<Order> Orders::find(db::UnitOfWork& uow, std::string_view order_id) {
+    db::Statement& s = uow.statement(std::string(kOrderSelect) + " WHERE id = ?");
+    s.bind(std::string(order_id)).execute();
+    if (!s.next()) return std::nullopt;
+    Order o;
+    o.id = s.getString(0);
+    o.channel = s.getString(1);
+    o.external_id = s.getString(2);
+    o.customer_id = s.getString(3);
+    o.email = s.getString(4);
+    o.currency = &Currency::of(s.getString(5));
+    o.state = orderStateFrom(s.getString(6)).value_or(OrderState::kReceived);
+    o.holds = splitHolds(s.getString(7));
+    o.priority = static_cast<int>(s.getInt64(8));
+    if (auto promise = s.getOptionalInt64(9)) o.promise_date = Date::fromYmd(static_cast<int>(*promise));
+    o.ship_complete = s.getInt64(10) != 0;
+    o.allow_backorder = s.getInt64(11) != 0;
+    o.payment_status = paymentFrom(s.getString(12));
+    o.ship_to = Address{s.getString(13), s.getString(14), s.getString(15), s.getString(16), s.getString(17),
+                        s.getString(18), s.getString(19), ""};
+    o.bill_country = s.getString(20);
+    o.shipping_service = s.getString(21);
+    o.shipping_amount = s.getInt64(22);
+    o.subtotal = s.getInt64(23);
+    o.discount_total = s.getInt64(24);
+    o.tax_total = s.getInt64(25);
+    o.total = s.getInt64(26);
+    o.notes = s.getString(27);
+    o.created_at = s.getInt64(28);
+    o.version = s.getInt64(29);
+    db::Statement& lines = uow.statement(
+        "SELECT line_no, external_line, item_id, sku, quantity, unit_price, price_source, discount, tax, line_total, "
+        "allocated, shipped, cancelled, backordered FROM sales_order_line WHERE order_id = ? ORDER BY line_no");
+    lines.bind(o.id).execute();
+    while (lines.next()) {
+        OrderLine l;
+        l.line_no = static_cast<int>(lines.getInt64(0));
+        l.external_line = lines.getString(1);
+        l.item_id = lines.getOptionalString(2).value_or("");
+        l.sku = lines.getString(3);
+        l.quantity = lines.getInt64(4);
+        l.unit_price = lines.getOptionalInt64(5);
+        l.price_source = lines.getString(6);
+        l.discount = lines.getInt64(7);
+        l.tax = lines.getInt64(8);
+        l.line_total = lines.getInt64(9);
+        l.allocated = lines.getInt64(10);
+        l.shipped = lines.getInt64(11);
+        l.cancelled = lines.getInt64(12);
+        l.backordered = lines.getInt64(13);
+        o.lines.push_back(std::move(l));
+    }
+    return o;
+}
+
+std::optional<Order> Orders::findByExternal(db::UnitOfWork& uow, std::string_view channel,
+                                            std::string_view external_id) {
+    db::Statement& s = uow.statement("SELECT id FROM sales_order WHERE channel = ? AND external_id = ?");
+    s.bindAll(std::string(channel), std::string(external_id)).execute();
+    if (!s.next()) return std::nullopt;
+    const std::string id = s.getString(0);
+    return find(uow, id);
+}
+
+std::vector<Order> Orders::list(db::UnitOfWork& uow, std::optional<OrderState> state, std::size_t limit) {
+    std::vector<std::string> ids;
+    {
+        db::Statement& s = uow.statement(state ? "SELECT id FROM sales_order WHERE state = ? ORDER BY created_at, id LIMIT ?"
+                                               : "SELECT id FROM sales_order ORDER BY created_at, id LIMIT ?");
+        if (state) s.bind(std::string(toString(*state)));
+        s.bind(static_cast<std::int64_t>(limit)).execute();
+        while (s.next()) ids.push_back(s.getString(0));
+    }
+    std::vector<Order> out;
+    for (const auto& id : ids) {
+        if (auto o = find(uow, id)) out.push_back(std::move(*o));
+    }
+    return out;
+}
+
+std::vector<Exception> Orders::exceptions(db::UnitOfWork& uow) {
+    const std::int64_t now = clock_.nowMicros();
+    const int today = Date::today(clock_).ymd();
+    std::vector<Exception> out;
+    db::Statement& s = uow.statement(
+        "SELECT id, channel, external_id, state, hold_reasons, created_at, promise_date FROM sales_order "
+        "WHERE state = 'on_hold' OR (promise_date IS NOT NULL AND promise_date < ? AND state IN "
+        "('validated', 'allocated', 'partially_allocated', 'backordered', 'released', 'picking', 'packed')) "
+        "ORDER BY created_at, id");
+    s.bind(today).execute();
+    while (s.next()) {
+        Exception e;
+        e.order_id = s.getString(0);
+        e.channel = s.getString(1);
+        e.external_id = s.getString(2);
+        e.state = orderStateFrom(s.getString(3)).value_or(OrderState::kOnHold);
+        e.reasons = e.state == OrderState::kOnHold ? splitHolds(s.getString(4)) : std::vector<std::string>{};
+        if (e.state != OrderState::kOnHold) {
+            e.reasons.push_back("overdue: promised for " + Date::fromYmd(static_cast<int>(s.getInt64(6))).toString());
+        }
+        e.age_micros = now - s.getInt64(5);
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+// ------------------------------------------------------------------------------------------- transitions
+
+Result<OrderState> Orders::transition(db::UnitOfWork& uow, Order& order, OrderState to, const std::string& reason,
+                                      const Actor& actor) {
+    const OrderState from = order.state;
+    if (to != from) {
+        if (auto problem = checkTransition(from, to)) {
+            problem->message = "order " + order.channel + "/" + order.external_id + ": " + problem->message;
+            return fail(uow, problem->code, problem->message, problem->field);
+        }
+    }
+    const std::int64_t now = clock_.nowMicros();
+    const auto changed =
+        uow.statement("UPDATE sales_order SET state = ?, hold_reasons = ?, version = version + 1, updated_at = ? "
+                      "WHERE id = ? AND version = ?")
+            .bindAll(std::string(toString(to)), joinHolds(order.holds), now, order.id, order.version)
+            .execute();
+    if (changed != 1) {
+        return fail(uow, ExitCode::kConflict,
+                    "order " + order.channel + "/" + order.external_id + " changed while this was being done; try again",
+                    "order");
+    }
+    ++order.version;
+    order.state = to;
+    if (to == from) return to;
+    uow.statement("INSERT INTO order_transition (id, order_id, from_state, to_state, reason, actor, created_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bindAll(ids_.next(), order.id, std::string(toString(from)), std::string(toString(to)), reason.substr(0, 1000),
+                 actor.name.substr(0, 64), now)
+        .execute();
+    Poco::JSON::Object payload;
+    payload.set("order_id", order.id);
+    payload.set("channel", order.channel);
+    payload.set("external_id", order.external_id);
+    payload.set("from", std::string(toString(from)));
+    payload.set("to", std::string(toString(to)));
+    if (!reason.empty()) payload.set("reason", reason);
+    writeEvent(uow, "order." + std::string(toString(to)), "order", order.id, json(payload), actor);
+    return to;
+}
+
+void Orders::saveLines(db::UnitOfWork& uow, const Order& order) {
+    db::Statement& s = uow.statement(
+        "UPDATE sales_order_line SET item_id = ?, unit_price = ?, price_source = ?, tax = ?, line_total = ?, "
+        "allocated = ?, shipped = ?, cancelled = ?, backordered = ? WHERE order_id = ? AND line_no = ?");
+    for (const auto& l : order.lines) {
+        s.bind(l.item_id.empty() ? std::optional<std::string>() : std::optional<std::string>(l.item_id))
+            .bind(l.unit_price)
+            .bindAll(l.price_source, l.tax, l.line_total, l.allocated, l.shipped, l.cancelled, l.backordered, order.id,
+                     l.line_no)
+            .execute();
+    }
+}
+
+// --------------------------------------------------------------------------------------------- validation
+
+std::optional<std::string> Orders::resolveLine(db::UnitOfWork& uow, const Order& order, const Customer& customer,
+                                               OrderLine& line, const std::string& uom) {
+    const std::string where = "line " + line.external_line + " (" + line.sku + ")";
+    if (line.item_id.empty()) {
+        const auto item = catalog_.findItem(uow, line.sku, order.channel);
+        if (!item) return "unknown item " + where + ": add it to the item master or an alias for channel " + order.channel;
+        if (item->status == catalog::ItemStatus::kDiscontinued) return "inactive item " + where + ": it is discontinued";
+        if (!uom.empty()) {
+            try {
+                line.quantity = catalog_.toBaseUnits(*item, line.quantity, uom);
+            } catch (const Error& e) {
+                return where + ": " + e.what();
+            }
+        }
+        line.item_id = item->id;
+    }
+    if (!line.unit_price) {
+        PriceQuery query;
+        query.item_id = line.item_id;
+        query.sku = line.sku;
+        query.quantity = line.quantity;
+        query.customer_id = customer.id;
+        query.customer_code = customer.code;
+        query.price_list = customer.price_list;
+        query.channel = order.channel;
+        query.currency = order.currency;
+        query.date = Date::today(clock_);
+        if (const auto price = prices_.price(uow, query)) {
+            line.unit_price = price->unit_price.minor();
+            line.price_source = price->source;
+        } else {
+            return "missing price for " + where + " in " + std::string(order.currency->code());
+        }
+    }
+    return std::nullopt;
+}
+
+std::vector<std::string> Orders::dataHolds(const Order& order) const {
+    std::vector<std::string> holds;
+    const Address& a = order.ship_to;
+    std::vector<std::string> missing;
+    if (a.name.empty()) missing.push_back("name");
+    if (a.line1.empty()) missing.push_back("line1");
+    if (a.city.empty()) missing.push_back("city");
+    if (a.postal_code.empty()) missing.push_back("postal_code");
+    if (a.country.size() != 2) missing.push_back("country");
+    if ((a.country == "US" || a.country == "CA") && a.region.empty()) missing.push_back("region");
+    if (!missing.empty()) {
+        std::string list;
+        for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+        holds.push_back("incomplete ship-to address: " + list);
+    }
+    return holds;
+}
+
+std::optional<Problem> Orders::computeTotals(Order& order) {
+    order.subtotal = 0;
+    order.discount_total = 0;
+    for (auto& l : order.lines) {
+        if (!l.unit_price) continue;
+        std::int64_t gross = 0;
+        if (__builtin_mul_overflow(*l.unit_price, l.quantity, &gross)) return keel::reject("line amount out of range", "lines");
+        l.line_total = gross - l.discount;
+        if (auto p = checked(order.subtotal, gross, "subtotal")) return p;
+        if (auto p = checked(order.discount_total, l.discount, "discounts")) return p;
+    }
+    TaxRequest request;
+    request.order_id = order.id;
+    request.currency = order.currency;
+    request.ship_to = order.ship_to;
+    request.shipping = Money(order.shipping_amount, *order.currency);
+    for (const auto& l : order.lines) {
+        request.lines.push_back(TaxLine{l.external_line, l.item_id, "standard", l.quantity,
+                                        Money(l.unit_price ? l.line_total : 0, *order.currency)});
+    }
+    auto quoted = tax_.quote(request);
+    if (!quoted) return quoted.problem();
+    order.tax_total = quoted.value().shipping_tax.minor();
+    for (std::size_t i = 0; i < order.lines.size(); ++i) {
+        order.lines[i].tax = quoted.value().line_tax.at(i).minor();
+        if (auto p = checked(order.tax_total, order.lines[i].tax, "tax")) return p;
+    }
+    order.total = order.subtotal - order.discount_total;
+    if (auto p = checked(order.total, order.tax_total, "total")) return p;
+    if (auto p = checked(order.total, order.shipping_amount, "total")) return p;
+    return std::nullopt;
+}
+
+std::vector<std::string> Orders::reviewHolds(db::UnitOfWork& uow, const Order& order, const Customer& customer) {
+    std::vector<std::string> holds;
+    if (order.payment_status == PaymentStatus::kPending) holds.push_back("payment not authorized");
+    const Money total(order.total, *order.currency);
+    if (fraud_.max_order_value && fraud_.max_order_value->currency() == *order.currency &&
+        total.minor() > fraud_.max_order_value->minor()) {
+        holds.push_back("fraud review: order total " + total.toString() + " is over " +
+                        fraud_.max_order_value->toString());
+    }
+    if (fraud_.country_mismatch && !order.bill_country.empty() && order.bill_country != order.ship_to.country) {
+        holds.push_back("fraud review: billing country " + order.bill_country + " differs from shipping country " +
+                        order.ship_to.country);
+    }
+    if (fraud_.new_customer_max_value && fraud_.new_customer_max_value->currency() == *order.currency &&
+        total.minor() > fraud_.new_customer_max_value->minor()) {
+        db::Statement& previous = uow.statement("SELECT COUNT(*) FROM sales_order WHERE customer_id = ? AND id <> ?");
+        previous.bindAll(order.customer_id, order.id).execute();
+        if (previous.next() && previous.getInt64(0) == 0) {
+            holds.push_back("fraud review: first order of a new customer, " + total.toString() + " is over " +
+                            fraud_.new_customer_max_value->toString());
+        }
+    }
+    if (fraud_.address_max_orders > 0) {
+        db::Statement& recent = uow.statement(
+            "SELECT COUNT(*) FROM sales_order WHERE address_key = ? AND created_at >= ? AND id <> ?");
+        recent.bindAll(addressKey(order.ship_to), clock_.nowMicros() - fraud_.address_window_micros, order.id).execute();
+        if (recent.next() && recent.getInt64(0) + 1 > fraud_.address_max_orders) {
+            holds.push_back("fraud review: " + std::to_string(recent.getInt64(0) + 1) +
+                            " orders to one address within the review window (at most " +
+                            std::to_string(fraud_.address_max_orders) + ")");
+        }
+    }
+    if (customer.kind == CustomerKind::kB2B && customer.credit_limit && customer.currency == order.currency) {
+        // Open receivables: what the customer's live orders owe until payment is captured.
+        db::Statement& open = uow.statement(
+            "SELECT COALESCE(SUM(total), 0) FROM sales_order WHERE customer_id = ? AND id <> ? AND currency = ? "
+            "AND payment_status <> 'captured' AND state NOT IN ('cancelled', 'rejected', 'closed')");
+        open.bindAll(customer.id, order.id, std::string(order.currency->code())).execute();
+        const std::int64_t owed = open.next() ? open.getInt64(0) : 0;
+        if (owed > customer.credit_limit->minor() - order.total) {
+            holds.push_back("credit limit: open receivables " + money(owed, order.currency) + " plus this order " +
+                            total.toString() + " exceed the limit of " + customer.credit_limit->toString());
+        }
+    }
+    return holds;
+}
+
+// ------------------------------------------------------------------------------------------------- intake
+
+Result<ImportOutcome> Orders::import(db::UnitOfWork& uow, const OrderDocument& document, const Actor& actor) {
+    const std::string canonical = canonicalJson(document);
+    const std::string hash = sha256(canonical);
+    if (auto existing = findByExternal(uow, document.channel, document.external_id)) {
+        db::Statement& s = uow.statement("SELECT document_hash FROM sales_order WHERE id = ?");
+        s.bind(existing->id).execute();
+        const std::string stored = s.next() ? s.getString(0) : "";
+        ImportOutcome outcome;
+        outcome.order_id = existing->id;
+        outcome.state = existing->state;
+        outcome.holds = existing->holds;
+        if (stored == hash) {
+            outcome.status = ImportStatus::kAlreadyImported;
+            return outcome;
+        }
+        return Problem{ExitCode::kConflict,
+                       "order " + document.channel + "/" + document.external_id + " was imported before (" +
+                           existing->id + ") with different content; a changed re-send is not applied: cancel the "
+                           "order or change it explicitly",
+                       "external_id"};
+    }
+
+    Customers customers(clock_, ids_);
+    // B2C customers of a channel are known by their e-mail when the channel gives no id.
+    const std::string code = !document.customer.id.empty() ? document.customer.id : document.customer.email;
+    const Customer customer = *customers.findById(
+        uow, customers.ensureCustomer(uow, code, document.customer.email, document.customer.name,
+                                      document.customer.kind, *document.currency));
+    Order order;
+    order.id = ids_.next();
+    order.channel = document.channel;
+    order.external_id = document.external_id;
+    order.customer_id = customer.id;
+    order.email = document.customer.email;
+    order.currency = document.currency;
+    order.priority = document.priority;
+    order.promise_date = document.promise_date;
+    order.ship_complete = document.ship_complete;
+    const auto policy = channels_.find(document.channel);
+    order.allow_backorder =
+        document.allow_backorder.value_or(policy == channels_.end() ? true : policy->second.allow_backorder);
+    order.payment_status = document.payment_status;
+    order.ship_to = document.ship_to;
+    order.bill_country = document.bill_to ? document.bill_to->country : document.ship_to.country;
+    order.shipping_service = document.shipping_service.empty() ? "ground" : document.shipping_service;
+    order.shipping_amount = document.shipping_amount.minor();
+    order.notes = document.notes;
+    order.created_at = clock_.nowMicros();
+
+    std::vector<std::string> holds = dataHolds(order);
+    for (std::size_t i = 0; i < document.lines.size(); ++i) {
+        const OrderLineDoc& doc = document.lines[i];
+        OrderLine line;
+        line.line_no = static_cast<int>(i + 1);
+        line.external_line = doc.line_id;
+        line.sku = doc.sku;
+        line.quantity = doc.quantity;
+        line.discount = doc.discount.minor();
+        if (doc.unit_price) {
+            line.unit_price = doc.unit_price->minor();
+            line.price_source = "channel";
+        }
+        if (auto hold = resolveLine(uow, order, customer, line, doc.uom)) holds.push_back(*hold);
+        order.lines.push_back(std::move(line));
+    }
+    if (auto problem = computeTotals(order)) return fail(uow, problem->code, problem->message, problem->field);
+
+    const std::int64_t now = order.created_at;
+    uow.statement(
+           "INSERT INTO sales_order (id, channel, external_id, document_hash, customer_id, email, currency, state, "
+           "hold_reasons, priority, promise_date, ship_complete, allow_backorder, payment_status, ship_name, ship_line1, "
+           "ship_line2, ship_city, ship_region, ship_postal_code, ship_country, bill_country, address_key, "
+           "shipping_service, shipping_amount, subtotal, discount_total, tax_total, total, notes, document, version, "
+           "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'received', '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+           "?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)")
+        .bindAll(order.id, order.channel, order.external_id, hash, order.customer_id, order.email.substr(0, 254),
+                 std::string(order.currency->code()), order.priority)
+        .bind(order.promise_date ? std::optional<std::int64_t>(order.promise_date->ymd()) : std::nullopt)
+        .bindAll(order.ship_complete ? 1 : 0, order.allow_backorder ? 1 : 0, std::string(toString(order.payment_status)),
+                 order.ship_to.name, order.ship_to.line1, order.ship_to.line2, order.ship_to.city, order.ship_to.region,
+                 order.ship_to.postal_code, order.ship_to.country, order.bill_country, addressKey(order.ship_to),
+                 order.shipping_service, order.shipping_amount, order.subtotal, order.discount_total, order.tax_total,
+                 order.total, order.notes, canonical, now, now)
+        .execute();
+    db::BatchInsert lines(uow, "sales_order_line",
+                          {"order_id", "line_no", "external_line", "item_id", "sku", "quantity", "unit_price",
+                           "price_source", "discount", "tax", "line_total", "allocated", "shipped", "cancelled",
+                           "backordered"},
+                          64);
+    for (const auto& l : order.lines) {
+        lines.add(order.id, l.line_no, l.external_line,
+                  l.item_id.empty() ? std::optional<std::string>() : std::optional<std::string>(l.item_id), l.sku,
+                  l.quantity, l.unit_price, l.price_source, l.discount, l.tax, l.line_total, std::int64_t{0},
+                  std::int64_t{0}, std::int64_t{0}, std::int64_t{0});
+    }
+    lines.flush();
+
+    Poco::JSON::Object received;
+    received.set("order_id", order.id);
+    received.set("channel", order.channel);
+    received.set("external_id", order.external_id);
+    received.set("total", Money(order.total, *order.currency).toString());
+    received.set("currency", std::string(order.currency->code()));
+    writeEvent(uow, "order.received", "order", order.id, json(received), actor);
+
+    if (holds.empty()) {
+        const auto review = reviewHolds(uow, order, customer);
+        holds.insert(holds.end(), review.begin(), review.end());
+    }
+    order.holds = holds;
+    auto moved = transition(uow, order, holds.empty() ? OrderState::kValidated : OrderState::kOnHold,
+                            holds.empty() ? "validated" : joinHolds(holds), actor);
+    if (!moved) return moved.problem();
+    ImportOutcome outcome;
+    outcome.status = ImportStatus::kCreated;
+    outcome.order_id = order.id;
+    outcome.state = order.state;
+    outcome.holds = holds;
+    return outcome;
+}
+
+Result<ImportOutcome> Orders::importDocument(db::Database& database, const OrderDocument& document,
+                                             const Actor& actor) {
+    db::RunOptions options;
+    options.retry_unique_violation = true;
+    return database.run([&](db::UnitOfWork& uow) { return import(uow, document, actor); }, options);
+}
+
+// ------------------------------------------------------------------------------------------------- holds
+
+Result<OrderState> Orders::hold(db::UnitOfWork& uow, std::string_view order_id, const std::string& reason,
+                                const Actor& actor) {
+    auto order = find(uow, order_id);
+    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+    order->holds.push_back("operator hold: " + (reason.empty() ? std::string("no reason given") : reason));
+    return transition(uow, *order, OrderState::kOnHold, order->holds.back(), actor);
+}
+
+Result<OrderState> Orders::release(db::UnitOfWork& uow, std::string_view order_id, const Actor& actor) {
+    auto order = find(uow, order_id);
+    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+    if (order->state != OrderState::kOnHold) {
+        return fail(uow, ExitCode::kConflict, "order " + order->channel + "/" + order->external_id + " is " +
+                                                  std::string(toString(order->state)) + ", not on hold", "state");
+    }
+    // Data holds are checked again (the item may have been added, the price list loaded); review holds (payment,
+    // fraud, credit, operator) are what a release overrides.
+    Customers customers(clock_, ids_);
+    const auto customer = customers.findById(uow, order->customer_id);
+    std::vector<std::string> remaining = dataHolds(*order);
+    for (auto& line : order->lines) {
+        if (auto hold = resolveLine(uow, *order, *customer, line, "")) remaining.push_back(*hold);
+    }
+    if (!remaining.empty()) {
+        return fail(uow, ExitCode::kRejected,
+                    "order " + order->channel + "/" + order->external_id + " still cannot go on: " + joinHolds(remaining),
+                    "holds");
+    }
+    if (auto problem = computeTotals(*order)) return fail(uow, problem->code, problem->message, problem->field);
+    uow.statement("UPDATE sales_order SET subtotal = ?, discount_total = ?, tax_total = ?, total = ? WHERE id = ?")
+        .bindAll(order->subtotal, order->discount_total, order->tax_total, order->total, order->id)
+        .execute();
+    saveLines(uow, *order);
+    order->holds.clear();
+    return transition(uow, *order, OrderState::kValidated, "hold released", actor);
+}
+
+Result<OrderState> Orders::reject(db::UnitOfWork& uow, std::string_view order_id, const std::string& reason,
+                                  const Actor& actor) {
+    auto order = find(uow, order_id);
+    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+    if (auto problem = checkTransition(order->state, OrderState::kRejected)) {
+        return fail(uow, problem->code, "order " + order->channel + "/" + order->external_id + ": " + problem->message);
+    }
+    // A held order may hold stock (it was allocated before the hold): give it back.
+    if (auto problem = releaseStock(uow, *order, std::nullopt)) return *problem;
+    for (auto& line : order->lines) {
+        line.allocated = 0;
+        line.backordered = 0;
+    }
+    saveLines(uow, *order);
+    return transition(uow, *order, OrderState::kRejected, reason.empty() ? "rejected" : reason, actor);
+}
+
+// ------------------------------------------------------------------------------------------- allocation
+
+std::vector<std::string> Orders::allocationQueue(db::UnitOfWork& uow, std::size_t limit) {
+    std::vector<std::string> ids;
+    // Higher priority first, then the earliest promise (orders without one after those with one), then the oldest.
+    db::Statement& s = uow.statement(
+        "SELECT id FROM sales_order WHERE state IN ('validated', 'backordered', 'partially_allocated') "
+        "ORDER BY priority DESC, CASE WHEN promise_date IS NULL THEN 1 ELSE 0 END, promise_date, created_at, id LIMIT ?");
+    s.bind(static_cast<std::int64_t>(limit)).execute();
+    while (s.next()) ids.push_back(s.getString(0));
+    return ids;
+}
+
+std::vector<std::string> Orders::backordersFor(db::UnitOfWork& uow, const std::vector<std::string>& item_ids) {
+    std::set<std::string> wanted(item_ids.begin(), item_ids.end());
+    std::vector<std::string> ids;
+    db::Statement& s = uow.statement(
+        "SELECT o.id, l.item_id FROM sales_order o JOIN sales_order_line l ON l.order_id = o.id "
+        "WHERE o.state IN ('backordered', 'partially_allocated') AND l.backordered > 0 "
+        "ORDER BY o.priority DESC, CASE WHEN o.promise_date IS NULL THEN 1 ELSE 0 END, o.promise_date, o.created_at, o.id");
+    s.execute();
+    std::set<std::string> seen;
+    while (s.next()) {
+        const std::string id = s.getString(0);
+        const auto item = s.getOptionalString(1);
+        if ((wanted.empty() || (item && wanted.count(*item) != 0)) && seen.insert(id).second) ids.push_back(id);
+    }
+    return ids;
+}
+
+std::vector<std::string> Orders::fillBackorders(db::Database& database, const std::vector<std::string>& item_ids,
+                                                const Actor& actor) {
+    const auto waiting = database.run([&](db::UnitOfWork& uow) { return backordersFor(uow, item_ids); });
+    std::vector<std::string> filled;
+    for (const auto& order_id : waiting) {
+        // Each order in its own transaction: one that cannot be allocated now never blocks the next.
+        auto outcome = database.run([&](db::UnitOfWork& uow) { return allocate(uow, order_id, actor); });
+        if (outcome && outcome.value().allocated > 0) filled.push_back(order_id);
+    }
+    return filled;
+}
+
+Result<AllocationOutcome> Orders::allocate(db::UnitOfWork& uow, std::string_view order_id, const Actor& actor) {
+    auto order = find(uow, order_id);
+    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+    const std::string label = "order " + order->channel + "/" + order->external_id;
+    if (!isAllocatable(order->state)) {
+        return fail(uow, ExitCode::kConflict, label + " is " + std::string(toString(order->state)) +
+                                                  "; only validated or backordered orders are allocated", "state");
+    }
+    RoutingRequest request;
+    request.ship_country = order->ship_to.country;
+    request.ship_region = order->ship_to.region;
+    request.ship_complete = order->ship_complete;
+    for (const auto& location : catalog_.locations(uow)) {
+        if (!location.active || !location.ships_to_customers) continue;
+        request.locations.push_back(
+            RoutingLocation{location.id, location.code, location.priority, location.country, location.region});
+    }
+    std::set<std::string> items;
+    for (const auto& line : order->lines) {
+        if (line.open() <= 0) continue;
+        request.lines.push_back(RoutingLine{line.line_no, line.item_id, line.open()});
+        items.insert(line.item_id);
+    }
+    AllocationOutcome outcome;
+    if (request.lines.empty()) {
+        outcome.state = order->state;
+        return outcome;
+    }
+    for (const auto& item : items) {
+        for (const auto& [location, quantity] : inventory_.reservable(uow, item, order->channel, false)) {
+            request.available[{location, item}] = quantity;
+        }
+    }
+    const RoutingPlan plan = routing_.route(request);
+    if (plan.held_for_ship_complete) {
+        order->holds = {"ship-complete: no single location can ship the whole order"};
+        auto moved = transition(uow, *order, OrderState::kOnHold, order->holds.front(), actor);
+        if (!moved) return moved.problem();
+        outcome.state = OrderState::kOnHold;
+        return outcome;
+    }
+    std::int64_t unallocated = 0;
+    for (const auto& [line, quantity] : plan.unallocated) unallocated += quantity;
+    if (unallocated > 0 && !order->allow_backorder) {
+        // Nothing is reserved: a person decides whether to wait, split or cancel.
+        order->holds = {"insufficient stock: " + std::to_string(unallocated) +
+                        " units cannot be allocated and the channel does not allow backorders"};
+        auto moved = transition(uow, *order, OrderState::kOnHold, order->holds.front(), actor);
+        if (!moved) return moved.problem();
+        outcome.state = OrderState::kOnHold;
+        return outcome;
+    }
+    std::vector<inventory::ReserveRequest> requests;
+    for (const auto& planned : plan.allocations) {
+        inventory::ReserveRequest r;
+        r.item_id = planned.item_id;
+        r.location_id = planned.location_id;
+        r.quantity = planned.quantity;
+        r.kind = inventory::ReservationKind::kAllocation;
+        r.order_id = order->id;
+        r.order_line = std::to_string(planned.line_no);
+        r.channel = order->channel;
+        requests.push_back(std::move(r));
+    }
+    if (!requests.empty()) {
+        auto reserved = inventory_.reserveMany(uow, requests);
+        if (!reserved) {
+            // Another order took the stock between planning and reserving: this unit rolls back; try again.
+            return fail(uow, ExitCode::kConflict, label + ": stock changed while allocating (" +
+                                                      reserved.problem().message + "); allocate again", "stock");
+        }
+    }
+    for (auto& line : order->lines) {
+        const std::int64_t open = line.open();
+        if (open <= 0) {
+            line.backordered = 0;
+            continue;
+        }
+        std::int64_t now_allocated = 0;
+        for (const auto& planned : plan.allocations) {
+            if (planned.line_no == line.line_no) now_allocated += planned.quantity;
+        }
+        line.allocated += now_allocated;
+        line.backordered = open - now_allocated;
+        outcome.allocated += now_allocated;
+        outcome.backordered += line.backordered;
+    }
+    outcome.locations = plan.locations_used;
+    saveLines(uow, *order);
+    std::int64_t held = 0;
+    for (const auto& line : order->lines) held += line.allocated;
+    const OrderState to = outcome.backordered == 0 ? OrderState::kAllocated
+                          : held > 0               ? OrderState::kPartiallyAllocated
+                                                   : OrderState::kBackordered;
+    auto moved = transition(uow, *order, to,
+                            std::to_string(outcome.allocated) + " allocated from " + std::to_string(plan.locations_used) +
+                                " location(s), " + std::to_string(outcome.backordered) + " backordered",
+                            actor);
+    if (!moved) return moved.problem();
+    outcome.state = to;
+    return outcome;
+}
+
+// ----------------------------------------------------------------------------------------- cancellation
+
+namespace {
+
+// Active reservations of an order (optionally one line) that are not on a shipment that left.
+std::vector<inventory::Reservation> activeReservations(db::UnitOfWork& uow, inventory::Inventory& inventory,
+                                                       const std::string& order_id, std::optional<int> line_no) {
+    std::vector<std::string> ids;
+    db::Statement& s = uow.statement(line_no ? "SELECT id FROM reservation WHERE order_id = ? AND order_line = ? AND "
+                                               "status = 'active' ORDER BY item_id, location_id, lot_id, id"
+                                             : "SELECT id FROM reservation WHERE order_id = ? AND status = 'active' "
+                                               "ORDER BY item_id, location_id, lot_id, id");
+    s.bind(order_id);
+    if (line_no) s.bind(std::to_string(*line_no));
+    s.execute();
+    while (s.next()) ids.push_back(s.getString(0));
+    std::vector<inventory::Reservation> out;
+    for (const auto& id : ids) {
+        if (auto r = inventory.findReservation(uow, id)) out.push_back(std::move(*r));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::optional<Problem> Orders::releaseStock(db::UnitOfWork& uow, const Order& order, std::optional<int> line_no) {
+    for (const auto& r : activeReservations(uow, inventory_, order.id, line_no)) {
+        auto released = inventory_.release(uow, r.id);
+        if (!released) return released.problem();
+        uow.statement("DELETE FROM shipment_line WHERE reservation_id = ? AND shipment_id IN (SELECT id FROM shipment "
+                      "WHERE order_id = ? AND state IN ('released', 'picking', 'packed'))")
+            .bindAll(r.id, order.id)
+            .execute();
+    }
+    uow.statement("UPDATE shipment SET state = 'cancelled' WHERE order_id = ? AND state IN ('released', 'picking', "
+                  "'packed') AND NOT EXISTS (SELECT 1 FROM shipment_line sl WHERE sl.shipment_id = shipment.id)")
+        .bind(order.id)
+        .execute();
+    return std::nullopt;
+}
+
+Result<OrderState> Orders::cancel(db::UnitOfWork& uow, std::string_view order_id, std::optional<int> line_no,
+                                  const std::string& reason, const Actor& actor) {
+    auto order = find(uow, order_id);
+    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+    const std::string label = "order " + order->channel + "/" + order->external_id;
+    if (!isCancellable(order->state)) {
+        return fail(uow, ExitCode::kConflict, label + " is " + std::string(toString(order->state)) +
+                                                  ": it can no longer be cancelled (use a return)", "state");
+    }
+    if (line_no && (*line_no < 1 || *line_no > static_cast<int>(order->lines.size()))) {
+        return fail(uow, ExitCode::kNotFound, label + " has no line " + std::to_string(*line_no), "line");
+    }
+    if (auto problem = releaseStock(uow, *order, line_no)) return *problem;
+    for (auto& line : order->lines) {
+        if (line_no && line.line_no != *line_no) continue;
+        line.cancelled += line.quantity - line.shipped - line.cancelled;
+        line.allocated = 0;
+        line.backordered = 0;
+    }
+    saveLines(uow, *order);
+    const bool everything = std::all_of(order->lines.begin(), order->lines.end(),
+                                        [](const OrderLine& l) { return l.cancelled == l.quantity; });
+    if (everything) return transition(uow, *order, OrderState::kCancelled, reason.empty() ? "cancelled" : reason, actor);
+    // One line went: the rest decides the state.
+    std::int64_t allocated = 0;
+    std::int64_t backordered = 0;
+    for (const auto& l : order->lines) {
+        allocated += l.allocated;
+        backordered += l.backordered;
+    }
+    OrderState to = order->state;
+    if (isAllocatable(order->state) || order->state == OrderState::kAllocated) {
+        to = backordered == 0 ? (allocated > 0 ? OrderState::kAllocated : order->state)
+             : allocated > 0  ? OrderState::kPartiallyAllocated
+                              : OrderState::kBackordered;
+    }
+    Poco::JSON::Object payload;
+    payload.set("order_id", order->id);
+    payload.set("line", *line_no);
+    payload.set("reason", reason);
+    writeEvent(uow, "order.line_cancelled", "order", order->id, json(payload), actor);
+    return transition(uow, *order, to, "line " + std::to_string(*line_no) + " cancelled", actor);
+}
+
+// --------------------------------------------------------------------------------------------- shipments
+
+std::optional<Shipment> Orders::findShipment(db::UnitOfWork& uow, std::string_view shipment_id) {
+    db::Statement& s = uow.statement(
+        "SELECT id, order_id, location_id, state, carrier, service, tracking, packages, weight_mg FROM shipment "
+        "WHERE id = ?");
+    s.bind(std::string(shipment_id)).execute();
+    if (!s.next()) return std::nullopt;
+    Shipment sh;
+    sh.id = s.getString(0);
+    sh.order_id = s.getString(1);
+    sh.location_id = s.getString(2);
+    sh.state = shipmentStateFrom(s.getString(3)).value_or(ShipmentState::kReleased);
+    sh.carrier = s.getString(4);
+    sh.service = s.getString(5);
+    sh.tracking = s.getString(6);
+    sh.packages = static_cast<int>(s.getInt64(7));
+    sh.weight_mg = s.getOptionalInt64(8);
+    db::Statement& lines = uow.statement(
+        "SELECT line_no, order_line_no, item_id, lot_id, reservation_id, quantity, line_units FROM shipment_line "
+        "WHERE shipment_id = ? ORDER BY line_no");
+    lines.bind(sh.id).execute();
+    while (lines.next()) {
+        sh.lines.push_back(ShipmentLine{static_cast<int>(lines.getInt64(0)), static_cast<int>(lines.getInt64(1)),
+                                        lines.getString(2), lines.getString(3), lines.getString(4), lines.getInt64(5),
+                                        lines.getInt64(6)});
+    }
+    return sh;
+}
+
+std::vector<Shipment> Orders::shipments(db::UnitOfWork& uow, std::string_view order_id) {
+    std::vector<std::string> ids;
+    db::Statement& s = uow.statement("SELECT id FROM shipment WHERE order_id = ? ORDER BY created_at, id");
+    s.bind(std::string(order_id)).execute();
+    while (s.next()) ids.push_back(s.getString(0));
+    std::vector<Shipment> out;
+    for (const auto& id : ids) {
+        if (auto sh = findShipment(uow, id)) out.push_back(std::move(*sh));
+    }
+    return out;
+}
+
+Result<std::vector<std::string>> Orders::releaseToFulfillment(db::UnitOfWork& uow, std::string_view order_id,
+                                                              const Actor& actor) {
+    auto order = find(uow, order_id);
+    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+    const std::string label = "order " + order->channel + "/" + order->external_id;
+    if (order->state != OrderState::kAllocated && order->state != OrderState::kPartiallyAllocated) {
+        return fail(uow, ExitCode::kConflict, label + " is " + std::string(toString(order->state)) +
+                                                  "; only allocated stock is released to fulfillment", "state");
+    }
+    // Reservations not yet on a live shipment, grouped by location.
+    std::map<std::string, std::vector<inventory::Reservation>> by_location;
+    for (auto& r : activeReservations(uow, inventory_, order->id, std::nullopt)) {
+        db::Statement& on = uow.statement(
+            "SELECT COUNT(*) FROM shipment_line sl JOIN shipment s ON s.id = sl.shipment_id WHERE sl.reservation_id = ? "
+            "AND s.state <> 'cancelled'");
+        on.bind(r.id).execute();
+        if (on.next() && on.getInt64(0) > 0) continue;
+        by_location[r.location_id].push_back(std::move(r));
+    }
+    if (by_location.empty()) return fail(uow, ExitCode::kConflict, label + " has nothing allocated to release", "state");
+    std::vector<std::string> created;
+    const std::int64_t now = clock_.nowMicros();
+    for (const auto& [location, reservations] : by_location) {
+        const std::string id = ids_.next();
+        uow.statement("INSERT INTO shipment (id, order_id, location_id, state, carrier, service, tracking, packages, "
+                      "weight_mg, created_at, proof) VALUES (?, ?, ?, 'released', '', ?, '', 0, NULL, ?, '')")
+            .bindAll(id, order->id, location, order->shipping_service, now)
+            .execute();
+        int line_no = 0;
+        std::set<int> counted_lines;  // a kit line's units are counted on its first component only
+        for (const auto& r : reservations) {
+            const int order_line = std::stoi(r.order_line);
+            const OrderLine& ol = order->lines.at(static_cast<std::size_t>(order_line - 1));
+            std::int64_t units = r.quantity;
+            if (ol.item_id != r.item_id) {  // a component of a kit line: kits = component units / per kit
+                const auto kit = catalog_.findItemById(uow, ol.item_id);
+                std::int64_t per_kit = 1;
+                if (kit) {
+                    for (const auto& c : kit->components) {
+                        if (c.item_id == r.item_id) per_kit = c.quantity;
+                    }
+                }
+                units = counted_lines.insert(order_line).second ? r.quantity / per_kit : 0;
+            }
+            uow.statement("INSERT INTO shipment_line (shipment_id, line_no, order_line_no, item_id, lot_id, "
+                          "reservation_id, quantity, line_units) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                .bindAll(id, ++line_no, order_line, r.item_id, r.lot_id, r.id, r.remaining, units)
+                .execute();
+        }
+        Poco::JSON::Object payload;
+        payload.set("shipment_id", id);
+        payload.set("order_id", order->id);
+        payload.set("location_id", location);
+        writeEvent(uow, "shipment.released", "shipment", id, json(payload), actor);
+        created.push_back(id);
+    }
+    auto moved = transition(uow, *order, OrderState::kReleased,
+                            std::to_string(created.size()) + " shipment(s) released to fulfillment", actor);
+    if (!moved) return moved.problem();
+    return created;
+}
+
+Result<ShipmentState> Orders::moveShipment(db::UnitOfWork& uow, Shipment& shipment, ShipmentState to,
+                                           const Actor& actor) {
+    if (!canTransition(shipment.state, to)) {
+        return fail(uow, ExitCode::kConflict, "shipment " + shipment.id + " is " + std::string(toString(shipment.state)) +
+                                                  " and cannot become " + std::string(toString(to)), "state");
+    }
+    const auto changed = uow.statement("UPDATE shipment SET state = ? WHERE id = ? AND state = ?")
+                             .bindAll(std::string(toString(to)), shipment.id, std::string(toString(shipment.state)))
+                             .execute();
+    if (changed != 1) return fail(uow, ExitCode::kConflict, "shipment " + shipment.id + " changed meanwhile", "state");
+    shipment.state = to;
+    Poco::JSON::Object payload;
+    payload.set("shipment_id", shipment.id);
+    payload.set("order_id", shipment.order_id);
+    payload.set("state", std::string(toString(to)));
+    if (!shipment.tracking.empty()) payload.set("tracking", shipment.tracking);
+    if (!shipment.carrier.empty()) payload.set("carrier", shipment.carrier);
+    writeEvent(uow, "shipment." + std::string(toString(to)), "shipment", shipment.id, json(payload), actor);
+    return to;
+}
+
+Result<ShipmentState> Orders::pick(db::UnitOfWork& uow, std::string_view shipment_id, const Actor& actor) {
+    auto shipment = findShipment(uow, shipment_id);
+    if (!shipment) return fail(uow, ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
+    auto moved = moveShipment(uow, *shipment, ShipmentState::kPicking, actor);
+    if (!moved) return moved;
+    auto order = find(uow, shipment->order_id);
+    if (order->state == OrderState::kReleased) {
+        auto o = transition(uow, *order, OrderState::kPicking, "picking started", actor);
+        if (!o) return o.problem();
+    }
+    return moved;
+}
+
+Result<ShipmentState> Orders::pack(db::UnitOfWork& uow, std::string_view shipment_id, int packages,
+                                   std::optional<std::int64_t> weight_mg, const Actor& actor) {
+    auto shipment = findShipment(uow, shipment_id);
+    if (!shipment) return fail(uow, ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
+    if (packages < 1) return fail(uow, ExitCode::kRejected, "a packed shipment has at least one package", "packages");
+    if (weight_mg && *weight_mg <= 0) return fail(uow, ExitCode::kRejected, "weight must be positive", "weight");
+    uow.statement("UPDATE shipment SET packages = ?, weight_mg = ? WHERE id = ?")
+        .bind(packages)
+        .bind(weight_mg)
+        .bind(shipment->id)
+        .execute();
+    auto moved = moveShipment(uow, *shipment, ShipmentState::kPacked, actor);
+    if (!moved) return moved;
+    auto order = find(uow, shipment->order_id);
+    if (order->state == OrderState::kReleased || order->state == OrderState::kPicking) {
+        auto o = transition(uow, *order, OrderState::kPacked, "packed", actor);
+        if (!o) return o.problem();
+    }
+    return moved;
+}
+
+Result<ShipmentState> Orders::confirmShipment(db::UnitOfWork& uow, std::string_view shipment_id,
+                                              const std::string& carrier, const std::string& service,
+                                              const std::string& tracking, const Actor& actor) {
+    auto shipment = findShipment(uow, shipment_id);
+    if (!shipment) return fail(uow, ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
+    if (carrier.size() > 64 || tracking.size() > 128 || service.size() > 32) {
+        return fail(uow, ExitCode::kRejected, "carrier (64), service (32) or tracking (128) too long", "tracking");
+    }
+    shipment->carrier = carrier;
+    shipment->tracking = tracking;
+    if (!service.empty()) shipment->service = service;
+    uow.statement("UPDATE shipment SET carrier = ?, service = ?, tracking = ?, shipped_at = ? WHERE id = ?")
+        .bindAll(carrier, shipment->service, tracking, clock_.nowMicros(), shipment->id)
+        .execute();
+    auto order = find(uow, shipment->order_id);
+    // The allocations leave the location: each one becomes a stock move out, in the same transaction.
+    for (const auto& line : shipment->lines) {
+        inventory::Source source{"shipment", shipment->id, actor.name, tracking};
+        auto consumed = inventory_.consume(uow, line.reservation_id, line.quantity, source);
+        if (!consumed) return consumed.problem();
+        OrderLine& ol = order->lines.at(static_cast<std::size_t>(line.order_line_no - 1));
+        ol.shipped += line.units;
+        ol.allocated -= line.units;
+    }
+    saveLines(uow, *order);
+    auto moved = moveShipment(uow, *shipment, ShipmentState::kShipped, actor);
+    if (!moved) return moved;
+    auto settled = settleShipping(uow, *order, actor);
+    if (!settled) return settled.problem();
+    return moved;
+}
+
+Result<ShipmentState> Orders::recordDelivery(db::UnitOfWork& uow, std::string_view shipment_id,
+                                             const std::string& proof, const Actor& actor) {
+    auto shipment = findShipment(uow, shipment_id);
+    if (!shipment) return fail(uow, ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
+    uow.statement("UPDATE shipment SET delivered_at = ?, proof = ? WHERE id = ?")
+        .bindAll(clock_.nowMicros(), proof.substr(0, 500), shipment->id)
+        .execute();
+    auto moved = moveShipment(uow, *shipment, ShipmentState::kDelivered, actor);
+    if (!moved) return moved;
+    auto order = find(uow, shipment->order_id);
+    auto settled = settleShipping(uow, *order, actor);
+    if (!settled) return settled.problem();
+    return moved;
+}
+
+Result<OrderState> Orders::settleShipping(db::UnitOfWork& uow, Order& order, const Actor& actor) {
+    std::int64_t wanted = 0;
+    std::int64_t shipped = 0;
+    for (const auto& l : order.lines) {
+        wanted += l.quantity - l.cancelled;
+        shipped += l.shipped;
+    }
+    bool all_delivered = true;
+    db::Statement& s = uow.statement("SELECT state FROM shipment WHERE order_id = ? AND state <> 'cancelled'");
+    s.bind(order.id).execute();
+    while (s.next()) all_delivered = all_delivered && s.getString(0) == "delivered";
+    OrderState to = order.state;
+    if (shipped >= wanted && wanted > 0) {
+        to = all_delivered ? OrderState::kDelivered : OrderState::kShipped;
+        if (to == OrderState::kDelivered && order.state != OrderState::kShipped &&
+            order.state != OrderState::kPartiallyShipped) {
+            auto first = transition(uow, order, OrderState::kShipped, "all lines shipped", actor);
+            if (!first) return first;
+        }
+    } else if (shipped > 0) {
+        to = OrderState::kPartiallyShipped;
+    }
+    if (to == order.state) return to;
+    return transition(uow, order, to, to == OrderState::kDelivered ? "delivered" : "shipment confirmed", actor);
+}
+
+Result<OrderState> Orders::markInvoiced(db::UnitOfWork& uow, std::string_view order_id, const Actor& actor) {
+    auto order = find(uow, order_id);
+    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+    return transition(uow, *order, OrderState::kInvoiced, "invoiced", actor);
+}
+
+Result<OrderState> Orders::close(db::UnitOfWork& uow, std::string_view order_id, const Actor& actor) {
+    auto order = find(uow, order_id);
+    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+    return transition(uow, *order, OrderState::kClosed, "closed", actor);
+}
+
+}  // namespace keel::orders
