@@ -152,6 +152,30 @@ std::optional<Item> Catalog::findItem(db::UnitOfWork& uow, std::string_view iden
     return std::nullopt;
 }
 
+std::map<std::string, Item> Catalog::findItems(db::UnitOfWork& uow, const std::vector<std::string>& identifiers,
+                                              std::string_view channel) const {
+    std::map<std::string, Item> found;
+    std::vector<std::string> wanted;
+    for (const auto& identifier : identifiers) {
+        if (!identifier.empty()) wanted.push_back(identifier);
+    }
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    detail::forEachIn(uow, kItemSelect + " WHERE sku IN ", "", wanted, [&](const db::Statement& s) {
+        Item item = detail::readItem(s);
+        const std::string sku = item.sku;
+        found.emplace(sku, std::move(item));
+    });
+    std::map<std::string, Item*> by_id;
+    for (auto& [sku, item] : found) by_id.emplace(item.id, &item);
+    if (!by_id.empty()) detail::loadUnitsAndComponents(uow, by_id);
+    for (const auto& identifier : wanted) {
+        if (found.count(identifier) != 0) continue;
+        if (auto item = findItem(uow, identifier, channel)) found.emplace(identifier, std::move(*item));
+    }
+    return found;
+}
+
 std::optional<Item> Catalog::findItemById(db::UnitOfWork& uow, std::string_view id) const {
     return loadItem(uow, "id = ?", id);
 }

@@ -656,12 +656,13 @@ Result<ReserveResult> Inventory::reserveOne(db::UnitOfWork& uow, const ReserveRe
     return result;
 }
 
-std::optional<Reservation> Inventory::findReservation(db::UnitOfWork& uow, std::string_view reservation_id) {
-    db::Statement& s = uow.statement(
-        "SELECT id, item_id, location_id, lot_id, kind, status, quantity, remaining, order_id, order_line, channel, "
-        "expires_at FROM reservation WHERE id = ?");
-    s.bind(std::string(reservation_id)).execute();
-    if (!s.next()) return std::nullopt;
+namespace {
+
+constexpr const char* kReservationSelect =
+    "SELECT id, item_id, location_id, lot_id, kind, status, quantity, remaining, order_id, order_line, channel, "
+    "expires_at FROM reservation";
+
+Reservation readReservation(const db::Statement& s) {
     Reservation r;
     r.id = s.getString(0);
     r.item_id = s.getString(1);
@@ -678,18 +679,48 @@ std::optional<Reservation> Inventory::findReservation(db::UnitOfWork& uow, std::
     return r;
 }
 
+}  // namespace
+
+std::optional<Reservation> Inventory::findReservation(db::UnitOfWork& uow, std::string_view reservation_id) {
+    db::Statement& s = uow.statement(std::string(kReservationSelect) + " WHERE id = ?");
+    s.bind(std::string(reservation_id)).execute();
+    if (!s.next()) return std::nullopt;
+    return readReservation(s);
+}
+
+std::vector<Reservation> Inventory::activeReservationsOf(db::UnitOfWork& uow, std::string_view order_id,
+                                                         std::optional<std::string_view> order_line) {
+    db::Statement& s = uow.statement(std::string(kReservationSelect) +
+                                     (order_line ? " WHERE order_id = ? AND order_line = ? AND status = 'active'"
+                                                 : " WHERE order_id = ? AND status = 'active'"));
+    s.bind(std::string(order_id));
+    if (order_line) s.bind(std::string(*order_line));
+    s.execute();
+    std::vector<Reservation> out;
+    while (s.next()) out.push_back(readReservation(s));
+    // Sorted here rather than by ORDER BY: text ordering follows each server's collation, bytes do not.
+    std::sort(out.begin(), out.end(), [](const Reservation& a, const Reservation& b) {
+        return std::tie(a.item_id, a.location_id, a.lot_id, a.id) < std::tie(b.item_id, b.location_id, b.lot_id, b.id);
+    });
+    return out;
+}
+
 namespace {
 
-// Takes `quantity` off an active reservation, closing it with `final_status` when nothing remains. MariaDB
-// evaluates SET assignments left to right with the new values, so status and closed_at come before remaining.
+// Takes `quantity` off an active reservation, closing it with `final_status` when nothing remains; with
+// `expected`, only if it is still an allocation of that item, location and lot. MariaDB evaluates SET
+// assignments left to right with the new values, so status and closed_at come before remaining.
 std::size_t shrinkReservation(db::UnitOfWork& uow, const std::string& id, std::int64_t quantity,
-                              const std::string& final_status, std::int64_t now) {
-    return uow.statement(
-                  "UPDATE reservation SET status = CASE WHEN remaining = ? THEN ? ELSE status END, "
-                  "closed_at = CASE WHEN remaining = ? THEN ? ELSE closed_at END, remaining = remaining - ? "
-                  "WHERE id = ? AND status = 'active' AND remaining >= ?")
-        .bindAll(quantity, final_status, quantity, now, quantity, id, quantity)
-        .execute();
+                              const std::string& final_status, std::int64_t now,
+                              const Reservation* expected = nullptr) {
+    db::Statement& s = uow.statement(
+        std::string("UPDATE reservation SET status = CASE WHEN remaining = ? THEN ? ELSE status END, "
+                    "closed_at = CASE WHEN remaining = ? THEN ? ELSE closed_at END, remaining = remaining - ? "
+                    "WHERE id = ? AND status = 'active' AND remaining >= ?") +
+        (expected ? " AND kind = 'allocation' AND item_id = ? AND location_id = ? AND lot_id = ?" : ""));
+    s.bindAll(quantity, final_status, quantity, now, quantity, id, quantity);
+    if (expected) s.bindAll(expected->item_id, expected->location_id, expected->lot_id);
+    return s.execute();
 }
 
 }  // namespace
@@ -732,41 +763,53 @@ Result<std::string> Inventory::consume(db::UnitOfWork& uow, std::string_view res
     if (!found) {
         return fail(uow, ExitCode::kNotFound, "no reservation '" + std::string(reservation_id) + "'", "reservation");
     }
-    const Reservation& r = *found;
-    if (r.status != "active") {
-        return fail(uow, ExitCode::kConflict, "reservation " + r.id + " is already " + r.status, "reservation");
-    }
-    if (r.kind != ReservationKind::kAllocation) {
-        return fail(uow, ExitCode::kRejected, "reservation " + r.id + " is a hold: allocate it to an order to ship it",
-                    "reservation");
-    }
-    if (quantity <= 0 || quantity > r.remaining) {
-        return fail(uow, ExitCode::kRejected, "can ship 1 to " + quantityText(r.remaining) + " of reservation " + r.id,
-                    "quantity");
-    }
+    return consume(uow, *found, quantity, source);
+}
+
+Result<std::string> Inventory::consume(db::UnitOfWork& uow, const Reservation& known, std::int64_t quantity,
+                                       const Source& source) {
     const std::int64_t now = clock_.nowMicros();
-    if (shrinkReservation(uow, r.id, quantity, "consumed", now) != 1) {
-        return fail(uow, ExitCode::kConflict, "reservation " + r.id + " changed meanwhile; look again", "reservation");
+    // One guarded statement takes the quantity off the reservation if it is still what the caller knows; only
+    // when it is not is the reservation read, to say why.
+    const auto shrunk = quantity <= 0 ? 0 : shrinkReservation(uow, known.id, quantity, "consumed", now, &known);
+    if (shrunk != 1) {
+        const auto r = findReservation(uow, known.id);
+        if (!r) return fail(uow, ExitCode::kNotFound, "no reservation '" + known.id + "'", "reservation");
+        if (r->status != "active") {
+            return fail(uow, ExitCode::kConflict, "reservation " + r->id + " is already " + r->status, "reservation");
+        }
+        if (r->kind != ReservationKind::kAllocation) {
+            return fail(uow, ExitCode::kRejected,
+                        "reservation " + r->id + " is a hold: allocate it to an order to ship it", "reservation");
+        }
+        if (quantity <= 0 || quantity > r->remaining) {
+            return fail(uow, ExitCode::kRejected,
+                        "can ship 1 to " + quantityText(r->remaining) + " of reservation " + r->id, "quantity");
+        }
+        return fail(uow, ExitCode::kConflict,
+                    "reservation " + r->id + " holds " + describe(uow, r->item_id, r->location_id) + ", not " +
+                        describe(uow, known.item_id, known.location_id) + (r->lot_id != known.lot_id ? " (lot differs)" : ""),
+                    "reservation");
     }
     // Allocated stock leaves: both the quantity and its allocation go down in one guarded statement.
     const auto changed =
         uow.statement("UPDATE stock_balance SET quantity = quantity - ?, allocated = allocated - ?, updated_at = ? "
                       "WHERE item_id = ? AND location_id = ? AND lot_id = ? AND state = 'on_hand' AND allocated >= ? "
                       "AND quantity >= ?")
-            .bindAll(quantity, quantity, now, r.item_id, r.location_id, r.lot_id, quantity, quantity)
+            .bindAll(quantity, quantity, now, known.item_id, known.location_id, known.lot_id, quantity, quantity)
             .execute();
     if (changed != 1) {
         return fail(uow, ExitCode::kInfrastructure,
-                    "allocation of " + describe(uow, r.item_id, r.location_id) + " is below reservation " + r.id +
-                        "; run `keel stock verify`");
+                    "allocation of " + describe(uow, known.item_id, known.location_id) + " is below reservation " +
+                        known.id + "; run `keel stock verify`");
     }
     const std::string id = ids_.next();
     uow.statement(
            "INSERT INTO stock_move (id, item_id, lot_id, quantity, from_location_id, from_state, to_location_id, "
            "to_state, reason, note, source_type, source_id, unit_cost, currency, actor, created_at) "
            "VALUES (?, ?, ?, ?, ?, 'on_hand', '', '', 'shipment', ?, ?, ?, NULL, NULL, ?, ?)")
-        .bindAll(id, r.item_id, r.lot_id, quantity, r.location_id, source.note.substr(0, 500), source.type,
-                 source.id.empty() ? r.order_id : source.id, source.actor.substr(0, 64), now)
+        .bindAll(id, known.item_id, known.lot_id, quantity, known.location_id, source.note.substr(0, 500), source.type,
+                 source.id.empty() ? known.order_id : source.id, source.actor.substr(0, 64), now)
         .execute();
     return id;
 }

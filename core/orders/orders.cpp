@@ -97,7 +97,9 @@ void Orders::writeEvent(db::UnitOfWork& uow, const std::string& type, const std:
 
 // ----------------------------------------------------------------------------------------------- reading
 
-std::optional<Order> Orders::find(db::UnitOfWork& uow, std::string_view order_id) {
+std::optional<Order> Orders::find(db::UnitOfWork& uow, std::string_view order_id) { return load(uow, order_id, true); }
+
+std::optional<Order> Orders::load(db::UnitOfWork& uow, std::string_view order_id, bool with_lines) {
     db::Statement& s = uow.statement(std::string(kOrderSelect) + " WHERE id = ?");
     s.bind(std::string(order_id)).execute();
     if (!s.next()) return std::nullopt;
@@ -127,6 +129,7 @@ std::optional<Order> Orders::find(db::UnitOfWork& uow, std::string_view order_id
     o.notes = s.getString(27);
     o.created_at = s.getInt64(28);
     o.version = s.getInt64(29);
+    if (!with_lines) return o;
     db::Statement& lines = uow.statement(
         "SELECT line_no, external_line, item_id, sku, quantity, unit_price, price_source, discount, tax, line_total, "
         "allocated, shipped, cancelled, backordered FROM sales_order_line WHERE order_id = ? ORDER BY line_no");
@@ -259,11 +262,21 @@ void Orders::saveLines(db::UnitOfWork& uow, const Order& order) {
 
 // --------------------------------------------------------------------------------------------- validation
 
+std::map<std::string, catalog::Item> Orders::itemsOf(db::UnitOfWork& uow, const Order& order) {
+    std::vector<std::string> skus;
+    for (const auto& line : order.lines) {
+        if (line.item_id.empty()) skus.push_back(line.sku);
+    }
+    return skus.empty() ? std::map<std::string, catalog::Item>{} : catalog_.findItems(uow, skus, order.channel);
+}
+
 std::optional<std::string> Orders::resolveLine(db::UnitOfWork& uow, const Order& order, const Customer& customer,
-                                               OrderLine& line, const std::string& uom) {
+                                               const std::map<std::string, catalog::Item>& items, OrderLine& line,
+                                               const std::string& uom) {
     const std::string where = "line " + line.external_line + " (" + line.sku + ")";
     if (line.item_id.empty()) {
-        const auto item = catalog_.findItem(uow, line.sku, order.channel);
+        const auto found = items.find(line.sku);
+        const catalog::Item* item = found == items.end() ? nullptr : &found->second;
         if (!item) return "unknown item " + where + ": add it to the item master or an alias for channel " + order.channel;
         if (item->status == catalog::ItemStatus::kDiscontinued) return "inactive item " + where + ": it is discontinued";
         if (!uom.empty()) {
@@ -446,6 +459,9 @@ Result<ImportOutcome> Orders::import(db::UnitOfWork& uow, const OrderDocument& d
     order.created_at = clock_.nowMicros();
 
     std::vector<std::string> holds = dataHolds(order);
+    std::vector<std::string> skus;
+    for (const auto& doc : document.lines) skus.push_back(doc.sku);
+    const auto items = catalog_.findItems(uow, skus, order.channel);
     for (std::size_t i = 0; i < document.lines.size(); ++i) {
         const OrderLineDoc& doc = document.lines[i];
         OrderLine line;
@@ -458,7 +474,7 @@ Result<ImportOutcome> Orders::import(db::UnitOfWork& uow, const OrderDocument& d
             line.unit_price = doc.unit_price->minor();
             line.price_source = "channel";
         }
-        if (auto hold = resolveLine(uow, order, customer, line, doc.uom)) holds.push_back(*hold);
+        if (auto hold = resolveLine(uow, order, customer, items, line, doc.uom)) holds.push_back(*hold);
         order.lines.push_back(std::move(line));
     }
     if (auto problem = computeTotals(order)) return fail(uow, problem->code, problem->message, problem->field);
@@ -546,8 +562,9 @@ Result<OrderState> Orders::release(db::UnitOfWork& uow, std::string_view order_i
     Customers customers(clock_, ids_);
     const auto customer = customers.findById(uow, order->customer_id);
     std::vector<std::string> remaining = dataHolds(*order);
+    const auto items = itemsOf(uow, *order);
     for (auto& line : order->lines) {
-        if (auto hold = resolveLine(uow, *order, *customer, line, "")) remaining.push_back(*hold);
+        if (auto hold = resolveLine(uow, *order, *customer, items, line, "")) remaining.push_back(*hold);
     }
     if (!remaining.empty()) {
         return fail(uow, ExitCode::kRejected,
@@ -727,31 +744,9 @@ Result<AllocationOutcome> Orders::allocate(db::UnitOfWork& uow, std::string_view
 
 // ----------------------------------------------------------------------------------------- cancellation
 
-namespace {
-
-// Active reservations of an order (optionally one line) that are not on a shipment that left.
-std::vector<inventory::Reservation> activeReservations(db::UnitOfWork& uow, inventory::Inventory& inventory,
-                                                       const std::string& order_id, std::optional<int> line_no) {
-    std::vector<std::string> ids;
-    db::Statement& s = uow.statement(line_no ? "SELECT id FROM reservation WHERE order_id = ? AND order_line = ? AND "
-                                               "status = 'active' ORDER BY item_id, location_id, lot_id, id"
-                                             : "SELECT id FROM reservation WHERE order_id = ? AND status = 'active' "
-                                               "ORDER BY item_id, location_id, lot_id, id");
-    s.bind(order_id);
-    if (line_no) s.bind(std::to_string(*line_no));
-    s.execute();
-    while (s.next()) ids.push_back(s.getString(0));
-    std::vector<inventory::Reservation> out;
-    for (const auto& id : ids) {
-        if (auto r = inventory.findReservation(uow, id)) out.push_back(std::move(*r));
-    }
-    return out;
-}
-
-}  // namespace
-
 std::optional<Problem> Orders::releaseStock(db::UnitOfWork& uow, const Order& order, std::optional<int> line_no) {
-    for (const auto& r : activeReservations(uow, inventory_, order.id, line_no)) {
+    for (const auto& r : inventory_.activeReservationsOf(
+             uow, order.id, line_no ? std::optional<std::string>(std::to_string(*line_no)) : std::nullopt)) {
         auto released = inventory_.release(uow, r.id);
         if (!released) return released.problem();
         uow.statement("DELETE FROM shipment_line WHERE reservation_id = ? AND shipment_id IN (SELECT id FROM shipment "
@@ -812,7 +807,7 @@ Result<OrderState> Orders::cancel(db::UnitOfWork& uow, std::string_view order_id
 
 // --------------------------------------------------------------------------------------------- shipments
 
-std::optional<Shipment> Orders::findShipment(db::UnitOfWork& uow, std::string_view shipment_id) {
+std::optional<Shipment> Orders::findShipment(db::UnitOfWork& uow, std::string_view shipment_id, bool with_lines) {
     db::Statement& s = uow.statement(
         "SELECT id, order_id, location_id, state, carrier, service, tracking, packages, weight_mg FROM shipment "
         "WHERE id = ?");
@@ -828,6 +823,7 @@ std::optional<Shipment> Orders::findShipment(db::UnitOfWork& uow, std::string_vi
     sh.tracking = s.getString(6);
     sh.packages = static_cast<int>(s.getInt64(7));
     sh.weight_mg = s.getOptionalInt64(8);
+    if (!with_lines) return sh;
     db::Statement& lines = uow.statement(
         "SELECT line_no, order_line_no, item_id, lot_id, reservation_id, quantity, line_units FROM shipment_line "
         "WHERE shipment_id = ? ORDER BY line_no");
@@ -862,14 +858,15 @@ Result<std::vector<std::string>> Orders::releaseToFulfillment(db::UnitOfWork& uo
                                                   "; only allocated stock is released to fulfillment", "state");
     }
     // Reservations not yet on a live shipment, grouped by location.
+    std::set<std::string> on_shipment;
+    db::Statement& on = uow.statement(
+        "SELECT sl.reservation_id FROM shipment_line sl JOIN shipment s ON s.id = sl.shipment_id WHERE s.order_id = ? "
+        "AND s.state <> 'cancelled'");
+    on.bind(order->id).execute();
+    while (on.next()) on_shipment.insert(on.getString(0));
     std::map<std::string, std::vector<inventory::Reservation>> by_location;
-    for (auto& r : activeReservations(uow, inventory_, order->id, std::nullopt)) {
-        db::Statement& on = uow.statement(
-            "SELECT COUNT(*) FROM shipment_line sl JOIN shipment s ON s.id = sl.shipment_id WHERE sl.reservation_id = ? "
-            "AND s.state <> 'cancelled'");
-        on.bind(r.id).execute();
-        if (on.next() && on.getInt64(0) > 0) continue;
-        by_location[r.location_id].push_back(std::move(r));
+    for (auto& r : inventory_.activeReservationsOf(uow, order->id)) {
+        if (on_shipment.count(r.id) == 0) by_location[r.location_id].push_back(std::move(r));
     }
     if (by_location.empty()) return fail(uow, ExitCode::kConflict, label + " has nothing allocated to release", "state");
     std::vector<std::string> created;
@@ -880,6 +877,10 @@ Result<std::vector<std::string>> Orders::releaseToFulfillment(db::UnitOfWork& uo
                       "weight_mg, created_at, proof) VALUES (?, ?, ?, 'released', '', ?, '', 0, NULL, ?, '')")
             .bindAll(id, order->id, location, order->shipping_service, now)
             .execute();
+        db::BatchInsert lines(uow, "shipment_line",
+                              {"shipment_id", "line_no", "order_line_no", "item_id", "lot_id", "reservation_id",
+                               "quantity", "line_units"},
+                              64);
         int line_no = 0;
         std::set<int> counted_lines;  // a kit line's units are counted on its first component only
         for (const auto& r : reservations) {
@@ -896,11 +897,9 @@ Result<std::vector<std::string>> Orders::releaseToFulfillment(db::UnitOfWork& uo
                 }
                 units = counted_lines.insert(order_line).second ? r.quantity / per_kit : 0;
             }
-            uow.statement("INSERT INTO shipment_line (shipment_id, line_no, order_line_no, item_id, lot_id, "
-                          "reservation_id, quantity, line_units) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-                .bindAll(id, ++line_no, order_line, r.item_id, r.lot_id, r.id, r.remaining, units)
-                .execute();
+            lines.add(id, ++line_no, order_line, r.item_id, r.lot_id, r.id, r.remaining, units);
         }
+        lines.flush();
         Poco::JSON::Object payload;
         payload.set("shipment_id", id);
         payload.set("order_id", order->id);
@@ -936,11 +935,11 @@ Result<ShipmentState> Orders::moveShipment(db::UnitOfWork& uow, Shipment& shipme
 }
 
 Result<ShipmentState> Orders::pick(db::UnitOfWork& uow, std::string_view shipment_id, const Actor& actor) {
-    auto shipment = findShipment(uow, shipment_id);
+    auto shipment = findShipment(uow, shipment_id, false);
     if (!shipment) return fail(uow, ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
     auto moved = moveShipment(uow, *shipment, ShipmentState::kPicking, actor);
     if (!moved) return moved;
-    auto order = find(uow, shipment->order_id);
+    auto order = load(uow, shipment->order_id, false);
     if (order->state == OrderState::kReleased) {
         auto o = transition(uow, *order, OrderState::kPicking, "picking started", actor);
         if (!o) return o.problem();
@@ -950,7 +949,7 @@ Result<ShipmentState> Orders::pick(db::UnitOfWork& uow, std::string_view shipmen
 
 Result<ShipmentState> Orders::pack(db::UnitOfWork& uow, std::string_view shipment_id, int packages,
                                    std::optional<std::int64_t> weight_mg, const Actor& actor) {
-    auto shipment = findShipment(uow, shipment_id);
+    auto shipment = findShipment(uow, shipment_id, false);
     if (!shipment) return fail(uow, ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
     if (packages < 1) return fail(uow, ExitCode::kRejected, "a packed shipment has at least one package", "packages");
     if (weight_mg && *weight_mg <= 0) return fail(uow, ExitCode::kRejected, "weight must be positive", "weight");
@@ -961,7 +960,7 @@ Result<ShipmentState> Orders::pack(db::UnitOfWork& uow, std::string_view shipmen
         .execute();
     auto moved = moveShipment(uow, *shipment, ShipmentState::kPacked, actor);
     if (!moved) return moved;
-    auto order = find(uow, shipment->order_id);
+    auto order = load(uow, shipment->order_id, false);
     if (order->state == OrderState::kReleased || order->state == OrderState::kPicking) {
         auto o = transition(uow, *order, OrderState::kPacked, "packed", actor);
         if (!o) return o.problem();
@@ -987,7 +986,13 @@ Result<ShipmentState> Orders::confirmShipment(db::UnitOfWork& uow, std::string_v
     // The allocations leave the location: each one becomes a stock move out, in the same transaction.
     for (const auto& line : shipment->lines) {
         inventory::Source source{"shipment", shipment->id, actor.name, tracking};
-        auto consumed = inventory_.consume(uow, line.reservation_id, line.quantity, source);
+        inventory::Reservation known;
+        known.id = line.reservation_id;
+        known.item_id = line.item_id;
+        known.location_id = shipment->location_id;
+        known.lot_id = line.lot_id;
+        known.order_id = shipment->order_id;
+        auto consumed = inventory_.consume(uow, known, line.quantity, source);
         if (!consumed) return consumed.problem();
         OrderLine& ol = order->lines.at(static_cast<std::size_t>(line.order_line_no - 1));
         ol.shipped += line.units;
@@ -1003,7 +1008,7 @@ Result<ShipmentState> Orders::confirmShipment(db::UnitOfWork& uow, std::string_v
 
 Result<ShipmentState> Orders::recordDelivery(db::UnitOfWork& uow, std::string_view shipment_id,
                                              const std::string& proof, const Actor& actor) {
-    auto shipment = findShipment(uow, shipment_id);
+    auto shipment = findShipment(uow, shipment_id, false);
     if (!shipment) return fail(uow, ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
     uow.statement("UPDATE shipment SET delivered_at = ?, proof = ? WHERE id = ?")
         .bindAll(clock_.nowMicros(), proof.substr(0, 500), shipment->id)

@@ -10,6 +10,7 @@
 #include <sql.h>
 #include <sqlext.h>
 
+#include <atomic>
 #include <charconv>
 #include <cstring>
 #include <mutex>
@@ -143,7 +144,14 @@ void Statement::fail(const char* call) {
     throw e;
 }
 
+namespace {
+std::atomic<std::uint64_t> executed_statements{0};
+}  // namespace
+
+std::uint64_t statementsExecuted() { return executed_statements.load(std::memory_order_relaxed); }
+
 std::size_t Statement::execute() {
+    executed_statements.fetch_add(1, std::memory_order_relaxed);
     SQLHSTMT h = stmtHandle(handle_);
     // Close a result set left open; unconditional SQL_CLOSE/SQL_RESET_PARAMS would make sqlite3odbc throw away
     // its prepared statement and parse the SQL again on every execution. New bindings replace old ones.

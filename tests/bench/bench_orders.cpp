@@ -98,9 +98,17 @@ std::string document(int n, std::minstd_rand& random) {
     return text + "]}";
 }
 
-double ordersPerSecond(const std::string& connection, int workers, int per_worker, int offset) {
+// Statements executed per order in each step (measured in a one-worker run, where the process-wide counter
+// belongs to that worker alone): on PostgreSQL and MariaDB each one is a round trip.
+struct StepStatements {
+    const char* name;
+    std::uint64_t statements = 0;
+};
+
+double ordersPerSecond(const std::string& connection, const db::ConnectionOptions& connection_options, int workers,
+                       int per_worker, int offset, std::vector<StepStatements>* per_step = nullptr) {
     db::DatabaseOptions options;
-    options.spec = db::parseConnectionString(connection);
+    options.spec = db::parseConnectionString(connection, connection_options);
     options.pool_size = static_cast<std::size_t>(workers);
     options.retry_attempts = 50;
     db::Database database(options);
@@ -119,7 +127,14 @@ double ordersPerSecond(const std::string& connection, int workers, int per_worke
                 std::minstd_rand random(static_cast<unsigned>(w + offset));
                 for (int i = 0; i < per_worker; ++i) {
                     const auto parsed = orders::parseOrderDocument(document(offset + w * per_worker + i, random));
+                    std::uint64_t mark = db::statementsExecuted();
+                    auto count = [&](std::size_t step) {
+                        const std::uint64_t now = db::statementsExecuted();
+                        if (per_step != nullptr) (*per_step)[step].statements += now - mark;
+                        mark = now;
+                    };
                     auto imported = service.importDocument(database, *parsed.document, actor);
+                    count(0);
                     if (!imported || imported.value().state != orders::OrderState::kValidated) {
                         ++failures;
                         continue;
@@ -130,19 +145,26 @@ double ordersPerSecond(const std::string& connection, int workers, int per_worke
                         if (!r) ++failures;
                         return r.ok();
                     };
-                    if (!step([&](db::UnitOfWork& uow) { return service.allocate(uow, id, actor); })) continue;
+                    const bool allocated = step([&](db::UnitOfWork& uow) { return service.allocate(uow, id, actor); });
+                    count(1);
+                    if (!allocated) continue;
                     auto shipments = database.run([&](db::UnitOfWork& uow) { return service.releaseToFulfillment(uow, id, actor); });
+                    count(2);
                     if (!shipments) {
                         ++failures;
                         continue;
                     }
                     for (const auto& shipment : shipments.value()) {
-                        step([&](db::UnitOfWork& uow) { return service.pick(uow, shipment, actor); }) &&
-                            step([&](db::UnitOfWork& uow) { return service.pack(uow, shipment, 1, 900000, actor); }) &&
-                            step([&](db::UnitOfWork& uow) {
-                                return service.confirmShipment(uow, shipment, "UPS", "ground", "1Z", actor);
-                            }) &&
-                            step([&](db::UnitOfWork& uow) { return service.recordDelivery(uow, shipment, "signed", actor); });
+                        bool ok = step([&](db::UnitOfWork& uow) { return service.pick(uow, shipment, actor); });
+                        count(3);
+                        ok = ok && step([&](db::UnitOfWork& uow) { return service.pack(uow, shipment, 1, 900000, actor); });
+                        count(4);
+                        ok = ok && step([&](db::UnitOfWork& uow) {
+                                 return service.confirmShipment(uow, shipment, "UPS", "ground", "1Z", actor);
+                             });
+                        count(5);
+                        ok = ok && step([&](db::UnitOfWork& uow) { return service.recordDelivery(uow, shipment, "signed", actor); });
+                        count(6);
                     }
                 }
             });
@@ -157,7 +179,7 @@ void run(db::Backend backend, const std::string& dir) {
     const auto connection = bench::freshDatabase(backend, dir);
     const std::string name(db::backendName(backend));
     if (!connection) {
-        std::printf("%-12s skipped: no server configured (use make bench)\n", name.c_str());
+        std::printf("%-22s skipped: no server configured (use make bench)\n", name.c_str());
         return;
     }
     {
@@ -167,16 +189,41 @@ void run(db::Backend backend, const std::string& dir) {
         db::Migrator(database).migrate();
         seed(database);
     }
+    std::vector<std::pair<std::string, db::ConnectionOptions>> variants;
+    if (backend == db::Backend::kSQLite) {
+        db::ConnectionOptions normal;
+        normal.sqlite_synchronous = "normal";
+        variants = {{"sqlite (sync full)", db::ConnectionOptions{}}, {"sqlite (sync normal)", normal}};
+    } else {
+        variants = {{name, db::ConnectionOptions{}}};
+    }
     const int per = backend == db::Backend::kSQLite ? 600 : 300;
-    const long rss_before = residentKb();
-    const double one = ordersPerSecond(*connection, 1, per, 0);
-    const double four = ordersPerSecond(*connection, 4, per / 4, 1'000'000);
-    const double again = ordersPerSecond(*connection, 1, per, 2'000'000);
-    const long rss_after = residentKb();
-    std::printf("%-12s orders/s end to end  1 worker %6.0f  1.00x   4 workers %6.0f  %.2fx   (1 worker again %6.0f)\n",
-                name.c_str(), one, four, four / one, again);
-    std::printf("%-12s resident memory %ld kB before, %ld kB after %d orders\n", name.c_str(), rss_before, rss_after,
-                per * 3);
+    int offset = 0;
+    for (const auto& [label, connection_options] : variants) {
+        const long rss_before = residentKb();
+        std::vector<StepStatements> steps{{"import"}, {"allocate"}, {"release"}, {"pick"},
+                                          {"pack"},   {"confirm"},  {"deliver"}};
+        const double one = ordersPerSecond(*connection, connection_options, 1, per, offset, &steps);
+        const long rss_first = residentKb();
+        const double four = ordersPerSecond(*connection, connection_options, 4, per / 4, offset + 1'000'000);
+        const double again = ordersPerSecond(*connection, connection_options, 1, per, offset + 2'000'000);
+        offset += 3'000'000;
+        const long rss_after = residentKb();
+        std::printf("%-22s orders/s end to end  1 worker %6.0f  1.00x   4 workers %6.0f  %.2fx   (1 worker again %6.0f)\n",
+                    label.c_str(), one, four, four / one, again);
+        std::string breakdown;
+        std::uint64_t total = 0;
+        for (const auto& step : steps) {
+            total += step.statements;
+            char text[64];
+            std::snprintf(text, sizeof text, " %s %.1f", step.name, static_cast<double>(step.statements) / per);
+            breakdown += text;
+        }
+        std::printf("%-22s statements per order %.1f:%s\n", label.c_str(), static_cast<double>(total) / per,
+                    breakdown.c_str());
+        std::printf("%-22s resident memory %ld kB before, %ld kB after %d orders, %ld kB after %d\n", label.c_str(),
+                    rss_before, rss_first, per, rss_after, per * 3);
+    }
 }
 
 }  // namespace

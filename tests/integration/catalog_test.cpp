@@ -330,6 +330,19 @@ BOOST_FIXTURE_TEST_CASE(find_by_alias_and_by_gtin_in_every_form, Fresh) {
     db.run([&](db::UnitOfWork& uow) { catalog.saveAlias(uow, "shop", "04006381333931", id); });
     BOOST_TEST(find("04006381333931", "shop")->id == id);
 
+    // Many at once (an order's lines) find what one at a time finds, units included.
+    const auto many = db.run([&](db::UnitOfWork& uow) {
+        return catalog.findItems(uow, {"SKU-1", "04006381333931", "NOPE", "SKU-8", "SKU-1", "", "10012345678902"},
+                                 "shop");
+    });
+    BOOST_TEST(many.size() == 4u);
+    BOOST_TEST(many.at("SKU-1").id == id);
+    BOOST_TEST(many.at("SKU-1").units.size() == 2u);
+    BOOST_TEST(many.at("04006381333931").id == id);  // the shop's alias
+    BOOST_TEST(many.at("SKU-8").id == short_id);
+    BOOST_TEST(many.at("10012345678902").id == id);  // a unit's GTIN
+    BOOST_TEST(many.count("NOPE") == 0u);
+
     BOOST_TEST(messageOf([&] { db.run([&](db::UnitOfWork& uow) { catalog.requireItem(uow, "NOPE", "ebay"); }); }) ==
                "unknown item 'NOPE' on channel 'ebay': no SKU, alias of that channel or GTIN matches it");
     BOOST_CHECK_THROW(db.run([&](db::UnitOfWork& uow) { catalog.requireItem(uow, "NOPE"); }), NotFoundError);

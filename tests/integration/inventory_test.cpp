@@ -300,6 +300,44 @@ BOOST_FIXTURE_TEST_CASE(allocate_release_and_ship, Stock) {
     requireNoDrift();
 }
 
+BOOST_FIXTURE_TEST_CASE(shipping_a_known_reservation_checks_it_is_still_that_stock, Stock) {
+    const std::string sku = item("SKU-1");
+    const std::string other = item("SKU-2");
+    receive(sku, wh1, 10);
+    receive(sku, wh2, 10);
+    auto allocated = reserve(sku, wh1, 5);
+    auto held = reserve(sku, wh1, 2, ReservationKind::kHold);
+    BOOST_TEST_REQUIRE((allocated.ok() && held.ok()));
+    const Reservation known = allocated.value().reservations.front();
+    auto ship = [&](Reservation r, std::int64_t quantity) {
+        return run<std::string>([&](db::UnitOfWork& uow) { return inventory.consume(uow, r, quantity, manual()); });
+    };
+    auto refused = [&](Reservation r, std::int64_t quantity, int code, const std::string& text) {
+        const auto result = ship(r, quantity);
+        BOOST_TEST_REQUIRE(!result.ok());
+        BOOST_TEST(static_cast<int>(result.problem().code) == code);
+        BOOST_TEST(contains(result.problem().message, text), result.problem().message);
+    };
+    Reservation elsewhere = known;
+    elsewhere.location_id = wh2;
+    refused(elsewhere, 1, 4, "holds SKU-1 at WH1, not SKU-1 at WH2");
+    Reservation wrong_item = known;
+    wrong_item.item_id = other;
+    refused(wrong_item, 1, 4, "not SKU-2 at WH1");
+    refused(known, 6, 2, "can ship 1 to 5 of reservation");
+    refused(known, 0, 2, "can ship 1 to 5 of reservation");
+    refused(held.value().reservations.front(), 1, 2, "is a hold");
+    Reservation missing = known;
+    missing.id = "no-such-reservation";
+    refused(missing, 1, 3, "no reservation 'no-such-reservation'");
+    BOOST_TEST(balance(sku, wh1, StockState::kOnHand) == 10);  // nothing refused changed anything
+
+    BOOST_TEST_REQUIRE(ship(known, 5).ok());
+    BOOST_TEST(balance(sku, wh1, StockState::kOnHand) == 5);
+    refused(known, 1, 4, "is already consumed");
+    requireNoDrift();
+}
+
 BOOST_FIXTURE_TEST_CASE(holds_respect_safety_stock_and_expire, Stock) {
     const std::string sku = item("SKU-1");
     receive(sku, wh1, 10);

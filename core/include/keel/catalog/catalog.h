@@ -8,6 +8,7 @@
 #include "keel/kernel/id.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -87,6 +88,10 @@ public:
     /// its 8/12/13/14-digit forms (the item's own or one of its units').
     std::optional<Item> findItem(db::UnitOfWork& uow, std::string_view identifier, std::string_view channel = {}) const;
     std::optional<Item> findItemById(db::UnitOfWork& uow, std::string_view id) const;
+    /// findItem for many identifiers at once (an order's lines): SKUs are looked up together, the rest one by
+    /// one as findItem does. The result holds an entry for each identifier that was found.
+    std::map<std::string, Item> findItems(db::UnitOfWork& uow, const std::vector<std::string>& identifiers,
+                                          std::string_view channel = {}) const;
     /// As findItem, but throws NotFoundError "unknown item 'X'" (naming the channel when given).
     Item requireItem(db::UnitOfWork& uow, std::string_view identifier, std::string_view channel = {}) const;
 

@@ -180,7 +180,15 @@ public:
     /// Ships `quantity` of an allocation: the stock leaves on-hand and the allocation shrinks. Returns the move id.
     Result<std::string> consume(db::UnitOfWork& uow, std::string_view reservation_id, std::int64_t quantity,
                                 const Source& source);
+    /// As above, for a caller that already knows the reservation's id, item, location, lot and order (a shipment
+    /// line): it is not read again first. It must still be an active allocation of that stock, or nothing changes
+    /// and the problem says why.
+    Result<std::string> consume(db::UnitOfWork& uow, const Reservation& known, std::int64_t quantity,
+                                const Source& source);
     std::optional<Reservation> findReservation(db::UnitOfWork& uow, std::string_view reservation_id);
+    /// The active reservations of an order (or of one of its lines), in (item, location, lot, id) order.
+    std::vector<Reservation> activeReservationsOf(db::UnitOfWork& uow, std::string_view order_id,
+                                                  std::optional<std::string_view> order_line = std::nullopt);
     /// Expires up to `limit` holds whose time is up; returns how many were expired.
     std::int64_t sweepExpiredHolds(db::UnitOfWork& uow, std::size_t limit = 500);
 

@@ -206,16 +206,19 @@ public:
     Result<OrderState> close(db::UnitOfWork& uow, std::string_view order_id, const Actor& actor);
 
 private:
-    struct Validation {
-        std::vector<std::string> holds;
-    };
+    /// The order, with its lines or (for a state change that does not touch them) without.
+    std::optional<Order> load(db::UnitOfWork& uow, std::string_view order_id, bool with_lines);
     /// Moves the order to `to` (checked against the transition table, recorded, with an event) and writes its
     /// header; `to == order.state` only writes the header. Refuses a change made from a stale read.
     Result<OrderState> transition(db::UnitOfWork& uow, Order& order, OrderState to, const std::string& reason,
                                   const Actor& actor);
-    /// Resolves a line's item and price (import, and release of a data hold); returns the hold reason, if any.
+    /// Resolves a line's item (among `items`, from itemsOf) and price (import, and release of a data hold);
+    /// returns the hold reason, if any.
     std::optional<std::string> resolveLine(db::UnitOfWork& uow, const Order& order, const Customer& customer,
-                                           OrderLine& line, const std::string& uom);
+                                           const std::map<std::string, catalog::Item>& items, OrderLine& line,
+                                           const std::string& uom);
+    /// The items the unresolved lines of an order name, looked up together.
+    std::map<std::string, catalog::Item> itemsOf(db::UnitOfWork& uow, const Order& order);
     /// Data holds (unknown item, missing price, address) of a stored order.
     std::vector<std::string> dataHolds(const Order& order) const;
     /// Prices, taxes and totals of an order from its lines.
@@ -225,7 +228,7 @@ private:
     void saveLines(db::UnitOfWork& uow, const Order& order);
     std::vector<std::string> reviewHolds(db::UnitOfWork& uow, const Order& order, const Customer& customer);
     Problem fail(db::UnitOfWork& uow, ExitCode code, std::string message, std::string field = {});
-    std::optional<Shipment> findShipment(db::UnitOfWork& uow, std::string_view shipment_id);
+    std::optional<Shipment> findShipment(db::UnitOfWork& uow, std::string_view shipment_id, bool with_lines = true);
     Result<ShipmentState> moveShipment(db::UnitOfWork& uow, Shipment& shipment, ShipmentState to, const Actor& actor);
     /// Releases the reservations of an order (or one line) and drops them from unshipped shipments; a shipment
     /// left empty is cancelled.

@@ -33,6 +33,10 @@ enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };
 /// The SQL type of a NULL parameter (PostgreSQL needs to know it for server-side prepared statements).
 enum class SqlType { kBigInt, kText };
 
+/// How many statements this process has executed on any connection (a relaxed counter, for benchmarks and
+/// diagnostics: on client-server backends each one is a round trip to the server).
+std::uint64_t statementsExecuted();
+
 /// A prepared statement. Parameters are bound positionally, by copy, in the order of the '?' markers; after
 /// execute() the next bind() starts a new parameter list, so one Statement runs many times (one server-side
 /// prepare on PostgreSQL). Result columns are read with next() and the typed getters, numbered from 0.
