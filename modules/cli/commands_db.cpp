@@ -1,6 +1,7 @@
 // keel version, keel db migrate, keel db status, keel demo.
 #include "keel/cli/cli.h"
 #include "demo.h"
+#include "services.h"
 #include "status.h"
 
 #include "keel/db/migrations.h"
@@ -95,6 +96,8 @@ int demoCommand(Context& context, const std::vector<std::string>& args) {
     const StatusReport report = migrateAndReport(context, "  ");
     if (!context.json()) {
         inventoryDemo(context.database(), context.out());
+        ordersDemo(services(context).orders, context.database(), context.out());
+        verifyDemo(context.database(), context.out());
         context.out() << "\nVersions: keel " << versionString() << ", schema " << report.schema.current
                       << ", ODBC driver " << report.server.driver_name << " " << report.server.driver_version << ", "
                       << report.server.dbms_name << " " << report.server.dbms_version << "\n";
@@ -119,8 +122,10 @@ void addDbCommands(std::vector<Command>& table) {
     table.push_back({{"demo"}, "", "run Keel's main job on the configured database and show what happened",
                      "Migrates the database and prints its status; loads a small catalog and stock once (receipts,\n"
                      "an expired lot, an order allocating kits, a cart hold, a channel rule) and shows\n"
-                     "available-to-promise and `stock verify`; then the versions of keel, the schema and the ODBC\n"
-                     "driver. `make demo` runs it on an embedded SQLite database under ./var/.",
+                     "available-to-promise; imports three web orders (one held for payment, one re-sent, one\n"
+                     "partly backordered) and takes one through allocation, shipment and delivery, then shows\n"
+                     "the orders, the exception queue and `stock verify`; then the versions of keel, the schema\n"
+                     "and the ODBC driver. `make demo` runs it on an embedded SQLite database under ./var/.",
                      demoCommand});
 }
 

@@ -2,8 +2,10 @@
 
 #include "keel/catalog/catalog.h"
 #include "keel/inventory/inventory.h"
+#include "keel/orders/document.h"
 
 #include <iomanip>
+#include <map>
 #include <ostream>
 
 namespace keel::cli {
@@ -79,7 +81,8 @@ void seed(db::UnitOfWork& uow, const catalog::Catalog& catalog, inventory::Inven
     cart.order_id = "CART-42";
     (void)inventory.reserve(uow, cart).value();
     inventory.setChannelRule(uow, "marketplace", "", inventory::ChannelRule{50, std::nullopt});
-    out << "  order DEMO-1001 allocated 3 gift sets (3 mugs, 6 tea, first expiring lot first); cart CART-42 holds 5 mugs\n"
+    out << "  order DEMO-1001 allocated 3 gift sets (3 mugs, 6 tea, first expiring lot first); cart CART-42 holds 5 "
+           "mugs\n"
         << "  channel rule: the marketplace sees 50% of what is available\n";
 }
 
@@ -98,7 +101,8 @@ void inventoryDemo(db::Database& database, std::ostream& out) {
     });
     database.run([&](db::UnitOfWork& uow) {
         out << "\n  " << std::left << std::setw(12) << "sku" << std::right << std::setw(10) << "available"
-            << std::setw(13) << "marketplace" << "   by location\n";
+            << std::setw(13) << "marketplace"
+            << "   by location\n";
         for (const char* sku : {"DEMO-MUG", "DEMO-TEA", "DEMO-GIFT"}) {
             const auto item = catalog.requireItem(uow, sku);
             const auto all = inventory.atp(uow, item.id);
@@ -108,10 +112,126 @@ void inventoryDemo(db::Database& database, std::ostream& out) {
             for (const auto& line : all.locations) out << line.location_code << " " << line.available << "  ";
             out << "\n";
         }
+    });
+}
+
+namespace {
+
+std::string orderJson(const std::string& external_id, const std::string& payment, const std::string& region,
+                      const std::string& lines) {
+    return R"({"type": "order", "version": 1, "channel": "web", "external_id": ")" + external_id +
+           R"(", "currency": "USD", "customer": {"email": "ann@example.com", "name": "Ann Lee"}, )"
+           R"("ship_to": {"name": "Ann Lee", "line1": "1 Main St", "city": "Springfield", "region": ")" +
+           region + R"(", "postal_code": "10001", "country": "US"}, "lines": [)" + lines +
+           R"(], "shipping": {"amount": "5.00", "service": "ground"}, "payment": {"status": ")" + payment + R"("}})";
+}
+
+const std::vector<std::pair<std::string, std::string>>& demoOrders() {
+    static const std::vector<std::pair<std::string, std::string>> documents = {
+        {"W-1001", orderJson("W-1001", "captured", "NY",
+                             R"({"sku": "DEMO-MUG", "quantity": 2, "unit_price": "12.50"}, )"
+                             R"({"sku": "DEMO-GIFT", "quantity": 1, "unit_price": "29.00", "discount": "4.00"})")},
+        {"W-1002", orderJson("W-1002", "pending", "NY", R"({"sku": "DEMO-TEA", "quantity": 3, "unit_price": "6.00"})")},
+        {"W-1003",
+         orderJson("W-1003", "authorized", "CA", R"({"sku": "DEMO-MUG", "quantity": 60, "unit_price": "11.00"})")},
+    };
+    return documents;
+}
+
+template <typename Work>
+auto step(db::Database& database, Work&& work) {
+    return database.run([&](db::UnitOfWork& uow) { return work(uow); }).value();
+}
+
+void runOrders(orders::Orders& service, db::Database& database, std::ostream& out) {
+    const orders::Actor actor{"demo"};
+    std::map<std::string, std::string> ids;
+    for (const auto& [external_id, text] : demoOrders()) {
+        const auto parsed = orders::parseOrderDocument(text);
+        const auto imported = service.importDocument(database, *parsed.document, actor).value();
+        ids[external_id] = imported.order_id;
+        out << "  web/" << external_id << "  imported: " << orders::toString(imported.state);
+        for (const auto& hold : imported.holds) out << " (" << hold << ")";
+        out << "\n";
+    }
+    const auto again =
+        service.importDocument(database, *orders::parseOrderDocument(demoOrders()[0].second).document, actor);
+    out << "  web/W-1001  sent again: "
+        << (again.value().status == orders::ImportStatus::kAlreadyImported ? "already imported, nothing changed"
+                                                                           : "NOT recognised as a re-send")
+        << "\n";
+
+    for (const char* external_id : {"W-1001", "W-1003"}) {
+        const auto allocated =
+            step(database, [&](db::UnitOfWork& uow) { return service.allocate(uow, ids[external_id], actor); });
+        out << "  web/" << external_id << "  allocate: " << orders::toString(allocated.state) << ", "
+            << allocated.allocated << " allocated from " << allocated.locations << " location(s), "
+            << allocated.backordered << " backordered\n";
+    }
+    const auto shipments =
+        step(database, [&](db::UnitOfWork& uow) { return service.releaseToFulfillment(uow, ids["W-1001"], actor); });
+    for (const auto& shipment : shipments) {
+        step(database, [&](db::UnitOfWork& uow) { return service.pick(uow, shipment, actor); });
+        step(database, [&](db::UnitOfWork& uow) { return service.pack(uow, shipment, 1, 1'400'000, actor); });
+        step(database, [&](db::UnitOfWork& uow) {
+            return service.confirmShipment(uow, shipment, "UPS", "ground", "1Z-DEMO-1001", actor);
+        });
+        step(database,
+             [&](db::UnitOfWork& uow) { return service.recordDelivery(uow, shipment, "signed: A. Lee", actor); });
+    }
+    out << "  web/W-1001  " << shipments.size()
+        << " shipment released, picked, packed, shipped with UPS 1Z-DEMO-1001, delivered\n";
+}
+
+}  // namespace
+
+void ordersDemo(orders::Orders& service, db::Database& database, std::ostream& out) {
+    out << "\nOrders\n";
+    const bool loaded =
+        database.run([&](db::UnitOfWork& uow) { return service.findByExternal(uow, "web", "W-1001").has_value(); });
+    if (loaded) {
+        out << "  demo orders already imported (a fresh database shows the whole story)\n";
+    } else {
+        runOrders(service, database, out);
+    }
+    database.run([&](db::UnitOfWork& uow) {
+        out << "\n  " << std::left << std::setw(12) << "order" << std::setw(21) << "state" << std::right
+            << std::setw(10) << "total" << std::setw(10) << "shipped" << std::setw(13) << "backordered"
+            << "\n";
+        for (const auto& [external_id, text] : demoOrders()) {
+            const auto order = service.findByExternal(uow, "web", external_id);
+            if (!order) continue;
+            std::int64_t shipped = 0;
+            std::int64_t backordered = 0;
+            for (const auto& line : order->lines) {
+                shipped += line.shipped;
+                backordered += line.backordered;
+            }
+            out << "  " << std::left << std::setw(12) << external_id << std::setw(21) << orders::toString(order->state)
+                << std::right << std::setw(10) << Money(order->total, *order->currency).toString() << std::setw(10)
+                << shipped << std::setw(13) << backordered << "\n";
+        }
+        const auto exceptions = service.exceptions(uow);
+        out << "\n  exception queue: " << exceptions.size() << " order(s)";
+        for (const auto& e : exceptions) {
+            out << "; " << e.channel << "/" << e.external_id << " " << orders::toString(e.state);
+            for (const auto& reason : e.reasons) out << ": " << reason;
+        }
+        out << "\n";
+    });
+}
+
+void verifyDemo(db::Database& database, std::ostream& out) {
+    inventory::Inventory inventory;
+    database.run([&](db::UnitOfWork& uow) {
         const auto report = inventory.verify(uow);
         out << "\n  stock verify: " << report.balances_checked << " balances, " << report.moves_checked
-            << " ledger moves, " << report.reservations_checked << " active reservations: "
-            << (report.ok() ? "no drift" : std::to_string(report.drifts.size()) + " DRIFTS") << "\n";
+            << " ledger moves, " << report.reservations_checked
+            << " active reservations: " << (report.ok() ? "no drift" : std::to_string(report.drifts.size()) + " DRIFTS")
+            << "\n";
+        db::Statement& events = uow.statement("SELECT COUNT(*) FROM event_outbox");
+        events.execute();
+        out << "  events in the outbox: " << (events.next() ? events.getInt64(0) : 0) << "\n";
     });
 }
 

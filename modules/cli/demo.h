@@ -1,13 +1,19 @@
 #pragma once
-// The inventory part of `keel demo`: a small catalog, receipts, an order allocation and a cart hold, then
-// available-to-promise and `stock verify` on them. Loads its data once per database.
+// `keel demo`: a small catalog, receipts, an allocation and a cart hold with their available-to-promise; then
+// orders through their lifecycle (import, a payment hold, a re-send, allocation with a backorder, a shipment
+// picked, packed, shipped and delivered) and the exception queue; then `stock verify`. Loads its data once per
+// database.
 
 #include "keel/db/database.h"
+#include "keel/orders/orders.h"
 
 #include <iosfwd>
 
 namespace keel::cli {
 
 void inventoryDemo(db::Database& database, std::ostream& out);
+void ordersDemo(orders::Orders& service, db::Database& database, std::ostream& out);
+/// `stock verify` and the number of events written, after the other parts.
+void verifyDemo(db::Database& database, std::ostream& out);
 
 }  // namespace keel::cli

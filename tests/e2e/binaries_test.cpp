@@ -92,6 +92,21 @@ BOOST_AUTO_TEST_CASE(demo_prints_the_status_of_a_fresh_sqlite_database) {
     BOOST_TEST(contains(r.out, "backend     sqlite"));
     BOOST_TEST(contains(r.out, "Versions: keel"));
     BOOST_TEST(contains(r.out, "ODBC driver sqlite3odbc"));
+    // The main job: stock, then orders through their lifecycle, and the books still balance.
+    BOOST_TEST(contains(r.out, "DEMO-MUG            48           24   WH-EAST 31  WH-WEST 17"), r.out);
+    BOOST_TEST(contains(r.out, "web/W-1002  imported: on_hold (payment not authorized)"), r.out);
+    BOOST_TEST(contains(r.out, "web/W-1001  sent again: already imported, nothing changed"), r.out);
+    BOOST_TEST(contains(r.out, "web/W-1003  allocate: partially_allocated, 49 allocated from 2 location(s), 11 backordered"),
+               r.out);
+    BOOST_TEST(contains(r.out, "W-1001      delivered                 55.00         3            0"), r.out);
+    BOOST_TEST(contains(r.out, "exception queue: 1 order(s); web/W-1002 on_hold: payment not authorized"), r.out);
+    BOOST_TEST(contains(r.out, "7 ledger moves, 5 active reservations: no drift"), r.out);
+
+    // Run again on the same database: nothing is loaded twice.
+    const auto again = test::runCommand(test::binary("cli/keel"), {"--db", "sqlite:" + dir.path + "/keel.db", "demo"});
+    BOOST_TEST(again.exit_code == 0, again.err);
+    BOOST_TEST(contains(again.out, "demo orders already imported"), again.out);
+    BOOST_TEST(contains(again.out, "7 ledger moves, 5 active reservations: no drift"), again.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
