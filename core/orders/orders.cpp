@@ -599,12 +599,13 @@ Result<OrderState> Orders::reject(db::UnitOfWork& uow, std::string_view order_id
 
 // ------------------------------------------------------------------------------------------- allocation
 
-std::vector<std::string> Orders::allocationQueue(db::UnitOfWork& uow, std::size_t limit) {
+std::vector<std::string> Orders::allocationQueue(db::UnitOfWork& uow, std::size_t limit, bool with_backorders) {
     std::vector<std::string> ids;
     // Higher priority first, then the earliest promise (orders without one after those with one), then the oldest.
     db::Statement& s = uow.statement(
-        "SELECT id FROM sales_order WHERE state IN ('validated', 'backordered', 'partially_allocated') "
-        "ORDER BY priority DESC, CASE WHEN promise_date IS NULL THEN 1 ELSE 0 END, promise_date, created_at, id LIMIT ?");
+        std::string("SELECT id FROM sales_order WHERE state IN ") +
+        (with_backorders ? "('validated', 'backordered', 'partially_allocated')" : "('validated')") +
+        " ORDER BY priority DESC, CASE WHEN promise_date IS NULL THEN 1 ELSE 0 END, promise_date, created_at, id LIMIT ?");
     s.bind(static_cast<std::int64_t>(limit)).execute();
     while (s.next()) ids.push_back(s.getString(0));
     return ids;
@@ -612,6 +613,12 @@ std::vector<std::string> Orders::allocationQueue(db::UnitOfWork& uow, std::size_
 
 std::vector<std::string> Orders::backordersFor(db::UnitOfWork& uow, const std::vector<std::string>& item_ids) {
     std::set<std::string> wanted(item_ids.begin(), item_ids.end());
+    // A kit line waits for its components: stock of a component may complete kits.
+    db::Statement& kits = uow.statement("SELECT kit_item_id FROM kit_component WHERE component_item_id = ?");
+    for (const auto& item : item_ids) {
+        kits.bind(item).execute();
+        while (kits.next()) wanted.insert(kits.getString(0));
+    }
     std::vector<std::string> ids;
     db::Statement& s = uow.statement(
         "SELECT o.id, l.item_id FROM sales_order o JOIN sales_order_line l ON l.order_id = o.id "
@@ -711,6 +718,7 @@ Result<AllocationOutcome> Orders::allocate(db::UnitOfWork& uow, std::string_view
                                                       reserved.problem().message + "); allocate again", "stock");
         }
     }
+    const std::vector<OrderLine> before = order->lines;
     for (auto& line : order->lines) {
         const std::int64_t open = line.open();
         if (open <= 0) {
@@ -727,12 +735,21 @@ Result<AllocationOutcome> Orders::allocate(db::UnitOfWork& uow, std::string_view
         outcome.backordered += line.backordered;
     }
     outcome.locations = plan.locations_used;
-    saveLines(uow, *order);
     std::int64_t held = 0;
     for (const auto& line : order->lines) held += line.allocated;
     const OrderState to = outcome.backordered == 0 ? OrderState::kAllocated
                           : held > 0               ? OrderState::kPartiallyAllocated
                                                    : OrderState::kBackordered;
+    const bool lines_changed = !std::equal(before.begin(), before.end(), order->lines.begin(), order->lines.end(),
+                                           [](const OrderLine& a, const OrderLine& b) {
+                                               return a.allocated == b.allocated && a.backordered == b.backordered;
+                                           });
+    if (!lines_changed && to == order->state) {
+        // Still waiting, nothing found: no write, so waiting orders can be tried often without churn.
+        outcome.state = to;
+        return outcome;
+    }
+    saveLines(uow, *order);
     auto moved = transition(uow, *order, to,
                             std::to_string(outcome.allocated) + " allocated from " + std::to_string(plan.locations_used) +
                                 " location(s), " + std::to_string(outcome.backordered) + " backordered",

@@ -1,25 +1,12 @@
 #pragma once
 // The domain services a `keel` command works with, built once per command from the configuration.
 
-#include "keel/catalog/catalog.h"
+#include "keel/app/services.h"
 #include "keel/cli/cli.h"
-#include "keel/inventory/inventory.h"
-#include "keel/orders/orders.h"
-#include "keel/pricing/price_book.h"
 
 #include <memory>
 
 namespace keel::cli {
-
-struct Services {
-    explicit Services(const Poco::Util::AbstractConfiguration& config);
-    catalog::Catalog catalog;
-    inventory::Inventory inventory;
-    pricing::PriceBook prices;
-    orders::ZeroTax tax;
-    orders::DefaultRouting routing;
-    orders::Orders orders;
-};
 
 /// The services of this command (created on first use).
 Services& services(Context& context);

@@ -1,8 +1,12 @@
 #include "keel/server/jobs.h"
 
+#include "keel/db/lease.h"
 #include "keel/inventory/inventory.h"
+#include "keel/kernel/clock.h"
 
-#include <Poco/Util/TimerTaskAdapter.h>
+#include <Poco/Util/TimerTask.h>
+
+#include <set>
 
 namespace keel::server {
 
@@ -34,13 +38,80 @@ private:
     inventory::Inventory inventory_;
 };
 
+class AllocateOrders : public Poco::Util::TimerTask {
+public:
+    static constexpr const char* kLease = "orders.allocate";
+
+    AllocateOrders(db::Database& database, orders::Orders& orders, const JobSettings& settings, Poco::Logger& log)
+        : database_(database),
+          orders_(orders),
+          node_(settings.node),
+          log_(log),
+          // Long enough that a holder which misses a beat keeps it; short enough that another node takes over soon.
+          ttl_micros_(std::max<std::int64_t>(3 * settings.allocate_interval.count(), 60) * 1'000'000) {}
+
+    void run() override {
+        try {
+            if (!db::claimLease(database_, kLease, node_, Clock::system().nowMicros(), ttl_micros_)) return;
+            const orders::Actor actor{"keeld"};
+            // New orders first, in queue order; an order that fails (logged) is not tried again in this run.
+            std::set<std::string> tried;
+            int allocated = 0;
+            for (;;) {
+                const auto queue =
+                    database_.run([&](db::UnitOfWork& uow) { return orders_.allocationQueue(uow, 200, false); });
+                bool progressed = false;
+                for (const auto& id : queue) {
+                    if (!tried.insert(id).second) continue;
+                    progressed = true;
+                    auto outcome = database_.run([&](db::UnitOfWork& uow) { return orders_.allocate(uow, id, actor); });
+                    if (outcome) {
+                        if (outcome.value().allocated > 0) ++allocated;
+                    } else {
+                        log_.warning("allocating order %s failed: %s", id, outcome.problem().message);
+                    }
+                }
+                if (!progressed) break;
+            }
+            // Then every waiting backorder, in priority and age order: an order still without stock is not written.
+            const auto filled = orders_.fillBackorders(database_, {}, actor);
+            if (allocated > 0 || !filled.empty()) {
+                log_.information("allocated %d new order(s); %z backordered order(s) received stock", allocated,
+                                 filled.size());
+            }
+        } catch (const std::exception& e) {
+            log_.error("allocating orders failed: %s", std::string(e.what()));
+        }
+    }
+
+private:
+    db::Database& database_;
+    orders::Orders& orders_;
+    std::string node_;
+    Poco::Logger& log_;
+    std::int64_t ttl_micros_;
+};
+
 }  // namespace
 
-Jobs::Jobs(db::Database& database, std::chrono::seconds sweep_interval, Poco::Logger& log) {
-    const long interval_ms = static_cast<long>(sweep_interval.count()) * 1000;
-    timer_.scheduleAtFixedRate(new SweepHolds(database, log), interval_ms, interval_ms);
+Jobs::Jobs(db::Database& database, orders::Orders& orders, const JobSettings& settings, Poco::Logger& log)
+    : database_(database), settings_(settings) {
+    const long sweep_ms = static_cast<long>(settings.sweep_interval.count()) * 1000;
+    timer_.scheduleAtFixedRate(new SweepHolds(database, log), sweep_ms, sweep_ms);
+    if (settings.allocate_interval.count() > 0) {
+        const long allocate_ms = static_cast<long>(settings.allocate_interval.count()) * 1000;
+        timer_.scheduleAtFixedRate(new AllocateOrders(database, orders, settings, log), allocate_ms, allocate_ms);
+    }
 }
 
-Jobs::~Jobs() { timer_.cancel(true); }
+Jobs::~Jobs() {
+    timer_.cancel(true);
+    if (settings_.allocate_interval.count() > 0) {
+        try {
+            db::releaseLease(database_, AllocateOrders::kLease, settings_.node);  // another node need not wait
+        } catch (...) {                                                           // the lease expires on its own
+        }
+    }
+}
 
 }  // namespace keel::server

@@ -1,5 +1,6 @@
 #include "keel/server/server.h"
 
+#include "keel/app/services.h"
 #include "keel/db/migrations.h"
 #include "keel/kernel/error.h"
 #include "keel/kernel/logging.h"
@@ -7,11 +8,13 @@
 #include "keel/server/health.h"
 #include "keel/server/jobs.h"
 
+#include <Poco/Environment.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/Process.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
@@ -94,9 +97,18 @@ int KeelDaemon::main(const std::vector<std::string>& args) {
         Poco::Net::HTTPServer server(new RequestHandlerFactory(readiness), socket, params);
         server.start();
         log->information("listening on http://%s", socket.address().toString());
+        JobSettings jobs_settings;
         const int sweep = configuration->getInt("inventory.sweep.interval", 60);
         if (sweep < 1) throw InfrastructureError("configuration: inventory.sweep.interval must be at least 1 second");
-        Jobs jobs(database, std::chrono::seconds(sweep), logging::get("jobs"));
+        jobs_settings.sweep_interval = std::chrono::seconds(sweep);
+        const int allocate = configuration->getInt("orders.allocate.interval", 30);
+        if (allocate < 0) {
+            throw InfrastructureError("configuration: orders.allocate.interval must be 0 (off) or a number of seconds");
+        }
+        jobs_settings.allocate_interval = std::chrono::seconds(allocate);
+        jobs_settings.node = Poco::Environment::nodeName() + ":" + std::to_string(Poco::Process::id());
+        app::Services services(*configuration);
+        Jobs jobs(database, services.orders, jobs_settings, logging::get("jobs"));
 
         waitForTerminationRequest();
 

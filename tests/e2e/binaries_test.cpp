@@ -134,6 +134,55 @@ BOOST_AUTO_TEST_CASE(serves_health_and_readiness_and_stops_on_sigterm) {
     BOOST_TEST(test::httpGet("127.0.0.1", port, "/healthz").status == 0);
 }
 
+BOOST_AUTO_TEST_CASE(allocates_new_orders_and_fills_backorders_in_the_background) {
+    test::TempDir dir;
+    const std::string db = "sqlite:" + dir.path + "/keel.db";
+    auto keel = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"--db", db});
+        return test::runCommand(test::binary("cli/keel"), args);
+    };
+    // The demo leaves every mug allocated (web/W-1003 waits for 11 more); two new orders arrive.
+    BOOST_TEST_REQUIRE(keel({"demo"}).exit_code == 0);
+    {
+        std::ofstream file(dir.path + "/orders.json");
+        for (const auto& [id, line] : {std::pair{"N-1", R"({"sku": "DEMO-TEA", "quantity": 2, "unit_price": "6.00"})"},
+                                       std::pair{"N-2", R"({"sku": "DEMO-MUG", "quantity": 3, "unit_price": "12.50"})"}}) {
+            file << (std::string(id) == "N-1" ? "[" : ",")
+                 << R"({"type": "order", "version": 1, "channel": "web", "external_id": ")" << id
+                 << R"(", "currency": "USD", "customer": {"email": "bo@example.com"}, "ship_to": {"name": "Bo", )"
+                 << R"("line1": "2 Elm St", "city": "Albany", "region": "NY", "postal_code": "12207", "country": "US"}, )"
+                 << R"("payment": {"status": "captured"}, "lines": [)" << line << "]}";
+        }
+        file << "]";
+    }
+    const auto imported = keel({"order", "import", dir.path + "/orders.json"});
+    BOOST_TEST_REQUIRE(imported.exit_code == 0, imported.err);
+    auto state = [&](const std::string& order) {
+        const auto r = keel({"--json", "order", "show", order});
+        const auto object = Poco::JSON::Parser().parse(r.out).extract<Poco::JSON::Object::Ptr>();
+        return object->getValue<std::string>("state");
+    };
+    BOOST_TEST(state("web/N-1") == "validated");
+
+    const int port = test::freePort();
+    test::BackgroundProcess daemon(test::binary("server/keeld"), {"-D", "db.connection=" + db, "-D",
+                                                                  "server.port=" + std::to_string(port), "-D",
+                                                                  "orders.allocate.interval=1"});
+    BOOST_TEST(test::pollUntil([&] { return state("web/N-1") == "allocated"; }, 20s), daemon.output());
+    BOOST_TEST(test::pollUntil([&] { return state("web/N-2") == "backordered"; }, 20s), daemon.output());
+
+    // Stock comes free by a cancellation (no receipt, nothing the CLI would react to): keeld fills the backorder.
+    const auto cancelled = keel({"order", "cancel", "web/W-1003", "--reason", "customer changed their mind"});
+    BOOST_TEST_REQUIRE(cancelled.exit_code == 0, cancelled.err);
+    BOOST_TEST(test::pollUntil([&] { return state("web/N-2") == "allocated"; }, 20s), daemon.output());
+    BOOST_TEST(state("web/W-1002") == "on_hold");  // a held order is not allocated behind the operator's back
+
+    BOOST_TEST(daemon.terminate() == 0, daemon.output());
+    BOOST_TEST(contains(daemon.output(), "received stock"), daemon.output());
+    const auto verified = keel({"stock", "verify"});
+    BOOST_TEST(verified.exit_code == 0, verified.out);
+}
+
 BOOST_AUTO_TEST_CASE(not_ready_while_the_database_is_unreachable_or_behind) {
     // A PostgreSQL port where nothing listens: the process is healthy but not ready.
     const int dead_port = test::freePort();

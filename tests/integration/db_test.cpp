@@ -4,6 +4,7 @@
 #include "test_database.h"
 
 #include "keel/db/batch_insert.h"
+#include "keel/db/lease.h"
 #include "keel/db/migrations.h"
 #include "keel/kernel/error.h"
 #include "keel/kernel/id.h"
@@ -407,6 +408,43 @@ BOOST_FIXTURE_TEST_CASE(guarded_update_reports_matched_rows, Fresh) {
     BOOST_TEST(db.run([&](UnitOfWork& uow) {
                    return uow.statement("UPDATE stock SET allocated = allocated WHERE sku = ?").bind("SKU-1").execute();
                }) == 1u);  // matched but unchanged still counts
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(leases)
+
+BOOST_FIXTURE_TEST_CASE(one_holder_at_a_time_until_it_expires_or_is_released, Fresh) {
+    Migrator(db).migrate();
+    const std::int64_t t0 = 1'000'000'000;
+    const std::int64_t ttl = 30'000'000;
+    BOOST_TEST(claimLease(db, "orders.allocate", "node-a", t0, ttl));
+    BOOST_TEST(!claimLease(db, "orders.allocate", "node-b", t0 + 1, ttl));  // held
+    BOOST_TEST(claimLease(db, "orders.allocate", "node-a", t0 + 10, ttl));  // renewed by its holder
+    BOOST_TEST(!claimLease(db, "orders.allocate", "node-b", t0 + ttl + 1, ttl));  // the renewal counts from t0 + 10
+    BOOST_TEST(claimLease(db, "other.job", "node-b", t0, ttl));  // leases are independent
+    BOOST_TEST(claimLease(db, "orders.allocate", "node-b", t0 + ttl + 11, ttl));  // expired: taken over
+    BOOST_TEST(!claimLease(db, "orders.allocate", "node-a", t0 + ttl + 12, ttl));
+
+    releaseLease(db, "orders.allocate", "node-a");  // not the holder: changes nothing
+    BOOST_TEST(!claimLease(db, "orders.allocate", "node-a", t0 + ttl + 13, ttl));
+    releaseLease(db, "orders.allocate", "node-b");
+    BOOST_TEST(claimLease(db, "orders.allocate", "node-a", t0 + ttl + 14, ttl));
+    BOOST_CHECK_THROW(claimLease(db, "", "node-a", t0, ttl), RejectedError);
+    BOOST_CHECK_THROW(claimLease(db, "x", "node-a", t0, 0), RejectedError);
+}
+
+BOOST_FIXTURE_TEST_CASE(concurrent_claimers_get_one_lease, Fresh) {
+    Migrator(db).migrate();
+    std::atomic<int> winners{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i) {
+        threads.emplace_back([&, i] {
+            if (claimLease(db, "contended", "node-" + std::to_string(i), 5'000'000, 60'000'000)) ++winners;
+        });
+    }
+    for (auto& t : threads) t.join();
+    BOOST_TEST(winners.load() == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -171,9 +171,11 @@ public:
     /// Reserves what can be reserved of an order's open lines by the routing strategy; backorders the rest when
     /// the channel allows it, holds the order otherwise (or when ship-complete would need a split).
     Result<AllocationOutcome> allocate(db::UnitOfWork& uow, std::string_view order_id, const Actor& actor);
-    /// Ids of orders waiting for allocation, highest priority and earliest promise date first, then oldest.
-    std::vector<std::string> allocationQueue(db::UnitOfWork& uow, std::size_t limit = 1000);
-    /// Ids of backordered orders that wait for any of these items, in priority, then age order.
+    /// Ids of orders waiting for allocation, highest priority and earliest promise date first, then oldest: new
+    /// (validated) orders and, unless `with_backorders` is false, backordered and partially allocated ones.
+    std::vector<std::string> allocationQueue(db::UnitOfWork& uow, std::size_t limit = 1000, bool with_backorders = true);
+    /// Ids of backordered orders that wait for any of these items (or for a kit one of them is part of), in
+    /// priority, then age order.
     std::vector<std::string> backordersFor(db::UnitOfWork& uow, const std::vector<std::string>& item_ids);
 
     /// Allocates waiting backorders for these items (all items when empty), each order in its own unit of work,

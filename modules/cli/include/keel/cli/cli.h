@@ -15,9 +15,13 @@
 #include <string>
 #include <vector>
 
+namespace keel::app {
+struct Services;
+}
+
 namespace keel::cli {
 
-struct Services;
+using Services = app::Services;
 
 /// What a command gets: configuration, output streams, the --json flag and a lazily opened database.
 class Context {

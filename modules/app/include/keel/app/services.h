@@ -1,0 +1,29 @@
+#pragma once
+// The core services of a Keel process, built once from its configuration: a `keel` command and keeld work with
+// the same catalog, inventory, prices, tax, routing and orders, with the same fraud rules and channel policies.
+
+#include "keel/catalog/catalog.h"
+#include "keel/inventory/inventory.h"
+#include "keel/orders/orders.h"
+#include "keel/pricing/price_book.h"
+
+#include <Poco/Util/AbstractConfiguration.h>
+
+namespace keel::app {
+
+struct Services {
+    /// Reads pricing.default_list, orders.fraud.* and orders.channel.NAME.allow_backorder. Throws
+    /// InfrastructureError naming the key for a malformed setting.
+    explicit Services(const Poco::Util::AbstractConfiguration& config);
+    Services(const Services&) = delete;
+    Services& operator=(const Services&) = delete;
+
+    catalog::Catalog catalog;
+    inventory::Inventory inventory;
+    pricing::PriceBook prices;
+    orders::ZeroTax tax;
+    orders::DefaultRouting routing;
+    orders::Orders orders;
+};
+
+}  // namespace keel::app

@@ -1,0 +1,42 @@
+#include "keel/app/services.h"
+
+#include "keel/kernel/error.h"
+
+namespace keel::app {
+
+namespace {
+
+// "5000.00 USD" -> Money; throws InfrastructureError naming the key.
+std::optional<Money> moneySetting(const Poco::Util::AbstractConfiguration& config, const std::string& key) {
+    if (!config.has(key)) return std::nullopt;
+    const std::string text = config.getString(key);
+    const auto space = text.find(' ');
+    try {
+        if (space == std::string::npos) throw RejectedError("expected an amount and a currency");
+        return Money::parse(text.substr(0, space), Currency::of(text.substr(space + 1)));
+    } catch (const RejectedError& e) {
+        throw InfrastructureError("configuration: " + key + " = '" + text + "': " + e.what() + " (e.g. 5000.00 USD)");
+    }
+}
+
+}  // namespace
+
+Services::Services(const Poco::Util::AbstractConfiguration& config)
+    : prices(pricing::defaultPriceList(config)), orders(catalog, inventory, prices, tax, routing) {
+    orders::FraudRules rules;
+    rules.max_order_value = moneySetting(config, "orders.fraud.max_value");
+    rules.new_customer_max_value = moneySetting(config, "orders.fraud.new_customer_max");
+    rules.country_mismatch = config.getBool("orders.fraud.country_mismatch", false);
+    rules.address_max_orders = config.getInt("orders.fraud.address_max_orders", 0);
+    rules.address_window_micros =
+        static_cast<std::int64_t>(config.getInt("orders.fraud.address_window_hours", 24)) * 3'600'000'000LL;
+    orders.setFraudRules(rules);
+    Poco::Util::AbstractConfiguration::Keys channels;
+    config.keys("orders.channel", channels);
+    for (const auto& channel : channels) {
+        orders.setChannelPolicy(
+            channel, orders::ChannelPolicy{config.getBool("orders.channel." + channel + ".allow_backorder", true)});
+    }
+}
+
+}  // namespace keel::app
