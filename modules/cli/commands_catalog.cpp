@@ -1,6 +1,6 @@
 // keel item import|export|show, keel location import|list, keel alias import.
+#include "csv_import.h"
 #include "keel/cli/cli.h"
-#include "progress.h"
 
 #include "keel/catalog/aliases.h"
 #include "keel/catalog/catalog.h"
@@ -19,167 +19,44 @@
 #include <fstream>
 #include <optional>
 #include <ostream>
-#include <set>
 #include <sstream>
 
 namespace keel::cli {
 
 namespace {
 
-// The arguments of one command: positional words and `--name value` / `--flag` options.
-struct Arguments {
-    std::vector<std::string> positional;
-    std::map<std::string, std::string> values;
-    std::set<std::string> flags;
-
-    std::optional<std::string> value(const std::string& name) const {
-        const auto it = values.find(name);
-        return it == values.end() ? std::nullopt : std::optional<std::string>(it->second);
-    }
-    bool flag(const std::string& name) const { return flags.count(name) != 0; }
-};
-
-Arguments parseArguments(const std::vector<std::string>& args, const std::string& command, std::size_t positional,
-                         const std::string& positional_name, const std::set<std::string>& with_value = {},
-                         const std::set<std::string>& flags = {}) {
-    Arguments result;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        if (with_value.count(a) != 0) {
-            if (i + 1 >= args.size()) throw UsageError("keel " + command + ": " + a + " needs a value");
-            result.values[a] = args[++i];
-        } else if (flags.count(a) != 0) {
-            result.flags.insert(a);
-        } else if (a.size() > 1 && a.front() == '-') {
-            throw UsageError("keel " + command + ": unknown option '" + a + "' (see `keel " + command + " --help`)");
-        } else {
-            result.positional.push_back(a);
-        }
-    }
-    if (result.positional.size() < positional) {
-        throw UsageError("keel " + command + ": " + positional_name + " is missing (see `keel " + command +
-                         " --help`)");
-    }
-    if (result.positional.size() > positional) {
-        throw UsageError("keel " + command + ": unexpected argument '" + result.positional[positional] +
-                         "' (see `keel " + command + " --help`)");
-    }
-    return result;
-}
-
-// The catalog commands need the catalog tables; say how to get them instead of "no such table".
+// The catalog commands need the catalog tables.
 void requireCatalogSchema(db::Database& database) {
-    int needed = 0;
-    for (const auto& migration : db::embeddedMigrations()) {
-        if (migration.name == "catalog") needed = migration.version;
-    }
-    const db::SchemaStatus status = db::Migrator(database).status();
-    if (status.current < needed) {
-        throw InfrastructureError("the database " + database.spec().display + " is at schema version " +
-                                  std::to_string(status.current) + ", the item master needs version " +
-                                  std::to_string(needed) + ": run `keel db migrate` first");
-    }
+    requireMigration(database, "catalog", "the item master needs");
 }
 
-std::ifstream openInput(const std::string& path) {
-    const Poco::File file(path);
-    if (!file.exists()) throw RejectedError(path + ": no such file; check the path and try again");
-    if (!file.isFile()) throw RejectedError(path + ": not a regular file; name a CSV file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw RejectedError(path + ": cannot be read (" + std::strerror(errno) + "); check its permissions");
-    return in;
-}
-
-using ImportFunction = catalog::ImportReport (catalog::CatalogCsv::*)(db::Database&, std::istream&, const std::string&,
-                                                                      const catalog::ImportOptions&) const;
-
-// The shared body of the import commands: read, check, report every problem or write everything.
-int runImport(Context& context, const std::vector<std::string>& args, const std::string& command, ImportFunction import,
-              const std::string& noun) {
-    const Arguments arguments = parseArguments(args, command, 1, "FILE", {}, {"--dry-run"});
-    const std::string& path = arguments.positional.front();
-    std::ifstream in = openInput(path);
-    const std::uint64_t size = Poco::File(path).getSize();
-
-    db::Database& database = context.database();
-    requireCatalogSchema(database);
-
-    Progress reading(context.err(), path, size);
-    std::optional<Progress> writing;
-    catalog::ImportOptions options;
-    options.dry_run = arguments.flag("--dry-run");
-    options.on_read = [&](std::uint64_t rows, std::uint64_t bytes) { reading.update(rows, bytes); };
-    options.on_write = [&](std::uint64_t done, std::uint64_t total) {
-        if (!writing) {
-            reading.finish();
-            writing.emplace(context.err(), path + " (writing)", total);
-        }
-        writing->update(done, done);
-    };
-    const catalog::ImportReport report = (catalog::CatalogCsv().*import)(database, in, path, options);
-    reading.finish();
-    if (writing) writing->finish();
-
-    if (!report.ok()) {
-        const std::string summary = path + ": " + std::to_string(report.problems.size()) +
-                                    (report.problems.size() == 1 ? " problem" : " problems") +
-                                    "; nothing was imported. Fix the file and import it again.";
-        if (context.json()) {
-            Poco::JSON::Array problems;
-            for (const auto& problem : report.problems) {
-                Poco::JSON::Object p;
-                p.set("source", problem.source());
-                p.set("line", static_cast<Poco::UInt64>(problem.line()));
-                p.set("column", problem.column());
-                p.set("reason", problem.reason());
-                p.set("message", std::string(problem.what()));
-                problems.add(p);
-            }
-            Poco::JSON::Object error;
-            error.set("code", std::string(exitCodeName(ExitCode::kRejected)));
-            error.set("message", summary);
-            error.set("problems", problems);
-            Poco::JSON::Object body;
-            body.set("error", error);
-            context.writeJson(body);
-        } else {
-            for (const auto& problem : report.problems) context.err() << "keel: " << problem.what() << "\n";
-            context.err() << "keel: " << summary << "\n";
-        }
-        return static_cast<int>(ExitCode::kRejected);
-    }
-
-    if (context.json()) {
-        Poco::JSON::Object body;
-        body.set("source", path);
-        body.set("rows", static_cast<Poco::UInt64>(report.rows));
-        body.set("created", static_cast<Poco::UInt64>(report.created));
-        body.set("updated", static_cast<Poco::UInt64>(report.updated));
-        body.set("unchanged", static_cast<Poco::UInt64>(report.unchanged));
-        body.set("dry_run", report.dry_run);
-        context.writeJson(body);
-    } else {
-        context.out() << path << ": " << report.rows << " " << noun << (report.rows == 1 ? "" : "s") << ": "
-                      << report.created << " created, " << report.updated << " updated, " << report.unchanged
-                      << " unchanged" << (report.dry_run ? " (dry run: nothing was written)" : "") << "\n";
-    }
-    return 0;
+int runImport(Context& context, const std::vector<std::string>& args, const std::string& command,
+              catalog::ImportReport (catalog::CatalogCsv::*import)(db::Database&, std::istream&, const std::string&,
+                                                                   const catalog::ImportOptions&) const) {
+    return runCsvImport(
+        context, args, command,
+        [import](db::Database& database, std::istream& in, const std::string& source,
+                 const catalog::ImportOptions& options) {
+            return (catalog::CatalogCsv().*import)(database, in, source, options);
+        },
+        "row", "catalog", "the item master needs");
 }
 
 int itemImportCommand(Context& context, const std::vector<std::string>& args) {
-    return runImport(context, args, "item import", &catalog::CatalogCsv::importItems, "row");
+    return runImport(context, args, "item import", &catalog::CatalogCsv::importItems);
 }
 
 int locationImportCommand(Context& context, const std::vector<std::string>& args) {
-    return runImport(context, args, "location import", &catalog::CatalogCsv::importLocations, "row");
+    return runImport(context, args, "location import", &catalog::CatalogCsv::importLocations);
 }
 
 int aliasImportCommand(Context& context, const std::vector<std::string>& args) {
-    return runImport(context, args, "alias import", &catalog::CatalogCsv::importAliases, "row");
+    return runImport(context, args, "alias import", &catalog::CatalogCsv::importAliases);
 }
 
 int itemExportCommand(Context& context, const std::vector<std::string>& args) {
-    const Arguments arguments = parseArguments(args, "item export", 0, "", {"--output"});
+    const Arguments arguments(args, "item export", {"output"});
+    arguments.expectPositional(0, 0, "[--output FILE]");
     db::Database& database = context.database();
     requireCatalogSchema(database);
     db::RunOptions snapshot;  // one consistent view of items, units and components
@@ -193,7 +70,7 @@ int itemExportCommand(Context& context, const std::vector<std::string>& args) {
             return catalog::CatalogCsv().exportItems(uow, csv);
         },
         snapshot);
-    const auto output = arguments.value("--output");
+    const auto output = arguments.value("output");
     if (!output) {
         context.out() << csv.str() << std::flush;
         return 0;
@@ -234,13 +111,14 @@ std::string optionalText(const std::optional<std::int64_t>& value, const std::st
 }
 
 int itemShowCommand(Context& context, const std::vector<std::string>& args) {
-    const Arguments arguments = parseArguments(args, "item show", 1, "SKU", {"--channel"});
-    const std::string channel = arguments.value("--channel").value_or("");
+    const Arguments arguments(args, "item show", {"channel"});
+    arguments.expectPositional(1, 1, "SKU [--channel CHANNEL]");
+    const std::string channel = arguments.value("channel").value_or("");
     db::Database& database = context.database();
     requireCatalogSchema(database);
     const catalog::Catalog catalog;
     const auto [item, aliases] = database.run([&](db::UnitOfWork& uow) {
-        catalog::Item found = catalog.requireItem(uow, arguments.positional.front(), channel);
+        catalog::Item found = catalog.requireItem(uow, arguments.positional().front(), channel);
         return std::make_pair(found, catalog::aliasesOfItem(uow, found.id));
     });
 

@@ -1,6 +1,6 @@
 // keel price import|contract-import|show, keel customer import|show.
 #include "commands_pricing.h"
-#include "progress.h"
+#include "csv_import.h"
 
 #include "keel/catalog/catalog.h"
 #include "keel/db/migrations.h"
@@ -10,14 +10,8 @@
 #include "keel/pricing/price_book.h"
 #include "keel/pricing/rules.h"
 
-#include <Poco/File.h>
-#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <functional>
 #include <optional>
 #include <ostream>
 
@@ -25,27 +19,9 @@ namespace keel::cli {
 
 namespace {
 
-// The pricing commands need the pricing tables; say how to get them instead of "no such table".
+// The pricing commands need the pricing tables.
 void requirePricingSchema(db::Database& database) {
-    int needed = 0;
-    for (const auto& migration : db::embeddedMigrations()) {
-        if (migration.name == "pricing") needed = migration.version;
-    }
-    const db::SchemaStatus status = db::Migrator(database).status();
-    if (status.current < needed) {
-        throw InfrastructureError("the database " + database.spec().display + " is at schema version " +
-                                  std::to_string(status.current) + ", pricing and customers need version " +
-                                  std::to_string(needed) + ": run `keel db migrate` first");
-    }
-}
-
-std::ifstream openInput(const std::string& path) {
-    const Poco::File file(path);
-    if (!file.exists()) throw RejectedError(path + ": no such file; check the path and try again");
-    if (!file.isFile()) throw RejectedError(path + ": not a regular file; name a CSV file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw RejectedError(path + ": cannot be read (" + std::strerror(errno) + "); check its permissions");
-    return in;
+    requireMigration(database, "pricing", "pricing and customers need");
 }
 
 const Currency& ledgerCurrency(Context& context) {
@@ -55,81 +31,9 @@ const Currency& ledgerCurrency(Context& context) {
     return *currency.value();
 }
 
-using ImportFunction = std::function<pricing::ImportReport(db::Database&, std::istream&, const std::string&,
-                                                           const pricing::ImportOptions&)>;
-
-// The shared body of the import commands: read, check, report every problem or write everything.
-int runImport(Context& context, const std::vector<std::string>& raw, const std::string& command,
-              const ImportFunction& import, const std::string& noun) {
-    const Arguments args(raw, command, {}, {"dry-run"});
-    args.expectPositional(1, 1, "FILE.csv [--dry-run]");
-    const std::string& path = args.positional().front();
-    std::ifstream in = openInput(path);
-    const std::uint64_t size = Poco::File(path).getSize();
-
-    db::Database& database = context.database();
-    requirePricingSchema(database);
-
-    Progress reading(context.err(), path, size);
-    std::optional<Progress> writing;
-    pricing::ImportOptions options;
-    options.dry_run = args.flag("dry-run");
-    options.on_read = [&](std::uint64_t rows, std::uint64_t bytes) { reading.update(rows, bytes); };
-    options.on_write = [&](std::uint64_t done, std::uint64_t total) {
-        if (!writing) {
-            reading.finish();
-            writing.emplace(context.err(), path + " (writing)", total);
-        }
-        writing->update(done, done);
-    };
-    const pricing::ImportReport report = import(database, in, path, options);
-    reading.finish();
-    if (writing) writing->finish();
-
-    if (!report.ok()) {
-        const std::string summary = path + ": " + std::to_string(report.problems.size()) +
-                                    (report.problems.size() == 1 ? " problem" : " problems") +
-                                    "; nothing was imported. Fix the file and import it again.";
-        if (context.json()) {
-            Poco::JSON::Array problems;
-            for (const auto& problem : report.problems) {
-                Poco::JSON::Object p;
-                p.set("source", problem.source());
-                p.set("line", static_cast<Poco::UInt64>(problem.line()));
-                p.set("column", problem.column());
-                p.set("reason", problem.reason());
-                p.set("message", std::string(problem.what()));
-                problems.add(p);
-            }
-            Poco::JSON::Object error;
-            error.set("code", std::string(exitCodeName(ExitCode::kRejected)));
-            error.set("message", summary);
-            error.set("problems", problems);
-            Poco::JSON::Object body;
-            body.set("error", error);
-            context.writeJson(body);
-        } else {
-            for (const auto& problem : report.problems) context.err() << "keel: " << problem.what() << "\n";
-            context.err() << "keel: " << summary << "\n";
-        }
-        return static_cast<int>(ExitCode::kRejected);
-    }
-
-    if (context.json()) {
-        Poco::JSON::Object body;
-        body.set("source", path);
-        body.set("rows", static_cast<Poco::UInt64>(report.rows));
-        body.set("created", static_cast<Poco::UInt64>(report.created));
-        body.set("updated", static_cast<Poco::UInt64>(report.updated));
-        body.set("unchanged", static_cast<Poco::UInt64>(report.unchanged));
-        body.set("dry_run", report.dry_run);
-        context.writeJson(body);
-    } else {
-        context.out() << path << ": " << report.rows << " " << noun << (report.rows == 1 ? "" : "s") << ": "
-                      << report.created << " created, " << report.updated << " updated, " << report.unchanged
-                      << " unchanged" << (report.dry_run ? " (dry run: nothing was written)" : "") << "\n";
-    }
-    return 0;
+int runImport(Context& context, const std::vector<std::string>& args, const std::string& command,
+              const CsvImport& import, const std::string& noun) {
+    return runCsvImport(context, args, command, import, noun, "pricing", "pricing and customers need");
 }
 
 int priceImportCommand(Context& context, const std::vector<std::string>& args) {
