@@ -1,5 +1,7 @@
 #include "keel/catalog/import.h"
 
+#include "keel/catalog/csv_import.h"
+
 #include "item_store.h"
 #include "keel/catalog/validation.h"
 #include "keel/kernel/error.h"
@@ -15,6 +17,11 @@ namespace keel::catalog {
 
 namespace {
 
+using csv_import::columnsOf;
+using csv_import::readFile;
+using csv_import::RowCheck;
+using csv_import::sortProblems;
+
 const std::vector<std::string> kItemCsvColumns = {
     "sku",       "name",        "description", "base_uom",     "gtin",           "weight_mg",
     "length_mm", "width_mm",    "height_mm",   "lot_tracked",  "expiry_tracked", "shelf_life_days",
@@ -22,12 +29,6 @@ const std::vector<std::string> kItemCsvColumns = {
 const std::vector<std::string> kLocationCsvColumns = {
     "code", "name", "type", "priority", "country", "region", "ships_to_customers", "active"};
 const std::vector<std::string> kAliasCsvColumns = {"channel", "channel_sku", "sku"};
-
-csv::Columns columnsOf(const std::vector<std::string>& all, const std::set<std::string>& required) {
-    csv::Columns columns;
-    for (const auto& name : all) (required.count(name) != 0 ? columns.required : columns.optional).push_back(name);
-    return columns;
-}
 
 std::string trimmed(std::string_view text) {
     const auto first = text.find_first_not_of(" \t");
@@ -75,98 +76,6 @@ std::string yesNo(bool value) {
 
 std::string optionalNumber(const std::optional<std::int64_t>& value) {
     return value ? std::to_string(*value) : std::string();
-}
-
-// Collects the problems of one row: every field is tried, so one row can report several problems. `bad` keeps the
-// columns that already have a problem, so a later rule does not report a column a second time.
-class RowCheck {
-public:
-    RowCheck(const std::string& source, std::size_t line, std::vector<csv::ParseError>& problems,
-             std::set<std::string>& bad)
-        : source_(source), line_(line), problems_(problems), bad_(bad) {}
-
-    template <typename Read>
-    void field(Read&& read) {
-        try {
-            read();
-        } catch (const csv::ParseError& e) {
-            add(e);
-        }
-    }
-    void add(const csv::ParseError& e) {
-        problems_.push_back(e);
-        bad_.insert(e.column());
-    }
-    void add(const std::string& column, const std::string& reason) {
-        add(csv::ParseError(source_, line_, column, reason));
-    }
-    /// Domain problems, skipping columns that already failed to read (their value is a default, not the file's).
-    void addAll(const std::vector<Problem>& problems) {
-        const std::set<std::string> earlier = bad_;
-        for (const auto& problem : problems) {
-            if (earlier.count(problem.field) == 0) add(problem.field, problem.message);
-        }
-    }
-
-private:
-    const std::string& source_;
-    std::size_t line_;
-    std::vector<csv::ParseError>& problems_;
-    std::set<std::string>& bad_;
-};
-
-// Reads a whole CSV file: the header, then `on_row` for every data row. Row-level problems are collected;
-// a structural problem (invalid UTF-8, broken quoting) ends the reading, because the reader cannot go on.
-template <typename OnRow>
-void readFile(std::istream& in, const std::string& source, const std::vector<std::string>& all,
-              const std::set<std::string>& required, const ImportOptions& options, ImportReport& report,
-              std::set<std::string>& present, OnRow&& on_row) {
-    csv::Reader reader(in, source);
-    csv::Record record;
-    try {
-        if (!reader.next(record)) {
-            std::string names;
-            for (const auto& name : all) names += (names.empty() ? "" : ",") + name;
-            report.problems.emplace_back(source, 0, "",
-                                         "the file is empty; its first line must name the columns, e.g. " + names);
-            return;
-        }
-        std::optional<csv::Header> header_or_problem;
-        try {
-            header_or_problem.emplace(record, columnsOf(all, required), source);
-        } catch (const csv::ParseError& e) {
-            report.problems.push_back(e);  // without its columns no row can be understood
-            return;
-        }
-        const csv::Header& header = *header_or_problem;
-        for (const auto& name : all) {
-            if (header.position(name)) present.insert(name);
-        }
-        while (reader.next(record)) {
-            ++report.rows;
-            try {
-                const csv::Row row(header, record);
-                on_row(row);
-            } catch (const csv::ParseError& e) {
-                report.problems.push_back(e);
-            }
-            if (options.on_read) options.on_read(report.rows, reader.bytesRead());
-        }
-    } catch (const csv::ParseError& e) {
-        report.problems.emplace_back(e.source(), e.line(), e.column(),
-                                     e.reason() + "; the rest of the file was not read");
-    }
-}
-
-// In line order, and within a line in column order (problems of the whole row first), as a reader scans a file.
-void sortProblems(std::vector<csv::ParseError>& problems, const std::vector<std::string>& columns) {
-    auto rank = [&](const csv::ParseError& e) {
-        const auto it = std::find(columns.begin(), columns.end(), e.column());
-        return it == columns.end() ? std::size_t{0} : static_cast<std::size_t>(it - columns.begin()) + 1;
-    };
-    std::stable_sort(problems.begin(), problems.end(), [&](const csv::ParseError& a, const csv::ParseError& b) {
-        return std::make_pair(a.line(), rank(a)) < std::make_pair(b.line(), rank(b));
-    });
 }
 
 // --- items --------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 #include "keel/pricing/import.h"
 
+#include "keel/catalog/csv_import.h"
 #include "keel/db/batch_insert.h"
 #include "keel/db/error.h"
 #include "keel/kernel/csv.h"
@@ -24,95 +25,10 @@ const std::vector<std::string> kContractColumns = {"customer",     "sku",       
 const std::vector<std::string> kCustomerColumns = {"code",         "name",     "email",     "kind",
                                                    "credit_limit", "currency", "price_list"};
 
-// --- reading files --------------------------------------------------------------------------------------------
-
-csv::Columns columnsOf(const std::vector<std::string>& all, const std::set<std::string>& required) {
-    csv::Columns columns;
-    for (const auto& name : all) (required.count(name) != 0 ? columns.required : columns.optional).push_back(name);
-    return columns;
-}
-
-// The problems of one row: every field is tried, so one row can report several problems; `bad` keeps the columns
-// that already have one, so later rules do not report them again or work from a value that is not the file's.
-class RowCheck {
-public:
-    RowCheck(const std::string& source, std::size_t line, std::vector<csv::ParseError>& problems,
-             std::set<std::string>& bad)
-        : source_(source), line_(line), problems_(problems), bad_(bad) {}
-
-    template <typename Read>
-    void field(Read&& read) {
-        try {
-            read();
-        } catch (const csv::ParseError& e) {
-            problems_.push_back(e);
-            bad_.insert(e.column());
-        }
-    }
-    void add(const std::string& column, const std::string& reason) {
-        problems_.emplace_back(source_, line_, column, reason);
-        bad_.insert(column);
-    }
-
-private:
-    const std::string& source_;
-    std::size_t line_;
-    std::vector<csv::ParseError>& problems_;
-    std::set<std::string>& bad_;
-};
-
-// Reads a whole file: the header, then `on_row` for every data row. A structural problem (invalid UTF-8, broken
-// quoting) ends the reading, because nothing after it can be trusted; every other problem is collected.
-template <typename OnRow>
-void readFile(std::istream& in, const std::string& source, const std::vector<std::string>& all,
-              const std::set<std::string>& required, const ImportOptions& options, ImportReport& report,
-              std::set<std::string>& present, OnRow&& on_row) {
-    csv::Reader reader(in, source);
-    csv::Record record;
-    try {
-        if (!reader.next(record)) {
-            std::string names;
-            for (const auto& name : all) names += (names.empty() ? "" : ",") + name;
-            report.problems.emplace_back(source, 0, "",
-                                         "the file is empty; its first line must name the columns, e.g. " + names);
-            return;
-        }
-        std::optional<csv::Header> header;
-        try {
-            header.emplace(record, columnsOf(all, required), source);
-        } catch (const csv::ParseError& e) {
-            report.problems.push_back(e);  // without its columns no row can be understood
-            return;
-        }
-        for (const auto& name : all) {
-            if (header->position(name)) present.insert(name);
-        }
-        while (reader.next(record)) {
-            ++report.rows;
-            try {
-                const csv::Row row(*header, record);
-                on_row(row);
-            } catch (const csv::ParseError& e) {
-                report.problems.push_back(e);
-            }
-            if (options.on_read) options.on_read(report.rows, reader.bytesRead());
-        }
-    } catch (const csv::ParseError& e) {
-        report.problems.emplace_back(e.source(), e.line(), e.column(),
-                                     e.reason() + "; the rest of the file was not read");
-    }
-}
-
-// In line order, and within a line in column order, as a reader scans the file.
-void sortProblems(std::vector<csv::ParseError>& problems, const std::vector<std::string>& columns) {
-    auto rank = [&](const csv::ParseError& e) {
-        const auto it = std::find(columns.begin(), columns.end(), e.column());
-        return it == columns.end() ? std::size_t{0} : static_cast<std::size_t>(it - columns.begin()) + 1;
-    };
-    std::stable_sort(problems.begin(), problems.end(), [&](const csv::ParseError& a, const csv::ParseError& b) {
-        return std::make_pair(a.line(), rank(a)) < std::make_pair(b.line(), rank(b));
-    });
-}
+using catalog::csv_import::columnsOf;
+using catalog::csv_import::readFile;
+using catalog::csv_import::RowCheck;
+using catalog::csv_import::sortProblems;
 
 std::optional<Date> dateField(const csv::Row& row, const std::string& column) {
     const auto text = row.optionalText(column);
