@@ -1,6 +1,7 @@
 #include "keel/catalog/validation.h"
 
 #include "keel/catalog/gtin.h"
+#include "keel/kernel/utf8.h"
 
 #include <algorithm>
 #include <set>
@@ -12,43 +13,12 @@ namespace {
 
 // Decodes one UTF-8 sequence at `pos`; returns its length (0 when malformed) and the code point.
 std::size_t decodeOne(std::string_view text, std::size_t pos, char32_t& code_point) {
-    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-    const unsigned char lead = byte(pos);
-    std::size_t length = 0;
-    char32_t value = 0;
-    char32_t minimum = 0;
-    if (lead < 0x80) {
-        code_point = lead;
-        return 1;
-    } else if ((lead & 0xe0) == 0xc0) {
-        length = 2;
-        value = lead & 0x1fu;
-        minimum = 0x80;
-    } else if ((lead & 0xf0) == 0xe0) {
-        length = 3;
-        value = lead & 0x0fu;
-        minimum = 0x800;
-    } else if ((lead & 0xf8) == 0xf0) {
-        length = 4;
-        value = lead & 0x07u;
-        minimum = 0x10000;
-    } else {
-        return 0;
-    }
-    if (pos + length > text.size()) return 0;
-    for (std::size_t i = 1; i < length; ++i) {
-        if ((byte(pos + i) & 0xc0) != 0x80) return 0;
-        value = (value << 6) | (byte(pos + i) & 0x3fu);
-    }
-    // Overlong forms, UTF-16 surrogates and values beyond Unicode are not UTF-8.
-    if (value < minimum || (value >= 0xd800 && value <= 0xdfff) || value > 0x10ffff) return 0;
-    code_point = value;
-    return length;
+    const utf8::Decoded decoded = utf8::decode(text, pos);
+    code_point = decoded.code_point;
+    return decoded.length;
 }
 
-bool isControl(char32_t c) {
-    return c < 0x20 || (c >= 0x7f && c <= 0x9f);
-}
+using utf8::isControl;
 
 bool isUnicodeSpace(char32_t c) {
     return c == 0x20 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200b) || c == 0x2028 || c == 0x2029 ||

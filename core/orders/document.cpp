@@ -1,5 +1,7 @@
 #include "keel/orders/document.h"
 
+#include "keel/kernel/utf8.h"
+
 #include <Poco/Dynamic/Var.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
@@ -66,43 +68,6 @@ constexpr std::size_t kQuoteLimit = 40;
 // ----------------------------------------------------------------------------------------------------------------
 // UTF-8 and characters
 
-struct Decoded {
-    char32_t code_point = 0;
-    std::size_t length = 0;  ///< 0 when the bytes at the position are not UTF-8
-};
-
-Decoded decodeUtf8(std::string_view text, std::size_t pos) {
-    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-    const unsigned char lead = byte(pos);
-    if (lead < 0x80) return {lead, 1};
-    std::size_t length = 0;
-    char32_t value = 0;
-    char32_t minimum = 0;
-    if ((lead & 0xe0) == 0xc0) {
-        length = 2;
-        value = lead & 0x1fu;
-        minimum = 0x80;
-    } else if ((lead & 0xf0) == 0xe0) {
-        length = 3;
-        value = lead & 0x0fu;
-        minimum = 0x800;
-    } else if ((lead & 0xf8) == 0xf0) {
-        length = 4;
-        value = lead & 0x07u;
-        minimum = 0x10000;
-    } else {
-        return {};
-    }
-    if (pos + length > text.size()) return {};
-    for (std::size_t i = 1; i < length; ++i) {
-        if ((byte(pos + i) & 0xc0) != 0x80) return {};
-        value = (value << 6) | (byte(pos + i) & 0x3fu);
-    }
-    // Overlong forms, UTF-16 surrogates and values beyond Unicode are not UTF-8.
-    if (value < minimum || (value >= 0xd800 && value <= 0xdfff) || value > 0x10ffff) return {};
-    return {value, length};
-}
-
 // Code points of valid UTF-8, which is what JSON Schema's maxLength counts.
 std::size_t characterCount(std::string_view text) {
     return static_cast<std::size_t>(
@@ -110,9 +75,7 @@ std::size_t characterCount(std::string_view text) {
 }
 
 // C0, DEL and C1: the schema's [\u0000-\u001f\u007f-\u009f].
-bool isControl(char32_t c) {
-    return c < 0x20 || (c >= 0x7f && c <= 0x9f);
-}
+using utf8::isControl;
 
 // The non-control members of ECMAScript's \s, so that the schema's patterns mean exactly what this file checks.
 bool isSpace(char32_t c) {
@@ -134,7 +97,7 @@ std::string quote(std::string_view text) {
     while (pos < text.size()) {
         if (characters == kQuoteLimit) break;
         ++characters;
-        const Decoded decoded = decodeUtf8(text, pos);
+        const utf8::Decoded decoded = utf8::decode(text, pos);
         if (decoded.length == 0) {
             out += "\\x" + hexByte(static_cast<unsigned char>(text[pos]));
             ++pos;
@@ -182,7 +145,7 @@ std::optional<std::string> characterProblem(std::string_view text, TextKind kind
     char32_t first = 0;
     char32_t last = 0;
     for (std::size_t pos = 0; pos < text.size();) {
-        const Decoded decoded = decodeUtf8(text, pos);
+        const utf8::Decoded decoded = utf8::decode(text, pos);
         if (decoded.length == 0)
             return "is not valid UTF-8 (byte 0x" + hexByte(static_cast<unsigned char>(text[pos])) + ")";
         ++position;
@@ -207,7 +170,7 @@ std::optional<std::string> invalidUtf8Position(std::string_view text) {
     std::size_t line = 1;
     std::size_t column = 1;
     for (std::size_t pos = 0; pos < text.size();) {
-        const Decoded decoded = decodeUtf8(text, pos);
+        const utf8::Decoded decoded = utf8::decode(text, pos);
         if (decoded.length == 0) {
             return "byte 0x" + hexByte(static_cast<unsigned char>(text[pos])) + " at line " + std::to_string(line) +
                    ", column " + std::to_string(column) + " (byte offset " + std::to_string(pos) + ")";
@@ -627,7 +590,7 @@ public:
                 const auto at = email.find('@');
                 bool has_space = false;
                 for (std::size_t pos = 0; pos < email.size();) {
-                    const Decoded decoded = decodeUtf8(email, pos);
+                    const utf8::Decoded decoded = utf8::decode(email, pos);
                     has_space = has_space || isSpace(decoded.code_point);
                     pos += decoded.length;
                 }

@@ -4,6 +4,7 @@
 #include "keel/kernel/clock.h"
 #include "keel/kernel/error.h"
 #include "keel/kernel/id.h"
+#include "keel/kernel/utf8.h"
 
 #include <set>
 #include <thread>
@@ -18,7 +19,7 @@ BOOST_AUTO_TEST_CASE(uuid_v7_layout) {
     IdGenerator generator(clock);
     const std::string id = generator.next();
     BOOST_TEST(isUuid(id));
-    BOOST_TEST(id[14] == '7');                                   // version
+    BOOST_TEST(id[14] == '7');                                          // version
     BOOST_TEST(std::string("89ab").find(id[19]) != std::string::npos);  // RFC 9562 variant
     // The first 48 bits are the Unix milliseconds.
     BOOST_TEST(id.substr(0, 8) + id.substr(9, 4) == "018bcfe5687b");
@@ -86,6 +87,44 @@ BOOST_AUTO_TEST_CASE(iso8601_is_utc_with_microseconds) {
 
 BOOST_AUTO_TEST_CASE(system_clock_is_recent) {
     BOOST_TEST(Clock::system().nowMicros() > 1'700'000'000'000'000);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(utf8_text)
+
+BOOST_AUTO_TEST_CASE(decodes_each_length_and_refuses_what_is_not_utf8) {
+    struct Case {
+        std::string text;
+        char32_t code_point;
+        std::size_t length;
+    };
+    const std::vector<Case> cases = {
+        {"A", U'A', 1},
+        {"\xc3\xa9", 0xe9, 2},             // e acute
+        {"\xe2\x82\xac", 0x20ac, 3},       // euro sign
+        {"\xf0\x9f\x93\xa6", 0x1f4e6, 4},  // package
+        {"\xc0\xaf", 0, 0},                // overlong '/'
+        {"\xe0\x80\xaf", 0, 0},            // overlong, three bytes
+        {"\xed\xa0\x80", 0, 0},            // UTF-16 surrogate
+        {"\xf4\x90\x80\x80", 0, 0},        // beyond U+10FFFF
+        {"\xe2\x82", 0, 0},                // cut short
+        {"\x80", 0, 0},                    // a continuation byte alone
+        {"\xc3"
+         "A",
+         0, 0},  // a lead byte without its continuation
+        {"\xff", 0, 0},
+    };
+    for (const auto& c : cases) {
+        const auto decoded = utf8::decode(c.text, 0);
+        BOOST_TEST(decoded.length == c.length, c.text);
+        if (c.length != 0)
+            BOOST_TEST(static_cast<std::uint32_t>(decoded.code_point) == static_cast<std::uint32_t>(c.code_point));
+    }
+    BOOST_TEST(utf8::decode("x\xc3\xa9", 1).length == 2u);  // from a position inside the text
+    BOOST_TEST(utf8::isControl(0x7f));
+    BOOST_TEST(utf8::isControl(0x85));
+    BOOST_TEST(!utf8::isControl(0xa0));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
