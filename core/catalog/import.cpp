@@ -22,6 +22,14 @@ using csv_import::readFile;
 using csv_import::RowCheck;
 using csv_import::sortProblems;
 
+// Another import that inserted the same new key first makes this unit's insert fail on the unique key; the retry
+// reads the stored rows afresh, finds them, and updates or leaves them instead of failing.
+db::RunOptions importWrites() {
+    db::RunOptions options;
+    options.retry_unique_violation = true;
+    return options;
+}
+
 const std::vector<std::string> kItemCsvColumns = {
     "sku",       "name",        "description", "base_uom",     "gtin",           "weight_mg",
     "length_mm", "width_mm",    "height_mm",   "lot_tracked",  "expiry_tracked", "shelf_life_days",
@@ -322,259 +330,264 @@ ImportReport CatalogCsv::importItems(db::Database& database, std::istream& in, c
 
     // 2. In one unit of work: complete rows from the item master, check everything, and write only when nothing is
     // wrong, so a file is never half-imported. Everything starts afresh on a retried attempt.
-    return database.run([&](db::UnitOfWork& uow) {
-        ImportReport result = report;
-        std::vector<ItemRow> rows = parsed;
+    return database.run(
+        [&](db::UnitOfWork& uow) {
+            ImportReport result = report;
+            std::vector<ItemRow> rows = parsed;
 
-        std::set<std::string> sku_set;
-        for (const auto& row : rows) {
-            if (row.ok("sku")) sku_set.insert(row.item.sku);
-        }
-        std::map<std::string, Item> existing;  // sku -> item in the database
-        detail::forEachIn(uow, detail::kItemSelect + " WHERE sku IN ", "",
-                          std::vector<std::string>(sku_set.begin(), sku_set.end()), [&](const db::Statement& s) {
-                              Item item = detail::readItem(s);
-                              existing.emplace(item.sku, std::move(item));
-                          });
-        {
-            std::map<std::string, Item*> by_id;
-            for (auto& entry : existing) by_id.emplace(entry.second.id, &entry.second);
-            detail::loadUnitsAndComponents(uow, by_id);
-        }
+            std::set<std::string> sku_set;
+            for (const auto& row : rows) {
+                if (row.ok("sku")) sku_set.insert(row.item.sku);
+            }
+            std::map<std::string, Item> existing;  // sku -> item in the database
+            detail::forEachIn(uow, detail::kItemSelect + " WHERE sku IN ", "",
+                              std::vector<std::string>(sku_set.begin(), sku_set.end()), [&](const db::Statement& s) {
+                                  Item item = detail::readItem(s);
+                                  existing.emplace(item.sku, std::move(item));
+                              });
+            {
+                std::map<std::string, Item*> by_id;
+                for (auto& entry : existing) by_id.emplace(entry.second.id, &entry.second);
+                detail::loadUnitsAndComponents(uow, by_id);
+            }
 
-        // The item rules, on each row as it will be stored.
-        for (auto& row : rows) {
-            if (row.ok("sku")) {
-                const auto old = existing.find(row.item.sku);
-                if (old != existing.end()) keepAbsentColumns(row.item, old->second, present);
+            // The item rules, on each row as it will be stored.
+            for (auto& row : rows) {
+                if (row.ok("sku")) {
+                    const auto old = existing.find(row.item.sku);
+                    if (old != existing.end()) keepAbsentColumns(row.item, old->second, present);
+                }
+                RowCheck(source, row.line, result.problems, row.bad).addAll(prepareItem(row.item));
             }
-            RowCheck(source, row.line, result.problems, row.bad).addAll(prepareItem(row.item));
-        }
 
-        // Across the rows of the file: each SKU once, each GTIN once, components that are not kits themselves.
-        std::map<std::string, std::size_t> row_of_sku;  // sku -> index into rows
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            if (!rows[i].ok("sku")) continue;
-            const auto [it, inserted] = row_of_sku.emplace(rows[i].item.sku, i);
-            if (!inserted) {
-                result.problems.emplace_back(source, rows[i].line, "sku",
-                                             "'" + rows[i].item.sku + "' is also on line " +
-                                                 std::to_string(rows[it->second].line) +
-                                                 "; each SKU may appear once per file");
+            // Across the rows of the file: each SKU once, each GTIN once, components that are not kits themselves.
+            std::map<std::string, std::size_t> row_of_sku;  // sku -> index into rows
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                if (!rows[i].ok("sku")) continue;
+                const auto [it, inserted] = row_of_sku.emplace(rows[i].item.sku, i);
+                if (!inserted) {
+                    result.problems.emplace_back(source, rows[i].line, "sku",
+                                                 "'" + rows[i].item.sku + "' is also on line " +
+                                                     std::to_string(rows[it->second].line) +
+                                                     "; each SKU may appear once per file");
+                }
             }
-        }
-        std::map<std::string, GtinPlace> gtins;
-        auto claimGtin = [&](const std::string& gtin, GtinPlace place) {
-            const auto [it, inserted] = gtins.emplace(gtin, place);
-            if (!inserted) {
-                result.problems.emplace_back(source, place.line, place.column,
-                                             "GTIN " + gtin + " of " + place.owner + " is also the GTIN of " +
-                                                 it->second.owner + " on line " + std::to_string(it->second.line) +
-                                                 "; each GTIN identifies one item or unit");
-            }
-        };
-        std::set<std::string> outside_components;  // component SKUs the file does not define
-        for (const auto& row : rows) {
-            const Item& item = row.item;
-            if (!row.ok("sku")) continue;
-            if (row.ok("gtin") && item.gtin) {
-                claimGtin(*item.gtin, {row.line, "gtin", "item '" + item.sku + "'", item.sku});
-            }
-            if (row.ok("units")) {
-                for (const auto& unit : item.units) {
-                    if (unit.gtin) {
-                        claimGtin(*unit.gtin,
-                                  {row.line, "units", "unit '" + unit.uom + "' of item '" + item.sku + "'", item.sku});
+            std::map<std::string, GtinPlace> gtins;
+            auto claimGtin = [&](const std::string& gtin, GtinPlace place) {
+                const auto [it, inserted] = gtins.emplace(gtin, place);
+                if (!inserted) {
+                    result.problems.emplace_back(source, place.line, place.column,
+                                                 "GTIN " + gtin + " of " + place.owner + " is also the GTIN of " +
+                                                     it->second.owner + " on line " + std::to_string(it->second.line) +
+                                                     "; each GTIN identifies one item or unit");
+                }
+            };
+            std::set<std::string> outside_components;  // component SKUs the file does not define
+            for (const auto& row : rows) {
+                const Item& item = row.item;
+                if (!row.ok("sku")) continue;
+                if (row.ok("gtin") && item.gtin) {
+                    claimGtin(*item.gtin, {row.line, "gtin", "item '" + item.sku + "'", item.sku});
+                }
+                if (row.ok("units")) {
+                    for (const auto& unit : item.units) {
+                        if (unit.gtin) {
+                            claimGtin(*unit.gtin, {row.line, "units",
+                                                   "unit '" + unit.uom + "' of item '" + item.sku + "'", item.sku});
+                        }
+                    }
+                }
+                if (!row.ok("components")) continue;
+                for (const auto& component : item.components) {
+                    const auto in_file = row_of_sku.find(component.sku);
+                    if (in_file == row_of_sku.end()) {
+                        outside_components.insert(component.sku);
+                    } else if (rows[in_file->second].item.is_kit && component.sku != item.sku) {
+                        result.problems.emplace_back(source, row.line, "components",
+                                                     "'" + component.sku + "' is a kit (line " +
+                                                         std::to_string(rows[in_file->second].line) +
+                                                         "), and a kit cannot contain another kit; list its components "
+                                                         "instead");
                     }
                 }
             }
-            if (!row.ok("components")) continue;
-            for (const auto& component : item.components) {
-                const auto in_file = row_of_sku.find(component.sku);
-                if (in_file == row_of_sku.end()) {
-                    outside_components.insert(component.sku);
-                } else if (rows[in_file->second].item.is_kit && component.sku != item.sku) {
-                    result.problems.emplace_back(source, row.line, "components",
-                                                 "'" + component.sku + "' is a kit (line " +
-                                                     std::to_string(rows[in_file->second].line) +
-                                                     "), and a kit cannot contain another kit; list its components "
-                                                     "instead");
+
+            // Components outside the file must be in the item master and not kits.
+            std::map<std::string, std::pair<std::string, bool>> outside;  // sku -> (id, is_kit)
+            detail::forEachIn(uow, "SELECT sku, id, is_kit FROM item WHERE sku IN ", "",
+                              std::vector<std::string>(outside_components.begin(), outside_components.end()),
+                              [&](const db::Statement& s) {
+                                  outside[s.getString(0)] = {s.getString(1), s.getInt64(2) != 0};
+                              });
+            for (const auto& row : rows) {
+                if (!row.ok("sku") || !row.ok("components")) continue;
+                for (const auto& component : row.item.components) {
+                    if (row_of_sku.count(component.sku) != 0) continue;
+                    const auto found = outside.find(component.sku);
+                    if (found == outside.end()) {
+                        result.problems.emplace_back(source, row.line, "components",
+                                                     "'" + component.sku +
+                                                         "' is neither in this file nor in the item master; add it to "
+                                                         "the file or import it first");
+                    } else if (found->second.second) {
+                        result.problems.emplace_back(source, row.line, "components",
+                                                     "'" + component.sku +
+                                                         "' is a kit in the item master, and a kit cannot contain "
+                                                         "another kit; list its components instead");
+                    }
                 }
             }
-        }
 
-        // Components outside the file must be in the item master and not kits.
-        std::map<std::string, std::pair<std::string, bool>> outside;  // sku -> (id, is_kit)
-        detail::forEachIn(uow, "SELECT sku, id, is_kit FROM item WHERE sku IN ", "",
-                          std::vector<std::string>(outside_components.begin(), outside_components.end()),
-                          [&](const db::Statement& s) {
-                              outside[s.getString(0)] = {s.getString(1), s.getInt64(2) != 0};
-                          });
-        for (const auto& row : rows) {
-            if (!row.ok("sku") || !row.ok("components")) continue;
-            for (const auto& component : row.item.components) {
-                if (row_of_sku.count(component.sku) != 0) continue;
-                const auto found = outside.find(component.sku);
-                if (found == outside.end()) {
-                    result.problems.emplace_back(source, row.line, "components",
-                                                 "'" + component.sku +
-                                                     "' is neither in this file nor in the item master; add it to "
-                                                     "the file or import it first");
-                } else if (found->second.second) {
-                    result.problems.emplace_back(source, row.line, "components",
-                                                 "'" + component.sku +
-                                                     "' is a kit in the item master, and a kit cannot contain "
-                                                     "another kit; list its components instead");
+            // An item that becomes a kit must not be a component of a kit the file leaves alone.
+            std::vector<std::string> new_kit_ids;
+            std::map<std::string, const ItemRow*> row_of_id;
+            for (const auto& row : rows) {
+                if (!row.ok("sku") || !row.item.is_kit) continue;
+                const auto found = existing.find(row.item.sku);
+                if (found == existing.end() || found->second.is_kit) continue;
+                new_kit_ids.push_back(found->second.id);
+                row_of_id[found->second.id] = &row;
+            }
+            detail::forEachIn(
+                uow,
+                "SELECT kc.component_item_id, k.sku FROM kit_component kc JOIN item k "
+                "ON k.id = kc.kit_item_id WHERE kc.component_item_id IN ",
+                "", new_kit_ids, [&](const db::Statement& s) {
+                    const std::string kit = s.getString(1);
+                    if (row_of_sku.count(kit) != 0) return;  // the file's version of that kit decides
+                    const ItemRow& row = *row_of_id.at(s.getString(0));
+                    result.problems.emplace_back(
+                        source, row.line, "components",
+                        "'" + row.item.sku + "' is a component of kit '" + kit +
+                            "' in the item master, and a kit cannot contain another kit; remove it from '" + kit +
+                            "' first");
+                });
+
+            // GTINs must not belong to an item outside the file.
+            std::vector<std::string> gtin_list;
+            for (const auto& entry : gtins) gtin_list.push_back(entry.first);
+            auto gtinTaken = [&](const std::string& gtin, const std::string& holder_sku, const std::string& holder) {
+                if (row_of_sku.count(holder_sku) != 0) return;  // the file's version of that item decides
+                const GtinPlace& place = gtins.at(gtin);
+                result.problems.emplace_back(source, place.line, place.column,
+                                             "GTIN " + gtin + " of " + place.owner + " is already the GTIN of " +
+                                                 holder + " in the item master; each GTIN identifies one item or unit");
+            };
+            detail::forEachIn(uow, "SELECT gtin, sku FROM item WHERE gtin IN ", "", gtin_list,
+                              [&](const db::Statement& s) {
+                                  const std::string sku = s.getString(1);
+                                  gtinTaken(s.getString(0), sku, "item '" + sku + "'");
+                              });
+            detail::forEachIn(uow,
+                              "SELECT u.gtin, i.sku, u.uom FROM item_uom u JOIN item i ON i.id = u.item_id "
+                              "WHERE u.gtin IN ",
+                              "", gtin_list, [&](const db::Statement& s) {
+                                  const std::string sku = s.getString(1);
+                                  gtinTaken(s.getString(0), sku, "unit '" + s.getString(2) + "' of item '" + sku + "'");
+                              });
+
+            // What an item's stock means cannot change once it has stock.
+            for (const auto& row : rows) {
+                const auto found = existing.find(row.item.sku);
+                if (found == existing.end()) continue;
+                const auto change = detail::stockDefiningChange(found->second, row.item);
+                if (change && detail::hasStockHistory(uow, found->second.id)) {
+                    result.problems.emplace_back(source, row.line, change->first, change->second);
                 }
             }
-        }
 
-        // An item that becomes a kit must not be a component of a kit the file leaves alone.
-        std::vector<std::string> new_kit_ids;
-        std::map<std::string, const ItemRow*> row_of_id;
-        for (const auto& row : rows) {
-            if (!row.ok("sku") || !row.item.is_kit) continue;
-            const auto found = existing.find(row.item.sku);
-            if (found == existing.end() || found->second.is_kit) continue;
-            new_kit_ids.push_back(found->second.id);
-            row_of_id[found->second.id] = &row;
-        }
-        detail::forEachIn(uow,
-                          "SELECT kc.component_item_id, k.sku FROM kit_component kc JOIN item k "
-                          "ON k.id = kc.kit_item_id WHERE kc.component_item_id IN ",
-                          "", new_kit_ids, [&](const db::Statement& s) {
-                              const std::string kit = s.getString(1);
-                              if (row_of_sku.count(kit) != 0) return;  // the file's version of that kit decides
-                              const ItemRow& row = *row_of_id.at(s.getString(0));
-                              result.problems.emplace_back(
-                                  source, row.line, "components",
-                                  "'" + row.item.sku + "' is a component of kit '" + kit +
-                                      "' in the item master, and a kit cannot contain another kit; remove it from '" +
-                                      kit + "' first");
-                          });
+            sortProblems(result.problems, kItemCsvColumns);
+            if (!result.ok()) return result;
 
-        // GTINs must not belong to an item outside the file.
-        std::vector<std::string> gtin_list;
-        for (const auto& entry : gtins) gtin_list.push_back(entry.first);
-        auto gtinTaken = [&](const std::string& gtin, const std::string& holder_sku, const std::string& holder) {
-            if (row_of_sku.count(holder_sku) != 0) return;  // the file's version of that item decides
-            const GtinPlace& place = gtins.at(gtin);
-            result.problems.emplace_back(source, place.line, place.column,
-                                         "GTIN " + gtin + " of " + place.owner + " is already the GTIN of " + holder +
-                                             " in the item master; each GTIN identifies one item or unit");
-        };
-        detail::forEachIn(uow, "SELECT gtin, sku FROM item WHERE gtin IN ", "", gtin_list, [&](const db::Statement& s) {
-            const std::string sku = s.getString(1);
-            gtinTaken(s.getString(0), sku, "item '" + sku + "'");
-        });
-        detail::forEachIn(uow,
-                          "SELECT u.gtin, i.sku, u.uom FROM item_uom u JOIN item i ON i.id = u.item_id "
-                          "WHERE u.gtin IN ",
-                          "", gtin_list, [&](const db::Statement& s) {
-                              const std::string sku = s.getString(1);
-                              gtinTaken(s.getString(0), sku, "unit '" + s.getString(2) + "' of item '" + sku + "'");
-                          });
-
-        // What an item's stock means cannot change once it has stock.
-        for (const auto& row : rows) {
-            const auto found = existing.find(row.item.sku);
-            if (found == existing.end()) continue;
-            const auto change = detail::stockDefiningChange(found->second, row.item);
-            if (change && detail::hasStockHistory(uow, found->second.id)) {
-                result.problems.emplace_back(source, row.line, change->first, change->second);
+            // 3. What changes.
+            enum class Change { kCreate, kUpdate, kSame };
+            std::vector<Change> changes(rows.size(), Change::kSame);
+            std::map<std::string, std::string> id_of_sku;
+            for (const auto& entry : outside) id_of_sku[entry.first] = entry.second.first;
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                const Item& item = rows[i].item;
+                const auto found = existing.find(item.sku);
+                if (found == existing.end()) {
+                    changes[i] = Change::kCreate;
+                    ++result.created;
+                } else if (sameFields(item, found->second) && sameUnits(item.units, found->second.units) &&
+                           sameComponents(item.components, found->second.components)) {
+                    ++result.unchanged;
+                } else {
+                    changes[i] = Change::kUpdate;
+                    ++result.updated;
+                }
+                id_of_sku[item.sku] = found == existing.end() ? ids_.next() : found->second.id;
             }
-        }
+            if (options.dry_run) return result;
 
-        sortProblems(result.problems, kItemCsvColumns);
-        if (!result.ok()) return result;
-
-        // 3. What changes.
-        enum class Change { kCreate, kUpdate, kSame };
-        std::vector<Change> changes(rows.size(), Change::kSame);
-        std::map<std::string, std::string> id_of_sku;
-        for (const auto& entry : outside) id_of_sku[entry.first] = entry.second.first;
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            const Item& item = rows[i].item;
-            const auto found = existing.find(item.sku);
-            if (found == existing.end()) {
-                changes[i] = Change::kCreate;
-                ++result.created;
-            } else if (sameFields(item, found->second) && sameUnits(item.units, found->second.units) &&
-                       sameComponents(item.components, found->second.components)) {
-                ++result.unchanged;
-            } else {
-                changes[i] = Change::kUpdate;
-                ++result.updated;
-            }
-            id_of_sku[item.sku] = found == existing.end() ? ids_.next() : found->second.id;
-        }
-        if (options.dry_run) return result;
-
-        // 4. Writes. First free the GTINs and units that changing items give up, so a GTIN can move from one row
-        // of the file to another whatever their order.
-        const std::int64_t now = clock_.nowMicros();
-        std::vector<bool> replace_units(rows.size(), false);
-        std::vector<bool> replace_components(rows.size(), false);
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            if (changes[i] != Change::kUpdate) {
-                replace_units[i] = replace_components[i] = changes[i] == Change::kCreate;
-                continue;
-            }
-            const Item& item = rows[i].item;
-            const Item& old = existing.at(item.sku);
-            if (old.gtin && old.gtin != item.gtin) {
-                uow.statement("UPDATE item SET gtin = NULL WHERE id = ?").bind(old.id).execute();
-            }
-            if (!sameUnits(item.units, old.units)) {
-                replace_units[i] = true;
-                if (!old.units.empty()) uow.statement("DELETE FROM item_uom WHERE item_id = ?").bind(old.id).execute();
-            }
-            if (!sameComponents(item.components, old.components)) {
-                replace_components[i] = true;
-                if (!old.components.empty()) {
-                    uow.statement("DELETE FROM kit_component WHERE kit_item_id = ?").bind(old.id).execute();
+            // 4. Writes. First free the GTINs and units that changing items give up, so a GTIN can move from one row
+            // of the file to another whatever their order.
+            const std::int64_t now = clock_.nowMicros();
+            std::vector<bool> replace_units(rows.size(), false);
+            std::vector<bool> replace_components(rows.size(), false);
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                if (changes[i] != Change::kUpdate) {
+                    replace_units[i] = replace_components[i] = changes[i] == Change::kCreate;
+                    continue;
+                }
+                const Item& item = rows[i].item;
+                const Item& old = existing.at(item.sku);
+                if (old.gtin && old.gtin != item.gtin) {
+                    uow.statement("UPDATE item SET gtin = NULL WHERE id = ?").bind(old.id).execute();
+                }
+                if (!sameUnits(item.units, old.units)) {
+                    replace_units[i] = true;
+                    if (!old.units.empty())
+                        uow.statement("DELETE FROM item_uom WHERE item_id = ?").bind(old.id).execute();
+                }
+                if (!sameComponents(item.components, old.components)) {
+                    replace_components[i] = true;
+                    if (!old.components.empty()) {
+                        uow.statement("DELETE FROM kit_component WHERE kit_item_id = ?").bind(old.id).execute();
+                    }
                 }
             }
-        }
 
-        // Then the items (new ones many rows per statement), and last their units and components, which refer
-        // to items by id.
-        const std::uint64_t total = result.created + result.updated;
-        std::uint64_t done = 0;
-        db::BatchInsert inserts(uow, "item", detail::kItemColumns, 32);
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            if (changes[i] == Change::kSame) continue;
-            Item& item = rows[i].item;
-            item.id = id_of_sku.at(item.sku);
-            if (changes[i] == Change::kCreate) {
-                inserts.addRow(detail::itemRow(item, now, now));
-            } else {
-                db::Statement& update = uow.statement(detail::kItemUpdate);
-                detail::bindItemUpdate(update, item, now);
-                update.execute();
+            // Then the items (new ones many rows per statement), and last their units and components, which refer
+            // to items by id.
+            const std::uint64_t total = result.created + result.updated;
+            std::uint64_t done = 0;
+            db::BatchInsert inserts(uow, "item", detail::kItemColumns, 32);
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                if (changes[i] == Change::kSame) continue;
+                Item& item = rows[i].item;
+                item.id = id_of_sku.at(item.sku);
+                if (changes[i] == Change::kCreate) {
+                    inserts.addRow(detail::itemRow(item, now, now));
+                } else {
+                    db::Statement& update = uow.statement(detail::kItemUpdate);
+                    detail::bindItemUpdate(update, item, now);
+                    update.execute();
+                }
+                if (options.on_write) options.on_write(++done, total);
             }
-            if (options.on_write) options.on_write(++done, total);
-        }
-        inserts.flush();
+            inserts.flush();
 
-        db::BatchInsert units(uow, "item_uom", {"item_id", "uom", "factor", "gtin"}, 128);
-        db::BatchInsert components(uow, "kit_component", {"kit_item_id", "component_item_id", "quantity"}, 128);
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            const Item& item = rows[i].item;
-            const std::string& id = id_of_sku.at(item.sku);
-            if (replace_units[i]) {
-                for (const auto& unit : item.units) units.add(id, unit.uom, unit.factor, unit.gtin);
-            }
-            if (replace_components[i]) {
-                for (const auto& component : item.components) {
-                    components.add(id, id_of_sku.at(component.sku), component.quantity);
+            db::BatchInsert units(uow, "item_uom", {"item_id", "uom", "factor", "gtin"}, 128);
+            db::BatchInsert components(uow, "kit_component", {"kit_item_id", "component_item_id", "quantity"}, 128);
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                const Item& item = rows[i].item;
+                const std::string& id = id_of_sku.at(item.sku);
+                if (replace_units[i]) {
+                    for (const auto& unit : item.units) units.add(id, unit.uom, unit.factor, unit.gtin);
+                }
+                if (replace_components[i]) {
+                    for (const auto& component : item.components) {
+                        components.add(id, id_of_sku.at(component.sku), component.quantity);
+                    }
                 }
             }
-        }
-        units.flush();
-        components.flush();
-        return result;
-    });
+            units.flush();
+            components.flush();
+            return result;
+        },
+        importWrites());
 }
 
 ImportReport CatalogCsv::importLocations(db::Database& database, std::istream& in, const std::string& source,
@@ -633,34 +646,36 @@ ImportReport CatalogCsv::importLocations(db::Database& database, std::istream& i
     if (!report.ok()) return report;
 
     const Catalog catalog(clock_, ids_);
-    return database.run([&](db::UnitOfWork& uow) {
-        ImportReport result = report;
-        std::map<std::string, Location> existing;
-        for (auto& location : catalog.locations(uow)) existing.emplace(location.code, std::move(location));
-        std::vector<Location> writes;
-        for (const auto& row : rows) {
-            Location location = row.location;
-            const auto found = existing.find(location.code);
-            if (found == existing.end()) {
-                ++result.created;
-            } else {
-                keepAbsentColumns(location, found->second, present);
-                if (sameLocation(found->second, location)) {
-                    ++result.unchanged;
-                    continue;
+    return database.run(
+        [&](db::UnitOfWork& uow) {
+            ImportReport result = report;
+            std::map<std::string, Location> existing;
+            for (auto& location : catalog.locations(uow)) existing.emplace(location.code, std::move(location));
+            std::vector<Location> writes;
+            for (const auto& row : rows) {
+                Location location = row.location;
+                const auto found = existing.find(location.code);
+                if (found == existing.end()) {
+                    ++result.created;
+                } else {
+                    keepAbsentColumns(location, found->second, present);
+                    if (sameLocation(found->second, location)) {
+                        ++result.unchanged;
+                        continue;
+                    }
+                    ++result.updated;
                 }
-                ++result.updated;
+                writes.push_back(std::move(location));
             }
-            writes.push_back(std::move(location));
-        }
-        if (options.dry_run) return result;
-        std::uint64_t done = 0;
-        for (const Location& location : writes) {
-            catalog.saveLocation(uow, location);
-            if (options.on_write) options.on_write(++done, writes.size());
-        }
-        return result;
-    });
+            if (options.dry_run) return result;
+            std::uint64_t done = 0;
+            for (const Location& location : writes) {
+                catalog.saveLocation(uow, location);
+                if (options.on_write) options.on_write(++done, writes.size());
+            }
+            return result;
+        },
+        importWrites());
 }
 
 ImportReport CatalogCsv::importAliases(db::Database& database, std::istream& in, const std::string& source,
@@ -702,59 +717,62 @@ ImportReport CatalogCsv::importAliases(db::Database& database, std::istream& in,
         }
     }
 
-    return database.run([&](db::UnitOfWork& uow) {
-        ImportReport result = report;
-        std::set<std::string> sku_set;
-        std::set<std::string> channel_skus;
-        for (const auto& row : rows) {
-            sku_set.insert(row.sku);
-            channel_skus.insert(row.channel_sku);
-        }
-        std::map<std::string, std::string> id_of_sku;
-        detail::forEachIn(uow, "SELECT sku, id FROM item WHERE sku IN ", "",
-                          std::vector<std::string>(sku_set.begin(), sku_set.end()),
-                          [&](const db::Statement& s) { id_of_sku[s.getString(0)] = s.getString(1); });
-        std::map<std::pair<std::string, std::string>, std::string> existing;  // (channel, channel_sku) -> item id
-        detail::forEachIn(uow, "SELECT channel, channel_sku, item_id FROM item_alias WHERE channel_sku IN ", "",
-                          std::vector<std::string>(channel_skus.begin(), channel_skus.end()),
-                          [&](const db::Statement& s) {
-                              existing[{s.getString(0), s.getString(1)}] = s.getString(2);
-                          });
-        std::vector<std::pair<const AliasRow*, std::string>> writes;
-        for (const auto& row : rows) {
-            const auto id = id_of_sku.find(row.sku);
-            if (id == id_of_sku.end()) {
-                result.problems.emplace_back(source, row.line, "sku",
-                                             "'" + row.sku + "' is not in the item master; import the item first");
-                continue;
+    return database.run(
+        [&](db::UnitOfWork& uow) {
+            ImportReport result = report;
+            std::set<std::string> sku_set;
+            std::set<std::string> channel_skus;
+            for (const auto& row : rows) {
+                sku_set.insert(row.sku);
+                channel_skus.insert(row.channel_sku);
             }
-            const auto found = existing.find({row.channel, row.channel_sku});
-            if (found == existing.end()) {
-                ++result.created;
-            } else if (found->second == id->second) {
-                ++result.unchanged;
-                continue;
-            } else {
-                ++result.updated;
+            std::map<std::string, std::string> id_of_sku;
+            detail::forEachIn(uow, "SELECT sku, id FROM item WHERE sku IN ", "",
+                              std::vector<std::string>(sku_set.begin(), sku_set.end()),
+                              [&](const db::Statement& s) { id_of_sku[s.getString(0)] = s.getString(1); });
+            std::map<std::pair<std::string, std::string>, std::string> existing;  // (channel, channel_sku) -> item id
+            detail::forEachIn(uow, "SELECT channel, channel_sku, item_id FROM item_alias WHERE channel_sku IN ", "",
+                              std::vector<std::string>(channel_skus.begin(), channel_skus.end()),
+                              [&](const db::Statement& s) {
+                                  existing[{s.getString(0), s.getString(1)}] = s.getString(2);
+                              });
+            std::vector<std::pair<const AliasRow*, std::string>> writes;
+            for (const auto& row : rows) {
+                const auto id = id_of_sku.find(row.sku);
+                if (id == id_of_sku.end()) {
+                    result.problems.emplace_back(source, row.line, "sku",
+                                                 "'" + row.sku + "' is not in the item master; import the item first");
+                    continue;
+                }
+                const auto found = existing.find({row.channel, row.channel_sku});
+                if (found == existing.end()) {
+                    ++result.created;
+                } else if (found->second == id->second) {
+                    ++result.unchanged;
+                    continue;
+                } else {
+                    ++result.updated;
+                }
+                writes.emplace_back(&row, id->second);
             }
-            writes.emplace_back(&row, id->second);
-        }
-        sortProblems(result.problems, kAliasCsvColumns);
-        if (!result.ok()) {
-            result.created = result.updated = result.unchanged = 0;
+            sortProblems(result.problems, kAliasCsvColumns);
+            if (!result.ok()) {
+                result.created = result.updated = result.unchanged = 0;
+                return result;
+            }
+            if (options.dry_run) return result;
+            const std::string sql =
+                uow.dialect().upsert("item_alias", {"channel", "channel_sku", "item_id", "created_at"},
+                                     {"channel", "channel_sku"}, {"item_id"});
+            const std::int64_t now = clock_.nowMicros();
+            std::uint64_t done = 0;
+            for (const auto& [row, item_id] : writes) {
+                uow.statement(sql).bindAll(row->channel, row->channel_sku, item_id, now).execute();
+                if (options.on_write) options.on_write(++done, writes.size());
+            }
             return result;
-        }
-        if (options.dry_run) return result;
-        const std::string sql = uow.dialect().upsert("item_alias", {"channel", "channel_sku", "item_id", "created_at"},
-                                                     {"channel", "channel_sku"}, {"item_id"});
-        const std::int64_t now = clock_.nowMicros();
-        std::uint64_t done = 0;
-        for (const auto& [row, item_id] : writes) {
-            uow.statement(sql).bindAll(row->channel, row->channel_sku, item_id, now).execute();
-            if (options.on_write) options.on_write(++done, writes.size());
-        }
-        return result;
-    });
+        },
+        importWrites());
 }
 
 std::size_t CatalogCsv::exportItems(db::UnitOfWork& uow, std::ostream& out) const {

@@ -74,11 +74,14 @@ std::vector<std::string> listOf(const Set& set) {
 }
 
 // A unique key refused a row that did not exist when this import looked: another import (or order intake, for
-// customers) wrote it meanwhile. The whole unit was rolled back; the file can simply be imported again.
+// customers) wrote it meanwhile. The unit rolls back and runs again, reading the stored rows afresh, so it
+// updates them instead; only when that keeps happening (db.retry.attempts) is the import refused.
 template <typename Work>
 ImportReport runWrites(db::Database& database, const std::string& source, const std::string& what, Work&& work) {
     try {
-        return database.run(std::forward<Work>(work));
+        db::RunOptions options;
+        options.retry_unique_violation = true;
+        return database.run(std::forward<Work>(work), options);
     } catch (const db::DbError& e) {
         if (e.kind() != db::ErrorKind::kUniqueViolation) throw;
         throw ConflictError(source + ": " + what +

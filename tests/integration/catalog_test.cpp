@@ -15,11 +15,13 @@
 #include <Poco/JSON/Parser.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <sstream>
+#include <thread>
 
 using namespace keel;
 using catalog::Item;
@@ -805,6 +807,37 @@ BOOST_FIXTURE_TEST_CASE(locations_and_aliases_import, Fresh) {
     r = keel({"alias", "import", file("aliases2.csv", "channel,channel_sku,sku\namazon,B1,SKU-2\nebay,E1,SKU-1\n")});
     BOOST_TEST(contains(r.out, ": 2 rows: 0 created, 1 updated, 1 unchanged\n"), r.out);
     BOOST_TEST(find("B1", "amazon")->sku == "SKU-2");
+}
+
+BOOST_FIXTURE_TEST_CASE(concurrent_imports_of_the_same_new_items_both_succeed, Fresh) {
+    // Two sources deliver the same new items at the same moment: the one that loses the race on the unique SKU
+    // imports again, finds the rows, and reports them unchanged (or updated) instead of failing.
+    std::string content = "sku,name,units\n";
+    for (int i = 0; i < 200; ++i) content += "RACE-" + std::to_string(i) + ",Race item " + std::to_string(i) + ",case=6\n";
+    std::atomic<int> created{0};
+    std::atomic<int> unchanged{0};
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t) {
+        threads.emplace_back([&] {
+            try {
+                std::istringstream in(content);
+                const auto report = catalog::CatalogCsv().importItems(db, in, "race.csv", {});
+                if (!report.ok()) ++failures;
+                created += static_cast<int>(report.created);
+                unchanged += static_cast<int>(report.unchanged);
+            } catch (const std::exception& e) {
+                BOOST_TEST_MESSAGE("import failed: " << e.what());
+                ++failures;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    BOOST_TEST(failures.load() == 0);
+    BOOST_TEST(created.load() == 200);
+    BOOST_TEST(unchanged.load() == 400);
+    BOOST_TEST(count("item") == 200);
+    BOOST_TEST(count("item_uom") == 200);
 }
 
 BOOST_FIXTURE_TEST_CASE(thousands_of_generated_rows_import_in_one_go, Fresh) {
