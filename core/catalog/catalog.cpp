@@ -153,7 +153,7 @@ std::optional<Item> Catalog::findItem(db::UnitOfWork& uow, std::string_view iden
 }
 
 std::map<std::string, Item> Catalog::findItems(db::UnitOfWork& uow, const std::vector<std::string>& identifiers,
-                                              std::string_view channel) const {
+                                               std::string_view channel) const {
     std::map<std::string, Item> found;
     std::vector<std::string> wanted;
     for (const auto& identifier : identifiers) {
@@ -161,7 +161,7 @@ std::map<std::string, Item> Catalog::findItems(db::UnitOfWork& uow, const std::v
     }
     std::sort(wanted.begin(), wanted.end());
     wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-    detail::forEachIn(uow, kItemSelect + " WHERE sku IN ", "", wanted, [&](const db::Statement& s) {
+    db::forEachIn(uow, kItemSelect + " WHERE sku IN ", "", wanted, [&](const db::Statement& s) {
         Item item = detail::readItem(s);
         const std::string sku = item.sku;
         found.emplace(sku, std::move(item));

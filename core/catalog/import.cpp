@@ -340,11 +340,11 @@ ImportReport CatalogCsv::importItems(db::Database& database, std::istream& in, c
                 if (row.ok("sku")) sku_set.insert(row.item.sku);
             }
             std::map<std::string, Item> existing;  // sku -> item in the database
-            detail::forEachIn(uow, detail::kItemSelect + " WHERE sku IN ", "",
-                              std::vector<std::string>(sku_set.begin(), sku_set.end()), [&](const db::Statement& s) {
-                                  Item item = detail::readItem(s);
-                                  existing.emplace(item.sku, std::move(item));
-                              });
+            db::forEachIn(uow, detail::kItemSelect + " WHERE sku IN ", "",
+                          std::vector<std::string>(sku_set.begin(), sku_set.end()), [&](const db::Statement& s) {
+                              Item item = detail::readItem(s);
+                              existing.emplace(item.sku, std::move(item));
+                          });
             {
                 std::map<std::string, Item*> by_id;
                 for (auto& entry : existing) by_id.emplace(entry.second.id, &entry.second);
@@ -414,11 +414,11 @@ ImportReport CatalogCsv::importItems(db::Database& database, std::istream& in, c
 
             // Components outside the file must be in the item master and not kits.
             std::map<std::string, std::pair<std::string, bool>> outside;  // sku -> (id, is_kit)
-            detail::forEachIn(uow, "SELECT sku, id, is_kit FROM item WHERE sku IN ", "",
-                              std::vector<std::string>(outside_components.begin(), outside_components.end()),
-                              [&](const db::Statement& s) {
-                                  outside[s.getString(0)] = {s.getString(1), s.getInt64(2) != 0};
-                              });
+            db::forEachIn(uow, "SELECT sku, id, is_kit FROM item WHERE sku IN ", "",
+                          std::vector<std::string>(outside_components.begin(), outside_components.end()),
+                          [&](const db::Statement& s) {
+                              outside[s.getString(0)] = {s.getString(1), s.getInt64(2) != 0};
+                          });
             for (const auto& row : rows) {
                 if (!row.ok("sku") || !row.ok("components")) continue;
                 for (const auto& component : row.item.components) {
@@ -448,20 +448,19 @@ ImportReport CatalogCsv::importItems(db::Database& database, std::istream& in, c
                 new_kit_ids.push_back(found->second.id);
                 row_of_id[found->second.id] = &row;
             }
-            detail::forEachIn(
-                uow,
-                "SELECT kc.component_item_id, k.sku FROM kit_component kc JOIN item k "
-                "ON k.id = kc.kit_item_id WHERE kc.component_item_id IN ",
-                "", new_kit_ids, [&](const db::Statement& s) {
-                    const std::string kit = s.getString(1);
-                    if (row_of_sku.count(kit) != 0) return;  // the file's version of that kit decides
-                    const ItemRow& row = *row_of_id.at(s.getString(0));
-                    result.problems.emplace_back(
-                        source, row.line, "components",
-                        "'" + row.item.sku + "' is a component of kit '" + kit +
-                            "' in the item master, and a kit cannot contain another kit; remove it from '" + kit +
-                            "' first");
-                });
+            db::forEachIn(uow,
+                          "SELECT kc.component_item_id, k.sku FROM kit_component kc JOIN item k "
+                          "ON k.id = kc.kit_item_id WHERE kc.component_item_id IN ",
+                          "", new_kit_ids, [&](const db::Statement& s) {
+                              const std::string kit = s.getString(1);
+                              if (row_of_sku.count(kit) != 0) return;  // the file's version of that kit decides
+                              const ItemRow& row = *row_of_id.at(s.getString(0));
+                              result.problems.emplace_back(
+                                  source, row.line, "components",
+                                  "'" + row.item.sku + "' is a component of kit '" + kit +
+                                      "' in the item master, and a kit cannot contain another kit; remove it from '" +
+                                      kit + "' first");
+                          });
 
             // GTINs must not belong to an item outside the file.
             std::vector<std::string> gtin_list;
@@ -473,18 +472,17 @@ ImportReport CatalogCsv::importItems(db::Database& database, std::istream& in, c
                                              "GTIN " + gtin + " of " + place.owner + " is already the GTIN of " +
                                                  holder + " in the item master; each GTIN identifies one item or unit");
             };
-            detail::forEachIn(uow, "SELECT gtin, sku FROM item WHERE gtin IN ", "", gtin_list,
-                              [&](const db::Statement& s) {
-                                  const std::string sku = s.getString(1);
-                                  gtinTaken(s.getString(0), sku, "item '" + sku + "'");
-                              });
-            detail::forEachIn(uow,
-                              "SELECT u.gtin, i.sku, u.uom FROM item_uom u JOIN item i ON i.id = u.item_id "
-                              "WHERE u.gtin IN ",
-                              "", gtin_list, [&](const db::Statement& s) {
-                                  const std::string sku = s.getString(1);
-                                  gtinTaken(s.getString(0), sku, "unit '" + s.getString(2) + "' of item '" + sku + "'");
-                              });
+            db::forEachIn(uow, "SELECT gtin, sku FROM item WHERE gtin IN ", "", gtin_list, [&](const db::Statement& s) {
+                const std::string sku = s.getString(1);
+                gtinTaken(s.getString(0), sku, "item '" + sku + "'");
+            });
+            db::forEachIn(uow,
+                          "SELECT u.gtin, i.sku, u.uom FROM item_uom u JOIN item i ON i.id = u.item_id "
+                          "WHERE u.gtin IN ",
+                          "", gtin_list, [&](const db::Statement& s) {
+                              const std::string sku = s.getString(1);
+                              gtinTaken(s.getString(0), sku, "unit '" + s.getString(2) + "' of item '" + sku + "'");
+                          });
 
             // What an item's stock means cannot change once it has stock.
             for (const auto& row : rows) {
@@ -727,15 +725,15 @@ ImportReport CatalogCsv::importAliases(db::Database& database, std::istream& in,
                 channel_skus.insert(row.channel_sku);
             }
             std::map<std::string, std::string> id_of_sku;
-            detail::forEachIn(uow, "SELECT sku, id FROM item WHERE sku IN ", "",
-                              std::vector<std::string>(sku_set.begin(), sku_set.end()),
-                              [&](const db::Statement& s) { id_of_sku[s.getString(0)] = s.getString(1); });
+            db::forEachIn(uow, "SELECT sku, id FROM item WHERE sku IN ", "",
+                          std::vector<std::string>(sku_set.begin(), sku_set.end()),
+                          [&](const db::Statement& s) { id_of_sku[s.getString(0)] = s.getString(1); });
             std::map<std::pair<std::string, std::string>, std::string> existing;  // (channel, channel_sku) -> item id
-            detail::forEachIn(uow, "SELECT channel, channel_sku, item_id FROM item_alias WHERE channel_sku IN ", "",
-                              std::vector<std::string>(channel_skus.begin(), channel_skus.end()),
-                              [&](const db::Statement& s) {
-                                  existing[{s.getString(0), s.getString(1)}] = s.getString(2);
-                              });
+            db::forEachIn(uow, "SELECT channel, channel_sku, item_id FROM item_alias WHERE channel_sku IN ", "",
+                          std::vector<std::string>(channel_skus.begin(), channel_skus.end()),
+                          [&](const db::Statement& s) {
+                              existing[{s.getString(0), s.getString(1)}] = s.getString(2);
+                          });
             std::vector<std::pair<const AliasRow*, std::string>> writes;
             for (const auto& row : rows) {
                 const auto id = id_of_sku.find(row.sku);

@@ -137,38 +137,20 @@ void bindItemUpdate(db::Statement& statement, const Item& item, std::int64_t upd
     statement.bind(updated_at).bind(item.id);
 }
 
-void forEachIn(db::UnitOfWork& uow, const std::string& before, const std::string& after,
-               const std::vector<std::string>& values, const std::function<void(const db::Statement&)>& on_row) {
-    // Power-of-two chunk sizes up to 256: a handful of distinct statements per query are ever prepared.
-    constexpr std::size_t kMaxChunk = 256;
-    if (values.empty()) return;
-    std::size_t chunk = 1;
-    while (chunk < values.size() && chunk < kMaxChunk) chunk *= 2;
-    std::string markers;
-    for (std::size_t i = 0; i < chunk; ++i) markers += i == 0 ? "?" : ", ?";
-    db::Statement& statement = uow.statement(before + "(" + markers + ")" + after);
-    for (std::size_t start = 0; start < values.size(); start += chunk) {
-        const std::size_t end = std::min(values.size(), start + chunk);
-        for (std::size_t i = start; i < start + chunk; ++i) statement.bind(values[std::min(i, end - 1)]);
-        statement.execute();
-        while (statement.next()) on_row(statement);
-    }
-}
-
 void loadUnitsAndComponents(db::UnitOfWork& uow, std::map<std::string, Item*>& by_id) {
     std::vector<std::string> ids;
     ids.reserve(by_id.size());
     for (const auto& entry : by_id) ids.push_back(entry.first);
-    forEachIn(uow, "SELECT item_id, uom, factor, gtin FROM item_uom WHERE item_id IN ", "", ids,
-              [&](const db::Statement& s) {
-                  by_id.at(s.getString(0))->units.push_back({s.getString(1), s.getInt64(2), s.getOptionalString(3)});
-              });
-    forEachIn(uow,
-              "SELECT kc.kit_item_id, kc.component_item_id, i.sku, kc.quantity FROM kit_component kc "
-              "JOIN item i ON i.id = kc.component_item_id WHERE kc.kit_item_id IN ",
-              "", ids, [&](const db::Statement& s) {
-                  by_id.at(s.getString(0))->components.push_back({s.getString(1), s.getString(2), s.getInt64(3)});
-              });
+    db::forEachIn(
+        uow, "SELECT item_id, uom, factor, gtin FROM item_uom WHERE item_id IN ", "", ids, [&](const db::Statement& s) {
+            by_id.at(s.getString(0))->units.push_back({s.getString(1), s.getInt64(2), s.getOptionalString(3)});
+        });
+    db::forEachIn(uow,
+                  "SELECT kc.kit_item_id, kc.component_item_id, i.sku, kc.quantity FROM kit_component kc "
+                  "JOIN item i ON i.id = kc.component_item_id WHERE kc.kit_item_id IN ",
+                  "", ids, [&](const db::Statement& s) {
+                      by_id.at(s.getString(0))->components.push_back({s.getString(1), s.getString(2), s.getInt64(3)});
+                  });
     // Sorted here rather than by ORDER BY: text ordering follows each server's collation, bytes do not.
     for (auto& entry : by_id) {
         Item& item = *entry.second;
@@ -182,12 +164,14 @@ void loadUnitsAndComponents(db::UnitOfWork& uow, std::map<std::string, Item*>& b
 
 std::optional<std::pair<std::string, std::string>> stockDefiningChange(const Item& stored, const Item& updated) {
     const char* why = " cannot change: the item has stock history, which would then mean something else";
-    if (stored.lot_tracked != updated.lot_tracked) return std::pair{std::string("lot_tracked"), std::string("lot tracking") + why};
+    if (stored.lot_tracked != updated.lot_tracked)
+        return std::pair{std::string("lot_tracked"), std::string("lot tracking") + why};
     if (stored.expiry_tracked != updated.expiry_tracked) {
         return std::pair{std::string("expiry_tracked"), std::string("expiry tracking") + why};
     }
     if (stored.is_kit != updated.is_kit) return std::pair{std::string("components"), std::string("being a kit") + why};
-    if (stored.base_uom != updated.base_uom) return std::pair{std::string("base_uom"), std::string("the base unit") + why};
+    if (stored.base_uom != updated.base_uom)
+        return std::pair{std::string("base_uom"), std::string("the base unit") + why};
     return std::nullopt;
 }
 

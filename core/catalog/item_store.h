@@ -5,6 +5,7 @@
 #include "keel/catalog/catalog.h"
 #include "keel/db/batch_insert.h"
 #include "keel/db/database.h"
+#include "keel/db/for_each_in.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -37,12 +38,6 @@ extern const std::vector<std::string> kItemColumns;
 extern const std::string kItemUpdate;
 void bindItemUpdate(db::Statement& statement, const Item& item, std::int64_t updated_at);
 
-/// Runs `before + "(?, ..., ?)" + after` over `values` in chunks, so a lookup of thousands of keys takes a
-/// few round trips instead of one per key; calls `on_row` for every result row. The last chunk is padded with
-/// its last value so one prepared statement serves every chunk.
-void forEachIn(db::UnitOfWork& uow, const std::string& before, const std::string& after,
-               const std::vector<std::string>& values, const std::function<void(const db::Statement&)>& on_row);
-
 /// What an update would change of the fields that say what an item's stock means (lot tracking, expiry
 /// tracking, kit, base unit): the CSV column and why, or nullopt. Such changes are refused once the item has
 /// stock history, because its balances and ledger would then mean something else.
@@ -53,6 +48,8 @@ bool hasStockHistory(db::UnitOfWork& uow, const std::string& item_id);
 /// Attaches units and kit components to items already loaded, keyed by item id.
 void loadUnitsAndComponents(db::UnitOfWork& uow, std::map<std::string, Item*>& by_id);
 
-inline void bindValue(db::Statement& statement, const Value& value) { db::bindField(statement, value); }
+inline void bindValue(db::Statement& statement, const Value& value) {
+    db::bindField(statement, value);
+}
 
 }  // namespace keel::catalog::detail

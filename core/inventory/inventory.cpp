@@ -255,6 +255,23 @@ Result<std::string> Inventory::applyMove(db::UnitOfWork& uow, const Move& move) 
     return id;
 }
 
+Result<std::string> Inventory::applyTransferMove(db::UnitOfWork& uow, const std::string& transfer_id,
+                                                 const std::string& item_id, const std::string& lot_id,
+                                                 std::int64_t quantity, std::optional<Bucket> from,
+                                                 std::optional<Bucket> to, const char* reason, const Source& source) {
+    Move move;
+    move.item_id = item_id;
+    move.lot_id = lot_id;
+    move.quantity = quantity;
+    move.from = std::move(from);
+    move.to = std::move(to);
+    move.reason = reason;
+    move.source = source;
+    move.source.type = "transfer";
+    move.source.id = transfer_id;
+    return applyMove(uow, move);
+}
+
 // ----------------------------------------------------------------------------------- receipts and changes
 
 Result<ReceiveResult> Inventory::receive(db::UnitOfWork& uow, const ReceiveRequest& request) {
@@ -882,17 +899,10 @@ Result<std::string> Inventory::shipTransfer(db::UnitOfWork& uow, std::string_vie
         return std::tie(a->item_id, a->lot_id, a->line_no) < std::tie(b->item_id, b->lot_id, b->line_no);
     });
     for (const Resolved* r : ordered) {
-        Move move;
-        move.item_id = r->item_id;
-        move.lot_id = r->lot_id;
-        move.quantity = r->quantity;
-        move.from = Bucket{std::string(from_location_id), StockState::kOnHand};
-        move.to = Bucket{std::string(to_location_id), StockState::kInTransit};
-        move.reason = "transfer_ship";
-        move.source = source;
-        move.source.type = "transfer";
-        move.source.id = id;
-        auto moved = applyMove(uow, move);
+        auto moved = applyTransferMove(uow, id, r->item_id, r->lot_id, r->quantity,
+                                       Bucket{std::string(from_location_id), StockState::kOnHand},
+                                       Bucket{std::string(to_location_id), StockState::kInTransit}, "transfer_ship",
+                                       source);
         if (!moved) return moved.problem();
         uow.statement("INSERT INTO stock_transfer_line (transfer_id, line_no, item_id, lot_id, shipped, received, "
                       "written_off) VALUES (?, ?, ?, ?, ?, 0, 0)")
@@ -975,17 +985,10 @@ Result<std::int64_t> Inventory::receiveTransfer(db::UnitOfWork& uow, std::string
         const std::int64_t take = it == wanted.end() ? 0 : it->second;
         if (line.open() - take > 0) complete = false;
         if (take == 0) continue;
-        Move move;
-        move.item_id = line.item_id;
-        move.lot_id = line.lot_id;
-        move.quantity = take;
-        move.from = Bucket{transfer->to_location_id, StockState::kInTransit};
-        move.to = Bucket{transfer->to_location_id, StockState::kOnHand};
-        move.reason = "transfer_receive";
-        move.source = source;
-        move.source.type = "transfer";
-        move.source.id = std::string(transfer_id);
-        auto moved = applyMove(uow, move);
+        auto moved = applyTransferMove(uow, std::string(transfer_id), line.item_id, line.lot_id, take,
+                                       Bucket{transfer->to_location_id, StockState::kInTransit},
+                                       Bucket{transfer->to_location_id, StockState::kOnHand}, "transfer_receive",
+                                       source);
         if (!moved) return moved.problem();
         uow.statement("UPDATE stock_transfer_line SET received = received + ? WHERE transfer_id = ? AND line_no = ?")
             .bindAll(take, std::string(transfer_id), line.line_no)
@@ -1009,16 +1012,9 @@ Result<std::int64_t> Inventory::closeTransfer(db::UnitOfWork& uow, std::string_v
     std::int64_t lost = 0;
     for (const auto& line : transfer->lines) {
         if (line.open() <= 0) continue;
-        Move move;
-        move.item_id = line.item_id;
-        move.lot_id = line.lot_id;
-        move.quantity = line.open();
-        move.from = Bucket{transfer->to_location_id, StockState::kInTransit};
-        move.reason = "transfer_loss";
-        move.source = source;
-        move.source.type = "transfer";
-        move.source.id = std::string(transfer_id);
-        auto moved = applyMove(uow, move);
+        auto moved = applyTransferMove(uow, std::string(transfer_id), line.item_id, line.lot_id, line.open(),
+                                       Bucket{transfer->to_location_id, StockState::kInTransit}, std::nullopt,
+                                       "transfer_loss", source);
         if (!moved) return moved.problem();
         uow.statement("UPDATE stock_transfer_line SET written_off = written_off + ? WHERE transfer_id = ? AND line_no = ?")
             .bindAll(line.open(), std::string(transfer_id), line.line_no)

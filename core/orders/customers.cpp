@@ -1,7 +1,7 @@
 #include "keel/orders/customers.h"
 
 #include "keel/catalog/validation.h"
-
+#include "keel/db/for_each_in.h"
 #include "keel/kernel/error.h"
 
 #include <algorithm>
@@ -10,7 +10,9 @@ namespace keel::orders {
 
 namespace {
 
-bool isAsciiControl(unsigned char c) { return c < 0x20 || c == 0x7f; }
+bool isAsciiControl(unsigned char c) {
+    return c < 0x20 || c == 0x7f;
+}
 
 const std::string kCustomerSelect =
     "SELECT id, code, name, email, kind, credit_limit, currency, price_list, created_at, updated_at FROM customer ";
@@ -56,23 +58,11 @@ std::optional<Customer> Customers::findById(db::UnitOfWork& uow, std::string_vie
 
 std::map<std::string, Customer> Customers::findByCodes(db::UnitOfWork& uow,
                                                        const std::vector<std::string>& codes) const {
-    // Fixed chunks padded with their last code: one prepared statement serves every chunk.
-    constexpr std::size_t kChunk = 64;
     std::map<std::string, Customer> found;
-    if (codes.empty()) return found;
-    const std::size_t chunk = std::min(kChunk, codes.size());
-    std::string markers;
-    for (std::size_t i = 0; i < chunk; ++i) markers += i == 0 ? "?" : ", ?";
-    db::Statement& select = uow.statement(kCustomerSelect + "WHERE code IN (" + markers + ")");
-    for (std::size_t start = 0; start < codes.size(); start += chunk) {
-        const std::size_t end = std::min(codes.size(), start + chunk);
-        for (std::size_t i = start; i < start + chunk; ++i) select.bind(codes[std::min(i, end - 1)]);
-        select.execute();
-        while (select.next()) {
-            Customer customer = readCustomer(select);
-            found.emplace(customer.code, std::move(customer));
-        }
-    }
+    db::forEachIn(uow, kCustomerSelect + "WHERE code IN ", "", codes, [&](const db::Statement& select) {
+        Customer customer = readCustomer(select);
+        found.emplace(customer.code, std::move(customer));
+    });
     return found;
 }
 
@@ -86,8 +76,7 @@ Customer Customers::requireByCode(db::UnitOfWork& uow, std::string_view code) co
 }
 
 std::string Customers::ensureCustomer(db::UnitOfWork& uow, std::string_view code, std::string_view email,
-                                      std::string_view name, CustomerKind kind,
-                                      const Currency& currency) const {
+                                      std::string_view name, CustomerKind kind, const Currency& currency) const {
     if (auto problem = customerCodeProblem(code)) {
         throw RejectedError("customer code '" + std::string(code) + "' " + *problem);
     }

@@ -3,6 +3,7 @@
 #include "keel/catalog/csv_import.h"
 #include "keel/db/batch_insert.h"
 #include "keel/db/error.h"
+#include "keel/db/for_each_in.h"
 #include "keel/kernel/csv.h"
 #include "keel/pricing/customers.h"
 #include "keel/pricing/rules.h"
@@ -17,6 +18,8 @@
 namespace keel::pricing {
 
 namespace {
+
+using db::forEachIn;
 
 const std::vector<std::string> kPriceColumns = {"price_list", "sku",      "unit_price", "min_quantity",
                                                 "valid_from", "valid_to", "currency"};
@@ -44,28 +47,6 @@ std::string codeOf(const Currency& currency) {
 
 std::string describeValidFrom(const Validity& validity) {
     return validity.from ? validity.from->toString() : "(none)";
-}
-
-// --- database helpers -----------------------------------------------------------------------------------------
-
-// Runs `before + "(?, ..., ?)"` over `values` in chunks of up to 256, so a lookup of thousands of keys takes a
-// few round trips instead of one per key. The last chunk repeats its last value, so one prepared statement per
-// chunk size serves every chunk.
-void forEachIn(db::UnitOfWork& uow, const std::string& before, const std::vector<std::string>& values,
-               const std::function<void(const db::Statement&)>& on_row) {
-    constexpr std::size_t kMaxChunk = 256;
-    if (values.empty()) return;
-    std::size_t chunk = 1;
-    while (chunk < values.size() && chunk < kMaxChunk) chunk *= 2;
-    std::string markers;
-    for (std::size_t i = 0; i < chunk; ++i) markers += i == 0 ? "?" : ", ?";
-    db::Statement& statement = uow.statement(before + "(" + markers + ")");
-    for (std::size_t start = 0; start < values.size(); start += chunk) {
-        const std::size_t end = std::min(values.size(), start + chunk);
-        for (std::size_t i = start; i < start + chunk; ++i) statement.bind(values[std::min(i, end - 1)]);
-        statement.execute();
-        while (statement.next()) on_row(statement);
-    }
 }
 
 template <typename Set>
@@ -181,7 +162,7 @@ std::map<std::string, std::string> resolveItems(db::UnitOfWork& uow, std::vector
         if (row.ok("sku")) skus.insert(row.sku);
     }
     std::map<std::string, std::string> id_of_sku;
-    forEachIn(uow, "SELECT sku, id FROM item WHERE sku IN ", listOf(skus),
+    forEachIn(uow, "SELECT sku, id FROM item WHERE sku IN ", "", listOf(skus),
               [&](const db::Statement& s) { id_of_sku[s.getString(0)] = s.getString(1); });
     for (auto& row : rows) {
         if (row.ok("sku") && id_of_sku.count(row.sku) == 0) {
@@ -229,6 +210,36 @@ void classify(const std::vector<PriceWrite>& writes, const std::map<PriceKey, St
             ++report.updated;
             updates.emplace_back(&write, found->second.id);
         }
+    }
+}
+
+// Inserts the new rows and updates the changed ones of price_entry (owner: the list) or contract_price (owner:
+// the customer, with the currency), reporting progress.
+void writePrices(db::UnitOfWork& uow, IdGenerator& ids, const std::string& table,
+                 const std::vector<const PriceWrite*>& inserts,
+                 const std::vector<std::pair<const PriceWrite*, std::string>>& updates, std::int64_t now,
+                 const ImportOptions& options) {
+    const bool contract = table == "contract_price";
+    const std::uint64_t total = inserts.size() + updates.size();
+    std::uint64_t done = 0;
+    std::vector<std::string> columns = {"id", contract ? "customer_id" : "price_list_code", "item_id"};
+    if (contract) columns.push_back("currency");
+    columns.insert(columns.end(), {"min_quantity", "unit_price", "valid_from", "valid_to", "created_at", "updated_at"});
+    db::BatchInsert rows(uow, table, columns);
+    for (const PriceWrite* write : inserts) {
+        std::vector<db::Field> row = {ids.next(), write->owner, write->item_id};
+        if (contract) row.emplace_back(write->currency);
+        row.insert(row.end(),
+                   {write->min_quantity, write->unit_price, static_cast<std::int64_t>(write->validity.fromYmd()),
+                    write->validity.toYmd(), now, now});
+        rows.addRow(row);
+        if (options.on_write) options.on_write(++done, total);
+    }
+    rows.flush();
+    const std::string update = "UPDATE " + table + " SET unit_price = ?, valid_to = ?, updated_at = ? WHERE id = ?";
+    for (const auto& [write, id] : updates) {
+        uow.statement(update).bindAll(write->unit_price, write->validity.toYmd(), now, id).execute();
+        if (options.on_write) options.on_write(++done, total);
     }
 }
 
@@ -301,7 +312,7 @@ ImportReport PricingCsv::importPrices(db::Database& database, std::istream& in, 
             if (row.ok("price_list")) codes.insert(row.owner);
         }
         std::map<std::string, const Currency*> stored_lists;
-        forEachIn(uow, "SELECT code, currency FROM price_list WHERE code IN ", listOf(codes),
+        forEachIn(uow, "SELECT code, currency FROM price_list WHERE code IN ", "", listOf(codes),
                   [&](const db::Statement& s) {
                       const auto currency = Currency::find(s.getString(1));
                       stored_lists[s.getString(0)] = currency ? &Currency::of(currency->code()) : nullptr;
@@ -377,7 +388,7 @@ ImportReport PricingCsv::importPrices(db::Database& database, std::istream& in, 
             uow,
             "SELECT id, price_list_code, item_id, min_quantity, valid_from, unit_price, valid_to FROM price_entry "
             "WHERE item_id IN ",
-            listOf(item_ids), [&](const db::Statement& s) {
+            "", listOf(item_ids), [&](const db::Statement& s) {
                 stored[{s.getString(1), s.getString(2), "", s.getInt64(3), s.getInt64(4)}] =
                     StoredPrice{s.getString(0), s.getInt64(5), s.getOptionalInt64(6)};
             });
@@ -392,23 +403,7 @@ ImportReport PricingCsv::importPrices(db::Database& database, std::istream& in, 
             if (stored_lists.count(code) == 0) lists.add(code, code, std::string(currency->code()), now, now);
         }
         lists.flush();
-        const std::uint64_t total = inserts.size() + updates.size();
-        std::uint64_t done = 0;
-        db::BatchInsert entries(uow, "price_entry",
-                                {"id", "price_list_code", "item_id", "min_quantity", "unit_price", "valid_from",
-                                 "valid_to", "created_at", "updated_at"});
-        for (const PriceWrite* write : inserts) {
-            entries.add(ids_.next(), write->owner, write->item_id, write->min_quantity, write->unit_price,
-                        static_cast<std::int64_t>(write->validity.fromYmd()), write->validity.toYmd(), now, now);
-            if (options.on_write) options.on_write(++done, total);
-        }
-        entries.flush();
-        for (const auto& [write, id] : updates) {
-            uow.statement("UPDATE price_entry SET unit_price = ?, valid_to = ?, updated_at = ? WHERE id = ?")
-                .bindAll(write->unit_price, write->validity.toYmd(), now, id)
-                .execute();
-            if (options.on_write) options.on_write(++done, total);
-        }
+        writePrices(uow, ids_, "price_entry", inserts, updates, now, options);
         return result;
     });
 }
@@ -452,7 +447,7 @@ ImportReport PricingCsv::importContracts(db::Database& database, std::istream& i
             if (row.ok("customer")) codes.insert(row.owner);
         }
         std::map<std::string, std::string> id_of_customer;
-        forEachIn(uow, "SELECT code, id FROM customer WHERE code IN ", listOf(codes),
+        forEachIn(uow, "SELECT code, id FROM customer WHERE code IN ", "", listOf(codes),
                   [&](const db::Statement& s) { id_of_customer[s.getString(0)] = s.getString(1); });
 
         std::vector<PriceWrite> writes;
@@ -481,7 +476,7 @@ ImportReport PricingCsv::importContracts(db::Database& database, std::istream& i
         forEachIn(uow,
                   "SELECT id, customer_id, item_id, currency, min_quantity, valid_from, unit_price, valid_to "
                   "FROM contract_price WHERE item_id IN ",
-                  listOf(item_ids), [&](const db::Statement& s) {
+                  "", listOf(item_ids), [&](const db::Statement& s) {
                       stored[{s.getString(1), s.getString(2), s.getString(3), s.getInt64(4), s.getInt64(5)}] =
                           StoredPrice{s.getString(0), s.getInt64(6), s.getOptionalInt64(7)};
                   });
@@ -491,24 +486,7 @@ ImportReport PricingCsv::importContracts(db::Database& database, std::istream& i
         if (options.dry_run) return result;
 
         const std::int64_t now = clock_.nowMicros();
-        const std::uint64_t total = inserts.size() + updates.size();
-        std::uint64_t done = 0;
-        db::BatchInsert contracts(uow, "contract_price",
-                                  {"id", "customer_id", "item_id", "currency", "min_quantity", "unit_price",
-                                   "valid_from", "valid_to", "created_at", "updated_at"});
-        for (const PriceWrite* write : inserts) {
-            contracts.add(ids_.next(), write->owner, write->item_id, write->currency, write->min_quantity,
-                          write->unit_price, static_cast<std::int64_t>(write->validity.fromYmd()),
-                          write->validity.toYmd(), now, now);
-            if (options.on_write) options.on_write(++done, total);
-        }
-        contracts.flush();
-        for (const auto& [write, id] : updates) {
-            uow.statement("UPDATE contract_price SET unit_price = ?, valid_to = ?, updated_at = ? WHERE id = ?")
-                .bindAll(write->unit_price, write->validity.toYmd(), now, id)
-                .execute();
-            if (options.on_write) options.on_write(++done, total);
-        }
+        writePrices(uow, ids_, "contract_price", inserts, updates, now, options);
         return result;
     });
 }
@@ -591,7 +569,7 @@ ImportReport PricingCsv::importCustomers(db::Database& database, std::istream& i
         }
         const std::map<std::string, Customer> existing = Customers(clock_, ids_).findByCodes(uow, listOf(codes));
         std::set<std::string> stored_lists;
-        forEachIn(uow, "SELECT code FROM price_list WHERE code IN ", listOf(lists),
+        forEachIn(uow, "SELECT code FROM price_list WHERE code IN ", "", listOf(lists),
                   [&](const db::Statement& s) { stored_lists.insert(s.getString(0)); });
 
         std::vector<std::pair<const CustomerRow*, bool>> writes;  // row, is new

@@ -290,6 +290,10 @@ private:
     Result<ItemFacts> facts(db::UnitOfWork& uow, std::string_view item_id);
     /// Applies a move: guarded decrement of the source, increment of the destination (in key order), ledger row.
     Result<std::string> applyMove(db::UnitOfWork& uow, const Move& move);
+    /// applyMove for a line of transfer `transfer_id` (ship, receive, write-off), with the transfer as its source.
+    Result<std::string> applyTransferMove(db::UnitOfWork& uow, const std::string& transfer_id, const std::string& item_id,
+                                          const std::string& lot_id, std::int64_t quantity, std::optional<Bucket> from,
+                                          std::optional<Bucket> to, const char* reason, const Source& source);
     /// The lot id for a code, when the item tracks lots; "" for items without lots; a Problem otherwise.
     Result<std::string> lotFor(db::UnitOfWork& uow, const ItemFacts& facts, std::string_view item_id,
                                const std::optional<std::string>& lot_code, bool create, const std::optional<Date>& expiry);
