@@ -11,6 +11,7 @@ packages=(
   libxerces-c-dev libssl-dev
   sqlite3 postgresql mariadb-server mariadb-client
   curl procps
+  ledger hledger
 )
 
 missing=()

@@ -252,6 +252,20 @@ Result<std::string> Inventory::applyMove(db::UnitOfWork& uow, const Move& move) 
         .bind(move.unit_cost ? std::optional<std::string>(std::string(move.unit_cost->currency().code())) : std::nullopt)
         .bindAll(move.source.actor.substr(0, 64), now)
         .execute();
+    if (observer_) {
+        const MoveRecord record{id,
+                                move.item_id,
+                                move.lot_id,
+                                move.quantity,
+                                move.from ? move.from->location_id : kOutside,
+                                move.from ? std::string(toString(move.from->state)) : kOutside,
+                                move.to ? move.to->location_id : kOutside,
+                                move.to ? std::string(toString(move.to->state)) : kOutside,
+                                move.reason,
+                                move.unit_cost,
+                                &move.source};
+        if (auto problem = observer_->moved(uow, record)) return *problem;
+    }
     return id;
 }
 
@@ -828,6 +842,11 @@ Result<std::string> Inventory::consume(db::UnitOfWork& uow, const Reservation& k
         .bindAll(id, known.item_id, known.lot_id, quantity, known.location_id, source.note.substr(0, 500), source.type,
                  source.id.empty() ? known.order_id : source.id, source.actor.substr(0, 64), now)
         .execute();
+    if (observer_) {
+        const MoveRecord record{id,     known.item_id, known.lot_id, quantity,     known.location_id, "on_hand",
+                                kOutside, kOutside,    "shipment",   std::nullopt, &source};
+        if (auto problem = observer_->moved(uow, record)) return *problem;
+    }
     return id;
 }
 

@@ -59,4 +59,10 @@ Date Date::plusDays(int days) const {
     return fromYmd(moved.year() * 10000 + moved.month() * 100 + moved.day());
 }
 
+int Date::daysUntil(const Date& later) const {
+    const Poco::DateTime from(year(), month(), day());
+    const Poco::DateTime to(later.year(), later.month(), later.day());
+    return (to - from).days();
+}
+
 }  // namespace keel

@@ -1,12 +1,13 @@
 #include "keel/orders/orders.h"
 
+#include "keel/orders/billing.h"
+
 #include "keel/db/batch_insert.h"
+#include "keel/kernel/hash.h"
 #include "keel/kernel/logging.h"
 
-#include <Poco/DigestEngine.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/SHA2Engine.h>
 #include <Poco/String.h>
 
 #include <algorithm>
@@ -17,12 +18,6 @@
 namespace keel::orders {
 
 namespace {
-
-std::string sha256(const std::string& text) {
-    Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
-    engine.update(text);
-    return Poco::DigestEngine::digestToHex(engine.digest());
-}
 
 std::string joinHolds(const std::vector<std::string>& holds) {
     std::string out;
@@ -55,7 +50,7 @@ std::string addressKey(const Address& a) {
     std::string text = Poco::toLower(a.country + "|" + a.postal_code + "|" + a.line1);
     text.erase(std::remove_if(text.begin(), text.end(), [](char c) { return c == ' ' || c == ',' || c == '.'; }),
                text.end());
-    return sha256(text).substr(0, 32);
+    return sha256Hex(text).substr(0, 32);
 }
 
 std::optional<Problem> checked(std::int64_t& total, std::int64_t add, const char* what) {
@@ -411,7 +406,7 @@ std::vector<std::string> Orders::reviewHolds(db::UnitOfWork& uow, const Order& o
 
 Result<ImportOutcome> Orders::import(db::UnitOfWork& uow, const OrderDocument& document, const Actor& actor) {
     const std::string canonical = canonicalJson(document);
-    const std::string hash = sha256(canonical);
+    const std::string hash = sha256Hex(canonical);
     if (auto existing = findByExternal(uow, document.channel, document.external_id)) {
         db::Statement& s = uow.statement("SELECT document_hash FROM sales_order WHERE id = ?");
         s.bind(existing->id).execute();
@@ -1002,7 +997,7 @@ Result<ShipmentState> Orders::confirmShipment(db::UnitOfWork& uow, std::string_v
     auto order = find(uow, shipment->order_id);
     // The allocations leave the location: each one becomes a stock move out, in the same transaction.
     for (const auto& line : shipment->lines) {
-        inventory::Source source{"shipment", shipment->id, actor.name, tracking};
+        inventory::Source source{"shipment", shipment->id, actor.name, tracking, order->channel, order->customer_id};
         inventory::Reservation known;
         known.id = line.reservation_id;
         known.item_id = line.item_id;
@@ -1018,6 +1013,9 @@ Result<ShipmentState> Orders::confirmShipment(db::UnitOfWork& uow, std::string_v
     saveLines(uow, *order);
     auto moved = moveShipment(uow, *shipment, ShipmentState::kShipped, actor);
     if (!moved) return moved;
+    if (billing_) {
+        if (auto problem = billing_->shipped(uow, *order, *shipment, actor)) return *problem;
+    }
     auto settled = settleShipping(uow, *order, actor);
     if (!settled) return settled.problem();
     return moved;
@@ -1025,7 +1023,7 @@ Result<ShipmentState> Orders::confirmShipment(db::UnitOfWork& uow, std::string_v
 
 Result<ShipmentState> Orders::recordDelivery(db::UnitOfWork& uow, std::string_view shipment_id,
                                              const std::string& proof, const Actor& actor) {
-    auto shipment = findShipment(uow, shipment_id, false);
+    auto shipment = findShipment(uow, shipment_id, billing_ != nullptr);
     if (!shipment) return fail(uow, ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
     uow.statement("UPDATE shipment SET delivered_at = ?, proof = ? WHERE id = ?")
         .bindAll(clock_.nowMicros(), proof.substr(0, 500), shipment->id)
@@ -1033,8 +1031,16 @@ Result<ShipmentState> Orders::recordDelivery(db::UnitOfWork& uow, std::string_vi
     auto moved = moveShipment(uow, *shipment, ShipmentState::kDelivered, actor);
     if (!moved) return moved;
     auto order = find(uow, shipment->order_id);
+    if (billing_) {
+        if (auto problem = billing_->delivered(uow, *order, *shipment, actor)) return *problem;
+    }
     auto settled = settleShipping(uow, *order, actor);
     if (!settled) return settled.problem();
+    // Delivered and every shipped unit invoiced: the order is invoiced, ready to be closed.
+    if (billing_ && settled.value() == OrderState::kDelivered && billing_->invoicedInFull(uow, *order)) {
+        auto invoiced = transition(uow, *order, OrderState::kInvoiced, "every shipped unit is invoiced", actor);
+        if (!invoiced) return invoiced.problem();
+    }
     return moved;
 }
 

@@ -1,5 +1,7 @@
 #include "keel/orders/returns.h"
 
+#include "keel/orders/billing.h"
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
@@ -632,7 +634,8 @@ Result<ReturnState> Returns::receive(db::UnitOfWork& uow, std::string_view retur
                             " before; receive the rest there too",
                         "location");
         }
-        const inventory::Source source{"return", rma->id, actor.name, "line " + std::to_string(line_no)};
+        const inventory::Source source{"return", rma->id, actor.name, "line " + std::to_string(line_no),
+                                       rma->order_reference.substr(0, rma->order_reference.find('/')), ""};
         auto moved = inventory_.receiveReturn(uow, line.item_id, where, lotArgument(line), quantity, source);
         if (!moved) return moved.problem();
         const auto changed = uow.statement(
@@ -708,7 +711,8 @@ Result<ReturnState> Returns::inspect(db::UnitOfWork& uow, std::string_view retur
                         " already inspected; receive the units first",
                     "quantity");
     }
-    const inventory::Source source{"return", rma->id, actor.name, "line " + std::to_string(line_no)};
+    const inventory::Source source{"return", rma->id, actor.name, "line " + std::to_string(line_no),
+                                       rma->order_reference.substr(0, rma->order_reference.find('/')), ""};
     Result<std::string> moved = std::string();
     std::string column;
     switch (disposition) {
@@ -817,7 +821,9 @@ Result<ReturnState> Returns::close(db::UnitOfWork& uow, std::string_view return_
     if (auto problem = setState(uow, *rma, ReturnState::kClosed)) return *problem;
     rma->refund_amount = refund.total;
     if (refund.total != 0) {
-        // The ledger issue posts this; the event is the hand-over.
+        if (Billing* billing = orders_.billing()) {
+            if (auto problem = billing->refunded(uow, *order, rma->id, refund, actor)) return *problem;
+        }
         Poco::JSON::Object due = refundJson(refund, *order->currency);
         due.set("return_id", rma->id);
         due.set("order_id", order->id);

@@ -19,10 +19,48 @@ std::optional<Money> moneySetting(const Poco::Util::AbstractConfiguration& confi
     }
 }
 
+ledger::InvoiceOn invoiceOnSetting(const Poco::Util::AbstractConfiguration& config, const std::string& key,
+                                   ledger::InvoiceOn otherwise) {
+    if (!config.has(key)) return otherwise;
+    const std::string text = config.getString(key);
+    if (text == "shipment") return ledger::InvoiceOn::kShipment;
+    if (text == "delivery") return ledger::InvoiceOn::kDelivery;
+    throw InfrastructureError("configuration: " + key + " = '" + text + "': use shipment or delivery");
+}
+
+ledger::PostingOptions postingOptions(const Poco::Util::AbstractConfiguration& config) {
+    ledger::PostingOptions options;
+    options.payment_terms_days = config.getInt("ledger.payment_terms_days", 30);
+    if (options.payment_terms_days < 0 || options.payment_terms_days > 3650) {
+        throw InfrastructureError("configuration: ledger.payment_terms_days must be 0..3650 days");
+    }
+    options.invoice_on = invoiceOnSetting(config, "ledger.invoice_on", ledger::InvoiceOn::kShipment);
+    Poco::Util::AbstractConfiguration::Keys channels;
+    config.keys("ledger.channel", channels);
+    for (const auto& channel : channels) {
+        options.channel_invoice_on[channel] =
+            invoiceOnSetting(config, "ledger.channel." + channel + ".invoice_on", options.invoice_on);
+    }
+    return options;
+}
+
+const Currency& currencySetting(const Poco::Util::AbstractConfiguration& config) {
+    const std::string code = config.getString("ledger.currency", "USD");
+    if (!Currency::find(code)) {
+        throw InfrastructureError("configuration: ledger.currency = '" + code + "' is not an ISO 4217 currency code");
+    }
+    return Currency::of(code);
+}
+
 }  // namespace
 
 Services::Services(const Poco::Util::AbstractConfiguration& config)
-    : prices(pricing::defaultPriceList(config)), orders(catalog, inventory, prices, tax, routing) {
+    : prices(pricing::defaultPriceList(config)),
+      orders(catalog, inventory, prices, tax, routing),
+      postings(ledger, postingOptions(config)),
+      functional_currency(currencySetting(config)) {
+    inventory.setMoveObserver(&postings);
+    orders.setBilling(&postings);
     orders::FraudRules rules;
     rules.max_order_value = moneySetting(config, "orders.fraud.max_value");
     rules.new_customer_max_value = moneySetting(config, "orders.fraud.new_customer_max");

@@ -1,4 +1,5 @@
 #include "keel/cli/cli.h"
+#include "commands_ledger.h"
 #include "commands_pricing.h"
 #include "commands_returns.h"
 
@@ -102,6 +103,7 @@ const std::vector<Command>& commands() {
         addOrderCommands(t);
         addPricingCommands(t);
         addReturnCommands(t);
+        addLedgerCommands(t);
         return t;
     }();
     return table;

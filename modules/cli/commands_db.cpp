@@ -57,16 +57,26 @@ StatusReport migrateAndReport(Context& context, const std::string& indent) {
     const auto applied = db::Migrator(database).migrate([&](const db::Migration& m) {
         if (!context.json()) context.out() << indent << "applying migration " << m.version << " " << m.name << "\n";
     });
+    // An empty ledger gets the default chart of accounts and the configured functional currency.
+    Services& s = services(context);
+    const bool initialized =
+        database.run([&](db::UnitOfWork& uow) { return s.ledger.initialize(uow, s.functional_currency); });
     const StatusReport report = gatherStatus(database);
     if (context.json()) {
         Poco::JSON::Object::Ptr o = statusJson(report);
         Poco::JSON::Array list;
         for (int v : applied) list.add(v);
         o->set("applied", list);
+        o->set("ledger_initialized", initialized);
         context.writeJson(*o);
         return report;
     }
-    context.out() << indent << (applied.empty() ? "schema already current" : "migrated") << "\n\nDatabase status\n";
+    context.out() << indent << (applied.empty() ? "schema already current" : "migrated") << "\n";
+    if (initialized) {
+        context.out() << indent << "ledger initialized: default chart of accounts, functional currency "
+                      << s.functional_currency.code() << "\n";
+    }
+    context.out() << "\nDatabase status\n";
     printStatus(context.out(), report);
     return report;
 }
@@ -95,9 +105,9 @@ int demoCommand(Context& context, const std::vector<std::string>& args) {
     if (!context.json()) context.out() << "Keel demo on " << context.database().spec().display << "\n\n";
     const StatusReport report = migrateAndReport(context, "  ");
     if (!context.json()) {
-        inventoryDemo(context.database(), context.out());
+        inventoryDemo(services(context), context.database(), context.out());
         ordersDemo(services(context).orders, context.database(), context.out());
-        verifyDemo(context.database(), context.out());
+        verifyDemo(services(context), context.database(), context.out());
         context.out() << "\nVersions: keel " << versionString() << ", schema " << report.schema.current
                       << ", ODBC driver " << report.server.driver_name << " " << report.server.driver_version << ", "
                       << report.server.dbms_name << " " << report.server.dbms_version << "\n";

@@ -88,9 +88,9 @@ void seed(db::UnitOfWork& uow, const catalog::Catalog& catalog, inventory::Inven
 
 }  // namespace
 
-void inventoryDemo(db::Database& database, std::ostream& out) {
-    const catalog::Catalog catalog;
-    inventory::Inventory inventory;
+void inventoryDemo(app::Services& services, db::Database& database, std::ostream& out) {
+    const catalog::Catalog& catalog = services.catalog;
+    inventory::Inventory& inventory = services.inventory;
     out << "\nInventory\n";
     database.run([&](db::UnitOfWork& uow) {
         if (catalog.findItem(uow, "DEMO-MUG")) {
@@ -221,10 +221,9 @@ void ordersDemo(orders::Orders& service, db::Database& database, std::ostream& o
     });
 }
 
-void verifyDemo(db::Database& database, std::ostream& out) {
-    inventory::Inventory inventory;
+void verifyDemo(app::Services& services, db::Database& database, std::ostream& out) {
     database.run([&](db::UnitOfWork& uow) {
-        const auto report = inventory.verify(uow);
+        const auto report = services.inventory.verify(uow);
         out << "\n  stock verify: " << report.balances_checked << " balances, " << report.moves_checked
             << " ledger moves, " << report.reservations_checked
             << " active reservations: " << (report.ok() ? "no drift" : std::to_string(report.drifts.size()) + " DRIFTS")
@@ -232,6 +231,21 @@ void verifyDemo(db::Database& database, std::ostream& out) {
         db::Statement& events = uow.statement("SELECT COUNT(*) FROM event_outbox");
         events.execute();
         out << "  events in the outbox: " << (events.next() ? events.getInt64(0) : 0) << "\n";
+        const auto books = services.ledger.verify(uow);
+        out << "  ledger verify: " << books.entries_checked << " journal entries balanced, inventory of "
+            << books.items_checked << " items reconciled with the stock ledger: "
+            << (books.ok() ? "ok" : std::to_string(books.problems.size()) + " MISMATCHES") << "\n";
+        for (const auto& p : books.problems) out << "    " << p << "\n";
+        const auto tb = services.ledger.trialBalance(uow);
+        out << "\n  trial balance (" << tb.currency->code() << ")\n";
+        for (const auto& r : tb.rows) {
+            out << "  " << std::left << std::setw(6) << r.code << std::setw(44) << r.name << std::right << std::setw(10)
+                << (r.debit ? Money(r.debit, *tb.currency).toString() : "") << std::setw(10)
+                << (r.credit ? Money(r.credit, *tb.currency).toString() : "") << "\n";
+        }
+        out << "  " << std::left << std::setw(50) << "total" << std::right << std::setw(10)
+            << Money(tb.total_debit, *tb.currency).toString() << std::setw(10)
+            << Money(tb.total_credit, *tb.currency).toString() << "\n";
     });
 }
 

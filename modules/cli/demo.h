@@ -1,9 +1,11 @@
 #pragma once
 // `keel demo`: a small catalog, receipts, an allocation and a cart hold with their available-to-promise; then
 // orders through their lifecycle (import, a payment hold, a re-send, allocation with a backorder, a shipment
-// picked, packed, shipped and delivered) and the exception queue; then `stock verify`. Loads its data once per
+// picked, packed, shipped, delivered and invoiced) and the exception queue; then `stock verify`, `ledger verify` and
+// the trial balance. Loads its data once per
 // database.
 
+#include "keel/app/services.h"
 #include "keel/db/database.h"
 #include "keel/orders/orders.h"
 
@@ -11,9 +13,9 @@
 
 namespace keel::cli {
 
-void inventoryDemo(db::Database& database, std::ostream& out);
+void inventoryDemo(app::Services& services, db::Database& database, std::ostream& out);
 void ordersDemo(orders::Orders& service, db::Database& database, std::ostream& out);
-/// `stock verify` and the number of events written, after the other parts.
-void verifyDemo(db::Database& database, std::ostream& out);
+/// `stock verify`, `ledger verify`, the trial balance and the number of events written, after the other parts.
+void verifyDemo(app::Services& services, db::Database& database, std::ostream& out);
 
 }  // namespace keel::cli

@@ -41,6 +41,31 @@ struct Source {
     std::string id;
     std::string actor = "system";
     std::string note;
+    std::string channel = {};      ///< the sales channel, when an order moved the stock (ledger dimension)
+    std::string customer_id = {};  ///< the order's customer, likewise
+};
+
+/// A stock move as it was written to the stock ledger: what the general ledger values and posts.
+struct MoveRecord {
+    std::string id;
+    std::string item_id;
+    std::string lot_id;
+    std::int64_t quantity = 0;
+    std::string from_location_id;  ///< "" from outside (a receipt, a return, a gain)
+    std::string from_state;        ///< "on_hand", ..., or "" from outside
+    std::string to_location_id;    ///< "" to outside (a shipment, a write-off, a loss)
+    std::string to_state;
+    std::string reason;            ///< "receipt", "shipment", "adjustment:lost", "transfer_ship", ...
+    std::optional<Money> unit_cost;
+    const Source* source = nullptr;
+};
+
+/// Sees every stock move inside the unit of work that writes it, and may refuse it (a Problem rolls the whole
+/// operation back). The ledger implements it to value moves and post them in the same transaction.
+class MoveObserver {
+public:
+    virtual ~MoveObserver() = default;
+    virtual std::optional<Problem> moved(db::UnitOfWork& uow, const MoveRecord& move) = 0;
 };
 
 struct ReceiveRequest {
@@ -262,6 +287,9 @@ public:
     /// Forgets cached item facts (after the item master changed them).
     void invalidateCache();
 
+    /// Every move is shown to `observer` (nullptr: none) in the unit of work that writes it.
+    void setMoveObserver(MoveObserver* observer) { observer_ = observer; }
+
 private:
     struct ItemFacts {
         std::string sku;
@@ -313,6 +341,7 @@ private:
 
     const Clock& clock_;
     IdGenerator& ids_;
+    MoveObserver* observer_ = nullptr;
     std::mutex cache_mutex_;
     std::unordered_map<std::string, std::pair<ItemFacts, std::int64_t>> cache_;  ///< facts, loaded at (micros)
 };

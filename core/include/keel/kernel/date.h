@@ -27,6 +27,8 @@ public:
     int day() const { return ymd_ % 100; }
     std::string toString() const;  ///< "2027-12-31"
     Date plusDays(int days) const;
+    /// Whole days from this date to `later` (negative when `later` is earlier).
+    int daysUntil(const Date& later) const;
 
     friend bool operator==(const Date&, const Date&) = default;
     friend auto operator<=>(const Date&, const Date&) = default;

@@ -26,6 +26,8 @@
 
 namespace keel::orders {
 
+class Billing;
+
 /// Configurable fraud review rules (orders.fraud.*). A rule without a value is off. Thresholds apply to orders
 /// in their own currency only (there is no currency conversion yet).
 struct FraudRules {
@@ -151,6 +153,9 @@ public:
 
     void setFraudRules(FraudRules rules) { fraud_ = std::move(rules); }
     void setChannelPolicy(const std::string& channel, ChannelPolicy policy);
+    /// Invoices and credit notes (billing.h); nullptr: none.
+    void setBilling(Billing* billing) { billing_ = billing; }
+    Billing* billing() const { return billing_; }
 
     /// Takes an order document in: stores it (validated, or on hold with every reason), or says it was
     /// already imported, or that a different document already uses its (channel, external_id).
@@ -203,7 +208,7 @@ public:
     Result<ShipmentState> recordDelivery(db::UnitOfWork& uow, std::string_view shipment_id, const std::string& proof,
                                          const Actor& actor);
 
-    /// Invoiced (the ledger issue posts it) and closed.
+    /// Invoiced (set by delivery once the billing says every shipped unit is invoiced, or by hand) and closed.
     Result<OrderState> markInvoiced(db::UnitOfWork& uow, std::string_view order_id, const Actor& actor);
     Result<OrderState> close(db::UnitOfWork& uow, std::string_view order_id, const Actor& actor);
 
@@ -248,6 +253,7 @@ private:
     events::Outbox outbox_;
     FraudRules fraud_;
     std::map<std::string, ChannelPolicy> channels_;
+    Billing* billing_ = nullptr;
 };
 
 }  // namespace keel::orders

@@ -4,6 +4,8 @@
 
 #include "keel/catalog/catalog.h"
 #include "keel/inventory/inventory.h"
+#include "keel/ledger/ledger.h"
+#include "keel/ledger/postings.h"
 #include "keel/orders/orders.h"
 #include "keel/pricing/price_book.h"
 
@@ -12,7 +14,8 @@
 namespace keel::app {
 
 struct Services {
-    /// Reads pricing.default_list, orders.fraud.* and orders.channel.NAME.allow_backorder. Throws
+    /// Reads pricing.default_list, orders.fraud.*, orders.channel.NAME.allow_backorder and ledger.*. Stock moves,
+    /// invoices and credit notes post to the ledger in the unit of work that makes them. Throws
     /// InfrastructureError naming the key for a malformed setting.
     explicit Services(const Poco::Util::AbstractConfiguration& config);
     Services(const Services&) = delete;
@@ -24,6 +27,9 @@ struct Services {
     orders::ZeroTax tax;
     orders::DefaultRouting routing;
     orders::Orders orders;
+    ledger::Ledger ledger;
+    ledger::Postings postings;
+    const Currency& functional_currency;  ///< ledger.currency: what `keel ledger init` and `db migrate` set up
 };
 
 }  // namespace keel::app

@@ -1,0 +1,211 @@
+// Customer invoices (one per shipment, on shipment or on delivery per channel) and credit notes for returns.
+#include "keel/ledger/postings.h"
+
+#include "keel/kernel/id.h"
+
+namespace keel::ledger {
+
+std::string jurisdictionOf(const orders::Address& address) {
+    return address.region.empty() ? address.country : address.country + "-" + address.region;
+}
+
+InvoiceOn Postings::invoiceOn(const std::string& channel) const {
+    const auto it = options_.channel_invoice_on.find(channel);
+    return it == options_.channel_invoice_on.end() ? options_.invoice_on : it->second;
+}
+
+std::optional<Problem> Postings::shipped(db::UnitOfWork& uow, const orders::Order& order,
+                                         const orders::Shipment& shipment, const orders::Actor& actor) {
+    if (invoiceOn(order.channel) != InvoiceOn::kShipment) return std::nullopt;
+    auto invoice = invoiceShipment(uow, order, shipment, actor.name);
+    if (!invoice) return invoice.problem();
+    return std::nullopt;
+}
+
+std::optional<Problem> Postings::delivered(db::UnitOfWork& uow, const orders::Order& order,
+                                           const orders::Shipment& shipment, const orders::Actor& actor) {
+    if (invoiceOn(order.channel) != InvoiceOn::kDelivery) return std::nullopt;
+    auto invoice = invoiceShipment(uow, order, shipment, actor.name);
+    if (!invoice) return invoice.problem();
+    return std::nullopt;
+}
+
+bool Postings::invoicedInFull(db::UnitOfWork& uow, const orders::Order& order) {
+    std::int64_t shipped = 0;
+    for (const auto& l : order.lines) shipped += l.shipped;
+    db::Statement& s = uow.statement(
+        "SELECT COALESCE(SUM(l.quantity), 0) FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id WHERE i.order_id = ?");
+    s.bind(order.id).execute();
+    return s.next() && s.getInt64(0) >= shipped && shipped > 0;
+}
+
+std::vector<Invoice> Postings::invoices(db::UnitOfWork& uow, std::string_view order_id) {
+    std::vector<Invoice> out;
+    db::Statement& s = uow.statement(
+        "SELECT id, order_id, shipment_id, customer_id, channel, currency, jurisdiction, invoice_date, due_date, goods, "
+        "discount, shipping, tax, total, entry_id FROM invoice WHERE order_id = ? ORDER BY id");
+    s.bind(std::string(order_id)).execute();
+    while (s.next()) {
+        Invoice i;
+        i.id = s.getString(0);
+        i.order_id = s.getString(1);
+        i.shipment_id = s.getString(2);
+        i.customer_id = s.getString(3);
+        i.channel = s.getString(4);
+        i.currency = s.getString(5);
+        i.jurisdiction = s.getString(6);
+        i.date = Date::fromYmd(static_cast<int>(s.getInt64(7)));
+        i.due = Date::fromYmd(static_cast<int>(s.getInt64(8)));
+        i.goods = s.getInt64(9);
+        i.discount = s.getInt64(10);
+        i.shipping = s.getInt64(11);
+        i.tax = s.getInt64(12);
+        i.total = s.getInt64(13);
+        i.entry_id = s.getString(14);
+        out.push_back(std::move(i));
+    }
+    return out;
+}
+
+Result<Invoice> Postings::invoiceShipment(db::UnitOfWork& uow, const orders::Order& order,
+                                          const orders::Shipment& shipment, const std::string& actor) {
+    for (auto& existing : invoices(uow, order.id)) {
+        if (existing.shipment_id == shipment.id) return existing;
+    }
+    // Units of each order line on this shipment (a kit's count sits on its first component line).
+    std::map<int, std::int64_t> units;
+    for (const auto& l : shipment.lines) units[l.order_line_no] += l.units;
+    // What earlier invoices of the order took of each line, so that the shares of a line's discount and tax are
+    // cumulative: share(units so far) - share(units before). Invoices of a whole line add up to it exactly.
+    struct Taken {
+        std::int64_t quantity = 0, discount = 0, tax = 0;
+    };
+    std::map<int, Taken> before;
+    db::Statement& prior = uow.statement(
+        "SELECT l.order_line_no, SUM(l.quantity), SUM(l.discount), SUM(l.tax) FROM invoice_line l "
+        "JOIN invoice i ON i.id = l.invoice_id WHERE i.order_id = ? GROUP BY l.order_line_no");
+    prior.bind(order.id).execute();
+    bool first = true;
+    while (prior.next()) {
+        first = false;
+        before[static_cast<int>(prior.getInt64(0))] = Taken{prior.getInt64(1), prior.getInt64(2), prior.getInt64(3)};
+    }
+    Invoice invoice;
+    invoice.id = IdGenerator::global().next();
+    invoice.order_id = order.id;
+    invoice.shipment_id = shipment.id;
+    invoice.customer_id = order.customer_id;
+    invoice.channel = order.channel;
+    invoice.currency = std::string(order.currency->code());
+    invoice.jurisdiction = jurisdictionOf(order.ship_to);
+    invoice.date = Date::today(ledger_.clock());
+    invoice.due = invoice.date.plusDays(options_.payment_terms_days);
+    struct Line {
+        int order_line_no;
+        std::int64_t quantity, goods, discount, tax;
+    };
+    std::vector<Line> lines;
+    std::int64_t line_tax_total = 0;
+    for (const auto& ol : order.lines) line_tax_total += ol.tax;
+    for (const auto& [line_no, count] : units) {
+        if (line_no < 1 || static_cast<std::size_t>(line_no) > order.lines.size() || count <= 0) continue;
+        const auto& ol = order.lines[static_cast<std::size_t>(line_no - 1)];
+        const Taken t = before[line_no];
+        const std::int64_t after = t.quantity + count;
+        auto cumulative = [&](std::int64_t whole, std::int64_t q) {
+            return divideRounded(static_cast<Int128>(whole) * q, ol.quantity, RoundingMode::kHalfEven);
+        };
+        Line line{line_no, count, ol.unit_price.value_or(0) * count, cumulative(ol.discount, after) - t.discount,
+                  cumulative(ol.tax, after) - t.tax};
+        invoice.goods += line.goods;
+        invoice.discount += line.discount;
+        invoice.tax += line.tax;
+        lines.push_back(line);
+    }
+    if (lines.empty()) return invoice;  // nothing billable (a shipment of nothing)
+    if (first) {
+        // Shipping and the tax on it are billed with the first invoice of the order.
+        invoice.shipping = order.shipping_amount;
+        invoice.tax += order.tax_total - line_tax_total;
+    }
+    invoice.total = invoice.goods - invoice.discount + invoice.shipping + invoice.tax;
+    const Currency& currency = *order.currency;
+    EntryRequest request;
+    request.date = invoice.date;
+    request.kind = "customer_invoice";
+    request.source_type = "invoice";
+    request.source_id = invoice.id;
+    request.idempotency_key = "invoice:" + shipment.id;
+    request.memo = "invoice for order " + order.channel + "/" + order.external_id + ", shipment " + shipment.id;
+    request.actor = actor;
+    Dimensions dimensions;
+    dimensions.channel = order.channel;
+    dimensions.customer_id = order.customer_id;
+    dimensions.location_id = shipment.location_id;
+    try {
+        request.lines = applyRule(*findRule("customer_invoice"),
+                                  {{"total", Money(invoice.total, currency)},
+                                   {"discount", Money(invoice.discount, currency)},
+                                   {"goods", Money(invoice.goods, currency)},
+                                   {"shipping", Money(invoice.shipping, currency)},
+                                   {"tax", Money(invoice.tax, currency)}},
+                                  {{"jurisdiction", invoice.jurisdiction}}, dimensions);
+    } catch (const RejectedError& e) {
+        return fail(uow, ExitCode::kRejected, "order " + order.id + ": cannot invoice: " + e.what(), "order");
+    }
+    if (request.lines.empty()) return invoice;  // a free order: nothing to post
+    auto posted = ledger_.post(uow, request);
+    if (!posted) return posted.problem();
+    invoice.entry_id = posted.value().entry_id;
+    uow.statement("INSERT INTO invoice (id, order_id, shipment_id, customer_id, channel, currency, jurisdiction, "
+                  "invoice_date, due_date, goods, discount, shipping, tax, total, entry_id, created_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .bindAll(invoice.id, invoice.order_id, invoice.shipment_id, invoice.customer_id, invoice.channel, invoice.currency,
+                 invoice.jurisdiction.substr(0, 16), invoice.date.ymd(), invoice.due.ymd(), invoice.goods,
+                 invoice.discount, invoice.shipping, invoice.tax, invoice.total, invoice.entry_id,
+                 ledger_.clock().nowMicros())
+        .execute();
+    for (const auto& l : lines) {
+        uow.statement("INSERT INTO invoice_line (invoice_id, order_line_no, quantity, goods, discount, tax) "
+                      "VALUES (?, ?, ?, ?, ?, ?)")
+            .bindAll(invoice.id, l.order_line_no, l.quantity, l.goods, l.discount, l.tax)
+            .execute();
+    }
+    return invoice;
+}
+
+std::optional<Problem> Postings::refunded(db::UnitOfWork& uow, const orders::Order& order, const std::string& return_id,
+                                          const orders::RefundBreakdown& refund, const orders::Actor& actor) {
+    if (refund.total == 0) return std::nullopt;
+    const Currency& currency = *order.currency;
+    std::int64_t goods = refund.goods + refund.shipping;
+    std::int64_t tax = refund.tax + refund.shipping_tax;
+    if (goods + tax != refund.total) {
+        // A partial refund (restocking fee): the total is split between goods and tax in their proportion.
+        const std::int64_t weights[] = {goods, tax};
+        const auto parts = goods + tax > 0 ? Money(refund.total, currency).allocate(weights)
+                                           : std::vector<Money>{Money(refund.total, currency), Money::zero(currency)};
+        goods = parts[0].minor();
+        tax = parts[1].minor();
+    }
+    EntryRequest request;
+    request.date = Date::today(ledger_.clock());
+    request.kind = "credit_note";
+    request.source_type = "return";
+    request.source_id = return_id;
+    request.idempotency_key = "credit_note:" + return_id;
+    request.memo = "credit note for return " + return_id + " of order " + order.channel + "/" + order.external_id;
+    request.actor = actor.name;
+    Dimensions dimensions;
+    dimensions.channel = order.channel;
+    dimensions.customer_id = order.customer_id;
+    request.lines = applyRule(*findRule("credit_note"),
+                              {{"goods", Money(goods, currency)}, {"tax", Money(tax, currency)},
+                               {"total", Money(refund.total, currency)}},
+                              {{"jurisdiction", jurisdictionOf(order.ship_to)}}, dimensions);
+    auto posted = ledger_.post(uow, request);
+    if (!posted) return posted.problem();
+    return std::nullopt;
+}
+
+}  // namespace keel::ledger

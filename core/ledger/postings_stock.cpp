@@ -1,0 +1,194 @@
+// Valuing stock moves and posting them: cost pools per item (moving average, FIFO layers as an option) and the
+// rule each kind of move posts by.
+#include "keel/ledger/postings.h"
+
+namespace keel::ledger {
+
+namespace {
+
+/// The cost pool a stock state belongs to: everything held at a location is 'stock', 'transit' is between.
+const char* poolOf(const std::string& state) {
+    if (state.empty()) return nullptr;
+    return state == "in_transit" ? "transit" : "stock";
+}
+
+/// The posting rule of a move, from where it comes from, where it goes and why.
+std::string kindOf(const inventory::MoveRecord& move, const char* from, const char* to) {
+    const std::string& reason = move.reason;
+    if (!from) {
+        if (reason == "receipt") return "goods_receipt";
+        if (reason == "opening_balance") return "opening_balance";
+        if (reason == "return") return "return_restock";
+        return "adjustment_gain";
+    }
+    if (!to) {
+        if (std::string(from) == "transit") return "transfer_loss";
+        if (reason == "shipment") return "shipment";
+        if (reason.rfind("write_off", 0) == 0) return "write_off";
+        return "adjustment_loss";
+    }
+    return std::string(from) == "stock" ? "transfer_ship" : "transfer_receive";
+}
+
+}  // namespace
+
+Problem Postings::fail(db::UnitOfWork& uow, ExitCode code, std::string message, std::string field) {
+    Problem problem{code, std::move(message), std::move(field)};
+    uow.setRollbackOnly(problem);
+    return problem;
+}
+
+bool Postings::isFifo(db::UnitOfWork& uow, const std::string& item_id) {
+    db::Statement& s = uow.statement("SELECT cost_method FROM item WHERE id = ?");
+    s.bind(item_id).execute();
+    return s.next() && s.getString(0) == "fifo";
+}
+
+Postings::Pool Postings::readPool(db::UnitOfWork& uow, const std::string& item_id, const char* pool) {
+    db::Statement& s = uow.statement("SELECT quantity, value, unit_cost FROM item_cost WHERE item_id = ? AND pool = ?" +
+                                     std::string(uow.dialect().forUpdate()));
+    s.bindAll(item_id, pool).execute();
+    Pool p;
+    if (s.next()) {
+        p.exists = true;
+        p.quantity = s.getInt64(0);
+        p.value = s.getInt64(1);
+        p.unit_cost = s.getInt64(2);
+    }
+    return p;
+}
+
+void Postings::addToPool(db::UnitOfWork& uow, const std::string& item_id, const char* pool, std::int64_t quantity,
+                         std::int64_t value, bool fifo, const std::string& move_id) {
+    const std::int64_t now = ledger_.clock().nowMicros();
+    // An atomic add: two first receipts of one item at the same time both count.
+    uow.statement(uow.dialect().upsertAdd("item_cost", {"item_id", "pool", "quantity", "value", "unit_cost", "updated_at"},
+                                          {"item_id", "pool"}, {"quantity", "value"}, {"updated_at"}))
+        .bindAll(item_id, std::string(pool), quantity, value, divideRounded(value, quantity, RoundingMode::kHalfEven), now)
+        .execute();
+    if (fifo) {
+        uow.statement("INSERT INTO cost_layer (id, item_id, move_id, quantity, value, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .bindAll(IdGenerator::global().next(), item_id, move_id, quantity, value, now)
+            .execute();
+    }
+}
+
+Result<std::int64_t> Postings::issueFromPool(db::UnitOfWork& uow, const std::string& item_id, const char* pool,
+                                             std::int64_t quantity, bool fifo) {
+    const Pool p = readPool(uow, item_id, pool);
+    if (p.quantity < quantity) {
+        return fail(uow, ExitCode::kInfrastructure,
+                    "item " + item_id + ": its " + pool + " cost pool holds " + std::to_string(p.quantity) + " units, " +
+                        std::to_string(quantity) +
+                        " are moving (stock that predates the ledger?); run `keel ledger verify`",
+                    "quantity");
+    }
+    std::int64_t value = 0;
+    if (fifo) {
+        // Oldest layers first; a layer taken whole gives all its value, a part its proportional share.
+        db::Statement& layers = uow.statement(
+            "SELECT id, quantity, value FROM cost_layer WHERE item_id = ? AND quantity > 0 ORDER BY id" +
+            std::string(uow.dialect().forUpdate()));
+        layers.bind(item_id).execute();
+        std::vector<std::tuple<std::string, std::int64_t, std::int64_t>> open;
+        while (layers.next()) open.emplace_back(layers.getString(0), layers.getInt64(1), layers.getInt64(2));
+        std::int64_t left = quantity;
+        for (const auto& [id, q, v] : open) {
+            if (left == 0) break;
+            const std::int64_t take = std::min(left, q);
+            const std::int64_t taken = take == q ? v : divideRounded(static_cast<Int128>(v) * take, q, RoundingMode::kHalfEven);
+            uow.statement("UPDATE cost_layer SET quantity = quantity - ?, value = value - ? WHERE id = ?")
+                .bindAll(take, taken, id)
+                .execute();
+            value += taken;
+            left -= take;
+        }
+        if (left != 0) {
+            return fail(uow, ExitCode::kInfrastructure,
+                        "item " + item_id + ": its FIFO layers hold fewer units than its cost pool; run `keel ledger verify`");
+        }
+    } else {
+        value = quantity == p.quantity ? p.value
+                                       : divideRounded(static_cast<Int128>(p.value) * quantity, p.quantity,
+                                                       RoundingMode::kHalfEven);
+    }
+    const std::int64_t unit_cost =
+        p.quantity > 0 ? divideRounded(p.value, p.quantity, RoundingMode::kHalfEven) : p.unit_cost;
+    uow.statement("UPDATE item_cost SET quantity = quantity - ?, value = value - ?, unit_cost = ?, updated_at = ? "
+                  "WHERE item_id = ? AND pool = ?")
+        .bindAll(quantity, value, unit_cost, ledger_.clock().nowMicros(), item_id, std::string(pool))
+        .execute();
+    return value;
+}
+
+std::optional<Problem> Postings::moved(db::UnitOfWork& uow, const inventory::MoveRecord& move) {
+    const char* from = poolOf(move.from_state);
+    const char* to = poolOf(move.to_state);
+    if (from && to && std::string(from) == to) return std::nullopt;  // a change of state where the stock is
+    const Currency* functional = ledger_.functionalCurrency(uow);
+    if (!functional) {
+        return fail(uow, ExitCode::kInfrastructure,
+                    "the ledger is not initialized, so stock cannot be valued: run `keel ledger init` (or `keel db migrate`)");
+    }
+    const Date today = Date::today(ledger_.clock());
+    const bool fifo = isFifo(uow, move.item_id);
+    std::int64_t value = 0;
+    std::optional<Money> transaction;  // a receipt at a foreign-currency cost posts in that currency
+    if (!from) {
+        if (move.unit_cost) {
+            const Money cost = move.unit_cost->times(move.quantity);
+            if (cost.currency() == *functional) {
+                value = cost.minor();
+            } else {
+                const auto rate = ledger_.rateOn(uow, cost.currency(), today);
+                if (!rate) {
+                    return fail(uow, ExitCode::kRejected,
+                                "no exchange rate for " + std::string(cost.currency().code()) + " on or before " +
+                                    today.toString() + " to value the receipt (keel ledger rate set " +
+                                    std::string(cost.currency().code()) + " DATE RATE)",
+                                "unit_cost");
+                }
+                value = cost.convert(*functional, *rate, RoundingMode::kHalfEven).minor();
+                transaction = cost;
+            }
+        } else {
+            // No cost given (a return, a found unit, a receipt without a price): the item's current average.
+            const Pool p = readPool(uow, move.item_id, "stock");
+            value = p.quantity > 0 ? divideRounded(static_cast<Int128>(p.value) * move.quantity, p.quantity,
+                                                   RoundingMode::kHalfEven)
+                                   : p.unit_cost * move.quantity;
+        }
+        addToPool(uow, move.item_id, to, move.quantity, value, fifo && std::string(to) == "stock", move.id);
+    } else {
+        auto issued = issueFromPool(uow, move.item_id, from, move.quantity, fifo && std::string(from) == "stock");
+        if (!issued) return issued.problem();
+        value = issued.value();
+        if (to) addToPool(uow, move.item_id, to, move.quantity, value, fifo && std::string(to) == "stock", move.id);
+    }
+    if (value == 0) return std::nullopt;  // nothing to post: stock without cost
+    const std::string kind = kindOf(move, from, to);
+    const PostingRule* rule = findRule(kind);
+    Dimensions dimensions;
+    dimensions.item_id = move.item_id;
+    dimensions.location_id = move.from_location_id.empty() ? move.to_location_id : move.from_location_id;
+    if (move.source) {
+        dimensions.channel = move.source->channel;
+        dimensions.customer_id = move.source->customer_id;
+    }
+    EntryRequest request;
+    request.date = today;
+    request.kind = kind;
+    request.source_type = "stock_move";
+    request.source_id = move.id;
+    request.idempotency_key = "stock_move:" + move.id;
+    request.memo = move.reason + " of " + std::to_string(move.quantity) +
+                   (move.source && !move.source->id.empty() ? " (" + move.source->type + " " + move.source->id + ")" : "");
+    request.actor = move.source ? move.source->actor : "system";
+    const Money amount = transaction.value_or(Money(value, *functional));
+    request.lines = applyRule(*rule, {{"value", amount}}, {}, dimensions);
+    auto posted = ledger_.post(uow, request);
+    if (!posted) return posted.problem();
+    return std::nullopt;
+}
+
+}  // namespace keel::ledger
