@@ -125,11 +125,10 @@ std::optional<Problem> Postings::moved(db::UnitOfWork& uow, const inventory::Mov
     const char* from = poolOf(move.from_state);
     const char* to = poolOf(move.to_state);
     if (from && to && std::string(from) == to) return std::nullopt;  // a change of state where the stock is
+    // A database whose ledger was never initialized (its schema made without `keel db migrate`) keeps stock
+    // without value; `keel ledger init` starts the books, and `keel ledger verify` then names unvalued stock.
     const Currency* functional = ledger_.functionalCurrency(uow);
-    if (!functional) {
-        return fail(uow, ExitCode::kInfrastructure,
-                    "the ledger is not initialized, so stock cannot be valued: run `keel ledger init` (or `keel db migrate`)");
-    }
+    if (!functional) return std::nullopt;
     const Date today = Date::today(ledger_.clock());
     const bool fifo = isFifo(uow, move.item_id);
     std::int64_t value = 0;

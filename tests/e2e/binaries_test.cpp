@@ -98,9 +98,15 @@ BOOST_AUTO_TEST_CASE(demo_prints_the_status_of_a_fresh_sqlite_database) {
     BOOST_TEST(contains(r.out, "web/W-1001  sent again: already imported, nothing changed"), r.out);
     BOOST_TEST(contains(r.out, "web/W-1003  allocate: partially_allocated, 49 allocated from 2 location(s), 11 backordered"),
                r.out);
-    BOOST_TEST(contains(r.out, "W-1001      delivered                 55.00         3            0"), r.out);
+    BOOST_TEST(contains(r.out, "W-1001      invoiced                  55.00         3            0"), r.out);
     BOOST_TEST(contains(r.out, "exception queue: 1 order(s); web/W-1002 on_hold: payment not authorized"), r.out);
     BOOST_TEST(contains(r.out, "7 ledger moves, 5 active reservations: no drift"), r.out);
+    // The receipts, the shipment and its invoice are on the books, which balance and reconcile with the stock.
+    BOOST_TEST(contains(r.out, "ledger verify: 8 journal entries balanced, inventory of 2 items reconciled with the "
+                               "stock ledger: ok"),
+               r.out);
+    BOOST_TEST(contains(r.out, "1300  Inventory                                       309.30"), r.out);
+    BOOST_TEST(contains(r.out, "total                                                 381.50    381.50"), r.out);
 
     // Run again on the same database: nothing is loaded twice.
     const auto again = test::runCommand(test::binary("cli/keel"), {"--db", "sqlite:" + dir.path + "/keel.db", "demo"});
