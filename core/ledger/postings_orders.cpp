@@ -16,7 +16,8 @@ InvoiceOn Postings::invoiceOn(const std::string& channel) const {
 
 std::optional<Problem> Postings::shipped(db::UnitOfWork& uow, const orders::Order& order,
                                          const orders::Shipment& shipment, const orders::Actor& actor) {
-    if (invoiceOn(order.channel) != InvoiceOn::kShipment) return std::nullopt;
+    // Without an initialized ledger nothing is invoiced (as stock is not valued): see Postings::moved.
+    if (invoiceOn(order.channel) != InvoiceOn::kShipment || !ledger_.functionalCurrency(uow)) return std::nullopt;
     auto invoice = invoiceShipment(uow, order, shipment, actor.name);
     if (!invoice) return invoice.problem();
     return std::nullopt;
@@ -24,7 +25,7 @@ std::optional<Problem> Postings::shipped(db::UnitOfWork& uow, const orders::Orde
 
 std::optional<Problem> Postings::delivered(db::UnitOfWork& uow, const orders::Order& order,
                                            const orders::Shipment& shipment, const orders::Actor& actor) {
-    if (invoiceOn(order.channel) != InvoiceOn::kDelivery) return std::nullopt;
+    if (invoiceOn(order.channel) != InvoiceOn::kDelivery || !ledger_.functionalCurrency(uow)) return std::nullopt;
     auto invoice = invoiceShipment(uow, order, shipment, actor.name);
     if (!invoice) return invoice.problem();
     return std::nullopt;
@@ -176,7 +177,7 @@ Result<Invoice> Postings::invoiceShipment(db::UnitOfWork& uow, const orders::Ord
 
 std::optional<Problem> Postings::refunded(db::UnitOfWork& uow, const orders::Order& order, const std::string& return_id,
                                           const orders::RefundBreakdown& refund, const orders::Actor& actor) {
-    if (refund.total == 0) return std::nullopt;
+    if (refund.total == 0 || !ledger_.functionalCurrency(uow)) return std::nullopt;
     const Currency& currency = *order.currency;
     std::int64_t goods = refund.goods + refund.shipping;
     std::int64_t tax = refund.tax + refund.shipping_tax;
