@@ -122,9 +122,11 @@ void Ledger::invalidateCache() {
 }
 
 void Ledger::loadCache(db::UnitOfWork& uow) {
+    const std::int64_t now = clock_.nowMicros();
     {
         std::lock_guard lock(mutex_);
-        if (cached_) return;
+        // Another process may change the chart (an import): what is cached is read again after a few seconds.
+        if (cached_ && now - loaded_at_ < kCacheMicros && now >= loaded_at_) return;
     }
     std::map<std::string, CachedAccount> accounts;
     std::map<std::string, std::string> roles;
@@ -145,6 +147,7 @@ void Ledger::loadCache(db::UnitOfWork& uow) {
     accounts_ = std::move(accounts);
     roles_ = std::move(roles);
     functional_ = functional;
+    loaded_at_ = now;
     // An uninitialized ledger is read again next time, so `keel ledger init` in another process is seen at once.
     cached_ = functional != nullptr;
 }
@@ -532,6 +535,14 @@ Result<PostResult> Ledger::reverse(db::UnitOfWork& uow, std::string_view entry_i
         return fail(uow, ExitCode::kConflict,
                     "entry " + original->id + " is itself the reversal of " + *original->reverses_id +
                         "; post a new entry instead of reversing a reversal",
+                    "entry");
+    }
+    if (original->source_type == "stock_move" || original->source_type == "invoice" || original->source_type == "return") {
+        // These entries mirror a stock move, an invoice or a credit note: undo the business document instead
+        // (a return, an adjustment), or the books would no longer match the stock and the invoices.
+        return fail(uow, ExitCode::kConflict,
+                    "entry " + original->id + " posts a " + original->source_type + " (" + original->kind +
+                        "); it is corrected through its document (a return, an adjustment), not reversed by hand",
                     "entry");
     }
     const std::string key = idempotency_key.value_or("reversal:" + original->id);

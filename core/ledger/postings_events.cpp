@@ -83,6 +83,16 @@ Result<PostResult> Postings::postEvent(db::UnitOfWork& uow, const Poco::JSON::Ob
     try {
         Fields f(event);
         const std::string type = f.required("type", 32);
+        static const std::set<std::string> types = {"payment_capture", "refund_payment", "payout", "marketplace_fee",
+                                                    "chargeback", "chargeback_won", "supplier_invoice", "landed_cost",
+                                                    "journal"};
+        if (!types.count(type)) {
+            return fail(uow, ExitCode::kRejected,
+                        "type: unknown financial event '" + type +
+                            "' (payment_capture, refund_payment, payout, marketplace_fee, chargeback, chargeback_won, "
+                            "supplier_invoice, landed_cost, journal)",
+                        "type");
+        }
         const std::string key = f.required("key", 180);
         const Date date = f.date("date", Date::today(ledger_.clock()));
         const std::string memo = f.text("memo", 500).value_or("");
@@ -163,15 +173,6 @@ Result<PostResult> Postings::postEvent(db::UnitOfWork& uow, const Poco::JSON::Ob
             if (!shares) return shares.problem();
             auto posted = ledger_.entryByKey(uow, request.idempotency_key);
             return PostResult{posted ? posted->id : "", false};
-        }
-        static const std::set<std::string> simple = {"payment_capture", "refund_payment", "payout", "marketplace_fee",
-                                                      "chargeback", "supplier_invoice"};
-        if (!simple.count(type)) {
-            return fail(uow, ExitCode::kRejected,
-                        "type: unknown financial event '" + type +
-                            "' (payment_capture, refund_payment, payout, marketplace_fee, chargeback, chargeback_won, "
-                            "supplier_invoice, landed_cost, journal)",
-                        "type");
         }
         f.noOthers();
         request.lines = applyRule(*findRule(type), {{"amount", amount}}, {{"provider", provider}}, dimensions);

@@ -154,10 +154,11 @@ Result<Invoice> Postings::invoiceShipment(db::UnitOfWork& uow, const orders::Ord
     } catch (const RejectedError& e) {
         return fail(uow, ExitCode::kRejected, "order " + order.id + ": cannot invoice: " + e.what(), "order");
     }
-    if (request.lines.empty()) return invoice;  // a free order: nothing to post
-    auto posted = ledger_.post(uow, request);
-    if (!posted) return posted.problem();
-    invoice.entry_id = posted.value().entry_id;
+    if (!request.lines.empty()) {  // a free order posts nothing, but its invoice (of zero) is kept
+        auto posted = ledger_.post(uow, request);
+        if (!posted) return posted.problem();
+        invoice.entry_id = posted.value().entry_id;
+    }
     uow.statement("INSERT INTO invoice (id, order_id, shipment_id, customer_id, channel, currency, jurisdiction, "
                   "invoice_date, due_date, goods, discount, shipping, tax, total, entry_id, created_at) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")

@@ -52,10 +52,34 @@ const Currency& currencySetting(const Poco::Util::AbstractConfiguration& config)
     return Currency::of(code);
 }
 
+orders::TableTax taxSetting(const Poco::Util::AbstractConfiguration& config) {
+    std::map<std::string, Decimal> rates;
+    Poco::Util::AbstractConfiguration::Keys jurisdictions;
+    config.keys("tax.rate", jurisdictions);
+    for (const auto& j : jurisdictions) {
+        const std::string key = "tax.rate." + j;
+        const std::string text = config.getString(key);
+        try {
+            const Decimal rate = Decimal::parse(text);
+            if (rate.isNegative() || rate > Decimal(1)) throw RejectedError("a rate is between 0 and 1 (0.0825 is 8.25 %)");
+            rates.emplace(j, rate);
+        } catch (const RejectedError& e) {
+            throw InfrastructureError("configuration: " + key + " = '" + text + "': " + e.what());
+        }
+    }
+    const std::string rounding = config.getString("tax.rounding", "line");
+    if (rounding != "line" && rounding != "document") {
+        throw InfrastructureError("configuration: tax.rounding = '" + rounding + "': use line or document");
+    }
+    return orders::TableTax(std::move(rates),
+                            rounding == "line" ? orders::TableTax::Rounding::kLine : orders::TableTax::Rounding::kDocument);
+}
+
 }  // namespace
 
 Services::Services(const Poco::Util::AbstractConfiguration& config)
     : prices(pricing::defaultPriceList(config)),
+      tax(taxSetting(config)),
       orders(catalog, inventory, prices, tax, routing),
       postings(ledger, postingOptions(config)),
       functional_currency(currencySetting(config)) {

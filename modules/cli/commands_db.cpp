@@ -59,8 +59,9 @@ StatusReport migrateAndReport(Context& context, const std::string& indent) {
     });
     // An empty ledger gets the default chart of accounts and the configured functional currency.
     Services& s = services(context);
-    const bool initialized =
-        database.run([&](db::UnitOfWork& uow) { return s.ledger.initialize(uow, s.functional_currency); });
+    const bool initialized = database.run([&](db::UnitOfWork& uow) {
+        return !s.ledger.functionalCurrency(uow) && s.ledger.initialize(uow, s.functional_currency);
+    });
     const StatusReport report = gatherStatus(database);
     if (context.json()) {
         Poco::JSON::Object::Ptr o = statusJson(report);

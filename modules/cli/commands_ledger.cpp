@@ -551,7 +551,10 @@ int verifyCommand(Context& context, const std::vector<std::string>& raw) {
                       << report.lines_checked << " lines balanced; inventory of " << report.items_checked
                       << " items reconciled with the stock ledger" << (report.ok() ? "" : " (see above)") << "\n";
     }
-    if (!report.ok()) throw ConflictError("the ledger does not verify: " + std::to_string(report.problems.size()) + " problems");
+    if (!report.ok()) {
+        if (!context.json()) context.err() << "keel: the ledger does not verify: " << report.problems.size() << " problems\n";
+        return static_cast<int>(ExitCode::kConflict);
+    }
     return 0;
 }
 
@@ -605,14 +608,14 @@ void addLedgerCommands(std::vector<Command>& table) {
                      "post the reversal of an entry (posted entries never change)",
                      "The reversal is dated --date (default: the original's date), which must be in an open period.",
                      reverseCommand});
-    table.push_back({{"ledger", "period", "list"}, "", "list closed (and reopened) periods", "", periodListCommand});
+    table.push_back({{"ledger", "period", "list"}, "[--csv]", "list closed (and reopened) periods", "", periodListCommand});
     table.push_back({{"ledger", "period", "close"}, "YYYY-MM", "close a past period: nothing more posts into it", "",
                      [](Context& c, const std::vector<std::string>& a) { return setPeriod(c, a, true); }});
     table.push_back({{"ledger", "period", "reopen"}, "YYYY-MM", "reopen a closed period", "",
                      [](Context& c, const std::vector<std::string>& a) { return setPeriod(c, a, false); }});
     table.push_back({{"ledger", "rate", "set"}, "CURRENCY DATE RATE",
                      "set an exchange rate: functional units per unit of CURRENCY, from DATE on", "", rateSetCommand});
-    table.push_back({{"ledger", "rate", "list"}, "", "list exchange rates", "", rateListCommand});
+    table.push_back({{"ledger", "rate", "list"}, "[--csv]", "list exchange rates", "", rateListCommand});
     table.push_back({{"ledger", "trial-balance"}, "[--as-of DATE] [--csv]", "debit and credit balance of every account",
                      "", trialBalanceCommand});
     table.push_back({{"ledger", "detail"}, "ACCOUNT [--from DATE] [--to DATE] [--csv]",

@@ -382,6 +382,8 @@ BOOST_AUTO_TEST_CASE(replaying_an_event_posts_it_once_and_a_changed_replay_is_a_
     // Unknown fields and bad amounts are named.
     const auto typo = post(R"({"type":"payout","key":"x","amount":"1.00","currency":"USD","provder":"stripe"})");
     BOOST_TEST(problemOf(typo).find("provder: unknown field") != std::string::npos, problemOf(typo));
+    const auto unknown = post(R"({"type":"refund","key":"x","amount":"1.00","currency":"USD"})");
+    BOOST_TEST(problemOf(unknown).find("type: unknown financial event 'refund'") != std::string::npos, problemOf(unknown));
     const auto bad = post(R"({"type":"payout","key":"x","amount":"1.005","currency":"USD"})");
     BOOST_TEST(problemOf(bad).find("amount") != std::string::npos, problemOf(bad));
     requireBooksVerify();
@@ -408,6 +410,11 @@ BOOST_AUTO_TEST_CASE(a_reversal_negates_an_entry_once) {
         return ledger.reverse(uow, reversed.value().entry_id, std::nullopt, "", "test");
     });
     BOOST_TEST(!of_reversal.ok());
+    // An entry that mirrors a stock move is corrected through the stock, not reversed by hand.
+    const std::string move = receive("A", "WH1", 2, "1.00");
+    const auto receipt = db.run([&](db::UnitOfWork& uow) { return ledger.entryByKey(uow, "stock_move:" + move); });
+    const auto by_hand = db.run([&](db::UnitOfWork& uow) { return ledger.reverse(uow, receipt->id, std::nullopt, "", "test"); });
+    BOOST_TEST(problemOf(by_hand).find("not reversed by hand") != std::string::npos, problemOf(by_hand));
     // Manual journals cannot touch what the sub-ledgers own, nor post unbalanced.
     const auto control = post(R"({"type":"journal","key":"j-2","lines":[
         {"account":"1300","debit":"5.00","currency":"USD"},{"account":"3000","credit":"5.00","currency":"USD"}]})");

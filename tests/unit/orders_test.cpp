@@ -2,6 +2,7 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "keel/orders/pricing.h"
 #include "keel/orders/routing.h"
 #include "keel/orders/state.h"
 
@@ -151,6 +152,52 @@ BOOST_FIXTURE_TEST_CASE(what_nobody_has_is_unallocated, World) {
     line(1, "A", 4);
     line(2, "Z", 1);
     BOOST_TEST(plan(DefaultRouting().route(request)) == "1:A@east=1 short 1=3 short 2=1 ");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(table_tax)
+
+TaxRequest threeSmallLines() {
+    TaxRequest request;
+    request.currency = &Currency::of("USD");
+    request.ship_to.country = "US";
+    request.ship_to.region = "IL";
+    for (const char* id : {"1", "2", "3"}) {
+        request.lines.push_back(TaxLine{id, "", "standard", 1, Money::parse("0.33", Currency::of("USD"))});
+    }
+    request.shipping = Money::zero(Currency::of("USD"));
+    return request;
+}
+
+// 10 % of three lines of 0.33: per line 0.033 -> 0.03 each (0.09); per document 0.099 -> 0.10, split 4/3/3.
+BOOST_AUTO_TEST_CASE(rounding_per_line_or_per_document) {
+    TableTax line({{"US", Decimal::parse("0.10")}}, TableTax::Rounding::kLine);
+    const auto by_line = line.quote(threeSmallLines()).value();
+    for (const auto& t : by_line.line_tax) BOOST_TEST(t.minor() == 3);
+    TableTax document({{"US", Decimal::parse("0.10")}}, TableTax::Rounding::kDocument);
+    const auto by_document = document.quote(threeSmallLines()).value();
+    BOOST_TEST(by_document.line_tax[0].minor() == 4);
+    BOOST_TEST(by_document.line_tax[1].minor() == 3);
+    BOOST_TEST(by_document.line_tax[2].minor() == 3);
+    BOOST_TEST(by_document.shipping_tax.minor() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_most_specific_jurisdiction_wins_and_exempt_lines_pay_none) {
+    TableTax tax({{"US", Decimal::parse("0.05")}, {"US-IL", Decimal::parse("0.0825")}}, TableTax::Rounding::kLine);
+    auto request = threeSmallLines();
+    request.lines[0].net_amount = Money::parse("100.00", Currency::of("USD"));
+    request.lines[1].tax_class = "exempt";
+    request.shipping = Money::parse("5.00", Currency::of("USD"));
+    auto result = tax.quote(request).value();
+    BOOST_TEST(result.line_tax[0].minor() == 825);
+    BOOST_TEST(result.line_tax[1].minor() == 0);
+    BOOST_TEST(result.shipping_tax.minor() == 41);  // 0.4125 half up
+    request.ship_to.region = "CA";
+    result = tax.quote(request).value();
+    BOOST_TEST(result.line_tax[0].minor() == 500);
+    request.ship_to.country = "DE";
+    BOOST_TEST(tax.quote(request).value().line_tax[0].minor() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -241,6 +241,7 @@ private:
     IdGenerator& ids_;
     std::mutex mutex_;
     bool cached_ = false;
+    std::int64_t loaded_at_ = 0;
     std::map<std::string, CachedAccount> accounts_;
     std::map<std::string, std::string> roles_;
     const Currency* functional_ = nullptr;

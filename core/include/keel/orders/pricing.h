@@ -1,7 +1,7 @@
 #pragma once
 // What order intake asks of pricing and tax. core/orders defines the interfaces; modules/pricing implements
-// PriceSource from price lists and contract prices; the tax plugin (a later issue) will implement TaxQuoter,
-// with ZeroTax standing in until then. Intake keeps prices the channel fixed and only asks for the others.
+// PriceSource from price lists and contract prices; TableTax implements TaxQuoter from configured rates until
+// the tax plugin (a later issue) does. Intake keeps prices the channel fixed and only asks for the others.
 
 #include "keel/db/database.h"
 #include "keel/kernel/date.h"
@@ -9,6 +9,7 @@
 #include "keel/orders/document.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,6 +76,25 @@ public:
 class ZeroTax final : public TaxQuoter {
 public:
     Result<TaxResult> quote(const TaxRequest& request) override;
+};
+
+/// Tax from a rate table (tax.rate.US-IL = 0.0825, tax.rate.DE = 0.19): the rate of the ship-to address's
+/// "COUNTRY-REGION", else of its country, else none; lines of tax class "exempt" pay none. Shipping is taxed at the
+/// same rate. Rounding (tax.rounding) is half up either per line (each line's and the shipping's tax rounded on its
+/// own) or per document (the whole order's tax rounded once, then split over lines and shipping by largest
+/// remainder, so the parts still add up to it). Without rates it is ZeroTax.
+class TableTax final : public TaxQuoter {
+public:
+    enum class Rounding { kLine, kDocument };
+    TableTax(std::map<std::string, Decimal> rates = {}, Rounding rounding = Rounding::kLine)
+        : rates_(std::move(rates)), rounding_(rounding) {}
+    Result<TaxResult> quote(const TaxRequest& request) override;
+    /// The rate that applies to an address (0 when none does).
+    Decimal rateFor(const Address& address) const;
+
+private:
+    std::map<std::string, Decimal> rates_;
+    Rounding rounding_;
 };
 
 }  // namespace keel::orders

@@ -14,7 +14,7 @@
 namespace keel::app {
 
 struct Services {
-    /// Reads pricing.default_list, orders.fraud.*, orders.channel.NAME.allow_backorder and ledger.*. Stock moves,
+    /// Reads pricing.default_list, tax.*, orders.fraud.*, orders.channel.NAME.allow_backorder and ledger.*. Stock moves,
     /// invoices and credit notes post to the ledger in the unit of work that makes them. Throws
     /// InfrastructureError naming the key for a malformed setting.
     explicit Services(const Poco::Util::AbstractConfiguration& config);
@@ -24,7 +24,7 @@ struct Services {
     catalog::Catalog catalog;
     inventory::Inventory inventory;
     pricing::PriceBook prices;
-    orders::ZeroTax tax;
+    orders::TableTax tax;  ///< tax.rate.JURISDICTION and tax.rounding (line or document)
     orders::DefaultRouting routing;
     orders::Orders orders;
     ledger::Ledger ledger;
