@@ -35,17 +35,6 @@ public:
     std::optional<Price> price(db::UnitOfWork&, const PriceQuery&) override { return std::nullopt; }
 };
 
-// 8.25 % on every line and on shipping, rounded half up per line: amounts that do not split evenly per unit.
-class RateTax final : public TaxQuoter {
-public:
-    Result<TaxResult> quote(const TaxRequest& request) override {
-        const Decimal rate = Decimal::parse("0.0825");
-        TaxResult result{{}, request.shipping.times(rate, RoundingMode::kHalfUp)};
-        for (const auto& l : request.lines) result.line_tax.push_back(l.net_amount.times(rate, RoundingMode::kHalfUp));
-        return result;
-    }
-};
-
 struct DocLine {
     std::string sku;
     std::int64_t quantity = 0;
@@ -67,7 +56,8 @@ struct Shop {
     catalog::Catalog catalog{clock};
     inventory::Inventory inventory{clock};
     NoPrices prices;
-    RateTax tax;
+    // 8.25 % on every line and on shipping, rounded half up per line: amounts that do not split evenly per unit.
+    TableTax tax{{{"US", Decimal::parse("0.0825")}}};
     DefaultRouting routing;
     Orders orders{catalog, inventory, prices, tax, routing, clock};
     Returns returns{orders, inventory, clock};
