@@ -217,6 +217,7 @@ int stateCommand(Context& context, const std::vector<std::string>& raw, const st
         if (name == "hold") return o.hold(uow, id, reason, actor());
         if (name == "release") return o.release(uow, id, actor());
         if (name == "reject") return o.reject(uow, id, reason, actor());
+        if (name == "close") return o.close(uow, id, actor());
         std::optional<int> line;
         if (auto n = args.integerValue("line")) line = static_cast<int>(*n);
         return o.cancel(uow, id, line, reason, actor());
@@ -393,6 +394,10 @@ void addOrderCommands(std::vector<Command>& table) {
     table.push_back({{"order", "cancel"}, "ID [--line N] [--reason R]",
                      "cancel an order or one line before it ships; reservations are released", "",
                      [](Context& c, const std::vector<std::string>& a) { return stateCommand(c, a, "cancel"); }});
+    table.push_back({{"order", "close"}, "ID", "close an invoiced order (the end of its lifecycle)",
+                     "An order becomes invoiced when it is delivered and every shipped unit is invoiced; closing it\n"
+                     "is the operator's last step.",
+                     [](Context& c, const std::vector<std::string>& a) { return stateCommand(c, a, "close"); }});
     table.push_back({{"shipment", "release"}, "ORDER", "hand an order's allocated stock to fulfillment (a shipment per location)",
                      "", [](Context& c, const std::vector<std::string>& a) { return shipmentCommand(c, a, "release"); }});
     table.push_back({{"shipment", "pick"}, "SHIPMENT_ID", "record that picking started", "",

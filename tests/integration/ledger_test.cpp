@@ -660,13 +660,22 @@ BOOST_FIXTURE_TEST_CASE(ledger_commands_end_to_end, Books) {
     std::tie(code, out, err) = keel({"ledger", "period", "close", "2026-13"});
     BOOST_TEST(code == 2);
     BOOST_TEST(err.find("YYYY-MM") != std::string::npos, err);
+    // An order delivered and invoiced in full is closed by the operator; one still open is refused.
+    const auto order_id = importOrder("W-CLI", "A", 2, "9.00", "0.00", "0.00");
+    const auto shipments = ship(order_id);
+    std::tie(code, out, err) = keel({"order", "close", order_id});
+    BOOST_TEST(code == 4, out);
+    BOOST_TEST(db.run([&](db::UnitOfWork& uow) { return orders.recordDelivery(uow, shipments.front(), "", actor); }).ok());
+    std::tie(code, out, err) = keel({"order", "close", order_id});
+    BOOST_TEST(code == 0, err);
+    BOOST_TEST(out.find("order is closed") != std::string::npos, out);
     // A stock cost pool that no longer matches the books is named by verify, with exit code 4.
     db.run([&](db::UnitOfWork& uow) {
         uow.statement("UPDATE item_cost SET value = value + 1 WHERE item_id = ?").bind(items.at("A")).execute();
     });
     std::tie(code, out, err) = keel({"ledger", "verify"});
     BOOST_TEST(code == 4);
-    BOOST_TEST(out.find("item A: inventory account 1300 holds 12.50 USD, the stock valuation is 12.51 USD") !=
+    BOOST_TEST(out.find("item A: inventory account 1300 holds 7.50 USD, the stock valuation is 7.51 USD") !=
                    std::string::npos,
                out);
 }
