@@ -55,12 +55,6 @@ const std::vector<std::string>& adjustmentReasons() {
 
 // ------------------------------------------------------------------------------------------------ helpers
 
-Problem Inventory::fail(db::UnitOfWork& uow, ExitCode code, std::string message, std::string field) {
-    Problem problem{code, std::move(message), std::move(field)};
-    uow.setRollbackOnly(problem);
-    return problem;
-}
-
 std::string Inventory::describe(db::UnitOfWork& uow, std::string_view item_id, std::string_view location_id) {
     std::string sku(item_id);
     std::string code(location_id);
@@ -115,40 +109,40 @@ Result<std::string> Inventory::lotFor(db::UnitOfWork& uow, const ItemFacts& f, s
                                       const std::optional<Date>& expiry) {
     if (!f.lot_tracked) {
         if (lot_code && !lot_code->empty()) {
-            return fail(uow, ExitCode::kRejected, f.sku + " does not track lots; leave the lot out", "lot");
+            return uow.fail(ExitCode::kRejected, f.sku + " does not track lots; leave the lot out", "lot");
         }
         return std::string();
     }
     if (!lot_code || lot_code->empty()) {
-        return fail(uow, ExitCode::kRejected, f.sku + " is lot-tracked: name the lot", "lot");
+        return uow.fail(ExitCode::kRejected, f.sku + " is lot-tracked: name the lot", "lot");
     }
-    if (lot_code->size() > 64) return fail(uow, ExitCode::kRejected, "lot code longer than 64 characters", "lot");
+    if (lot_code->size() > 64) return uow.fail(ExitCode::kRejected, "lot code longer than 64 characters", "lot");
     db::Statement& find = uow.statement("SELECT id, expiry_date FROM lot WHERE item_id = ? AND lot_code = ?");
     find.bindAll(std::string(item_id), *lot_code).execute();
     if (find.next()) {
         const std::string id = find.getString(0);
         const auto stored = optionalInt(find, 1);
         if (expiry && stored && *stored != expiry->ymd()) {
-            return fail(uow, ExitCode::kConflict,
-                        "lot " + *lot_code + " of " + f.sku + " expires on " + Date::fromYmd(*stored).toString() +
-                            ", not " + expiry->toString(),
-                        "expiry");
+            return uow.fail(ExitCode::kConflict,
+                            "lot " + *lot_code + " of " + f.sku + " expires on " + Date::fromYmd(*stored).toString() +
+                                ", not " + expiry->toString(),
+                            "expiry");
         }
         return id;
     }
     if (!create) {
-        return fail(uow, ExitCode::kNotFound, "lot " + *lot_code + " of " + f.sku + " does not exist", "lot");
+        return uow.fail(ExitCode::kNotFound, "lot " + *lot_code + " of " + f.sku + " does not exist", "lot");
     }
     std::optional<Date> lot_expiry = expiry;
     if (f.expiry_tracked && !lot_expiry) {
         if (!f.shelf_life_days) {
-            return fail(uow, ExitCode::kRejected, f.sku + " is expiry-tracked: give the expiry date of lot " + *lot_code,
-                        "expiry");
+            return uow.fail(ExitCode::kRejected, f.sku + " is expiry-tracked: give the expiry date of lot " + *lot_code,
+                            "expiry");
         }
         lot_expiry = Date::today(clock_).plusDays(*f.shelf_life_days);
     }
     if (!f.expiry_tracked && lot_expiry) {
-        return fail(uow, ExitCode::kRejected, f.sku + " does not track expiry; leave the expiry date out", "expiry");
+        return uow.fail(ExitCode::kRejected, f.sku + " does not track expiry; leave the expiry date out", "expiry");
     }
     const std::string id = ids_.next();
     // Two receipts of a new lot may race: insert-if-absent, then read whichever row won.
@@ -162,7 +156,7 @@ Result<std::string> Inventory::lotFor(db::UnitOfWork& uow, const ItemFacts& f, s
         .bind(clock_.nowMicros())
         .execute();
     find.bindAll(std::string(item_id), *lot_code).execute();
-    if (!find.next()) return fail(uow, ExitCode::kInfrastructure, "lot " + *lot_code + " vanished after insert");
+    if (!find.next()) return uow.fail(ExitCode::kInfrastructure, "lot " + *lot_code + " vanished after insert");
     return find.getString(0);
 }
 
@@ -215,7 +209,7 @@ Result<std::string> Inventory::applyMove(db::UnitOfWork& uow, const Move& move) 
                            std::string(toString(from.state)) + " of " + describe(uow, move.item_id, from.location_id) +
                            ", which has " + quantityText(quantity - allocated);
         if (allocated > 0) text += " (" + quantityText(allocated) + " more allocated to orders)";
-        return fail(uow, ExitCode::kRejected, text, "quantity");
+        return uow.fail(ExitCode::kRejected, text, "quantity");
     };
     auto increment = [&](const Bucket& to) {
         uow.statement(uow.dialect().upsertAdd(
@@ -290,13 +284,13 @@ Result<std::string> Inventory::applyTransferMove(db::UnitOfWork& uow, const std:
 
 Result<ReceiveResult> Inventory::receive(db::UnitOfWork& uow, const ReceiveRequest& request) {
     auto f = facts(uow, request.item_id);
-    if (!f) return fail(uow, f.problem().code, f.problem().message, f.problem().field);
-    if (request.quantity <= 0) return fail(uow, ExitCode::kRejected, "quantity must be positive", "quantity");
+    if (!f) return uow.fail(f.problem().code, f.problem().message, f.problem().field);
+    if (request.quantity <= 0) return uow.fail(ExitCode::kRejected, "quantity must be positive", "quantity");
     if (f.value().is_kit) {
-        return fail(uow, ExitCode::kRejected, f.value().sku + " is a kit: receive its components instead", "sku");
+        return uow.fail(ExitCode::kRejected, f.value().sku + " is a kit: receive its components instead", "sku");
     }
     if (request.unit_cost && request.unit_cost->isNegative()) {
-        return fail(uow, ExitCode::kRejected, "unit cost must not be negative", "unit_cost");
+        return uow.fail(ExitCode::kRejected, "unit cost must not be negative", "unit_cost");
     }
     auto lot = lotFor(uow, f.value(), request.item_id, request.lot_code, true, request.expiry);
     if (!lot) return lot.problem();
@@ -323,16 +317,17 @@ Result<ReceiveResult> Inventory::receive(db::UnitOfWork& uow, const ReceiveReque
 
 Result<std::string> Inventory::adjust(db::UnitOfWork& uow, const AdjustRequest& request) {
     auto f = facts(uow, request.item_id);
-    if (!f) return fail(uow, f.problem().code, f.problem().message, f.problem().field);
+    if (!f) return uow.fail(f.problem().code, f.problem().message, f.problem().field);
     const auto& reasons = adjustmentReasons();
     if (std::find(reasons.begin(), reasons.end(), request.reason) == reasons.end()) {
         std::string list;
         for (const auto& r : reasons) list += (list.empty() ? "" : ", ") + r;
-        return fail(uow, ExitCode::kRejected, "unknown adjustment reason '" + request.reason + "' (use one of: " + list + ")",
-                    "reason");
+        return uow.fail(ExitCode::kRejected,
+                        "unknown adjustment reason '" + request.reason + "' (use one of: " + list + ")", "reason");
     }
-    if (request.delta == 0) return fail(uow, ExitCode::kRejected, "an adjustment of 0 changes nothing", "delta");
-    if (f.value().is_kit) return fail(uow, ExitCode::kRejected, f.value().sku + " is a kit: adjust its components", "sku");
+    if (request.delta == 0) return uow.fail(ExitCode::kRejected, "an adjustment of 0 changes nothing", "delta");
+    if (f.value().is_kit)
+        return uow.fail(ExitCode::kRejected, f.value().sku + " is a kit: adjust its components", "sku");
     auto lot = lotFor(uow, f.value(), request.item_id, request.lot_code, false, std::nullopt);
     if (!lot) return lot.problem();
     Move move;
@@ -345,7 +340,7 @@ Result<std::string> Inventory::adjust(db::UnitOfWork& uow, const AdjustRequest& 
         move.to = Bucket{request.location_id, StockState::kOnHand};
     } else {
         if (request.delta == std::numeric_limits<std::int64_t>::min()) {
-            return fail(uow, ExitCode::kRejected, "adjustment out of range", "delta");
+            return uow.fail(ExitCode::kRejected, "adjustment out of range", "delta");
         }
         move.quantity = -request.delta;
         move.from = Bucket{request.location_id, StockState::kOnHand};
@@ -357,9 +352,9 @@ Result<std::string> Inventory::changeState(db::UnitOfWork& uow, std::string_view
                                            const std::optional<std::string>& lot_code, StockState from, StockState to,
                                            std::int64_t quantity, std::string_view reason, const Source& source) {
     auto f = facts(uow, item_id);
-    if (!f) return fail(uow, f.problem().code, f.problem().message, f.problem().field);
-    if (quantity <= 0) return fail(uow, ExitCode::kRejected, "quantity must be positive", "quantity");
-    if (from == to) return fail(uow, ExitCode::kRejected, "the stock is already " + std::string(toString(to)), "state");
+    if (!f) return uow.fail(f.problem().code, f.problem().message, f.problem().field);
+    if (quantity <= 0) return uow.fail(ExitCode::kRejected, "quantity must be positive", "quantity");
+    if (from == to) return uow.fail(ExitCode::kRejected, "the stock is already " + std::string(toString(to)), "state");
     auto lot = lotFor(uow, f.value(), item_id, lot_code, false, std::nullopt);
     if (!lot) return lot.problem();
     Move move;
@@ -377,8 +372,8 @@ Result<std::string> Inventory::receiveReturn(db::UnitOfWork& uow, std::string_vi
                                              std::string_view location_id, const std::optional<std::string>& lot_code,
                                              std::int64_t quantity, const Source& source) {
     auto f = facts(uow, item_id);
-    if (!f) return fail(uow, f.problem().code, f.problem().message, f.problem().field);
-    if (quantity <= 0) return fail(uow, ExitCode::kRejected, "quantity must be positive", "quantity");
+    if (!f) return uow.fail(f.problem().code, f.problem().message, f.problem().field);
+    if (quantity <= 0) return uow.fail(ExitCode::kRejected, "quantity must be positive", "quantity");
     // A returned lot must be one Keel knows: it was shipped from here.
     auto lot = lotFor(uow, f.value(), item_id, lot_code, false, std::nullopt);
     if (!lot) return lot.problem();
@@ -396,10 +391,10 @@ Result<std::string> Inventory::writeOff(db::UnitOfWork& uow, std::string_view it
                                         const std::optional<std::string>& lot_code, StockState from,
                                         std::int64_t quantity, std::string_view reason, const Source& source) {
     auto f = facts(uow, item_id);
-    if (!f) return fail(uow, f.problem().code, f.problem().message, f.problem().field);
-    if (quantity <= 0) return fail(uow, ExitCode::kRejected, "quantity must be positive", "quantity");
+    if (!f) return uow.fail(f.problem().code, f.problem().message, f.problem().field);
+    if (quantity <= 0) return uow.fail(ExitCode::kRejected, "quantity must be positive", "quantity");
     if (from == StockState::kInTransit) {
-        return fail(uow, ExitCode::kRejected, "stock in transit is written off by closing its transfer", "state");
+        return uow.fail(ExitCode::kRejected, "stock in transit is written off by closing its transfer", "state");
     }
     auto lot = lotFor(uow, f.value(), item_id, lot_code, false, std::nullopt);
     if (!lot) return lot.problem();
@@ -426,7 +421,7 @@ Result<std::int64_t> Inventory::releaseLot(db::UnitOfWork& uow, std::string_view
 Result<std::int64_t> Inventory::moveLot(db::UnitOfWork& uow, std::string_view item_id, std::string_view lot_code,
                                         bool quarantine, const Source& source) {
     auto f = facts(uow, item_id);
-    if (!f) return fail(uow, f.problem().code, f.problem().message, f.problem().field);
+    if (!f) return uow.fail(f.problem().code, f.problem().message, f.problem().field);
     auto lot = lotFor(uow, f.value(), item_id, std::string(lot_code), false, std::nullopt);
     if (!lot) return lot.problem();
     const std::string lot_id = lot.value();
@@ -435,9 +430,10 @@ Result<std::int64_t> Inventory::moveLot(db::UnitOfWork& uow, std::string_view it
                             .bind(lot_id)
                             .execute();
     if (marked == 0) {
-        return fail(uow, ExitCode::kConflict, "lot " + std::string(lot_code) + " of " + f.value().sku +
-                                                  (quarantine ? " is already quarantined" : " is not quarantined"),
-                    "lot");
+        return uow.fail(ExitCode::kConflict,
+                        "lot " + std::string(lot_code) + " of " + f.value().sku +
+                            (quarantine ? " is already quarantined" : " is not quarantined"),
+                        "lot");
     }
     const StockState from = quarantine ? StockState::kOnHand : StockState::kQuarantined;
     const StockState to = quarantine ? StockState::kQuarantined : StockState::kOnHand;
@@ -525,7 +521,7 @@ Result<std::vector<ReserveResult>> Inventory::reserveMany(db::UnitOfWork& uow,
         if (!result) {
             Problem problem = result.problem();
             if (requests.size() > 1) problem.field = "lines[" + std::to_string(i) + "]." + problem.field;
-            return fail(uow, problem.code, problem.message, problem.field);
+            return uow.fail(problem.code, problem.message, problem.field);
         }
         results[i] = std::move(result).value();
     }
@@ -538,21 +534,21 @@ Result<std::vector<ReserveResult>> Inventory::reserveMany(db::UnitOfWork& uow,
 }
 
 Result<ReserveResult> Inventory::reserveLine(db::UnitOfWork& uow, const ReserveRequest& request) {
-    if (request.quantity <= 0) return fail(uow, ExitCode::kRejected, "quantity must be positive", "quantity");
+    if (request.quantity <= 0) return uow.fail(ExitCode::kRejected, "quantity must be positive", "quantity");
     if (request.kind == ReservationKind::kHold && (!request.ttl_micros || *request.ttl_micros <= 0)) {
-        return fail(uow, ExitCode::kRejected, "a hold needs a positive time to live", "ttl");
+        return uow.fail(ExitCode::kRejected, "a hold needs a positive time to live", "ttl");
     }
     if (request.order_id.size() > 64 || request.order_line.size() > 64 || request.channel.size() > 64) {
-        return fail(uow, ExitCode::kRejected, "order id, line and channel are at most 64 characters", "order");
+        return uow.fail(ExitCode::kRejected, "order id, line and channel are at most 64 characters", "order");
     }
     auto f = facts(uow, request.item_id);
-    if (!f) return fail(uow, f.problem().code, f.problem().message, f.problem().field);
+    if (!f) return uow.fail(f.problem().code, f.problem().message, f.problem().field);
     if (!f.value().is_kit) return reserveOne(uow, request, f.value());
 
     // A kit reserves whole kits' worth of every component, in component order, all or nothing per kit count.
-    if (request.lot_code) return fail(uow, ExitCode::kRejected, f.value().sku + " is a kit: it has no lots", "lot");
+    if (request.lot_code) return uow.fail(ExitCode::kRejected, f.value().sku + " is a kit: it has no lots", "lot");
     const auto& components = f.value().components;
-    if (components.empty()) return fail(uow, ExitCode::kRejected, f.value().sku + " is a kit without components", "sku");
+    if (components.empty()) return uow.fail(ExitCode::kRejected, f.value().sku + " is a kit without components", "sku");
     std::int64_t kits = request.quantity;
     if (request.allow_partial) {
         std::vector<KitPart> parts;
@@ -566,19 +562,21 @@ Result<ReserveResult> Inventory::reserveLine(db::UnitOfWork& uow, const ReserveR
         }
         kits = std::min(kits, kitAvailable(parts));
         if (kits == 0) {
-            return fail(uow, ExitCode::kRejected, "insufficient stock: no complete " + f.value().sku + " kit at " +
-                                                      describe(uow, request.item_id, request.location_id), "quantity");
+            return uow.fail(ExitCode::kRejected,
+                            "insufficient stock: no complete " + f.value().sku + " kit at " +
+                                describe(uow, request.item_id, request.location_id),
+                            "quantity");
         }
     }
     ReserveResult result;
     for (const auto& [component, per_kit] : components) {
         auto part_facts = facts(uow, component);
-        if (!part_facts) return fail(uow, part_facts.problem().code, part_facts.problem().message);
+        if (!part_facts) return uow.fail(part_facts.problem().code, part_facts.problem().message);
         ReserveRequest part = request;
         part.item_id = component;
         part.allow_partial = false;
         if (__builtin_mul_overflow(kits, per_kit, &part.quantity)) {
-            return fail(uow, ExitCode::kRejected, "kit quantity out of range", "quantity");
+            return uow.fail(ExitCode::kRejected, "kit quantity out of range", "quantity");
         }
         auto reserved = reserveOne(uow, part, part_facts.value());
         if (!reserved) return reserved.problem();
@@ -598,7 +596,7 @@ Result<ReserveResult> Inventory::reserveOne(db::UnitOfWork& uow, const ReserveRe
     if (!f.lot_tracked && !rule && !request.allow_partial) {
         const std::int64_t protect = respect_safety ? safetyStock(uow, request.item_id, request.location_id, f) : 0;
         if (request.lot_code && !request.lot_code->empty()) {
-            return fail(uow, ExitCode::kRejected, f.sku + " does not track lots; leave the lot out", "lot");
+            return uow.fail(ExitCode::kRejected, f.sku + " does not track lots; leave the lot out", "lot");
         }
         const auto changed =
             uow.statement("UPDATE stock_balance SET allocated = allocated + ?, updated_at = ? WHERE item_id = ? "
@@ -610,11 +608,11 @@ Result<ReserveResult> Inventory::reserveOne(db::UnitOfWork& uow, const ReserveRe
             const Atp now = atp(uow, request.item_id, request.location_id);
             std::int64_t free = 0;
             for (const auto& line : now.locations) free += line.on_hand - line.allocated;
-            return fail(uow, ExitCode::kRejected,
-                        "insufficient stock: " + describe(uow, request.item_id, request.location_id) + " has " +
-                            quantityText(std::max<std::int64_t>(free - protect, 0)) + " available, " +
-                            quantityText(request.quantity) + " requested",
-                        "quantity");
+            return uow.fail(ExitCode::kRejected,
+                            "insufficient stock: " + describe(uow, request.item_id, request.location_id) + " has " +
+                                quantityText(std::max<std::int64_t>(free - protect, 0)) + " available, " +
+                                quantityText(request.quantity) + " requested",
+                            "quantity");
         }
         result.reserved = request.quantity;
         result.reservations.push_back(makeReservation(request, "", request.quantity));
@@ -663,7 +661,7 @@ Result<ReserveResult> Inventory::reserveOne(db::UnitOfWork& uow, const ReserveRe
         std::string text = "insufficient stock: " + describe(uow, request.item_id, request.location_id) + " has " +
                            quantityText(can_take) + " available";
         if (rule && !request.channel.empty()) text += " to channel " + request.channel;
-        return fail(uow, ExitCode::kRejected, text + ", " + quantityText(request.quantity) + " requested", "quantity");
+        return uow.fail(ExitCode::kRejected, text + ", " + quantityText(request.quantity) + " requested", "quantity");
     }
     std::vector<LotTake> takes = chooseFefo(lots, wanted, today);
     // chooseFefo orders by expiry; lock order is lot id, which the rows above were read (and locked) in.
@@ -678,8 +676,10 @@ Result<ReserveResult> Inventory::reserveOne(db::UnitOfWork& uow, const ReserveRe
                 .execute();
         if (changed != 1) {
             // Only possible if the rows were not locked (they are on every backend): refuse rather than guess.
-            return fail(uow, ExitCode::kConflict, "stock of " + describe(uow, request.item_id, request.location_id) +
-                                                      " changed while reserving; try again", "quantity");
+            return uow.fail(ExitCode::kConflict,
+                            "stock of " + describe(uow, request.item_id, request.location_id) +
+                                " changed while reserving; try again",
+                            "quantity");
         }
         result.reservations.push_back(makeReservation(request, take.lot_id, take.quantity));
         result.reserved += take.quantity;
@@ -760,20 +760,20 @@ Result<std::int64_t> Inventory::release(db::UnitOfWork& uow, std::string_view re
                                         std::optional<std::int64_t> quantity) {
     const auto found = findReservation(uow, reservation_id);
     if (!found) {
-        return fail(uow, ExitCode::kNotFound, "no reservation '" + std::string(reservation_id) + "'", "reservation");
+        return uow.fail(ExitCode::kNotFound, "no reservation '" + std::string(reservation_id) + "'", "reservation");
     }
     const Reservation& r = *found;
     if (r.status != "active") {
-        return fail(uow, ExitCode::kConflict, "reservation " + r.id + " is already " + r.status, "reservation");
+        return uow.fail(ExitCode::kConflict, "reservation " + r.id + " is already " + r.status, "reservation");
     }
     const std::int64_t amount = quantity.value_or(r.remaining);
     if (amount <= 0 || amount > r.remaining) {
-        return fail(uow, ExitCode::kRejected, "can release 1 to " + quantityText(r.remaining) + " of reservation " + r.id,
-                    "quantity");
+        return uow.fail(ExitCode::kRejected,
+                        "can release 1 to " + quantityText(r.remaining) + " of reservation " + r.id, "quantity");
     }
     const std::int64_t now = clock_.nowMicros();
     if (shrinkReservation(uow, r.id, amount, "released", now) != 1) {
-        return fail(uow, ExitCode::kConflict, "reservation " + r.id + " changed meanwhile; look again", "reservation");
+        return uow.fail(ExitCode::kConflict, "reservation " + r.id + " changed meanwhile; look again", "reservation");
     }
     const auto changed = uow.statement(
                                 "UPDATE stock_balance SET allocated = allocated - ?, updated_at = ? WHERE item_id = ? "
@@ -781,9 +781,8 @@ Result<std::int64_t> Inventory::release(db::UnitOfWork& uow, std::string_view re
                              .bindAll(amount, now, r.item_id, r.location_id, r.lot_id, amount)
                              .execute();
     if (changed != 1) {
-        return fail(uow, ExitCode::kInfrastructure,
-                    "allocation of " + describe(uow, r.item_id, r.location_id) + " is below reservation " + r.id +
-                        "; run `keel stock verify`");
+        return uow.fail(ExitCode::kInfrastructure, "allocation of " + describe(uow, r.item_id, r.location_id) +
+                                                       " is below reservation " + r.id + "; run `keel stock verify`");
     }
     return amount;
 }
@@ -792,7 +791,7 @@ Result<std::string> Inventory::consume(db::UnitOfWork& uow, std::string_view res
                                        const Source& source) {
     const auto found = findReservation(uow, reservation_id);
     if (!found) {
-        return fail(uow, ExitCode::kNotFound, "no reservation '" + std::string(reservation_id) + "'", "reservation");
+        return uow.fail(ExitCode::kNotFound, "no reservation '" + std::string(reservation_id) + "'", "reservation");
     }
     return consume(uow, *found, quantity, source);
 }
@@ -805,22 +804,23 @@ Result<std::string> Inventory::consume(db::UnitOfWork& uow, const Reservation& k
     const auto shrunk = quantity <= 0 ? 0 : shrinkReservation(uow, known.id, quantity, "consumed", now, &known);
     if (shrunk != 1) {
         const auto r = findReservation(uow, known.id);
-        if (!r) return fail(uow, ExitCode::kNotFound, "no reservation '" + known.id + "'", "reservation");
+        if (!r) return uow.fail(ExitCode::kNotFound, "no reservation '" + known.id + "'", "reservation");
         if (r->status != "active") {
-            return fail(uow, ExitCode::kConflict, "reservation " + r->id + " is already " + r->status, "reservation");
+            return uow.fail(ExitCode::kConflict, "reservation " + r->id + " is already " + r->status, "reservation");
         }
         if (r->kind != ReservationKind::kAllocation) {
-            return fail(uow, ExitCode::kRejected,
-                        "reservation " + r->id + " is a hold: allocate it to an order to ship it", "reservation");
+            return uow.fail(ExitCode::kRejected,
+                            "reservation " + r->id + " is a hold: allocate it to an order to ship it", "reservation");
         }
         if (quantity <= 0 || quantity > r->remaining) {
-            return fail(uow, ExitCode::kRejected,
-                        "can ship 1 to " + quantityText(r->remaining) + " of reservation " + r->id, "quantity");
+            return uow.fail(ExitCode::kRejected,
+                            "can ship 1 to " + quantityText(r->remaining) + " of reservation " + r->id, "quantity");
         }
-        return fail(uow, ExitCode::kConflict,
-                    "reservation " + r->id + " holds " + describe(uow, r->item_id, r->location_id) + ", not " +
-                        describe(uow, known.item_id, known.location_id) + (r->lot_id != known.lot_id ? " (lot differs)" : ""),
-                    "reservation");
+        return uow.fail(ExitCode::kConflict,
+                        "reservation " + r->id + " holds " + describe(uow, r->item_id, r->location_id) + ", not " +
+                            describe(uow, known.item_id, known.location_id) +
+                            (r->lot_id != known.lot_id ? " (lot differs)" : ""),
+                        "reservation");
     }
     // Allocated stock leaves: both the quantity and its allocation go down in one guarded statement.
     const auto changed =
@@ -830,9 +830,9 @@ Result<std::string> Inventory::consume(db::UnitOfWork& uow, const Reservation& k
             .bindAll(quantity, quantity, now, known.item_id, known.location_id, known.lot_id, quantity, quantity)
             .execute();
     if (changed != 1) {
-        return fail(uow, ExitCode::kInfrastructure,
-                    "allocation of " + describe(uow, known.item_id, known.location_id) + " is below reservation " +
-                        known.id + "; run `keel stock verify`");
+        return uow.fail(ExitCode::kInfrastructure, "allocation of " + describe(uow, known.item_id, known.location_id) +
+                                                       " is below reservation " + known.id +
+                                                       "; run `keel stock verify`");
     }
     const std::string id = ids_.next();
     uow.statement(
@@ -883,9 +883,9 @@ Result<std::string> Inventory::shipTransfer(db::UnitOfWork& uow, std::string_vie
                                             std::string_view to_location_id, const std::vector<TransferLine>& lines,
                                             std::string_view reference, const Source& source) {
     if (from_location_id == to_location_id) {
-        return fail(uow, ExitCode::kRejected, "a transfer needs two different locations", "to");
+        return uow.fail(ExitCode::kRejected, "a transfer needs two different locations", "to");
     }
-    if (lines.empty()) return fail(uow, ExitCode::kRejected, "a transfer needs at least one line", "lines");
+    if (lines.empty()) return uow.fail(ExitCode::kRejected, "a transfer needs at least one line", "lines");
     const std::string id = ids_.next();
     const std::int64_t now = clock_.nowMicros();
     uow.statement("INSERT INTO stock_transfer (id, from_location_id, to_location_id, status, reference, created_at) "
@@ -902,11 +902,11 @@ Result<std::string> Inventory::shipTransfer(db::UnitOfWork& uow, std::string_vie
     for (std::size_t i = 0; i < lines.size(); ++i) {
         const TransferLine& line = lines[i];
         if (line.quantity <= 0) {
-            return fail(uow, ExitCode::kRejected, "line " + std::to_string(i + 1) + ": quantity must be positive",
-                        "lines[" + std::to_string(i) + "].quantity");
+            return uow.fail(ExitCode::kRejected, "line " + std::to_string(i + 1) + ": quantity must be positive",
+                            "lines[" + std::to_string(i) + "].quantity");
         }
         auto f = facts(uow, line.item_id);
-        if (!f) return fail(uow, f.problem().code, f.problem().message, "lines[" + std::to_string(i) + "].item");
+        if (!f) return uow.fail(f.problem().code, f.problem().message, "lines[" + std::to_string(i) + "].item");
         auto lot = lotFor(uow, f.value(), line.item_id, line.lot_code, false, std::nullopt);
         if (!lot) return lot.problem();
         resolved.push_back(Resolved{static_cast<int>(i + 1), line.item_id, lot.value(), line.quantity});
@@ -973,21 +973,23 @@ Result<std::int64_t> Inventory::receiveTransfer(db::UnitOfWork& uow, std::string
                                                 const std::vector<std::pair<int, std::int64_t>>& quantities,
                                                 const Source& source) {
     auto transfer = loadTransfer(uow, transfer_id);
-    if (!transfer) return fail(uow, ExitCode::kNotFound, "no transfer '" + std::string(transfer_id) + "'", "transfer");
+    if (!transfer) return uow.fail(ExitCode::kNotFound, "no transfer '" + std::string(transfer_id) + "'", "transfer");
     if (transfer->status != "in_transit") {
-        return fail(uow, ExitCode::kConflict, "transfer " + std::string(transfer_id) + " is " + transfer->status,
-                    "transfer");
+        return uow.fail(ExitCode::kConflict, "transfer " + std::string(transfer_id) + " is " + transfer->status,
+                        "transfer");
     }
     std::map<int, std::int64_t> wanted;
     for (const auto& [line_no, quantity] : quantities) {
         const auto it = std::find_if(transfer->lines.begin(), transfer->lines.end(),
                                      [&](const TransferState::Line& l) { return l.line_no == line_no; });
         if (it == transfer->lines.end()) {
-            return fail(uow, ExitCode::kRejected, "transfer has no line " + std::to_string(line_no), "line");
+            return uow.fail(ExitCode::kRejected, "transfer has no line " + std::to_string(line_no), "line");
         }
         if (quantity <= 0 || wanted[line_no] + quantity > it->open()) {
-            return fail(uow, ExitCode::kRejected, "line " + std::to_string(line_no) + " has " +
-                                                      quantityText(it->open()) + " still in transit", "quantity");
+            return uow.fail(
+                ExitCode::kRejected,
+                "line " + std::to_string(line_no) + " has " + quantityText(it->open()) + " still in transit",
+                "quantity");
         }
         wanted[line_no] += quantity;
     }
@@ -996,7 +998,8 @@ Result<std::int64_t> Inventory::receiveTransfer(db::UnitOfWork& uow, std::string
             if (line.open() > 0) wanted[line.line_no] = line.open();
         }
     }
-    if (wanted.empty()) return fail(uow, ExitCode::kConflict, "nothing of this transfer is still in transit", "transfer");
+    if (wanted.empty())
+        return uow.fail(ExitCode::kConflict, "nothing of this transfer is still in transit", "transfer");
     std::int64_t received = 0;
     bool complete = true;
     for (const auto& line : transfer->lines) {  // already in key order
@@ -1024,9 +1027,9 @@ Result<std::int64_t> Inventory::receiveTransfer(db::UnitOfWork& uow, std::string
 
 Result<std::int64_t> Inventory::closeTransfer(db::UnitOfWork& uow, std::string_view transfer_id, const Source& source) {
     auto transfer = loadTransfer(uow, transfer_id);
-    if (!transfer) return fail(uow, ExitCode::kNotFound, "no transfer '" + std::string(transfer_id) + "'", "transfer");
+    if (!transfer) return uow.fail(ExitCode::kNotFound, "no transfer '" + std::string(transfer_id) + "'", "transfer");
     if (transfer->status == "closed") {
-        return fail(uow, ExitCode::kConflict, "transfer " + std::string(transfer_id) + " is already closed", "transfer");
+        return uow.fail(ExitCode::kConflict, "transfer " + std::string(transfer_id) + " is already closed", "transfer");
     }
     std::int64_t lost = 0;
     for (const auto& line : transfer->lines) {
@@ -1064,9 +1067,10 @@ Result<std::string> Inventory::recordCount(db::UnitOfWork& uow, std::string_view
                                            const std::optional<std::string>& lot_code, std::int64_t counted,
                                            const Source& source) {
     auto f = facts(uow, item_id);
-    if (!f) return fail(uow, f.problem().code, f.problem().message, f.problem().field);
-    if (counted < 0) return fail(uow, ExitCode::kRejected, "a count cannot be negative", "counted");
-    if (f.value().is_kit) return fail(uow, ExitCode::kRejected, f.value().sku + " is a kit: count its components", "sku");
+    if (!f) return uow.fail(f.problem().code, f.problem().message, f.problem().field);
+    if (counted < 0) return uow.fail(ExitCode::kRejected, "a count cannot be negative", "counted");
+    if (f.value().is_kit)
+        return uow.fail(ExitCode::kRejected, f.value().sku + " is a kit: count its components", "sku");
     auto lot = lotFor(uow, f.value(), item_id, lot_code, false, std::nullopt);
     if (!lot) return lot.problem();
     const std::string id = ids_.next();
@@ -1083,21 +1087,22 @@ Result<std::int64_t> Inventory::postCount(db::UnitOfWork& uow, std::string_view 
     db::Statement& s = uow.statement(
         "SELECT item_id, location_id, lot_id, counted, expected, status FROM stock_count WHERE id = ?");
     s.bind(std::string(count_id)).execute();
-    if (!s.next()) return fail(uow, ExitCode::kNotFound, "no count '" + std::string(count_id) + "'", "count");
+    if (!s.next()) return uow.fail(ExitCode::kNotFound, "no count '" + std::string(count_id) + "'", "count");
     const std::string item_id = s.getString(0);
     const std::string location_id = s.getString(1);
     const std::string lot_id = s.getString(2);
     const std::int64_t counted = s.getInt64(3);
     const std::int64_t expected = s.getInt64(4);
     if (s.getString(5) != "open") {
-        return fail(uow, ExitCode::kConflict, "count " + std::string(count_id) + " is already " + s.getString(5), "count");
+        return uow.fail(ExitCode::kConflict, "count " + std::string(count_id) + " is already " + s.getString(5),
+                        "count");
     }
     const std::int64_t now_on_hand = onHandQuantity(uow, item_id, location_id, lot_id);
     if (now_on_hand != expected) {
-        return fail(uow, ExitCode::kConflict,
-                    "stock of " + describe(uow, item_id, location_id) + " moved since the count (the books said " +
-                        quantityText(expected) + ", now " + quantityText(now_on_hand) + "); count again",
-                    "count");
+        return uow.fail(ExitCode::kConflict,
+                        "stock of " + describe(uow, item_id, location_id) + " moved since the count (the books said " +
+                            quantityText(expected) + ", now " + quantityText(now_on_hand) + "); count again",
+                        "count");
     }
     const std::int64_t variance = counted - expected;
     if (variance != 0) {
@@ -1116,10 +1121,10 @@ Result<std::int64_t> Inventory::postCount(db::UnitOfWork& uow, std::string_view 
         move.source.id = std::string(count_id);
         auto moved = applyMove(uow, move);
         if (!moved) {
-            return fail(uow, ExitCode::kRejected,
-                        "the count (" + quantityText(counted) + ") is below what is allocated to orders at " +
-                            describe(uow, item_id, location_id) + "; release allocations first",
-                        "counted");
+            return uow.fail(ExitCode::kRejected,
+                            "the count (" + quantityText(counted) + ") is below what is allocated to orders at " +
+                                describe(uow, item_id, location_id) + "; release allocations first",
+                            "counted");
         }
     }
     uow.statement("UPDATE stock_count SET status = 'posted', posted_at = ? WHERE id = ? AND status = 'open'")

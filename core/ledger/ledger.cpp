@@ -110,12 +110,6 @@ const std::vector<std::string>& requiredRoles() {
     return roles;
 }
 
-Problem Ledger::fail(db::UnitOfWork& uow, ExitCode code, std::string message, std::string field) {
-    Problem problem{code, std::move(message), std::move(field)};
-    uow.setRollbackOnly(problem);
-    return problem;
-}
-
 void Ledger::invalidateCache() {
     std::lock_guard lock(mutex_);
     cached_ = false;
@@ -223,30 +217,35 @@ Result<std::size_t> Ledger::replaceChart(db::UnitOfWork& uow, const std::vector<
         const auto& a = chart[i];
         const std::string where = "account " + a.code;
         if (a.code.empty() || a.code.size() > 32 || a.code.find_first_of(" \t:;\"") != std::string::npos) {
-            return fail(uow, ExitCode::kRejected, "account code '" + a.code + "' must be 1-32 characters without spaces, ':', ';' or quotes", "code");
+            return uow.fail(ExitCode::kRejected,
+                            "account code '" + a.code + "' must be 1-32 characters without spaces, ':', ';' or quotes",
+                            "code");
         }
         if (!by_code.emplace(a.code, &a).second) {
-            return fail(uow, ExitCode::kRejected, "account " + a.code + " is listed twice", "code");
+            return uow.fail(ExitCode::kRejected, "account " + a.code + " is listed twice", "code");
         }
-        if (a.name.empty() || a.name.size() > 200) return fail(uow, ExitCode::kRejected, where + ": name must be 1-200 characters", "name");
+        if (a.name.empty() || a.name.size() > 200)
+            return uow.fail(ExitCode::kRejected, where + ": name must be 1-200 characters", "name");
         if (!a.currency.empty() && !Currency::find(a.currency)) {
-            return fail(uow, ExitCode::kRejected, where + ": unknown currency '" + a.currency + "'", "currency");
+            return uow.fail(ExitCode::kRejected, where + ": unknown currency '" + a.currency + "'", "currency");
         }
         for (const auto& role : a.roles) {
             if (!roles.emplace(role, a.code).second) {
-                return fail(uow, ExitCode::kRejected, "role '" + role + "' is given to both " + roles[role] + " and " + a.code, "role");
+                return uow.fail(ExitCode::kRejected,
+                                "role '" + role + "' is given to both " + roles[role] + " and " + a.code, "role");
             }
         }
     }
     for (const auto& a : chart) {
         if (!a.parent_code.empty() && !by_code.count(a.parent_code)) {
-            return fail(uow, ExitCode::kRejected, "account " + a.code + ": parent " + a.parent_code + " is not in the chart", "parent");
+            return uow.fail(ExitCode::kRejected,
+                            "account " + a.code + ": parent " + a.parent_code + " is not in the chart", "parent");
         }
         // A parent chain must end: walk it at most chart.size() steps.
         std::string at = a.parent_code;
         for (std::size_t steps = 0; !at.empty(); ++steps) {
             if (steps > chart.size() || at == a.code) {
-                return fail(uow, ExitCode::kRejected, "account " + a.code + ": its parents form a cycle", "parent");
+                return uow.fail(ExitCode::kRejected, "account " + a.code + ": its parents form a cycle", "parent");
             }
             at = by_code[at]->parent_code;
         }
@@ -255,7 +254,8 @@ Result<std::size_t> Ledger::replaceChart(db::UnitOfWork& uow, const std::vector<
     for (const auto& role : requiredRoles()) {
         if (!roles.count(role)) missing += (missing.empty() ? "" : ", ") + role;
     }
-    if (!missing.empty()) return fail(uow, ExitCode::kRejected, "the chart gives no account the roles: " + missing, "role");
+    if (!missing.empty())
+        return uow.fail(ExitCode::kRejected, "the chart gives no account the roles: " + missing, "role");
     // Accounts with postings keep their type; those not listed are deactivated instead of removed.
     std::set<std::string> posted;
     db::Statement& p = uow.statement("SELECT DISTINCT account_code FROM journal_line");
@@ -265,10 +265,10 @@ Result<std::size_t> Ledger::replaceChart(db::UnitOfWork& uow, const std::vector<
     for (const auto& old : existing) {
         const auto it = by_code.find(old.code);
         if (it != by_code.end() && posted.count(old.code) && it->second->type != old.type) {
-            return fail(uow, ExitCode::kConflict,
-                        "account " + old.code + " has postings as " + std::string(toString(old.type)) + "; it cannot become " +
-                            std::string(toString(it->second->type)),
-                        "type");
+            return uow.fail(ExitCode::kConflict,
+                            "account " + old.code + " has postings as " + std::string(toString(old.type)) +
+                                "; it cannot become " + std::string(toString(it->second->type)),
+                            "type");
         }
     }
     const std::int64_t now = clock_.nowMicros();
@@ -309,9 +309,10 @@ Result<std::string> Ledger::accountFor(db::UnitOfWork& uow, const std::string& r
     if (r.next()) return r.getString(0);
     const std::string base = baseRole(role);
     if (base == role) {
-        return fail(uow, ExitCode::kInfrastructure,
-                    "no ledger account has the role '" + role + "': run `keel ledger init` or import a chart that maps it",
-                    "role");
+        return uow.fail(
+            ExitCode::kInfrastructure,
+            "no ledger account has the role '" + role + "': run `keel ledger init` or import a chart that maps it",
+            "role");
     }
     auto parent = accountFor(uow, base);
     if (!parent) return parent;
@@ -337,20 +338,21 @@ Result<std::string> Ledger::accountFor(db::UnitOfWork& uow, const std::string& r
 Result<PostResult> Ledger::post(db::UnitOfWork& uow, const EntryRequest& request) {
     const Currency* functional = functionalCurrency(uow);
     if (!functional) {
-        return fail(uow, ExitCode::kInfrastructure, "the ledger is not initialized: run `keel ledger init` (or `keel db migrate`)");
+        return uow.fail(ExitCode::kInfrastructure,
+                        "the ledger is not initialized: run `keel ledger init` (or `keel db migrate`)");
     }
     const std::string what = request.kind + " entry " + request.idempotency_key;
     if (request.idempotency_key.empty() || request.idempotency_key.size() > 200) {
-        return fail(uow, ExitCode::kRejected, "an entry needs an idempotency key of 1-200 characters", "key");
+        return uow.fail(ExitCode::kRejected, "an entry needs an idempotency key of 1-200 characters", "key");
     }
-    if (request.lines.empty()) return fail(uow, ExitCode::kRejected, what + " has no lines", "lines");
-    if (auto problem = imbalance(request.lines)) return fail(uow, ExitCode::kRejected, what + ": " + *problem, "lines");
+    if (request.lines.empty()) return uow.fail(ExitCode::kRejected, what + " has no lines", "lines");
+    if (auto problem = imbalance(request.lines)) return uow.fail(ExitCode::kRejected, what + ": " + *problem, "lines");
     const std::string period = periodOf(request.date);
     if (isClosed(uow, period)) {
-        return fail(uow, ExitCode::kConflict,
-                    "period " + period + " is closed: " + what + " dated " + request.date.toString() +
-                        " cannot be posted (post it into an open period, or reopen " + period + ")",
-                    "date");
+        return uow.fail(ExitCode::kConflict,
+                        "period " + period + " is closed: " + what + " dated " + request.date.toString() +
+                            " cannot be posted (post it into an open period, or reopen " + period + ")",
+                        "date");
     }
     std::set<std::string> control;
     if (request.manual) {
@@ -388,24 +390,26 @@ Result<PostResult> Ledger::post(db::UnitOfWork& uow, const EntryRequest& request
         if (!known) {
             db::Statement& a = uow.statement("SELECT type, currency, active FROM ledger_account WHERE code = ?");
             a.bind(code).execute();
-            if (!a.next()) return fail(uow, ExitCode::kRejected, what + ": no account '" + code + "'", field + ".account");
+            if (!a.next())
+                return uow.fail(ExitCode::kRejected, what + ": no account '" + code + "'", field + ".account");
             account = CachedAccount{accountTypeFrom(a.getString(0)).value_or(AccountType::kAsset), a.getString(1),
                                     a.getInt64(2) != 0};
         }
-        if (!account.active) return fail(uow, ExitCode::kRejected, what + ": account " + code + " is inactive", field + ".account");
+        if (!account.active)
+            return uow.fail(ExitCode::kRejected, what + ": account " + code + " is inactive", field + ".account");
         const std::string currency(line.amount.currency().code());
         if (!account.currency.empty() && account.currency != currency) {
-            return fail(uow, ExitCode::kRejected,
-                        what + ": account " + code + " takes " + account.currency + " only, not " + currency,
-                        field + ".currency");
+            return uow.fail(ExitCode::kRejected,
+                            what + ": account " + code + " takes " + account.currency + " only, not " + currency,
+                            field + ".currency");
         }
         if (control.count(code)) {
-            return fail(uow, ExitCode::kRejected,
-                        what + ": account " + code + " is kept by the " +
-                            std::string(code == accountFor(uow, "receivables").value() ? "invoices and payments"
-                                                                                       : "stock ledger") +
-                            "; a manual journal cannot post to it",
-                        field + ".account");
+            return uow.fail(ExitCode::kRejected,
+                            what + ": account " + code + " is kept by the " +
+                                std::string(code == accountFor(uow, "receivables").value() ? "invoices and payments"
+                                                                                           : "stock ledger") +
+                                "; a manual journal cannot post to it",
+                            field + ".account");
         }
         std::int64_t functional_amount = 0;
         Decimal rate(1);
@@ -419,10 +423,10 @@ Result<PostResult> Ledger::post(db::UnitOfWork& uow, const EntryRequest& request
             if (it == rates.end()) {
                 auto found = rateOn(uow, line.amount.currency(), request.date);
                 if (!found) {
-                    return fail(uow, ExitCode::kRejected,
-                                what + ": no exchange rate for " + currency + " on or before " + request.date.toString() +
-                                    " (keel ledger rate set " + currency + " DATE RATE)",
-                                field + ".currency");
+                    return uow.fail(ExitCode::kRejected,
+                                    what + ": no exchange rate for " + currency + " on or before " +
+                                        request.date.toString() + " (keel ledger rate set " + currency + " DATE RATE)",
+                                    field + ".currency");
                 }
                 it = rates.emplace(currency, *found).first;
             }
@@ -457,10 +461,10 @@ Result<PostResult> Ledger::post(db::UnitOfWork& uow, const EntryRequest& request
     if (existing.next()) {
         const std::string id = existing.getString(0);
         if (existing.getString(1) == hash) return PostResult{id, true};
-        return fail(uow, ExitCode::kConflict,
-                    "idempotency key '" + request.idempotency_key + "' was already posted as entry " + id +
-                        " with different content; nothing was posted",
-                    "key");
+        return uow.fail(ExitCode::kConflict,
+                        "idempotency key '" + request.idempotency_key + "' was already posted as entry " + id +
+                            " with different content; nothing was posted",
+                        "key");
     }
     const std::string id = ids_.next();
     const std::int64_t now = clock_.nowMicros();
@@ -530,20 +534,20 @@ Result<PostResult> Ledger::reverse(db::UnitOfWork& uow, std::string_view entry_i
                                    const std::string& memo, const std::string& actor,
                                    std::optional<std::string> idempotency_key) {
     auto original = entry(uow, entry_id);
-    if (!original) return fail(uow, ExitCode::kNotFound, "no journal entry '" + std::string(entry_id) + "'", "entry");
+    if (!original) return uow.fail(ExitCode::kNotFound, "no journal entry '" + std::string(entry_id) + "'", "entry");
     if (original->reverses_id) {
-        return fail(uow, ExitCode::kConflict,
-                    "entry " + original->id + " is itself the reversal of " + *original->reverses_id +
-                        "; post a new entry instead of reversing a reversal",
-                    "entry");
+        return uow.fail(ExitCode::kConflict,
+                        "entry " + original->id + " is itself the reversal of " + *original->reverses_id +
+                            "; post a new entry instead of reversing a reversal",
+                        "entry");
     }
     if (original->source_type == "stock_move" || original->source_type == "invoice" || original->source_type == "return") {
         // These entries mirror a stock move, an invoice or a credit note: undo the business document instead
         // (a return, an adjustment), or the books would no longer match the stock and the invoices.
-        return fail(uow, ExitCode::kConflict,
-                    "entry " + original->id + " posts a " + original->source_type + " (" + original->kind +
-                        "); it is corrected through its document (a return, an adjustment), not reversed by hand",
-                    "entry");
+        return uow.fail(ExitCode::kConflict,
+                        "entry " + original->id + " posts a " + original->source_type + " (" + original->kind +
+                            "); it is corrected through its document (a return, an adjustment), not reversed by hand",
+                        "entry");
     }
     const std::string key = idempotency_key.value_or("reversal:" + original->id);
     if (original->reversed_by) {
@@ -551,8 +555,8 @@ Result<PostResult> Ledger::reverse(db::UnitOfWork& uow, std::string_view entry_i
         if (auto existing = entryByKey(uow, key); existing && existing->id == *original->reversed_by) {
             return PostResult{existing->id, true};
         }
-        return fail(uow, ExitCode::kConflict,
-                    "entry " + original->id + " was already reversed by entry " + *original->reversed_by, "entry");
+        return uow.fail(ExitCode::kConflict,
+                        "entry " + original->id + " was already reversed by entry " + *original->reversed_by, "entry");
     }
     EntryRequest request;
     request.date = date.value_or(original->date);
@@ -588,17 +592,18 @@ bool Ledger::isClosed(db::UnitOfWork& uow, const std::string& period) {
 
 Result<Period> Ledger::setPeriod(db::UnitOfWork& uow, const std::string& period, bool closed, const std::string& actor) {
     if (!validPeriod(period)) {
-        return fail(uow, ExitCode::kRejected, "period '" + period + "' must be YYYY-MM (e.g. 2026-10)", "period");
+        return uow.fail(ExitCode::kRejected, "period '" + period + "' must be YYYY-MM (e.g. 2026-10)", "period");
     }
     const Date today = Date::today(clock_);
     if (closed && period >= periodOf(today)) {
-        return fail(uow, ExitCode::kRejected,
-                    "period " + period + " has not ended (today is " + today.toString() +
-                        "); only past periods are closed, or every posting of today would be refused",
-                    "period");
+        return uow.fail(ExitCode::kRejected,
+                        "period " + period + " has not ended (today is " + today.toString() +
+                            "); only past periods are closed, or every posting of today would be refused",
+                        "period");
     }
     if (isClosed(uow, period) == closed) {
-        return fail(uow, ExitCode::kConflict, "period " + period + " is already " + (closed ? "closed" : "open"), "period");
+        return uow.fail(ExitCode::kConflict, "period " + period + " is already " + (closed ? "closed" : "open"),
+                        "period");
     }
     const std::int64_t now = clock_.nowMicros();
     uow.statement(uow.dialect().upsert("ledger_period", {"period", "status", "changed_by", "changed_at"}, {"period"},
@@ -611,9 +616,10 @@ Result<Period> Ledger::setPeriod(db::UnitOfWork& uow, const std::string& period,
 Result<Decimal> Ledger::setRate(db::UnitOfWork& uow, const Currency& currency, const Date& date, const Decimal& rate) {
     const Currency* functional = functionalCurrency(uow);
     if (functional && *functional == currency) {
-        return fail(uow, ExitCode::kRejected, std::string(currency.code()) + " is the functional currency; its rate is 1", "currency");
+        return uow.fail(ExitCode::kRejected,
+                        std::string(currency.code()) + " is the functional currency; its rate is 1", "currency");
     }
-    if (rate.mantissa() <= 0) return fail(uow, ExitCode::kRejected, "an exchange rate must be positive", "rate");
+    if (rate.mantissa() <= 0) return uow.fail(ExitCode::kRejected, "an exchange rate must be positive", "rate");
     uow.statement(uow.dialect().upsert("exchange_rate", {"currency", "rate_date", "rate_mantissa", "rate_scale", "created_at"},
                                        {"currency", "rate_date"}, {"rate_mantissa", "rate_scale", "created_at"}))
         .bindAll(std::string(currency.code()), date.ymd(), rate.mantissa(), rate.scale(), clock_.nowMicros())

@@ -87,11 +87,12 @@ Result<PostResult> Postings::postEvent(db::UnitOfWork& uow, const Poco::JSON::Ob
                                                     "chargeback", "chargeback_won", "supplier_invoice", "landed_cost",
                                                     "journal"};
         if (!types.count(type)) {
-            return fail(uow, ExitCode::kRejected,
-                        "type: unknown financial event '" + type +
-                            "' (payment_capture, refund_payment, payout, marketplace_fee, chargeback, chargeback_won, "
-                            "supplier_invoice, landed_cost, journal)",
-                        "type");
+            return uow.fail(
+                ExitCode::kRejected,
+                "type: unknown financial event '" + type +
+                    "' (payment_capture, refund_payment, payout, marketplace_fee, chargeback, chargeback_won, "
+                    "supplier_invoice, landed_cost, journal)",
+                "type");
         }
         const std::string key = f.required("key", 180);
         const Date date = f.date("date", Date::today(ledger_.clock()));
@@ -101,14 +102,15 @@ Result<PostResult> Postings::postEvent(db::UnitOfWork& uow, const Poco::JSON::Ob
         if (auto order_id = f.text("order_id", 36)) {
             db::Statement& o = uow.statement("SELECT channel, customer_id FROM sales_order WHERE id = ?");
             o.bind(*order_id).execute();
-            if (!o.next()) return fail(uow, ExitCode::kNotFound, "order_id: no order '" + *order_id + "'", "order_id");
+            if (!o.next()) return uow.fail(ExitCode::kNotFound, "order_id: no order '" + *order_id + "'", "order_id");
             if (dimensions.channel.empty()) dimensions.channel = o.getString(0);
             dimensions.customer_id = o.getString(1);
         }
         if (auto customer = f.text("customer", 64)) {
             db::Statement& c = uow.statement("SELECT id FROM customer WHERE code = ?");
             c.bind(*customer).execute();
-            if (!c.next()) return fail(uow, ExitCode::kNotFound, "customer: no customer '" + *customer + "'", "customer");
+            if (!c.next())
+                return uow.fail(ExitCode::kNotFound, "customer: no customer '" + *customer + "'", "customer");
             dimensions.customer_id = c.getString(0);
         }
         const std::string provider = f.text("provider", 32).value_or("");
@@ -126,8 +128,8 @@ Result<PostResult> Postings::postEvent(db::UnitOfWork& uow, const Poco::JSON::Ob
             f.noOthers();
             auto original = ledger_.entryByKey(uow, "event:" + chargeback);
             if (!original || original->kind != "chargeback") {
-                return fail(uow, ExitCode::kNotFound, "chargeback_key: no chargeback posted with key '" + chargeback + "'",
-                            "chargeback_key");
+                return uow.fail(ExitCode::kNotFound,
+                                "chargeback_key: no chargeback posted with key '" + chargeback + "'", "chargeback_key");
             }
             return ledger_.reverse(uow, original->id, date, request.memo, actor, request.idempotency_key);
         }
@@ -178,9 +180,9 @@ Result<PostResult> Postings::postEvent(db::UnitOfWork& uow, const Poco::JSON::Ob
         request.lines = applyRule(*findRule(type), {{"amount", amount}}, {{"provider", provider}}, dimensions);
         return ledger_.post(uow, request);
     } catch (const RejectedError& e) {
-        return fail(uow, ExitCode::kRejected, e.what());
+        return uow.fail(ExitCode::kRejected, e.what());
     } catch (const Poco::Exception& e) {
-        return fail(uow, ExitCode::kRejected, std::string("malformed event: ") + e.displayText());
+        return uow.fail(ExitCode::kRejected, std::string("malformed event: ") + e.displayText());
     }
 }
 
@@ -190,7 +192,8 @@ Result<std::vector<LandedCostShare>> Postings::allocateLandedCost(db::UnitOfWork
                                                                   const std::string& key, const std::string& memo,
                                                                   const std::string& actor) {
     const Currency* functional = ledger_.functionalCurrency(uow);
-    if (!functional) return fail(uow, ExitCode::kInfrastructure, "the ledger is not initialized: run `keel ledger init`");
+    if (!functional)
+        return uow.fail(ExitCode::kInfrastructure, "the ledger is not initialized: run `keel ledger init`");
     if (auto existing = ledger_.entryByKey(uow, key)) return std::vector<LandedCostShare>{};  // replayed: posted once
     auto inventory_account = ledger_.accountFor(uow, "inventory");
     if (!inventory_account) return inventory_account.problem();
@@ -203,15 +206,16 @@ Result<std::vector<LandedCostShare>> Postings::allocateLandedCost(db::UnitOfWork
     for (std::size_t i = 0; i < move_ids.size(); ++i) {
         const std::string field = "receipts[" + std::to_string(i) + "]";
         if (!seen.insert(move_ids[i]).second) {
-            return fail(uow, ExitCode::kRejected, field + ": receipt " + move_ids[i] + " is listed twice", field);
+            return uow.fail(ExitCode::kRejected, field + ": receipt " + move_ids[i] + " is listed twice", field);
         }
         db::Statement& m = uow.statement(
             "SELECT item_id, quantity, to_location_id, from_location_id, reason FROM stock_move WHERE id = ?");
         m.bind(move_ids[i]).execute();
-        if (!m.next()) return fail(uow, ExitCode::kNotFound, field + ": no stock move '" + move_ids[i] + "'", field);
+        if (!m.next()) return uow.fail(ExitCode::kNotFound, field + ": no stock move '" + move_ids[i] + "'", field);
         if (!m.getString(3).empty() || (m.getString(4) != "receipt" && m.getString(4) != "opening_balance")) {
-            return fail(uow, ExitCode::kRejected,
-                        field + ": stock move " + move_ids[i] + " is a " + m.getString(4) + ", not a receipt", field);
+            return uow.fail(ExitCode::kRejected,
+                            field + ": stock move " + move_ids[i] + " is a " + m.getString(4) + ", not a receipt",
+                            field);
         }
         Receipt r{move_ids[i], m.getString(0), m.getString(2), m.getInt64(1), 0};
         db::Statement& v = uow.statement(
@@ -221,7 +225,7 @@ Result<std::vector<LandedCostShare>> Postings::allocateLandedCost(db::UnitOfWork
         if (v.next()) r.value = v.getInt64(0);
         receipts.push_back(std::move(r));
     }
-    if (receipts.empty()) return fail(uow, ExitCode::kRejected, "receipts: name at least one receipt", "receipts");
+    if (receipts.empty()) return uow.fail(ExitCode::kRejected, "receipts: name at least one receipt", "receipts");
     // Weights: the receipts' values; by quantity when they were received without cost.
     std::vector<std::int64_t> weights;
     std::int64_t total_value = 0;
@@ -231,9 +235,10 @@ Result<std::vector<LandedCostShare>> Postings::allocateLandedCost(db::UnitOfWork
     if (amount.currency() != *functional) {
         rate = ledger_.rateOn(uow, amount.currency(), date);
         if (!rate) {
-            return fail(uow, ExitCode::kRejected,
-                        "no exchange rate for " + std::string(amount.currency().code()) + " on or before " + date.toString(),
-                        "currency");
+            return uow.fail(
+                ExitCode::kRejected,
+                "no exchange rate for " + std::string(amount.currency().code()) + " on or before " + date.toString(),
+                "currency");
         }
     }
     const Money functional_amount = amount.convert(*functional, *rate, RoundingMode::kHalfEven);

@@ -152,7 +152,7 @@ Result<Invoice> Postings::invoiceShipment(db::UnitOfWork& uow, const orders::Ord
                                    {"tax", Money(invoice.tax, currency)}},
                                   {{"jurisdiction", invoice.jurisdiction}}, dimensions);
     } catch (const RejectedError& e) {
-        return fail(uow, ExitCode::kRejected, "order " + order.id + ": cannot invoice: " + e.what(), "order");
+        return uow.fail(ExitCode::kRejected, "order " + order.id + ": cannot invoice: " + e.what(), "order");
     }
     if (!request.lines.empty()) {  // a free order posts nothing, but its invoice (of zero) is kept
         auto posted = ledger_.post(uow, request);

@@ -32,12 +32,6 @@ std::string kindOf(const inventory::MoveRecord& move, const char* from, const ch
 
 }  // namespace
 
-Problem Postings::fail(db::UnitOfWork& uow, ExitCode code, std::string message, std::string field) {
-    Problem problem{code, std::move(message), std::move(field)};
-    uow.setRollbackOnly(problem);
-    return problem;
-}
-
 bool Postings::isFifo(db::UnitOfWork& uow, const std::string& item_id) {
     db::Statement& s = uow.statement("SELECT cost_method FROM item WHERE id = ?");
     s.bind(item_id).execute();
@@ -77,11 +71,11 @@ Result<std::int64_t> Postings::issueFromPool(db::UnitOfWork& uow, const std::str
                                              std::int64_t quantity, bool fifo) {
     const Pool p = readPool(uow, item_id, pool);
     if (p.quantity < quantity) {
-        return fail(uow, ExitCode::kInfrastructure,
-                    "item " + item_id + ": its " + pool + " cost pool holds " + std::to_string(p.quantity) + " units, " +
-                        std::to_string(quantity) +
-                        " are moving (stock that predates the ledger?); run `keel ledger verify`",
-                    "quantity");
+        return uow.fail(ExitCode::kInfrastructure,
+                        "item " + item_id + ": its " + pool + " cost pool holds " + std::to_string(p.quantity) +
+                            " units, " + std::to_string(quantity) +
+                            " are moving (stock that predates the ledger?); run `keel ledger verify`",
+                        "quantity");
     }
     std::int64_t value = 0;
     if (fifo) {
@@ -104,8 +98,9 @@ Result<std::int64_t> Postings::issueFromPool(db::UnitOfWork& uow, const std::str
             left -= take;
         }
         if (left != 0) {
-            return fail(uow, ExitCode::kInfrastructure,
-                        "item " + item_id + ": its FIFO layers hold fewer units than its cost pool; run `keel ledger verify`");
+            return uow.fail(
+                ExitCode::kInfrastructure,
+                "item " + item_id + ": its FIFO layers hold fewer units than its cost pool; run `keel ledger verify`");
         }
     } else {
         value = quantity == p.quantity ? p.value
@@ -141,11 +136,11 @@ std::optional<Problem> Postings::moved(db::UnitOfWork& uow, const inventory::Mov
             } else {
                 const auto rate = ledger_.rateOn(uow, cost.currency(), today);
                 if (!rate) {
-                    return fail(uow, ExitCode::kRejected,
-                                "no exchange rate for " + std::string(cost.currency().code()) + " on or before " +
-                                    today.toString() + " to value the receipt (keel ledger rate set " +
-                                    std::string(cost.currency().code()) + " DATE RATE)",
-                                "unit_cost");
+                    return uow.fail(ExitCode::kRejected,
+                                    "no exchange rate for " + std::string(cost.currency().code()) + " on or before " +
+                                        today.toString() + " to value the receipt (keel ledger rate set " +
+                                        std::string(cost.currency().code()) + " DATE RATE)",
+                                    "unit_cost");
                 }
                 value = cost.convert(*functional, *rate, RoundingMode::kHalfEven).minor();
                 transaction = cost;

@@ -79,12 +79,6 @@ Orders::Orders(catalog::Catalog& catalog, inventory::Inventory& inventory, Price
 
 void Orders::setChannelPolicy(const std::string& channel, ChannelPolicy policy) { channels_[channel] = policy; }
 
-Problem Orders::fail(db::UnitOfWork& uow, ExitCode code, std::string message, std::string field) {
-    Problem problem{code, std::move(message), std::move(field)};
-    uow.setRollbackOnly(problem);
-    return problem;
-}
-
 void Orders::writeEvent(db::UnitOfWork& uow, const std::string& type, const std::string& aggregate_type,
                         const std::string& aggregate_id, const std::string& payload, const Actor& actor) {
     outbox_.append(uow, events::Event{type, aggregate_type, aggregate_id, payload, actor.name});
@@ -209,7 +203,7 @@ Result<OrderState> Orders::transition(db::UnitOfWork& uow, Order& order, OrderSt
     if (to != from) {
         if (auto problem = checkTransition(from, to)) {
             problem->message = "order " + order.channel + "/" + order.external_id + ": " + problem->message;
-            return fail(uow, problem->code, problem->message, problem->field);
+            return uow.fail(problem->code, problem->message, problem->field);
         }
     }
     const std::int64_t now = clock_.nowMicros();
@@ -219,9 +213,10 @@ Result<OrderState> Orders::transition(db::UnitOfWork& uow, Order& order, OrderSt
             .bindAll(std::string(toString(to)), joinHolds(order.holds), now, order.id, order.version)
             .execute();
     if (changed != 1) {
-        return fail(uow, ExitCode::kConflict,
-                    "order " + order.channel + "/" + order.external_id + " changed while this was being done; try again",
-                    "order");
+        return uow.fail(
+            ExitCode::kConflict,
+            "order " + order.channel + "/" + order.external_id + " changed while this was being done; try again",
+            "order");
     }
     ++order.version;
     order.state = to;
@@ -472,7 +467,7 @@ Result<ImportOutcome> Orders::import(db::UnitOfWork& uow, const OrderDocument& d
         if (auto hold = resolveLine(uow, order, customer, items, line, doc.uom)) holds.push_back(*hold);
         order.lines.push_back(std::move(line));
     }
-    if (auto problem = computeTotals(order)) return fail(uow, problem->code, problem->message, problem->field);
+    if (auto problem = computeTotals(order)) return uow.fail(problem->code, problem->message, problem->field);
 
     const std::int64_t now = order.created_at;
     uow.statement(
@@ -540,17 +535,19 @@ Result<ImportOutcome> Orders::importDocument(db::Database& database, const Order
 Result<OrderState> Orders::hold(db::UnitOfWork& uow, std::string_view order_id, const std::string& reason,
                                 const Actor& actor) {
     auto order = find(uow, order_id);
-    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+    if (!order) return uow.fail(ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
     order->holds.push_back("operator hold: " + (reason.empty() ? std::string("no reason given") : reason));
     return transition(uow, *order, OrderState::kOnHold, order->holds.back(), actor);
 }
 
 Result<OrderState> Orders::release(db::UnitOfWork& uow, std::string_view order_id, const Actor& actor) {
     auto order = find(uow, order_id);
-    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+    if (!order) return uow.fail(ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
     if (order->state != OrderState::kOnHold) {
-        return fail(uow, ExitCode::kConflict, "order " + order->channel + "/" + order->external_id + " is " +
-                                                  std::string(toString(order->state)) + ", not on hold", "state");
+        return uow.fail(ExitCode::kConflict,
+                        "order " + order->channel + "/" + order->external_id + " is " +
+                            std::string(toString(order->state)) + ", not on hold",
+                        "state");
     }
     // Data holds are checked again (the item may have been added, the price list loaded); review holds (payment,
     // fraud, credit, operator) are what a release overrides.
@@ -562,11 +559,12 @@ Result<OrderState> Orders::release(db::UnitOfWork& uow, std::string_view order_i
         if (auto hold = resolveLine(uow, *order, *customer, items, line, "")) remaining.push_back(*hold);
     }
     if (!remaining.empty()) {
-        return fail(uow, ExitCode::kRejected,
-                    "order " + order->channel + "/" + order->external_id + " still cannot go on: " + joinHolds(remaining),
-                    "holds");
+        return uow.fail(
+            ExitCode::kRejected,
+            "order " + order->channel + "/" + order->external_id + " still cannot go on: " + joinHolds(remaining),
+            "holds");
     }
-    if (auto problem = computeTotals(*order)) return fail(uow, problem->code, problem->message, problem->field);
+    if (auto problem = computeTotals(*order)) return uow.fail(problem->code, problem->message, problem->field);
     uow.statement("UPDATE sales_order SET subtotal = ?, discount_total = ?, tax_total = ?, total = ? WHERE id = ?")
         .bindAll(order->subtotal, order->discount_total, order->tax_total, order->total, order->id)
         .execute();
@@ -578,9 +576,9 @@ Result<OrderState> Orders::release(db::UnitOfWork& uow, std::string_view order_i
 Result<OrderState> Orders::reject(db::UnitOfWork& uow, std::string_view order_id, const std::string& reason,
                                   const Actor& actor) {
     auto order = find(uow, order_id);
-    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+    if (!order) return uow.fail(ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
     if (auto problem = checkTransition(order->state, OrderState::kRejected)) {
-        return fail(uow, problem->code, "order " + order->channel + "/" + order->external_id + ": " + problem->message);
+        return uow.fail(problem->code, "order " + order->channel + "/" + order->external_id + ": " + problem->message);
     }
     // A held order may hold stock (it was allocated before the hold): give it back.
     if (auto problem = releaseStock(uow, *order, std::nullopt)) return *problem;
@@ -643,11 +641,13 @@ std::vector<std::string> Orders::fillBackorders(db::Database& database, const st
 
 Result<AllocationOutcome> Orders::allocate(db::UnitOfWork& uow, std::string_view order_id, const Actor& actor) {
     auto order = find(uow, order_id);
-    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+    if (!order) return uow.fail(ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
     const std::string label = "order " + order->channel + "/" + order->external_id;
     if (!isAllocatable(order->state)) {
-        return fail(uow, ExitCode::kConflict, label + " is " + std::string(toString(order->state)) +
-                                                  "; only validated or backordered orders are allocated", "state");
+        return uow.fail(ExitCode::kConflict,
+                        label + " is " + std::string(toString(order->state)) +
+                            "; only validated or backordered orders are allocated",
+                        "state");
     }
     RoutingRequest request;
     request.ship_country = order->ship_to.country;
@@ -709,8 +709,10 @@ Result<AllocationOutcome> Orders::allocate(db::UnitOfWork& uow, std::string_view
         auto reserved = inventory_.reserveMany(uow, requests);
         if (!reserved) {
             // Another order took the stock between planning and reserving: this unit rolls back; try again.
-            return fail(uow, ExitCode::kConflict, label + ": stock changed while allocating (" +
-                                                      reserved.problem().message + "); allocate again", "stock");
+            return uow.fail(
+                ExitCode::kConflict,
+                label + ": stock changed while allocating (" + reserved.problem().message + "); allocate again",
+                "stock");
         }
     }
     const std::vector<OrderLine> before = order->lines;
@@ -776,14 +778,16 @@ std::optional<Problem> Orders::releaseStock(db::UnitOfWork& uow, const Order& or
 Result<OrderState> Orders::cancel(db::UnitOfWork& uow, std::string_view order_id, std::optional<int> line_no,
                                   const std::string& reason, const Actor& actor) {
     auto order = find(uow, order_id);
-    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+    if (!order) return uow.fail(ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
     const std::string label = "order " + order->channel + "/" + order->external_id;
     if (!isCancellable(order->state)) {
-        return fail(uow, ExitCode::kConflict, label + " is " + std::string(toString(order->state)) +
-                                                  ": it can no longer be cancelled (use a return)", "state");
+        return uow.fail(
+            ExitCode::kConflict,
+            label + " is " + std::string(toString(order->state)) + ": it can no longer be cancelled (use a return)",
+            "state");
     }
     if (line_no && (*line_no < 1 || *line_no > static_cast<int>(order->lines.size()))) {
-        return fail(uow, ExitCode::kNotFound, label + " has no line " + std::to_string(*line_no), "line");
+        return uow.fail(ExitCode::kNotFound, label + " has no line " + std::to_string(*line_no), "line");
     }
     if (auto problem = releaseStock(uow, *order, line_no)) return *problem;
     for (auto& line : order->lines) {
@@ -863,11 +867,13 @@ std::vector<Shipment> Orders::shipments(db::UnitOfWork& uow, std::string_view or
 Result<std::vector<std::string>> Orders::releaseToFulfillment(db::UnitOfWork& uow, std::string_view order_id,
                                                               const Actor& actor) {
     auto order = find(uow, order_id);
-    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+    if (!order) return uow.fail(ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
     const std::string label = "order " + order->channel + "/" + order->external_id;
     if (order->state != OrderState::kAllocated && order->state != OrderState::kPartiallyAllocated) {
-        return fail(uow, ExitCode::kConflict, label + " is " + std::string(toString(order->state)) +
-                                                  "; only allocated stock is released to fulfillment", "state");
+        return uow.fail(
+            ExitCode::kConflict,
+            label + " is " + std::string(toString(order->state)) + "; only allocated stock is released to fulfillment",
+            "state");
     }
     // Reservations not yet on a live shipment, grouped by location.
     std::set<std::string> on_shipment;
@@ -880,7 +886,7 @@ Result<std::vector<std::string>> Orders::releaseToFulfillment(db::UnitOfWork& uo
     for (auto& r : inventory_.activeReservationsOf(uow, order->id)) {
         if (on_shipment.count(r.id) == 0) by_location[r.location_id].push_back(std::move(r));
     }
-    if (by_location.empty()) return fail(uow, ExitCode::kConflict, label + " has nothing allocated to release", "state");
+    if (by_location.empty()) return uow.fail(ExitCode::kConflict, label + " has nothing allocated to release", "state");
     std::vector<std::string> created;
     const std::int64_t now = clock_.nowMicros();
     for (const auto& [location, reservations] : by_location) {
@@ -928,13 +934,15 @@ Result<std::vector<std::string>> Orders::releaseToFulfillment(db::UnitOfWork& uo
 Result<ShipmentState> Orders::moveShipment(db::UnitOfWork& uow, Shipment& shipment, ShipmentState to,
                                            const Actor& actor) {
     if (!canTransition(shipment.state, to)) {
-        return fail(uow, ExitCode::kConflict, "shipment " + shipment.id + " is " + std::string(toString(shipment.state)) +
-                                                  " and cannot become " + std::string(toString(to)), "state");
+        return uow.fail(ExitCode::kConflict,
+                        "shipment " + shipment.id + " is " + std::string(toString(shipment.state)) +
+                            " and cannot become " + std::string(toString(to)),
+                        "state");
     }
     const auto changed = uow.statement("UPDATE shipment SET state = ? WHERE id = ? AND state = ?")
                              .bindAll(std::string(toString(to)), shipment.id, std::string(toString(shipment.state)))
                              .execute();
-    if (changed != 1) return fail(uow, ExitCode::kConflict, "shipment " + shipment.id + " changed meanwhile", "state");
+    if (changed != 1) return uow.fail(ExitCode::kConflict, "shipment " + shipment.id + " changed meanwhile", "state");
     shipment.state = to;
     Poco::JSON::Object payload;
     payload.set("shipment_id", shipment.id);
@@ -948,7 +956,7 @@ Result<ShipmentState> Orders::moveShipment(db::UnitOfWork& uow, Shipment& shipme
 
 Result<ShipmentState> Orders::pick(db::UnitOfWork& uow, std::string_view shipment_id, const Actor& actor) {
     auto shipment = findShipment(uow, shipment_id, false);
-    if (!shipment) return fail(uow, ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
+    if (!shipment) return uow.fail(ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
     auto moved = moveShipment(uow, *shipment, ShipmentState::kPicking, actor);
     if (!moved) return moved;
     auto order = load(uow, shipment->order_id, false);
@@ -962,9 +970,9 @@ Result<ShipmentState> Orders::pick(db::UnitOfWork& uow, std::string_view shipmen
 Result<ShipmentState> Orders::pack(db::UnitOfWork& uow, std::string_view shipment_id, int packages,
                                    std::optional<std::int64_t> weight_mg, const Actor& actor) {
     auto shipment = findShipment(uow, shipment_id, false);
-    if (!shipment) return fail(uow, ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
-    if (packages < 1) return fail(uow, ExitCode::kRejected, "a packed shipment has at least one package", "packages");
-    if (weight_mg && *weight_mg <= 0) return fail(uow, ExitCode::kRejected, "weight must be positive", "weight");
+    if (!shipment) return uow.fail(ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
+    if (packages < 1) return uow.fail(ExitCode::kRejected, "a packed shipment has at least one package", "packages");
+    if (weight_mg && *weight_mg <= 0) return uow.fail(ExitCode::kRejected, "weight must be positive", "weight");
     uow.statement("UPDATE shipment SET packages = ?, weight_mg = ? WHERE id = ?")
         .bind(packages)
         .bind(weight_mg)
@@ -984,9 +992,9 @@ Result<ShipmentState> Orders::confirmShipment(db::UnitOfWork& uow, std::string_v
                                               const std::string& carrier, const std::string& service,
                                               const std::string& tracking, const Actor& actor) {
     auto shipment = findShipment(uow, shipment_id);
-    if (!shipment) return fail(uow, ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
+    if (!shipment) return uow.fail(ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
     if (carrier.size() > 64 || tracking.size() > 128 || service.size() > 32) {
-        return fail(uow, ExitCode::kRejected, "carrier (64), service (32) or tracking (128) too long", "tracking");
+        return uow.fail(ExitCode::kRejected, "carrier (64), service (32) or tracking (128) too long", "tracking");
     }
     shipment->carrier = carrier;
     shipment->tracking = tracking;
@@ -1024,7 +1032,7 @@ Result<ShipmentState> Orders::confirmShipment(db::UnitOfWork& uow, std::string_v
 Result<ShipmentState> Orders::recordDelivery(db::UnitOfWork& uow, std::string_view shipment_id,
                                              const std::string& proof, const Actor& actor) {
     auto shipment = findShipment(uow, shipment_id, billing_ != nullptr);
-    if (!shipment) return fail(uow, ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
+    if (!shipment) return uow.fail(ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
     uow.statement("UPDATE shipment SET delivered_at = ?, proof = ? WHERE id = ?")
         .bindAll(clock_.nowMicros(), proof.substr(0, 500), shipment->id)
         .execute();
@@ -1072,13 +1080,13 @@ Result<OrderState> Orders::settleShipping(db::UnitOfWork& uow, Order& order, con
 
 Result<OrderState> Orders::markInvoiced(db::UnitOfWork& uow, std::string_view order_id, const Actor& actor) {
     auto order = find(uow, order_id);
-    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+    if (!order) return uow.fail(ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
     return transition(uow, *order, OrderState::kInvoiced, "invoiced", actor);
 }
 
 Result<OrderState> Orders::close(db::UnitOfWork& uow, std::string_view order_id, const Actor& actor) {
     auto order = find(uow, order_id);
-    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+    if (!order) return uow.fail(ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
     return transition(uow, *order, OrderState::kClosed, "closed", actor);
 }
 

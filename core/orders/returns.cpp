@@ -330,12 +330,6 @@ RefundBreakdown computeRefund(const Order& order, const std::vector<RefundUnits>
 Returns::Returns(Orders& orders, inventory::Inventory& inventory, const Clock& clock, IdGenerator& ids)
     : orders_(orders), inventory_(inventory), clock_(clock), ids_(ids), outbox_(clock, ids) {}
 
-Problem Returns::fail(db::UnitOfWork& uow, ExitCode code, std::string message, std::string field) {
-    Problem problem{code, std::move(message), std::move(field)};
-    uow.setRollbackOnly(problem);
-    return problem;
-}
-
 void Returns::writeEvent(db::UnitOfWork& uow, const std::string& type, const std::string& return_id,
                          const std::string& payload, const Actor& actor) {
     outbox_.append(uow, events::Event{type, "return", return_id, payload, actor.name});
@@ -415,8 +409,8 @@ std::optional<Problem> Returns::setState(db::UnitOfWork& uow, ReturnAuthorizatio
             .bindAll(std::string(toString(to)), now, rma.id, std::string(toString(rma.state)))
             .execute();
     if (changed != 1) {
-        return fail(uow, ExitCode::kConflict, "return " + rma.id + " changed while this was being done; try again",
-                    "state");
+        return uow.fail(ExitCode::kConflict, "return " + rma.id + " changed while this was being done; try again",
+                        "state");
     }
     rma.state = to;
     rma.updated_at = now;
@@ -433,39 +427,39 @@ Result<std::string> Returns::authorize(db::UnitOfWork& uow, std::string_view ord
         db::Statement& lock =
             uow.statement("SELECT id FROM sales_order WHERE id = ?" + std::string(uow.dialect().forUpdate()));
         lock.bind(std::string(order_id)).execute();
-        if (!lock.next()) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+        if (!lock.next()) return uow.fail(ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
     }
     const auto order = orders_.find(uow, order_id);
-    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
+    if (!order) return uow.fail(ExitCode::kNotFound, "no order '" + std::string(order_id) + "'", "order");
     const std::string label = "order " + order->channel + "/" + order->external_id;
     if (lines.empty()) {
-        return fail(uow, ExitCode::kRejected, label + ": name at least one order line and quantity to return", "lines");
+        return uow.fail(ExitCode::kRejected, label + ": name at least one order line and quantity to return", "lines");
     }
     if (policy.kind == RefundPolicy::Kind::kPartial && (policy.percent < 0 || policy.percent > 100)) {
-        return fail(uow, ExitCode::kRejected,
-                    "partial refund of " + std::to_string(policy.percent) + "%: give a whole percentage 0..100",
-                    "refund");
+        return uow.fail(ExitCode::kRejected,
+                        "partial refund of " + std::to_string(policy.percent) + "%: give a whole percentage 0..100",
+                        "refund");
     }
     std::map<int, std::int64_t> wanted;  // by order line; a line named twice counts twice
     for (const auto& l : lines) {
         if (l.quantity <= 0) {
-            return fail(
-                uow, ExitCode::kRejected,
+            return uow.fail(
+                ExitCode::kRejected,
                 label + " line " + std::to_string(l.order_line_no) + ": the quantity to return must be positive",
                 "lines");
         }
         if (!lineOf(*order, l.order_line_no)) {
-            return fail(uow, ExitCode::kNotFound,
-                        label + " has no line " + std::to_string(l.order_line_no) + " (it has " +
-                            std::to_string(order->lines.size()) + ")",
-                        "lines");
+            return uow.fail(ExitCode::kNotFound,
+                            label + " has no line " + std::to_string(l.order_line_no) + " (it has " +
+                                std::to_string(order->lines.size()) + ")",
+                            "lines");
         }
         if (__builtin_add_overflow(wanted[l.order_line_no], l.quantity, &wanted[l.order_line_no])) {
-            return fail(uow, ExitCode::kRejected, label + ": quantity out of range", "lines");
+            return uow.fail(ExitCode::kRejected, label + ": quantity out of range", "lines");
         }
     }
     auto shipped = shippedLines(orders_.shipments(uow, order->id));
-    if (!shipped) return fail(uow, shipped.problem().code, label + " " + shipped.problem().message, "lines");
+    if (!shipped) return uow.fail(shipped.problem().code, label + " " + shipped.problem().message, "lines");
     const Covered covered = coveredByReturns(uow, order->id, {});
 
     struct NewLine {
@@ -482,18 +476,18 @@ Result<std::string> Returns::authorize(db::UnitOfWork& uow, std::string_view ord
         const std::string where = label + " line " + std::to_string(line_no) + " (" + ol.sku + ")";
         const auto it = shipped.value().find(line_no);
         if (it == shipped.value().end() || it->second.units == 0) {
-            return fail(uow, ExitCode::kRejected, where + " has not shipped: only shipped units can be returned",
-                        "lines");
+            return uow.fail(ExitCode::kRejected, where + " has not shipped: only shipped units can be returned",
+                            "lines");
         }
         const ShippedLine& sl = it->second;
         const auto& line_covered = coveredOf(covered, line_no);
         const std::int64_t can = returnable(sl, line_covered);
         if (quantity > can) {
-            return fail(uow, ExitCode::kRejected,
-                        where + ": " + std::to_string(quantity) + " to return, but " + std::to_string(sl.units) +
-                            " shipped and " + std::to_string(sl.units - can) + " are already on returns; at most " +
-                            std::to_string(can) + " can be returned",
-                        "lines");
+            return uow.fail(ExitCode::kRejected,
+                            where + ": " + std::to_string(quantity) + " to return, but " + std::to_string(sl.units) +
+                                " shipped and " + std::to_string(sl.units - can) + " are already on returns; at most " +
+                                std::to_string(can) + " can be returned",
+                            "lines");
         }
         // The units come back from where they left, earliest shipment first, after what other returns cover.
         for (const auto& c : sl.components) {
@@ -520,8 +514,8 @@ Result<std::string> Returns::authorize(db::UnitOfWork& uow, std::string_view ord
                 }
             }
             if (need != 0) {  // returnable() said there was enough; the shipments disagree with themselves
-                return fail(uow, ExitCode::kConflict, where + ": its shipments do not cover the units to return",
-                            "lines");
+                return uow.fail(ExitCode::kConflict, where + ": its shipments do not cover the units to return",
+                                "lines");
             }
         }
         refund_units.push_back(RefundUnits{line_no, sl.units - can, quantity});
@@ -576,20 +570,20 @@ Result<ReturnState> Returns::receive(db::UnitOfWork& uow, std::string_view retur
                                      const std::vector<ReturnQuantity>& quantities,
                                      const std::optional<std::string>& location_id, const Actor& actor) {
     auto rma = load(uow, return_id, true);
-    if (!rma) return fail(uow, ExitCode::kNotFound, "no return '" + std::string(return_id) + "'", "return");
+    if (!rma) return uow.fail(ExitCode::kNotFound, "no return '" + std::string(return_id) + "'", "return");
     const std::string label = "return " + rma->id + " (order " + rma->order_reference + ")";
     if (rma->state != ReturnState::kAuthorized) {
-        return fail(uow, ExitCode::kConflict,
-                    label + " is " + std::string(toString(rma->state)) +
-                        (rma->state == ReturnState::kCancelled ? ": nothing is expected on it"
-                                                               : ": everything expected has arrived"),
-                    "state");
+        return uow.fail(ExitCode::kConflict,
+                        label + " is " + std::string(toString(rma->state)) +
+                            (rma->state == ReturnState::kCancelled ? ": nothing is expected on it"
+                                                                   : ": everything expected has arrived"),
+                        "state");
     }
     std::string location_code;
     if (location_id) {
         db::Statement& s = uow.statement("SELECT code FROM location WHERE id = ?");
         s.bind(*location_id).execute();
-        if (!s.next()) return fail(uow, ExitCode::kNotFound, "no location '" + *location_id + "'", "location");
+        if (!s.next()) return uow.fail(ExitCode::kNotFound, "no location '" + *location_id + "'", "location");
         location_code = s.getString(0);
     }
     std::map<int, std::int64_t> plan;
@@ -602,24 +596,24 @@ Result<ReturnState> Returns::receive(db::UnitOfWork& uow, std::string_view retur
         const auto line = std::find_if(rma->lines.begin(), rma->lines.end(),
                                        [&](const ReturnLine& l) { return l.line_no == q.line_no; });
         if (line == rma->lines.end()) {
-            return fail(uow, ExitCode::kNotFound,
-                        label + " has no line " + std::to_string(q.line_no) + " (it has " +
-                            std::to_string(rma->lines.size()) + ")",
-                        "lines");
+            return uow.fail(ExitCode::kNotFound,
+                            label + " has no line " + std::to_string(q.line_no) + " (it has " +
+                                std::to_string(rma->lines.size()) + ")",
+                            "lines");
         }
         if (q.quantity <= 0) {
-            return fail(uow, ExitCode::kRejected,
-                        label + " line " + std::to_string(q.line_no) + ": the quantity received must be positive",
-                        "lines");
+            return uow.fail(ExitCode::kRejected,
+                            label + " line " + std::to_string(q.line_no) + ": the quantity received must be positive",
+                            "lines");
         }
         plan[q.line_no] += q.quantity;
         if (plan[q.line_no] > line->expected - line->received) {
-            return fail(uow, ExitCode::kRejected,
-                        label + " line " + std::to_string(q.line_no) + " (" + line->sku +
-                            "): " + std::to_string(plan[q.line_no]) + " received, but only " +
-                            std::to_string(line->expected - line->received) + " of " + std::to_string(line->expected) +
-                            " are still expected",
-                        "lines");
+            return uow.fail(ExitCode::kRejected,
+                            label + " line " + std::to_string(q.line_no) + " (" + line->sku +
+                                "): " + std::to_string(plan[q.line_no]) + " received, but only " +
+                                std::to_string(line->expected - line->received) + " of " +
+                                std::to_string(line->expected) + " are still expected",
+                            "lines");
         }
     }
     Poco::JSON::Array received;
@@ -629,10 +623,10 @@ Result<ReturnState> Returns::receive(db::UnitOfWork& uow, std::string_view retur
         const std::string where = location_id.value_or(line.location_id);
         // A line is received at one place, so inspection knows where its units are.
         if (location_id && line.received > 0 && line.location_id != *location_id) {
-            return fail(uow, ExitCode::kConflict,
-                        label + " line " + std::to_string(line_no) + " was received at " + line.location_code +
-                            " before; receive the rest there too",
-                        "location");
+            return uow.fail(ExitCode::kConflict,
+                            label + " line " + std::to_string(line_no) + " was received at " + line.location_code +
+                                " before; receive the rest there too",
+                            "location");
         }
         const inventory::Source source{"return", rma->id, actor.name, "line " + std::to_string(line_no),
                                        rma->order_reference.substr(0, rma->order_reference.find('/')), ""};
@@ -644,7 +638,7 @@ Result<ReturnState> Returns::receive(db::UnitOfWork& uow, std::string_view retur
                                  .bindAll(quantity, where, rma->id, line_no, quantity)
                                  .execute();
         if (changed != 1) {
-            return fail(uow, ExitCode::kConflict, label + " changed while this was being done; try again", "lines");
+            return uow.fail(ExitCode::kConflict, label + " changed while this was being done; try again", "lines");
         }
         line.received += quantity;
         line.location_id = where;
@@ -683,17 +677,17 @@ Result<ReturnState> Returns::inspect(db::UnitOfWork& uow, std::string_view retur
                                      Disposition disposition, std::optional<std::int64_t> quantity,
                                      const Actor& actor) {
     auto rma = load(uow, return_id, true);
-    if (!rma) return fail(uow, ExitCode::kNotFound, "no return '" + std::string(return_id) + "'", "return");
+    if (!rma) return uow.fail(ExitCode::kNotFound, "no return '" + std::string(return_id) + "'", "return");
     const std::string label = "return " + rma->id + " (order " + rma->order_reference + ")";
     if (rma->state != ReturnState::kAuthorized && rma->state != ReturnState::kReceived) {
-        return fail(uow, ExitCode::kConflict,
-                    label + " is " + std::string(toString(rma->state)) + ": nothing is left to inspect", "state");
+        return uow.fail(ExitCode::kConflict,
+                        label + " is " + std::string(toString(rma->state)) + ": nothing is left to inspect", "state");
     }
     const auto it =
         std::find_if(rma->lines.begin(), rma->lines.end(), [&](const ReturnLine& l) { return l.line_no == line_no; });
     if (it == rma->lines.end()) {
-        return fail(
-            uow, ExitCode::kNotFound,
+        return uow.fail(
+            ExitCode::kNotFound,
             label + " has no line " + std::to_string(line_no) + " (it has " + std::to_string(rma->lines.size()) + ")",
             "line");
     }
@@ -702,14 +696,14 @@ Result<ReturnState> Returns::inspect(db::UnitOfWork& uow, std::string_view retur
     const std::int64_t waiting = line.uninspected();
     const std::int64_t count = quantity.value_or(waiting);
     if (quantity && *quantity <= 0) {
-        return fail(uow, ExitCode::kRejected, where + ": the quantity to inspect must be positive", "quantity");
+        return uow.fail(ExitCode::kRejected, where + ": the quantity to inspect must be positive", "quantity");
     }
     if (count == 0 || count > waiting) {
-        return fail(uow, ExitCode::kRejected,
-                    where + ": " + std::to_string(count) + " to inspect, but " + std::to_string(line.received) +
-                        " received and " + std::to_string(line.received - waiting) +
-                        " already inspected; receive the units first",
-                    "quantity");
+        return uow.fail(ExitCode::kRejected,
+                        where + ": " + std::to_string(count) + " to inspect, but " + std::to_string(line.received) +
+                            " received and " + std::to_string(line.received - waiting) +
+                            " already inspected; receive the units first",
+                        "quantity");
     }
     const inventory::Source source{"return", rma->id, actor.name, "line " + std::to_string(line_no),
                                        rma->order_reference.substr(0, rma->order_reference.find('/')), ""};
@@ -744,7 +738,7 @@ Result<ReturnState> Returns::inspect(db::UnitOfWork& uow, std::string_view retur
                                        "restocked + refurbished + disposed + ? <= received")
                              .bindAll(count, rma->id, line_no, count)
                              .execute();
-    if (changed != 1) return fail(uow, ExitCode::kConflict, label + " changed while this was being done; try again");
+    if (changed != 1) return uow.fail(ExitCode::kConflict, label + " changed while this was being done; try again");
     const bool done = std::all_of(rma->lines.begin(), rma->lines.end(),
                                   [](const ReturnLine& l) { return l.received == l.expected && l.uninspected() == 0; });
     if (done && rma->state == ReturnState::kReceived) {
@@ -773,31 +767,30 @@ Result<ReturnState> Returns::inspect(db::UnitOfWork& uow, std::string_view retur
 
 Result<ReturnState> Returns::close(db::UnitOfWork& uow, std::string_view return_id, const Actor& actor) {
     auto rma = load(uow, return_id, true);
-    if (!rma) return fail(uow, ExitCode::kNotFound, "no return '" + std::string(return_id) + "'", "return");
+    if (!rma) return uow.fail(ExitCode::kNotFound, "no return '" + std::string(return_id) + "'", "return");
     const std::string label = "return " + rma->id + " (order " + rma->order_reference + ")";
     if (rma->state == ReturnState::kClosed || rma->state == ReturnState::kCancelled) {
-        return fail(uow, ExitCode::kConflict, label + " is already " + std::string(toString(rma->state)), "state");
+        return uow.fail(ExitCode::kConflict, label + " is already " + std::string(toString(rma->state)), "state");
     }
     std::int64_t received = 0;
     for (const auto& l : rma->lines) {
         if (l.uninspected() > 0) {
-            return fail(uow, ExitCode::kConflict,
-                        label + " line " + std::to_string(l.line_no) + " (" + l.sku + ") has " +
-                            std::to_string(l.uninspected()) +
-                            " received units without a disposition: inspect them first",
-                        "state");
+            return uow.fail(ExitCode::kConflict,
+                            label + " line " + std::to_string(l.line_no) + " (" + l.sku + ") has " +
+                                std::to_string(l.uninspected()) +
+                                " received units without a disposition: inspect them first",
+                            "state");
         }
         received += l.received;
     }
     if (received == 0) {
-        return fail(uow, ExitCode::kConflict, label + ": nothing has arrived; cancel it instead of closing it",
-                    "state");
+        return uow.fail(ExitCode::kConflict, label + ": nothing has arrived; cancel it instead of closing it", "state");
     }
     // The refund of what actually came back: whole units of each order line (a kit counts when all of it came).
     const auto order = orders_.find(uow, rma->order_id);
-    if (!order) return fail(uow, ExitCode::kNotFound, "no order '" + rma->order_id + "'", "order");
+    if (!order) return uow.fail(ExitCode::kNotFound, "no order '" + rma->order_id + "'", "order");
     auto shipped = shippedLines(orders_.shipments(uow, order->id));
-    if (!shipped) return fail(uow, shipped.problem().code, label + ": " + shipped.problem().message, "lines");
+    if (!shipped) return uow.fail(shipped.problem().code, label + ": " + shipped.problem().message, "lines");
     const Covered before = coveredByReturns(uow, order->id, rma->id);
     std::map<int, std::map<std::string, std::int64_t>> arrived;
     for (const auto& l : rma->lines) arrived[l.order_line_no][l.item_id] += l.received;
@@ -845,19 +838,19 @@ Result<ReturnState> Returns::close(db::UnitOfWork& uow, std::string_view return_
 Result<ReturnState> Returns::cancel(db::UnitOfWork& uow, std::string_view return_id, const std::string& reason,
                                     const Actor& actor) {
     auto rma = load(uow, return_id, true);
-    if (!rma) return fail(uow, ExitCode::kNotFound, "no return '" + std::string(return_id) + "'", "return");
+    if (!rma) return uow.fail(ExitCode::kNotFound, "no return '" + std::string(return_id) + "'", "return");
     const std::string label = "return " + rma->id + " (order " + rma->order_reference + ")";
     if (rma->state != ReturnState::kAuthorized) {
-        return fail(uow, ExitCode::kConflict,
-                    label + " is " + std::string(toString(rma->state)) + "; only an authorized return is cancelled",
-                    "state");
+        return uow.fail(ExitCode::kConflict,
+                        label + " is " + std::string(toString(rma->state)) + "; only an authorized return is cancelled",
+                        "state");
     }
     for (const auto& l : rma->lines) {
         if (l.received > 0) {
-            return fail(uow, ExitCode::kConflict,
-                        label + ": units have arrived (line " + std::to_string(l.line_no) +
-                            "); inspect them and close the return instead",
-                        "state");
+            return uow.fail(ExitCode::kConflict,
+                            label + ": units have arrived (line " + std::to_string(l.line_no) +
+                                "); inspect them and close the return instead",
+                            "state");
         }
     }
     if (auto problem = setState(uow, *rma, ReturnState::kCancelled)) return *problem;

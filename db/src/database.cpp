@@ -106,6 +106,12 @@ void UnitOfWork::setRollbackOnly(const Problem& problem) {
     if (!rollback_only_) rollback_only_ = problem;
 }
 
+Problem UnitOfWork::fail(ExitCode code, std::string message, std::string field) {
+    Problem problem{code, std::move(message), std::move(field)};
+    setRollbackOnly(problem);
+    return problem;
+}
+
 void UnitOfWork::commit() {
     if (rollback_only_) {
         lease_.connection().rollback();

@@ -337,7 +337,6 @@ private:
     void storeReservations(db::UnitOfWork& uow, const std::vector<const Reservation*>& reservations);
     /// SKU and location code for messages.
     std::string describe(db::UnitOfWork& uow, std::string_view item_id, std::string_view location_id);
-    Problem fail(db::UnitOfWork& uow, ExitCode code, std::string message, std::string field = {});
 
     const Clock& clock_;
     IdGenerator& ids_;

@@ -235,7 +235,6 @@ private:
         bool active;
     };
     void loadCache(db::UnitOfWork& uow);
-    Problem fail(db::UnitOfWork& uow, ExitCode code, std::string message, std::string field = {});
 
     const Clock& clock_;
     IdGenerator& ids_;

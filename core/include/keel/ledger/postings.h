@@ -106,7 +106,6 @@ private:
                                        std::int64_t quantity, bool fifo);
     bool isFifo(db::UnitOfWork& uow, const std::string& item_id);
     InvoiceOn invoiceOn(const std::string& channel) const;
-    Problem fail(db::UnitOfWork& uow, ExitCode code, std::string message, std::string field = {});
 
     Ledger& ledger_;
     PostingOptions options_;

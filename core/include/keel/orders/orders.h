@@ -234,7 +234,6 @@ private:
                     const std::string& aggregate_id, const std::string& payload, const Actor& actor);
     void saveLines(db::UnitOfWork& uow, const Order& order);
     std::vector<std::string> reviewHolds(db::UnitOfWork& uow, const Order& order, const Customer& customer);
-    Problem fail(db::UnitOfWork& uow, ExitCode code, std::string message, std::string field = {});
     std::optional<Shipment> findShipment(db::UnitOfWork& uow, std::string_view shipment_id, bool with_lines = true);
     Result<ShipmentState> moveShipment(db::UnitOfWork& uow, Shipment& shipment, ShipmentState to, const Actor& actor);
     /// Releases the reservations of an order (or one line) and drops them from unshipped shipments; a shipment

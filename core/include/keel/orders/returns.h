@@ -159,7 +159,6 @@ public:
     std::vector<ReturnAuthorization> forOrder(db::UnitOfWork& uow, std::string_view order_id);
 
 private:
-    Problem fail(db::UnitOfWork& uow, ExitCode code, std::string message, std::string field = {});
     void writeEvent(db::UnitOfWork& uow, const std::string& type, const std::string& return_id,
                     const std::string& payload, const Actor& actor);
     /// The return, read for a change: its row locked where the backend locks rows.

@@ -78,6 +78,9 @@ public:
     /// ran. Database::run then rolls back and returns a failed Result (when the work returns one) or throws
     /// the problem, so half of a refused operation can never be committed. The first problem is kept.
     void setRollbackOnly(const Problem& problem);
+    /// setRollbackOnly() with a new problem, which it returns: `return uow.fail(ExitCode::kRejected, "why", "field");`
+    /// where a business rule refuses the work.
+    Problem fail(ExitCode code, std::string message, std::string field = {});
     const std::optional<Problem>& rollbackOnly() const { return rollback_only_; }
 
 private:
