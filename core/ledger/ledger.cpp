@@ -204,10 +204,16 @@ std::vector<Account> Ledger::accounts(db::UnitOfWork& uow) {
 }
 
 std::optional<Account> Ledger::findAccount(db::UnitOfWork& uow, std::string_view code) {
-    for (auto& a : accounts(uow)) {
-        if (a.code == code) return a;
-    }
-    return std::nullopt;
+    db::Statement& a =
+        uow.statement("SELECT code, name, type, currency, parent_code, active FROM ledger_account WHERE code = ?");
+    a.bind(std::string(code)).execute();
+    if (!a.next()) return std::nullopt;
+    Account account{a.getString(0), a.getString(1), accountTypeFrom(a.getString(2)).value_or(AccountType::kAsset),
+                    a.getString(3), a.getString(4), a.getInt64(5) != 0, {}};
+    db::Statement& r = uow.statement("SELECT role FROM ledger_role WHERE account_code = ? ORDER BY role");
+    r.bind(account.code).execute();
+    while (r.next()) account.roles.push_back(r.getString(0));
+    return account;
 }
 
 Result<std::size_t> Ledger::replaceChart(db::UnitOfWork& uow, const std::vector<Account>& chart) {
@@ -456,15 +462,17 @@ Result<PostResult> Ledger::post(db::UnitOfWork& uow, const EntryRequest& request
                 << d.item_id << '\n';
     }
     const std::string hash = sha256Hex(content.str());
-    db::Statement& existing = uow.statement("SELECT id, content_hash FROM journal_entry WHERE idempotency_key = ?");
-    existing.bind(request.idempotency_key).execute();
-    if (existing.next()) {
-        const std::string id = existing.getString(0);
-        if (existing.getString(1) == hash) return PostResult{id, true};
-        return uow.fail(ExitCode::kConflict,
-                        "idempotency key '" + request.idempotency_key + "' was already posted as entry " + id +
-                            " with different content; nothing was posted",
-                        "key");
+    if (!request.new_key) {
+        db::Statement& existing = uow.statement("SELECT id, content_hash FROM journal_entry WHERE idempotency_key = ?");
+        existing.bind(request.idempotency_key).execute();
+        if (existing.next()) {
+            const std::string id = existing.getString(0);
+            if (existing.getString(1) == hash) return PostResult{id, true};
+            return uow.fail(ExitCode::kConflict,
+                            "idempotency key '" + request.idempotency_key + "' was already posted as entry " + id +
+                                " with different content; nothing was posted",
+                            "key");
+        }
     }
     const std::string id = ids_.next();
     const std::int64_t now = clock_.nowMicros();
@@ -781,12 +789,14 @@ std::vector<AgingRow> Ledger::aging(db::UnitOfWork& uow, const Date& as_of) {
     std::map<std::string, std::deque<Debit>> debits;
     std::map<std::string, std::int64_t> credits;
     db::Statement& s = uow.statement(
-        "SELECT l.customer_id, l.entry_date, l.functional_amount, i.due_date FROM journal_line l "
-        "LEFT JOIN invoice i ON i.entry_id = l.entry_id WHERE l.account_code = ? AND l.entry_date <= ? "
-        "ORDER BY l.customer_id, l.entry_date, l.entry_id, l.line_no");
+        "SELECT l.customer_id, l.entry_date, l.functional_amount, i.due_date, c.code FROM journal_line l "
+        "LEFT JOIN invoice i ON i.entry_id = l.entry_id LEFT JOIN customer c ON c.id = l.customer_id "
+        "WHERE l.account_code = ? AND l.entry_date <= ? ORDER BY l.customer_id, l.entry_date, l.entry_id, l.line_no");
     s.bindAll(receivables.value(), as_of.ymd()).execute();
+    std::map<std::string, std::string> codes;
     while (s.next()) {
         const std::string customer = s.getString(0);
+        if (!s.isNull(4)) codes[customer] = s.getString(4);
         const std::int64_t amount = s.getInt64(2);
         if (amount > 0) {
             const int due = s.isNull(3) ? static_cast<int>(s.getInt64(1)) : static_cast<int>(s.getInt64(3));
@@ -817,9 +827,7 @@ std::vector<AgingRow> Ledger::aging(db::UnitOfWork& uow, const Date& as_of) {
         }
         row.unapplied = credit;
         if (row.total() == 0 && row.unapplied == 0) continue;
-        db::Statement& code = uow.statement("SELECT code FROM customer WHERE id = ?");
-        code.bind(customer).execute();
-        row.customer_code = code.next() ? code.getString(0) : customer;
+        row.customer_code = codes.count(customer) ? codes[customer] : customer;
         out.push_back(std::move(row));
     }
     return out;
@@ -906,18 +914,14 @@ LedgerVerifyReport Ledger::verify(db::UnitOfWork& uow) {
         "SELECT l.item_id, SUM(l.quantity), SUM(l.value) FROM cost_layer l GROUP BY l.item_id");
     f.execute();
     while (f.next()) items[f.getString(0)].layers = std::make_pair(f.getInt64(1), f.getInt64(2));
-    std::set<std::string> fifo;
-    db::Statement& fi = uow.statement("SELECT id FROM item WHERE cost_method = 'fifo'");
+    std::map<std::string, std::pair<std::string, bool>> item_facts;  // id -> (SKU, FIFO)
+    db::Statement& fi = uow.statement("SELECT id, sku, cost_method FROM item");
     fi.execute();
-    while (fi.next()) fifo.insert(fi.getString(0));
+    while (fi.next()) item_facts[fi.getString(0)] = {fi.getString(1), fi.getString(2) == "fifo"};
 
     for (const auto& [item, p] : items) {
-        std::string name = item.empty() ? "(no item)" : item;
-        if (!item.empty()) {
-            db::Statement& sku = uow.statement("SELECT sku FROM item WHERE id = ?");
-            sku.bind(item).execute();
-            if (sku.next()) name = sku.getString(0);
-        }
+        const auto facts = item_facts.find(item);
+        const std::string name = facts != item_facts.end() ? facts->second.first : item.empty() ? "(no item)" : item;
         ++report.items_checked;
         if (p.stock_qty != p.cost_stock_qty) {
             report.problems.push_back("item " + name + ": the stock ledger holds " + std::to_string(p.stock_qty) +
@@ -939,7 +943,7 @@ LedgerVerifyReport Ledger::verify(db::UnitOfWork& uow) {
                                       money(p.transit_value, functional) + " (difference " +
                                       money(p.gl_transit - p.transit_value, functional) + ")");
         }
-        if (fifo.count(item)) {
+        if (facts != item_facts.end() && facts->second.second) {
             const auto layers = p.layers.value_or(std::make_pair(std::int64_t{0}, std::int64_t{0}));
             if (layers.first != p.cost_stock_qty || layers.second != p.stock_value) {
                 report.problems.push_back("item " + name + ": FIFO layers hold " + std::to_string(layers.first) + " units at " +

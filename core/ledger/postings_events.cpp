@@ -268,7 +268,7 @@ Result<std::vector<LandedCostShare>> Postings::allocateLandedCost(db::UnitOfWork
         }
         auto split = [&](const Money& share) {
             const std::int64_t on_hand =
-                divideRounded(static_cast<Int128>(share.minor()) * held, r.quantity, RoundingMode::kHalfEven);
+                proportionalShare(share.minor(), held, r.quantity, RoundingMode::kHalfEven);
             return std::make_pair(Money(on_hand, share.currency()), share - Money(on_hand, share.currency()));
         };
         const auto [on_hand, sold] = split(shares[i]);

@@ -114,7 +114,7 @@ Result<Invoice> Postings::invoiceShipment(db::UnitOfWork& uow, const orders::Ord
         const Taken t = before[line_no];
         const std::int64_t after = t.quantity + count;
         auto cumulative = [&](std::int64_t whole, std::int64_t q) {
-            return divideRounded(static_cast<Int128>(whole) * q, ol.quantity, RoundingMode::kHalfEven);
+            return proportionalShare(whole, q, ol.quantity, RoundingMode::kHalfEven);
         };
         Line line{line_no, count, ol.unit_price.value_or(0) * count, cumulative(ol.discount, after) - t.discount,
                   cumulative(ol.tax, after) - t.tax};

@@ -90,7 +90,7 @@ Result<std::int64_t> Postings::issueFromPool(db::UnitOfWork& uow, const std::str
         for (const auto& [id, q, v] : open) {
             if (left == 0) break;
             const std::int64_t take = std::min(left, q);
-            const std::int64_t taken = take == q ? v : divideRounded(static_cast<Int128>(v) * take, q, RoundingMode::kHalfEven);
+            const std::int64_t taken = take == q ? v : proportionalShare(v, take, q, RoundingMode::kHalfEven);
             uow.statement("UPDATE cost_layer SET quantity = quantity - ?, value = value - ? WHERE id = ?")
                 .bindAll(take, taken, id)
                 .execute();
@@ -104,8 +104,7 @@ Result<std::int64_t> Postings::issueFromPool(db::UnitOfWork& uow, const std::str
         }
     } else {
         value = quantity == p.quantity ? p.value
-                                       : divideRounded(static_cast<Int128>(p.value) * quantity, p.quantity,
-                                                       RoundingMode::kHalfEven);
+                                       : proportionalShare(p.value, quantity, p.quantity, RoundingMode::kHalfEven);
     }
     const std::int64_t unit_cost =
         p.quantity > 0 ? divideRounded(p.value, p.quantity, RoundingMode::kHalfEven) : p.unit_cost;
@@ -148,8 +147,7 @@ std::optional<Problem> Postings::moved(db::UnitOfWork& uow, const inventory::Mov
         } else {
             // No cost given (a return, a found unit, a receipt without a price): the item's current average.
             const Pool p = readPool(uow, move.item_id, "stock");
-            value = p.quantity > 0 ? divideRounded(static_cast<Int128>(p.value) * move.quantity, p.quantity,
-                                                   RoundingMode::kHalfEven)
+            value = p.quantity > 0 ? proportionalShare(p.value, move.quantity, p.quantity, RoundingMode::kHalfEven)
                                    : p.unit_cost * move.quantity;
         }
         addToPool(uow, move.item_id, to, move.quantity, value, fifo && std::string(to) == "stock", move.id);
@@ -175,6 +173,7 @@ std::optional<Problem> Postings::moved(db::UnitOfWork& uow, const inventory::Mov
     request.source_type = "stock_move";
     request.source_id = move.id;
     request.idempotency_key = "stock_move:" + move.id;
+    request.new_key = true;
     request.memo = move.reason + " of " + std::to_string(move.quantity) +
                    (move.source && !move.source->id.empty() ? " (" + move.source->type + " " + move.source->id + ")" : "");
     request.actor = move.source ? move.source->actor : "system";

@@ -65,6 +65,12 @@ std::ostream& operator<<(std::ostream& out, RoundingMode mode);
 /// the denominator is zero or the rounded quotient does not fit in int64.
 std::int64_t divideRounded(Int128 numerator, Int128 denominator, RoundingMode mode);
 
+/// amount x part / whole rounded with `mode`, the product formed exactly: the share of an amount that goes with
+/// part of a quantity (the cost of 4 of 15 units, the discount of 2 of 3 units). Throws as divideRounded().
+inline std::int64_t proportionalShare(std::int64_t amount, std::int64_t part, std::int64_t whole, RoundingMode mode) {
+    return divideRounded(static_cast<Int128>(amount) * part, whole, mode);
+}
+
 /// An exact scaled decimal, mantissa x 10^-scale with scale 0..18, for unit prices, tax rates and FX rates. The
 /// scale is kept as written ("19.990" stays three places), but equality and ordering compare values (1.50 == 1.5).
 class Decimal {
