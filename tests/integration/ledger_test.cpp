@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE ledger
 #include <boost/test/unit_test.hpp>
 
+#include "order_fixture.h"
 #include "process.h"
 #include "test_database.h"
 
@@ -27,45 +28,19 @@ using ledger::Ledger;
 
 namespace {
 
-constexpr std::int64_t kNow = 1'795'651'200'000'000;  // 2026-11-26T00:00:00Z
-constexpr std::int64_t kDay = 86'400'000'000;
-
-class NoPrices final : public PriceSource {
-public:
-    std::optional<Price> price(db::UnitOfWork&, const PriceQuery&) override { return std::nullopt; }
-};
-
-template <typename T>
-std::string problemOf(const Result<T>& result) {
-    return result.ok() ? std::string("(no problem)") : result.problem().message;
-}
+using test::problemOf;
 
 Poco::JSON::Object::Ptr json(const std::string& text) {
     return Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
 }
 
-// A migrated database on the test's backend with an initialized ledger (USD), two warehouses, items, and the
-// services wired as in production: stock moves post through the move observer, shipments invoice.
-struct Books {
-    test::TestDatabase test;
-    db::Database& db = test.database();
-    ManualClock clock{kNow};
-    catalog::Catalog catalog{clock};
-    inventory::Inventory inventory{clock};
-    NoPrices prices;
-    // 8.25 % on every line and on shipping, rounded half up per line: amounts that do not split evenly per unit.
-    TableTax tax{{{"US", Decimal::parse("0.0825")}}};
-    DefaultRouting routing;
-    Orders orders{catalog, inventory, prices, tax, routing, clock};
-    Returns returns{orders, inventory, clock};
+// The order services (test::OrderFixture) with an initialized ledger (USD) wired as in production: stock moves post
+// through the move observer, shipments invoice. Two warehouses; items A and B at moving average, F at FIFO.
+struct Books : test::OrderFixture {
     Ledger ledger{clock};
     ledger::Postings postings{ledger};
-    Actor actor{"test"};
-    std::map<std::string, std::string> items;
-    std::map<std::string, std::string> locations;
 
     Books() {
-        db::Migrator(db).migrate();
         BOOST_TEST_REQUIRE(db.run([&](db::UnitOfWork& uow) { return ledger.initialize(uow, Currency::of("USD")); }));
         inventory.setMoveObserver(&postings);
         orders.setBilling(&postings);
@@ -73,25 +48,7 @@ struct Books {
         location("WH2", 20);
         item("A");
         item("B");
-        item("F", catalog::CostMethod::kFifo);
-    }
-
-    void location(const std::string& code, int priority) {
-        catalog::Location l;
-        l.code = code;
-        l.name = "Warehouse " + code;
-        l.priority = priority;
-        l.country = "US";
-        l.region = "IL";
-        locations[code] = db.run([&](db::UnitOfWork& uow) { return catalog.saveLocation(uow, l); });
-    }
-
-    void item(const std::string& sku, catalog::CostMethod method = catalog::CostMethod::kMovingAverage) {
-        catalog::Item i;
-        i.sku = sku;
-        i.name = "Item " + sku;
-        i.cost_method = method;
-        items[sku] = db.run([&](db::UnitOfWork& uow) { return catalog.saveItem(uow, i); });
+        item("F", false, catalog::CostMethod::kFifo);
     }
 
     std::string receive(const std::string& sku, const std::string& location, std::int64_t quantity,
@@ -116,33 +73,13 @@ struct Books {
 
     std::string importOrder(const std::string& external, const std::string& sku, std::int64_t quantity,
                             const std::string& unit_price, const std::string& discount, const std::string& shipping) {
-        const std::string text = R"({"type":"order","version":1,"channel":"web","external_id":")" + external +
-                                 R"(","currency":"USD","customer":{"id":"C-1"},"ship_to":{"name":"Ann Lee","line1":"1 Main St",)"
-                                 R"("city":"Springfield","region":"IL","postal_code":"62701","country":"US"},)"
-                                 R"("payment":{"status":"authorized"},"shipping":{"amount":")" +
-                                 shipping + R"("},"lines":[{"sku":")" + sku + R"(","quantity":)" +
-                                 std::to_string(quantity) + R"(,"unit_price":")" + unit_price + R"(","discount":")" +
-                                 discount + R"("}]})";
-        const ParsedDocument parsed = parseOrderDocument(text);
-        BOOST_TEST_REQUIRE(parsed.ok());
-        const auto outcome = db.run([&](db::UnitOfWork& uow) { return orders.import(uow, *parsed.document, actor); });
-        BOOST_TEST_REQUIRE(outcome.ok(), problemOf(outcome));
-        return outcome.value().order_id;
-    }
-
-    std::vector<std::string> ship(const std::string& order_id) {
-        const auto allocated = db.run([&](db::UnitOfWork& uow) { return orders.allocate(uow, order_id, actor); });
-        BOOST_TEST_REQUIRE(allocated.ok(), problemOf(allocated));
-        const auto released =
-            db.run([&](db::UnitOfWork& uow) { return orders.releaseToFulfillment(uow, order_id, actor); });
-        BOOST_TEST_REQUIRE(released.ok(), problemOf(released));
-        for (const auto& shipment_id : released.value()) {
-            const auto shipped = db.run([&](db::UnitOfWork& uow) {
-                return orders.confirmShipment(uow, shipment_id, "UPS", "ground", "1Z", actor);
-            });
-            BOOST_TEST_REQUIRE(shipped.ok(), problemOf(shipped));
-        }
-        return released.value();
+        return importDocument(R"({"type":"order","version":1,"channel":"web","external_id":")" + external +
+                              R"(","currency":"USD","customer":{"id":"C-1"},"ship_to":{"name":"Ann Lee","line1":"1 Main St",)"
+                              R"("city":"Springfield","region":"IL","postal_code":"62701","country":"US"},)"
+                              R"("payment":{"status":"authorized"},"shipping":{"amount":")" +
+                              shipping + R"("},"lines":[{"sku":")" + sku + R"(","quantity":)" +
+                              std::to_string(quantity) + R"(,"unit_price":")" + unit_price + R"(","discount":")" +
+                              discount + R"("}]})");
     }
 
     Result<ledger::PostResult> post(const std::string& event) {

@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE returns
 #include <boost/test/unit_test.hpp>
 
+#include "order_fixture.h"
 #include "test_database.h"
 
 #include "../../modules/cli/commands_returns.h"
@@ -27,13 +28,7 @@ using namespace keel::orders;
 
 namespace {
 
-constexpr std::int64_t kNow = 1'795'651'200'000'000;  // 2026-11-26T00:00:00Z
-
-// Channel prices are in the documents; nothing else is priced.
-class NoPrices final : public PriceSource {
-public:
-    std::optional<Price> price(db::UnitOfWork&, const PriceQuery&) override { return std::nullopt; }
-};
+using test::problemOf;
 
 struct DocLine {
     std::string sku;
@@ -42,31 +37,10 @@ struct DocLine {
     std::string discount = "0";
 };
 
-template <typename T>
-std::string problemOf(const Result<T>& result) {
-    return result.ok() ? std::string("(no problem)") : result.problem().message;
-}
-
-// A migrated database on the test's backend with two warehouses, a few items, stock, and the services. Orders are
+// Two warehouses, a few items (two with lots, a kit), stock, and the order services (test::OrderFixture). Orders are
 // imported as documents, allocated, released and shipped as in production. Same body on every backend.
-struct Shop {
-    test::TestDatabase test;
-    db::Database& db = test.database();
-    ManualClock clock{kNow};
-    catalog::Catalog catalog{clock};
-    inventory::Inventory inventory{clock};
-    NoPrices prices;
-    // 8.25 % on every line and on shipping, rounded half up per line: amounts that do not split evenly per unit.
-    TableTax tax{{{"US", Decimal::parse("0.0825")}}};
-    DefaultRouting routing;
-    Orders orders{catalog, inventory, prices, tax, routing, clock};
-    Returns returns{orders, inventory, clock};
-    Actor actor{"test"};
-    std::map<std::string, std::string> items;
-    std::map<std::string, std::string> locations;
-
+struct Shop : test::OrderFixture {
     Shop() {
-        db::Migrator(db).migrate();
         location("WH1", 10);
         location("WH2", 20);
         for (const char* sku : {"A", "B", "MUG"}) item(sku, false);
@@ -80,24 +54,6 @@ struct Shop {
             gift.components = {{"", "MUG", 1}, {"", "TEA", 2}};
             items["GIFT"] = catalog.saveItem(uow, gift);
         });
-    }
-
-    void location(const std::string& code, int priority) {
-        catalog::Location l;
-        l.code = code;
-        l.name = "Warehouse " + code;
-        l.priority = priority;
-        l.country = "US";
-        l.region = "IL";
-        locations[code] = db.run([&](db::UnitOfWork& uow) { return catalog.saveLocation(uow, l); });
-    }
-
-    void item(const std::string& sku, bool lots) {
-        catalog::Item i;
-        i.sku = sku;
-        i.name = "Item " + sku;
-        i.lot_tracked = lots;
-        items[sku] = db.run([&](db::UnitOfWork& uow) { return catalog.saveItem(uow, i); });
     }
 
     void stock(const std::string& sku, const std::string& location, std::int64_t quantity,
@@ -125,28 +81,7 @@ struct Shop {
                     R"(","discount":")" + lines[i].discount + R"("})";
         }
         text += "]}";
-        const ParsedDocument parsed = parseOrderDocument(text);
-        BOOST_TEST_REQUIRE(parsed.ok(), (parsed.problems.empty() ? "" : parsed.problems.front().message));
-        const auto outcome = db.run([&](db::UnitOfWork& uow) { return orders.import(uow, *parsed.document, actor); });
-        BOOST_TEST_REQUIRE(outcome.ok(), problemOf(outcome));
-        BOOST_TEST_REQUIRE(std::string(toString(outcome.value().state)) == "validated");
-        return outcome.value().order_id;
-    }
-
-    // Allocates what there is, releases it and ships every shipment.
-    void ship(const std::string& order_id) {
-        const auto allocated = db.run([&](db::UnitOfWork& uow) { return orders.allocate(uow, order_id, actor); });
-        BOOST_TEST_REQUIRE(allocated.ok(), problemOf(allocated));
-        const auto released =
-            db.run([&](db::UnitOfWork& uow) { return orders.releaseToFulfillment(uow, order_id, actor); });
-        BOOST_TEST_REQUIRE(released.ok(), problemOf(released));
-        for (const auto& shipment_id : released.value()) {
-            const auto shipped = db.run([&](db::UnitOfWork& uow) {
-                return orders.confirmShipment(uow, shipment_id, "UPS", "ground", "1Z" + shipment_id.substr(0, 8),
-                                              actor);
-            });
-            BOOST_TEST_REQUIRE(shipped.ok(), problemOf(shipped));
-        }
+        return importDocument(text);
     }
 
     Order order(const std::string& order_id) {
