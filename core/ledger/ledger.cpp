@@ -277,6 +277,16 @@ Result<std::size_t> Ledger::replaceChart(db::UnitOfWork& uow, const std::vector<
                             "type");
         }
     }
+    // Accounts the ledger made for a parameter of a role (tax payable per jurisdiction) outlive a chart that does
+    // not list them: they keep their role, under the new chart's account for the bare role.
+    std::map<std::string, std::string> kept;  // account code -> parent code
+    for (const auto& old : existing) {
+        for (const auto& role : old.roles) {
+            if (role.find(':') == std::string::npos || roles.count(role)) continue;
+            roles.emplace(role, old.code);
+            if (!by_code.count(old.code)) kept[old.code] = roles.at(baseRole(role));
+        }
+    }
     const std::int64_t now = clock_.nowMicros();
     uow.statement("DELETE FROM ledger_role").execute();
     for (const auto& a : chart) {
@@ -288,7 +298,11 @@ Result<std::size_t> Ledger::replaceChart(db::UnitOfWork& uow, const std::vector<
     }
     for (const auto& old : existing) {
         if (by_code.count(old.code)) continue;
-        if (posted.count(old.code)) {
+        if (const auto it = kept.find(old.code); it != kept.end()) {
+            uow.statement("UPDATE ledger_account SET parent_code = ?, updated_at = ? WHERE code = ?")
+                .bindAll(it->second, now, old.code)
+                .execute();
+        } else if (posted.count(old.code)) {
             uow.statement("UPDATE ledger_account SET active = 0, parent_code = '', updated_at = ? WHERE code = ?")
                 .bindAll(now, old.code)
                 .execute();
@@ -461,7 +475,7 @@ Result<PostResult> Ledger::post(db::UnitOfWork& uow, const EntryRequest& request
                 << resolved[i].functional << '|' << d.channel << '|' << d.location_id << '|' << d.customer_id << '|'
                 << d.item_id << '\n';
     }
-    const std::string hash = sha256Hex(content.str());
+    const std::string hash = request.content_hash.value_or(sha256Hex(content.str()));
     if (!request.new_key) {
         db::Statement& existing = uow.statement("SELECT id, content_hash FROM journal_entry WHERE idempotency_key = ?");
         existing.bind(request.idempotency_key).execute();
@@ -540,7 +554,8 @@ std::optional<JournalEntry> Ledger::entryByKey(db::UnitOfWork& uow, std::string_
 
 Result<PostResult> Ledger::reverse(db::UnitOfWork& uow, std::string_view entry_id, std::optional<Date> date,
                                    const std::string& memo, const std::string& actor,
-                                   std::optional<std::string> idempotency_key) {
+                                   std::optional<std::string> idempotency_key,
+                                   std::optional<std::string> content_hash) {
     auto original = entry(uow, entry_id);
     if (!original) return uow.fail(ExitCode::kNotFound, "no journal entry '" + std::string(entry_id) + "'", "entry");
     if (original->reverses_id) {
@@ -575,6 +590,7 @@ Result<PostResult> Ledger::reverse(db::UnitOfWork& uow, std::string_view entry_i
     request.memo = memo.empty() ? "reversal of " + original->kind + " " + original->id : memo;
     request.reverses_id = original->id;
     request.actor = actor;
+    request.content_hash = std::move(content_hash);
     for (const auto& l : original->lines) {
         request.lines.push_back(DraftLine{"", l.account, Money(-l.amount, Currency::of(l.currency)), l.dimensions,
                                           -l.functional_amount, l.rate});

@@ -2,7 +2,11 @@
 // posted from JSON documents, and landed costs allocated over receipts.
 #include "keel/ledger/postings.h"
 
+#include "keel/kernel/hash.h"
+
 #include <Poco/JSON/Array.h>
+
+#include <sstream>
 
 #include <set>
 
@@ -95,6 +99,35 @@ Result<PostResult> Postings::postEvent(db::UnitOfWork& uow, const Poco::JSON::Ob
                 "type");
         }
         const std::string key = f.required("key", 180);
+        // Which of the context fields each type uses: any other is refused rather than silently ignored.
+        static const std::map<std::string, std::set<std::string>> context = {
+            {"payment_capture", {"channel", "order_id", "customer", "provider"}},
+            {"refund_payment", {"channel", "order_id", "customer", "provider"}},
+            {"payout", {"provider"}},
+            {"marketplace_fee", {"channel", "order_id", "provider"}},
+            {"chargeback", {"channel", "order_id", "customer"}},
+        };
+        for (const char* name : {"channel", "order_id", "customer", "provider"}) {
+            const auto it = context.find(type);
+            if (event.has(name) && (it == context.end() || !it->second.count(name))) {
+                return uow.fail(ExitCode::kRejected, std::string(name) + ": not used by " + type + " events", name);
+            }
+        }
+        // A replay is recognised by its key and must be the same document (the lines it posts may differ by now:
+        // a landed cost is split over what is still in stock).
+        std::ostringstream canonical;
+        event.stringify(canonical);
+        const std::string event_hash = sha256Hex(canonical.str());
+        db::Statement& earlier = uow.statement("SELECT id, content_hash FROM journal_entry WHERE idempotency_key = ?");
+        earlier.bind("event:" + key).execute();
+        if (earlier.next()) {
+            const std::string id = earlier.getString(0);
+            if (earlier.getString(1) == event_hash) return PostResult{id, true};
+            return uow.fail(ExitCode::kConflict,
+                            "key '" + key + "' was already posted as entry " + id +
+                                " from a different document; nothing was posted",
+                            "key");
+        }
         const Date date = f.date("date", Date::today(ledger_.clock()));
         const std::string memo = f.text("memo", 500).value_or("");
         Dimensions dimensions;
@@ -122,6 +155,7 @@ Result<PostResult> Postings::postEvent(db::UnitOfWork& uow, const Poco::JSON::Ob
         request.idempotency_key = "event:" + key;
         request.memo = memo.empty() ? type + " " + key : memo;
         request.actor = actor;
+        request.content_hash = event_hash;
 
         if (type == "chargeback_won") {
             const std::string chargeback = f.required("chargeback_key", 180);
@@ -131,7 +165,7 @@ Result<PostResult> Postings::postEvent(db::UnitOfWork& uow, const Poco::JSON::Ob
                 return uow.fail(ExitCode::kNotFound,
                                 "chargeback_key: no chargeback posted with key '" + chargeback + "'", "chargeback_key");
             }
-            return ledger_.reverse(uow, original->id, date, request.memo, actor, request.idempotency_key);
+            return ledger_.reverse(uow, original->id, date, request.memo, actor, request.idempotency_key, event_hash);
         }
         if (type == "journal") {
             const auto lines = f.array("lines");
@@ -171,7 +205,8 @@ Result<PostResult> Postings::postEvent(db::UnitOfWork& uow, const Poco::JSON::Ob
                 if (!v.isString()) throw RejectedError("receipts[" + std::to_string(i) + "]: must be a stock move id");
                 moves.push_back(v.extract<std::string>());
             }
-            auto shares = allocateLandedCost(uow, moves, amount, date, request.idempotency_key, request.memo, actor);
+            auto shares =
+                allocateLandedCost(uow, moves, amount, date, request.idempotency_key, request.memo, actor, event_hash);
             if (!shares) return shares.problem();
             auto posted = ledger_.entryByKey(uow, request.idempotency_key);
             return PostResult{posted ? posted->id : "", false};
@@ -190,7 +225,8 @@ Result<std::vector<LandedCostShare>> Postings::allocateLandedCost(db::UnitOfWork
                                                                   const std::vector<std::string>& move_ids,
                                                                   const Money& amount, const Date& date,
                                                                   const std::string& key, const std::string& memo,
-                                                                  const std::string& actor) {
+                                                                  const std::string& actor,
+                                                                  std::optional<std::string> content_hash) {
     const Currency* functional = ledger_.functionalCurrency(uow);
     if (!functional)
         return uow.fail(ExitCode::kInfrastructure, "the ledger is not initialized: run `keel ledger init`");
@@ -252,6 +288,7 @@ Result<std::vector<LandedCostShare>> Postings::allocateLandedCost(db::UnitOfWork
     request.idempotency_key = key;
     request.memo = memo;
     request.actor = actor;
+    request.content_hash = std::move(content_hash);
     const PostingRule& rule = *findRule("landed_cost");
     std::vector<LandedCostShare> out;
     for (std::size_t i = 0; i < receipts.size(); ++i) {

@@ -179,6 +179,9 @@ Result<Invoice> Postings::invoiceShipment(db::UnitOfWork& uow, const orders::Ord
 std::optional<Problem> Postings::refunded(db::UnitOfWork& uow, const orders::Order& order, const std::string& return_id,
                                           const orders::RefundBreakdown& refund, const orders::Actor& actor) {
     if (refund.total == 0 || !ledger_.functionalCurrency(uow)) return std::nullopt;
+    // Revenue that was never invoiced (a channel invoicing on delivery, returned before delivery) is not credited
+    // back: the money, if any was taken, goes back as a refund payment against the payment.
+    if (invoices(uow, order.id).empty()) return std::nullopt;
     const Currency& currency = *order.currency;
     std::int64_t goods = refund.goods + refund.shipping;
     std::int64_t tax = refund.tax + refund.shipping_tax;

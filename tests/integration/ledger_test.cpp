@@ -309,6 +309,8 @@ BOOST_AUTO_TEST_CASE(replaying_an_event_posts_it_once_and_a_changed_replay_is_a_
     // Unknown fields and bad amounts are named.
     const auto typo = post(R"({"type":"payout","key":"x","amount":"1.00","currency":"USD","provder":"stripe"})");
     BOOST_TEST(problemOf(typo).find("provder: unknown field") != std::string::npos, problemOf(typo));
+    const auto unused = post(R"({"type":"chargeback","key":"x","provider":"stripe","amount":"1.00","currency":"USD"})");
+    BOOST_TEST(problemOf(unused).find("provider: not used by chargeback events") != std::string::npos, problemOf(unused));
     const auto unknown = post(R"({"type":"refund","key":"x","amount":"1.00","currency":"USD"})");
     BOOST_TEST(problemOf(unknown).find("type: unknown financial event 'refund'") != std::string::npos, problemOf(unknown));
     const auto bad = post(R"({"type":"payout","key":"x","amount":"1.005","currency":"USD"})");
@@ -397,6 +399,14 @@ BOOST_AUTO_TEST_CASE(a_landed_cost_split_three_ways_sums_to_the_amount) {
     BOOST_TEST(pool("B") == 1500 + 1666);  // 33.33 x 5/10 = 16.665: 16.66 (half even) raises what is left, 16.67 to COGS
     BOOST_TEST(pool("F") == 3000 + 3333);
     BOOST_TEST(balance("5000") == 1667);
+    // Replayed, it posts nothing; the same key on another amount is a conflict.
+    const std::string again = R"({"type":"landed_cost","key":"freight-7","amount":"100.00","currency":"USD","receipts":[")" +
+                              r1 + R"(",")" + r2 + R"(",")" + r3 + R"("]})";
+    BOOST_TEST(post(again).value().already_posted);
+    const auto changed = post(R"({"type":"landed_cost","key":"freight-7","amount":"90.00","currency":"USD","receipts":[")" +
+                              r1 + R"("]})");
+    BOOST_TEST(problemOf(changed).find("from a different document") != std::string::npos, problemOf(changed));
+    BOOST_TEST(balance("2300") == -10000);
     requireBooksVerify();
 }
 
@@ -449,6 +459,53 @@ BOOST_AUTO_TEST_CASE(a_closed_return_posts_its_credit_note_and_restocked_goods_l
     BOOST_TEST(balance("4300") == 1000);         // goods refunded
     BOOST_TEST(balance("2200-US-IL") == -248 + 83);  // tax 30.00 x 8.25 % = 2.48, a third of it refunded
     BOOST_TEST(balance("1200") == 3248 - 1083);
+    requireBooksVerify();
+}
+
+BOOST_AUTO_TEST_CASE(a_return_of_goods_never_invoiced_gets_no_credit_note) {
+    ledger::PostingOptions options;
+    options.channel_invoice_on["web"] = ledger::InvoiceOn::kDelivery;
+    ledger::Postings on_delivery(ledger, options);
+    orders.setBilling(&on_delivery);
+    receive("A", "WH1", 10, "4.00");
+    const auto order_id = importOrder("W-6", "A", 2, "10.00", "0.00", "0.00");
+    ship(order_id);
+    BOOST_TEST(balance("1200") == 0);  // shipped, not yet invoiced
+    const auto rma = db.run([&](db::UnitOfWork& uow) {
+        return returns.authorize(uow, order_id, {{1, 1}}, ReturnReason::kUnwanted, *RefundPolicy::parse("full"), actor);
+    });
+    BOOST_TEST_REQUIRE(rma.ok(), problemOf(rma));
+    BOOST_TEST_REQUIRE(
+        db.run([&](db::UnitOfWork& uow) { return returns.receive(uow, rma.value(), {}, std::nullopt, actor); }).ok());
+    BOOST_TEST_REQUIRE(db.run([&](db::UnitOfWork& uow) {
+                           return returns.inspect(uow, rma.value(), 1, Disposition::kRestock, std::nullopt, actor);
+                       }).ok());
+    BOOST_TEST_REQUIRE(db.run([&](db::UnitOfWork& uow) { return returns.close(uow, rma.value(), actor); }).ok());
+    BOOST_TEST(balance("4300") == 0);
+    BOOST_TEST(balance("1200") == 0);
+    orders.setBilling(&postings);
+    requireBooksVerify();
+}
+
+BOOST_AUTO_TEST_CASE(a_new_chart_keeps_the_tax_accounts_made_per_jurisdiction) {
+    receive("A", "WH1", 10, "4.00");
+    ship(importOrder("W-7", "A", 1, "10.00", "0.00", "0.00"));
+    BOOST_TEST(balance("2200-US-IL") == -83);
+    // The chart as an accountant would write it: the default one, without the account the ledger made.
+    auto chart = ledger::defaultChart();
+    chart.push_back({"2210", "Sales tax payable (new)", ledger::AccountType::kLiability, "", "", true, {}});
+    for (auto& a : chart) {
+        if (a.code == "2200") a.roles.clear();
+        if (a.code == "2210") a.roles = {"tax_payable"};
+    }
+    const auto replaced = db.run([&](db::UnitOfWork& uow) { return ledger.replaceChart(uow, chart); });
+    BOOST_TEST_REQUIRE(replaced.ok(), problemOf(replaced));
+    const auto kept = db.run([&](db::UnitOfWork& uow) { return ledger.findAccount(uow, "2200-US-IL"); });
+    BOOST_TEST_REQUIRE(kept.has_value());
+    BOOST_TEST(kept->active);
+    BOOST_TEST(kept->parent_code == "2210");
+    ship(importOrder("W-8", "A", 1, "10.00", "0.00", "0.00"));
+    BOOST_TEST(balance("2200-US-IL") == -166);
     requireBooksVerify();
 }
 

@@ -60,6 +60,9 @@ struct EntryRequest {
     /// The key cannot have been posted before (it names a stock move written in this unit of work): the lookup
     /// for an earlier posting is skipped, one statement less on the hot path; the unique key still guards.
     bool new_key = false;
+    /// What a re-post under the same key must match: by default a hash of the lines; a financial event gives the
+    /// hash of its document instead.
+    std::optional<std::string> content_hash = std::nullopt;
 };
 
 struct PostResult {
@@ -196,7 +199,8 @@ public:
     /// reverses_id set. An entry is reversed at most once; a reversal is not itself reversed.
     Result<PostResult> reverse(db::UnitOfWork& uow, std::string_view entry_id, std::optional<Date> date,
                                const std::string& memo, const std::string& actor,
-                               std::optional<std::string> idempotency_key = std::nullopt);
+                               std::optional<std::string> idempotency_key = std::nullopt,
+                               std::optional<std::string> content_hash = std::nullopt);
     std::optional<JournalEntry> entry(db::UnitOfWork& uow, std::string_view entry_id);
     std::optional<JournalEntry> entryByKey(db::UnitOfWork& uow, std::string_view idempotency_key);
 

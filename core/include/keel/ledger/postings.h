@@ -88,7 +88,8 @@ public:
     Result<std::vector<LandedCostShare>> allocateLandedCost(db::UnitOfWork& uow, const std::vector<std::string>& move_ids,
                                                             const Money& amount, const Date& date,
                                                             const std::string& key, const std::string& memo,
-                                                            const std::string& actor);
+                                                            const std::string& actor,
+                                                            std::optional<std::string> content_hash = std::nullopt);
 
     const PostingOptions& options() const { return options_; }
 
