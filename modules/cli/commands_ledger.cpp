@@ -3,6 +3,7 @@
 #include "commands_ledger.h"
 
 #include "csv_import.h"
+#include "order_ref.h"
 #include "services.h"
 
 #include "keel/kernel/csv.h"
@@ -531,6 +532,26 @@ int agingCommand(Context& context, const std::vector<std::string>& raw) {
     return 0;
 }
 
+int invoicesCommand(Context& context, const std::vector<std::string>& raw) {
+    const Arguments args(raw, "ledger invoices", {}, {"csv"});
+    args.expectPositional(1, 1, "ORDER [--csv]");
+    const auto invoices = context.database().run([&](db::UnitOfWork& uow) {
+        return services(context).postings.invoices(uow, resolveOrderReference(context, uow, args.positional()[0]));
+    });
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& i : invoices) {
+        const auto& c = Currency::of(i.currency);
+        rows.push_back({i.id, i.shipment_id, i.date.toString(), i.due.toString(), i.currency, amountText(i.goods, c),
+                        amountText(i.discount, c), amountText(i.shipping, c), amountText(i.tax, c),
+                        amountText(i.total, c), i.jurisdiction, i.entry_id});
+    }
+    writeReport(context, args, "invoices",
+                {"invoice", "shipment", "date", "due", "currency", "goods", "discount", "shipping", "tax", "total",
+                 "jurisdiction", "entry"},
+                rows, {false, false, false, false, false, true, true, true, true, true, false, false});
+    return 0;
+}
+
 int verifyCommand(Context& context, const std::vector<std::string>& raw) {
     const Arguments args(raw, "ledger verify", {});
     args.expectPositional(0, 0, "");
@@ -626,6 +647,9 @@ void addLedgerCommands(std::vector<Command>& table) {
                      "Payments and credits are applied to each customer's oldest invoices first; what is left ages\n"
                      "from the invoice's due date (ledger.payment_terms_days after the invoice).",
                      agingCommand});
+    table.push_back({{"ledger", "invoices"}, "ORDER [--csv]",
+                     "the customer invoices of an order (id or CHANNEL/EXTERNAL_ID), one per shipment", "",
+                     invoicesCommand});
     table.push_back({{"ledger", "verify"}, "",
                      "check every entry balances and inventory on the books equals the stock valuation",
                      "Exit code 4 with every mismatch named (entry, item, amounts) when it does not.", verifyCommand});

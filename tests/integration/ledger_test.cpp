@@ -660,6 +660,9 @@ BOOST_FIXTURE_TEST_CASE(ledger_commands_end_to_end, Books) {
     std::tie(code, out, err) = keel({"order", "close", order_id});
     BOOST_TEST(code == 4, out);
     BOOST_TEST(db.run([&](db::UnitOfWork& uow) { return orders.recordDelivery(uow, shipments.front(), "", actor); }).ok());
+    std::tie(code, out, err) = keel({"--json", "ledger", "invoices", "web/W-CLI"});
+    BOOST_TEST_REQUIRE(code == 0, err);
+    BOOST_TEST(json(out)->getArray("invoices")->getObject(0)->getValue<std::string>("total") == "19.49", out);  // 18.00 + 8.25 % tax
     std::tie(code, out, err) = keel({"order", "close", order_id});
     BOOST_TEST(code == 0, err);
     BOOST_TEST(out.find("order is closed") != std::string::npos, out);
