@@ -1,5 +1,6 @@
 #include "keel/ledger/ledger.h"
 
+#include "keel/db/batch_insert.h"
 #include "keel/kernel/csv.h"
 #include "keel/kernel/hash.h"
 
@@ -368,7 +369,9 @@ Result<PostResult> Ledger::post(db::UnitOfWork& uow, const EntryRequest& request
     if (request.lines.empty()) return uow.fail(ExitCode::kRejected, what + " has no lines", "lines");
     if (auto problem = imbalance(request.lines)) return uow.fail(ExitCode::kRejected, what + ": " + *problem, "lines");
     const std::string period = periodOf(request.date);
-    if (isClosed(uow, period)) {
+    // Only a period that has ended can be closed (setPeriod), so the current one and later ones are open without
+    // asking: the hot path (stock moves, invoices, dated today) reads no period row.
+    if (period < periodOf(Date::today(clock_)) && isClosed(uow, period)) {
         return uow.fail(ExitCode::kConflict,
                         "period " + period + " is closed: " + what + " dated " + request.date.toString() +
                             " cannot be posted (post it into an open period, or reopen " + period + ")",
@@ -497,19 +500,18 @@ Result<PostResult> Ledger::post(db::UnitOfWork& uow, const EntryRequest& request
         .bind(request.reverses_id)
         .bindAll(request.actor.substr(0, 64), now)
         .execute();
-    db::Statement& insert = uow.statement(
-        "INSERT INTO journal_line (entry_id, line_no, account_code, entry_date, currency, amount, functional_amount, "
-        "rate_mantissa, rate_scale, channel, location_id, customer_id, item_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    db::BatchInsert insert(uow, "journal_line",
+                           {"entry_id", "line_no", "account_code", "entry_date", "currency", "amount", "functional_amount",
+                            "rate_mantissa", "rate_scale", "channel", "location_id", "customer_id", "item_id"});
     for (std::size_t i = 0; i < lines.size(); ++i) {
         const auto& l = lines[i];
         const auto& d = l.dimensions;
-        insert
-            .bindAll(id, static_cast<std::int64_t>(i + 1), resolved[i].account, request.date.ymd(),
-                     std::string(l.amount.currency().code()), l.amount.minor(), resolved[i].functional,
-                     resolved[i].rate.mantissa(), resolved[i].rate.scale(), d.channel.substr(0, 64),
-                     d.location_id.substr(0, 36), d.customer_id.substr(0, 36), d.item_id.substr(0, 36))
-            .execute();
+        insert.add(id, static_cast<std::int64_t>(i + 1), resolved[i].account, std::int64_t{request.date.ymd()},
+                   std::string(l.amount.currency().code()), l.amount.minor(), resolved[i].functional,
+                   resolved[i].rate.mantissa(), std::int64_t{resolved[i].rate.scale()}, d.channel.substr(0, 64),
+                   d.location_id.substr(0, 36), d.customer_id.substr(0, 36), d.item_id.substr(0, 36));
     }
+    insert.flush();
     return PostResult{id, false};
 }
 

@@ -33,9 +33,23 @@ std::string kindOf(const inventory::MoveRecord& move, const char* from, const ch
 }  // namespace
 
 bool Postings::isFifo(db::UnitOfWork& uow, const std::string& item_id) {
+    // An item's cost method is cached for a minute: it is read on every move, and changes rarely.
+    constexpr std::int64_t kCacheMicros = 60'000'000;
+    const std::int64_t now = ledger_.clock().nowMicros();
+    {
+        std::lock_guard lock(mutex_);
+        if (const auto it = cost_methods_.find(item_id);
+            it != cost_methods_.end() && now - it->second.second < kCacheMicros && now >= it->second.second) {
+            return it->second.first;
+        }
+    }
     db::Statement& s = uow.statement("SELECT cost_method FROM item WHERE id = ?");
     s.bind(item_id).execute();
-    return s.next() && s.getString(0) == "fifo";
+    const bool fifo = s.next() && s.getString(0) == "fifo";
+    std::lock_guard lock(mutex_);
+    if (cost_methods_.size() > 100'000) cost_methods_.clear();
+    cost_methods_[item_id] = {fifo, now};
+    return fifo;
 }
 
 Postings::Pool Postings::readPool(db::UnitOfWork& uow, const std::string& item_id, const char* pool) {

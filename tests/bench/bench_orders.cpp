@@ -1,5 +1,6 @@
 // Orders benchmark (issue #4): end to end per order - import (validate, price) -> allocate -> release ->
-// pick -> pack -> confirm shipped -> record delivery - with every stock move and event, orders of 3 lines over
+// pick -> pack -> confirm shipped -> record delivery - with every stock move, journal entry, invoice and event as
+// in production (the ledger values and posts each move and invoices each shipment), orders of 3 lines over
 // 1,000 SKUs in 3 warehouses and 100 customers. Prints orders per second on each backend with 1 and 4 workers
 // (the ratio against 1 worker in the same run) and the process's resident memory before and after, which must
 // not grow with the number of orders. Targets on a 2-core machine: >= 2,000 orders/s on SQLite, >= 500 on
@@ -12,6 +13,8 @@
 #include "keel/db/database.h"
 #include "keel/db/migrations.h"
 #include "keel/inventory/inventory.h"
+#include "keel/ledger/ledger.h"
+#include "keel/ledger/postings.h"
 #include "keel/orders/orders.h"
 
 #include <atomic>
@@ -48,6 +51,10 @@ long residentKb() {
 void seed(db::Database& database) {
     catalog::Catalog catalog;
     inventory::Inventory inventory;
+    ledger::Ledger ledger;
+    ledger::Postings postings(ledger);
+    database.run([&](db::UnitOfWork& uow) { return ledger.initialize(uow, Currency::of("USD")); });
+    inventory.setMoveObserver(&postings);
     std::vector<std::string> items;
     std::vector<std::string> locations;
     database.run([&](db::UnitOfWork& uow) {
@@ -78,6 +85,7 @@ void seed(db::Database& database) {
                 r.item_id = item;
                 r.location_id = location;
                 r.quantity = 1'000'000;
+                r.unit_cost = Money(750, Currency::of("USD"));
                 (void)inventory.receive(uow, r).value();
             }
         }
@@ -118,6 +126,10 @@ double ordersPerSecond(const std::string& connection, const db::ConnectionOption
     orders::ZeroTax tax;
     orders::DefaultRouting routing;
     orders::Orders service(catalog, inventory, prices, tax, routing);
+    ledger::Ledger ledger;
+    ledger::Postings postings(ledger);
+    inventory.setMoveObserver(&postings);
+    service.setBilling(&postings);
     const orders::Actor actor{"bench"};
     std::atomic<int> failures{0};
     const double seconds = bench::seconds([&] {

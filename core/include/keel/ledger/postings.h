@@ -12,6 +12,7 @@
 #include <Poco/JSON/Object.h>
 
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -110,6 +111,8 @@ private:
 
     Ledger& ledger_;
     PostingOptions options_;
+    std::mutex mutex_;
+    std::map<std::string, std::pair<bool, std::int64_t>> cost_methods_;  ///< item id -> (FIFO, read at)
 };
 
 }  // namespace keel::ledger
