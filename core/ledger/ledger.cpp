@@ -370,8 +370,10 @@ Result<PostResult> Ledger::post(db::UnitOfWork& uow, const EntryRequest& request
     if (auto problem = imbalance(request.lines)) return uow.fail(ExitCode::kRejected, what + ": " + *problem, "lines");
     const std::string period = periodOf(request.date);
     // Only a period that has ended can be closed (setPeriod), so the current one and later ones are open without
-    // asking: the hot path (stock moves, invoices, dated today) reads no period row.
-    if (period < periodOf(Date::today(clock_)) && isClosed(uow, period)) {
+    // asking: the hot path (stock moves, invoices, dated today) reads no period row. A back-dated entry locks its
+    // period's row (creating it, open, if need be) until it commits, so a close running at the same time either
+    // waits for it or is seen by it: an entry never lands in a period closed under its feet.
+    if (period < periodOf(Date::today(clock_)) && lockOpenPeriod(uow, period)) {
         return uow.fail(ExitCode::kConflict,
                         "period " + period + " is closed: " + what + " dated " + request.date.toString() +
                             " cannot be posted (post it into an open period, or reopen " + period + ")",
@@ -608,6 +610,16 @@ std::vector<Period> Ledger::periods(db::UnitOfWork& uow) {
     s.execute();
     while (s.next()) out.push_back(Period{s.getString(0), s.getString(1) == "closed", s.getString(2), s.getInt64(3)});
     return out;
+}
+
+bool Ledger::lockOpenPeriod(db::UnitOfWork& uow, const std::string& period) {
+    uow.statement(uow.dialect().upsert("ledger_period", {"period", "status", "changed_by", "changed_at"}, {"period"}, {}))
+        .bindAll(period, std::string("open"), std::string(), clock_.nowMicros())
+        .execute();
+    db::Statement& s =
+        uow.statement("SELECT status FROM ledger_period WHERE period = ?" + std::string(uow.dialect().forUpdate()));
+    s.bind(period).execute();
+    return s.next() && s.getString(0) == "closed";
 }
 
 bool Ledger::isClosed(db::UnitOfWork& uow, const std::string& period) {

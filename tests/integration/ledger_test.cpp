@@ -19,7 +19,10 @@
 #include <Poco/TemporaryFile.h>
 
 #include <fstream>
+#include <atomic>
+#include <chrono>
 #include <random>
+#include <thread>
 #include <sstream>
 
 using namespace keel;
@@ -384,6 +387,33 @@ BOOST_AUTO_TEST_CASE(a_closed_period_refuses_postings) {
     const auto reopened = db.run([&](db::UnitOfWork& uow) { return ledger.setPeriod(uow, "2026-10", false, "test"); });
     BOOST_TEST_REQUIRE(reopened.ok(), problemOf(reopened));
     BOOST_TEST(post(R"({"type":"supplier_invoice","key":"si-2","date":"2026-10-20","amount":"10.00","currency":"USD"})").ok());
+}
+
+// A close that runs while a back-dated entry is being posted waits for it: the entry is either in before the close
+// or refused, never written into a period already closed.
+BOOST_AUTO_TEST_CASE(closing_a_period_waits_for_an_entry_being_posted_into_it) {
+    std::atomic<bool> posted{false};
+    std::atomic<std::int64_t> committed_at{0};
+    std::thread poster([&] {
+        db.run([&](db::UnitOfWork& uow) {
+            auto result = postings.postEvent(
+                uow, *json(R"({"type":"supplier_invoice","key":"late-1","date":"2026-10-30","amount":"7.00","currency":"USD"})"),
+                "test");
+            BOOST_TEST_REQUIRE(result.ok(), problemOf(result));
+            posted = true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(400));
+            committed_at = std::chrono::steady_clock::now().time_since_epoch().count();
+        });
+    });
+    while (!posted) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const auto closed = db.run([&](db::UnitOfWork& uow) { return ledger.setPeriod(uow, "2026-10", true, "test"); });
+    const auto closed_at = std::chrono::steady_clock::now().time_since_epoch().count();
+    poster.join();
+    BOOST_TEST_REQUIRE(closed.ok(), problemOf(closed));
+    BOOST_TEST(closed_at >= committed_at.load());
+    BOOST_TEST(balance("2000") == -700);
+    const auto after = post(R"({"type":"supplier_invoice","key":"late-2","date":"2026-10-31","amount":"1.00","currency":"USD"})");
+    BOOST_TEST(problemOf(after).find("period 2026-10 is closed") != std::string::npos, problemOf(after));
 }
 
 BOOST_AUTO_TEST_CASE(a_landed_cost_split_three_ways_sums_to_the_amount) {

@@ -242,6 +242,8 @@ private:
         bool active;
     };
     void loadCache(db::UnitOfWork& uow);
+    /// Whether a past period is closed, holding its row locked until the unit of work ends.
+    bool lockOpenPeriod(db::UnitOfWork& uow, const std::string& period);
 
     const Clock& clock_;
     IdGenerator& ids_;
