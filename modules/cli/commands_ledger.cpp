@@ -629,7 +629,7 @@ void addLedgerCommands(std::vector<Command>& table) {
                      "post the reversal of an entry (posted entries never change)",
                      "The reversal is dated --date (default: the original's date), which must be in an open period.",
                      reverseCommand});
-    table.push_back({{"ledger", "period", "list"}, "[--csv]", "list closed (and reopened) periods", "", periodListCommand});
+    table.push_back({{"ledger", "period", "list"}, "[--csv]", "list periods with their status (those not listed are open)", "", periodListCommand});
     table.push_back({{"ledger", "period", "close"}, "YYYY-MM", "close a past period: nothing more posts into it", "",
                      [](Context& c, const std::vector<std::string>& a) { return setPeriod(c, a, true); }});
     table.push_back({{"ledger", "period", "reopen"}, "YYYY-MM", "reopen a closed period", "",
