@@ -955,7 +955,8 @@ LedgerVerifyReport Ledger::verify(db::UnitOfWork& uow) {
         ++report.items_checked;
         if (p.stock_qty != p.cost_stock_qty) {
             report.problems.push_back("item " + name + ": the stock ledger holds " + std::to_string(p.stock_qty) +
-                                      " units, its cost pool " + std::to_string(p.cost_stock_qty));
+                                      " units, its cost pool " + std::to_string(p.cost_stock_qty) +
+                                      (p.stock_qty > p.cost_stock_qty ? " (unvalued stock: keel ledger value-stock)" : ""));
         }
         if (p.transit_qty != p.cost_transit_qty) {
             report.problems.push_back("item " + name + ": " + std::to_string(p.transit_qty) +

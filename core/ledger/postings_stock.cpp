@@ -88,7 +88,7 @@ Result<std::int64_t> Postings::issueFromPool(db::UnitOfWork& uow, const std::str
         return uow.fail(ExitCode::kInfrastructure,
                         "item " + item_id + ": its " + pool + " cost pool holds " + std::to_string(p.quantity) +
                             " units, " + std::to_string(quantity) +
-                            " are moving (stock that predates the ledger?); run `keel ledger verify`",
+                            " are moving (stock received before the ledger: `keel ledger value-stock`)",
                         "quantity");
     }
     std::int64_t value = 0;
@@ -196,6 +196,54 @@ std::optional<Problem> Postings::moved(db::UnitOfWork& uow, const inventory::Mov
     auto posted = ledger_.post(uow, request);
     if (!posted) return posted.problem();
     return std::nullopt;
+}
+
+Result<std::int64_t> Postings::valueUnvaluedStock(db::UnitOfWork& uow, const std::string& item_id,
+                                                  const Money& unit_cost, const std::string& actor) {
+    const Currency* functional = ledger_.functionalCurrency(uow);
+    if (!functional) return uow.fail(ExitCode::kInfrastructure, "the ledger is not initialized: run `keel ledger init`");
+    if (unit_cost.currency() != *functional) {
+        return uow.fail(ExitCode::kRejected,
+                        "the unit cost must be in the functional currency " + std::string(functional->code()), "unit_cost");
+    }
+    if (unit_cost.isNegative()) return uow.fail(ExitCode::kRejected, "the unit cost cannot be negative", "unit_cost");
+    std::int64_t held[2] = {0, 0};  // stock, transit
+    db::Statement& b = uow.statement(
+        "SELECT state, SUM(quantity) FROM stock_balance WHERE item_id = ? GROUP BY state");
+    b.bind(item_id).execute();
+    while (b.next()) held[b.getString(0) == "in_transit" ? 1 : 0] += b.getInt64(1);
+    const bool fifo = isFifo(uow, item_id);
+    EntryRequest request;
+    request.date = Date::today(ledger_.clock());
+    request.kind = "opening_balance";
+    request.source_type = "valuation";
+    request.source_id = item_id;
+    request.memo = "valuation of stock held before the ledger, at " + unit_cost.toString() + " a unit";
+    request.actor = actor;
+    std::int64_t valued = 0;
+    const char* pools[2] = {"stock", "transit"};
+    const char* roles[2] = {"inventory", "inventory_transit"};
+    for (int i = 0; i < 2; ++i) {
+        const Pool p = readPool(uow, item_id, pools[i]);
+        const std::int64_t missing = held[i] - p.quantity;
+        if (missing <= 0) continue;
+        const Money value = unit_cost.times(missing);
+        addToPool(uow, item_id, pools[i], missing, value.minor(), fifo && i == 0, "valuation:" + item_id);
+        Dimensions d;
+        d.item_id = item_id;
+        if (!value.isZero()) {
+            request.lines.push_back(DraftLine{roles[i], "", value, d});
+            request.lines.push_back(DraftLine{"opening_equity", "", -value, d});
+        }
+        valued += missing;
+    }
+    if (valued == 0) return std::int64_t{0};
+    if (!request.lines.empty()) {
+        request.idempotency_key = "valuation:" + item_id + ":" + IdGenerator::global().next();
+        auto posted = ledger_.post(uow, request);
+        if (!posted) return posted.problem();
+    }
+    return valued;
 }
 
 }  // namespace keel::ledger

@@ -552,6 +552,66 @@ int invoicesCommand(Context& context, const std::vector<std::string>& raw) {
     return 0;
 }
 
+int valueStockCommand(Context& context, const std::vector<std::string>& raw) {
+    const Arguments args(raw, "ledger value-stock", {"file"});
+    args.expectPositional(0, 2, "SKU UNIT_COST | --file FILE");
+    // (source line, SKU, unit cost text): from the arguments, or from a CSV file with columns sku and unit_cost.
+    std::vector<std::tuple<std::string, std::string, std::string>> wanted;
+    if (const auto path = args.value("file")) {
+        if (!args.positional().empty()) throw UsageError("keel ledger value-stock: give SKU UNIT_COST or --file, not both");
+        std::ifstream file = openInput(*path);
+        csv::Reader reader(file, *path);
+        csv::Record record;
+        if (!reader.next(record)) throw RejectedError(*path + ": empty file (expected a header line)");
+        const csv::Header header(record, csv::Columns{{"sku", "unit_cost"}, {}}, *path);
+        while (reader.next(record)) {
+            const csv::Row r(header, record);
+            wanted.emplace_back(*path + " line " + std::to_string(r.line()), r.text("sku"), r.text("unit_cost"));
+        }
+    } else {
+        args.expectPositional(2, 2, "SKU UNIT_COST | --file FILE");
+        wanted.emplace_back("", args.positional()[0], args.positional()[1]);
+    }
+    // All or nothing: one unit of work for every row.
+    const auto valued = context.database().run([&](db::UnitOfWork& uow) -> Result<std::vector<std::pair<std::string, std::int64_t>>> {
+        const Currency& functional = functionalOf(context, uow);
+        std::vector<std::pair<std::string, std::int64_t>> out;
+        for (const auto& [where, sku, cost] : wanted) {
+            const std::string at = where.empty() ? "" : where + ": ";
+            const auto item = services(context).catalog.findItem(uow, sku);
+            if (!item) return uow.fail(ExitCode::kNotFound, at + "no item '" + sku + "'", "sku");
+            Money unit = Money::zero(functional);
+            try {
+                unit = Money::parse(cost, functional);
+            } catch (const RejectedError& e) {
+                return uow.fail(ExitCode::kRejected, at + "unit cost '" + cost + "': " + e.what(), "unit_cost");
+            }
+            auto done = services(context).postings.valueUnvaluedStock(uow, item->id, unit, actor().name);
+            if (!done) return Problem{done.problem().code, at + sku + ": " + done.problem().message, "unit_cost"};
+            out.emplace_back(sku, done.value());
+        }
+        return out;
+    }).value();
+    if (context.json()) {
+        Poco::JSON::Array list;
+        for (const auto& [sku, units] : valued) {
+            Poco::JSON::Object o;
+            o.set("sku", sku);
+            o.set("units", units);
+            list.add(o);
+        }
+        Poco::JSON::Object o;
+        o.set("valued", list);
+        context.writeJson(o);
+    } else {
+        for (const auto& [sku, units] : valued) {
+            context.out() << sku << ": " << (units == 0 ? "already valued" : std::to_string(units) + " units valued")
+                          << "\n";
+        }
+    }
+    return 0;
+}
+
 int verifyCommand(Context& context, const std::vector<std::string>& raw) {
     const Arguments args(raw, "ledger verify", {});
     args.expectPositional(0, 0, "");
@@ -650,6 +710,12 @@ void addLedgerCommands(std::vector<Command>& table) {
     table.push_back({{"ledger", "invoices"}, "ORDER [--csv]",
                      "the customer invoices of an order (id or CHANNEL/EXTERNAL_ID), one per shipment", "",
                      invoicesCommand});
+    table.push_back({{"ledger", "value-stock"}, "SKU UNIT_COST | --file FILE",
+                     "value stock held before the ledger was initialized (an opening balance)",
+                     "The units the stock ledger holds beyond the item's cost pools enter them at UNIT_COST (functional\n"
+                     "currency), posted as opening balance equity. FILE is CSV with columns sku and unit_cost; all rows\n"
+                     "or none. Stock already valued is left alone.",
+                     valueStockCommand});
     table.push_back({{"ledger", "verify"}, "",
                      "check every entry balances and inventory on the books equals the stock valuation",
                      "Exit code 4 with every mismatch named (entry, item, amounts) when it does not.", verifyCommand});

@@ -539,6 +539,39 @@ BOOST_AUTO_TEST_CASE(a_new_chart_keeps_the_tax_accounts_made_per_jurisdiction) {
     requireBooksVerify();
 }
 
+BOOST_AUTO_TEST_CASE(stock_from_before_the_ledger_is_valued_once_as_an_opening_balance) {
+    inventory::Inventory unobserved{clock};  // as stock received before the ledger was initialized
+    inventory::ReceiveRequest r;
+    r.item_id = items.at("A");
+    r.location_id = locations.at("WH1");
+    r.quantity = 5;
+    BOOST_TEST_REQUIRE(db.run([&](db::UnitOfWork& uow) { return unobserved.receive(uow, r); }).ok());
+    auto report = db.run([&](db::UnitOfWork& uow) { return ledger.verify(uow); });
+    BOOST_TEST_REQUIRE(report.problems.size() == 1u);
+    BOOST_TEST(report.problems[0].find("item A: the stock ledger holds 5 units, its cost pool 0 (unvalued stock") !=
+                   std::string::npos,
+               report.problems[0]);
+    const auto refused = db.run([&](db::UnitOfWork& uow) {
+        return inventory.writeOff(uow, items.at("A"), locations.at("WH1"), std::nullopt, inventory::StockState::kOnHand, 1,
+                                  "damaged", inventory::Source{});
+    });
+    BOOST_TEST(problemOf(refused).find("keel ledger value-stock") != std::string::npos, problemOf(refused));
+    const auto valued = db.run([&](db::UnitOfWork& uow) {
+        return postings.valueUnvaluedStock(uow, items.at("A"), Money::parse("2.00", Currency::of("USD")), "test");
+    });
+    BOOST_TEST_REQUIRE(valued.ok(), problemOf(valued));
+    BOOST_TEST(valued.value() == 5);
+    BOOST_TEST(balance("1300") == 1000);
+    BOOST_TEST(balance("3000") == -1000);
+    const auto again = db.run([&](db::UnitOfWork& uow) {
+        return postings.valueUnvaluedStock(uow, items.at("A"), Money::parse("3.00", Currency::of("USD")), "test");
+    });
+    BOOST_TEST(again.value() == 0);
+    writeOff("A", "WH1", 1);
+    BOOST_TEST(balance("5210") == 200);
+    requireBooksVerify();
+}
+
 // Random sequences of commerce events always leave the books balanced and inventory reconciled.
 BOOST_AUTO_TEST_CASE(random_commerce_keeps_the_books_balanced_and_reconciled) {
     std::mt19937 random(20261126);
@@ -696,6 +729,24 @@ BOOST_FIXTURE_TEST_CASE(ledger_commands_end_to_end, Books) {
     std::tie(code, out, err) = keel({"order", "close", order_id});
     BOOST_TEST(code == 0, err);
     BOOST_TEST(out.find("order is closed") != std::string::npos, out);
+    // Stock from before the ledger is valued from the command line too; a bad row changes nothing.
+    Poco::TemporaryFile costs;
+    {
+        std::ofstream file(costs.path());
+        file << "sku,unit_cost\nB,1.50\nNOPE,1.00\n";
+    }
+    inventory::Inventory unobserved{clock};
+    inventory::ReceiveRequest r;
+    r.item_id = items.at("B");
+    r.location_id = locations.at("WH1");
+    r.quantity = 4;
+    BOOST_TEST_REQUIRE(db.run([&](db::UnitOfWork& uow) { return unobserved.receive(uow, r); }).ok());
+    std::tie(code, out, err) = keel({"ledger", "value-stock", "--file", costs.path()});
+    BOOST_TEST(code == 3);
+    BOOST_TEST(err.find("line 3: no item 'NOPE'") != std::string::npos, err);
+    std::tie(code, out, err) = keel({"ledger", "value-stock", "B", "1.50"});
+    BOOST_TEST(code == 0, err);
+    BOOST_TEST(out.find("B: 4 units valued") != std::string::npos, out);
     // A stock cost pool that no longer matches the books is named by verify, with exit code 4.
     db.run([&](db::UnitOfWork& uow) {
         uow.statement("UPDATE item_cost SET value = value + 1 WHERE item_id = ?").bind(items.at("A")).execute();

@@ -92,6 +92,13 @@ public:
                                                             const std::string& actor,
                                                             std::optional<std::string> content_hash = std::nullopt);
 
+    /// Values stock that the cost pools do not hold yet (received before the ledger was initialized): the units the
+    /// stock ledger has beyond the item's pools enter them at `unit_cost` (functional currency), posted as an
+    /// opening balance (Dr inventory or inventory in transit, Cr opening balance equity). Returns the units valued
+    /// (0 when the item's stock is fully valued already).
+    Result<std::int64_t> valueUnvaluedStock(db::UnitOfWork& uow, const std::string& item_id, const Money& unit_cost,
+                                            const std::string& actor);
+
     const PostingOptions& options() const { return options_; }
 
 private:
