@@ -172,6 +172,9 @@ std::optional<std::pair<std::string, std::string>> stockDefiningChange(const Ite
     if (stored.is_kit != updated.is_kit) return std::pair{std::string("components"), std::string("being a kit") + why};
     if (stored.base_uom != updated.base_uom)
         return std::pair{std::string("base_uom"), std::string("the base unit") + why};
+    // The ledger's cost pool (and FIFO layers) were built under the method.
+    if (stored.cost_method != updated.cost_method)
+        return std::pair{std::string("cost_method"), std::string("the cost method") + why};
     return std::nullopt;
 }
 

@@ -252,6 +252,12 @@ BOOST_FIXTURE_TEST_CASE(what_stock_means_cannot_change_once_there_is_stock, Stoc
         BOOST_TEST(contains(e.what(), "stock history"), e.what());
     }
     BOOST_CHECK_NO_THROW(change("SKU-2"));  // no stock yet: free to change
+    BOOST_CHECK_THROW(db.run([&](db::UnitOfWork& uow) {
+                          catalog::Item i = catalog.requireItem(uow, "SKU-1");
+                          i.cost_method = catalog::CostMethod::kFifo;  // its cost pool was built at moving average
+                          return catalog.saveItem(uow, i);
+                      }),
+                      ConflictError);
     std::istringstream csv("sku,name,base_uom\nSKU-1,Item SKU-1,g\n");
     const auto report = catalog::CatalogCsv(clock).importItems(db, csv, "items.csv", {});
     BOOST_TEST_REQUIRE(report.problems.size() == 1u);
