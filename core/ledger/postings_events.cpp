@@ -147,6 +147,10 @@ Result<PostResult> Postings::postEvent(db::UnitOfWork& uow, const Poco::JSON::Ob
             dimensions.customer_id = c.getString(0);
         }
         const std::string provider = f.text("provider", 32).value_or("");
+        if ((type == "payment_capture" || type == "refund_payment") && dimensions.customer_id.empty()) {
+            // Receivables are kept per customer: a payment nobody can be found for could never be applied.
+            return uow.fail(ExitCode::kRejected, "order_id or customer: required for " + type + " events", "order_id");
+        }
         EntryRequest request;
         request.date = date;
         request.kind = type;

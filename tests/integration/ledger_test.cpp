@@ -628,8 +628,13 @@ BOOST_AUTO_TEST_CASE(random_commerce_keeps_the_books_balanced_and_reconciled) {
 // The export is read by the real `ledger` and `hledger`, whose balances equal the trial balance exactly.
 BOOST_AUTO_TEST_CASE(ledger_and_hledger_read_the_export_and_agree_with_the_trial_balance) {
     receive("A", "WH1", 10, "4.00");
-    ship(importOrder("W-5", "A", 3, "10.00", "1.00", "5.00"));
-    BOOST_TEST_REQUIRE(post(R"({"type":"payment_capture","key":"p-5","provider":"stripe","amount":"36.80","currency":"USD"})").ok());
+    const auto order_id = importOrder("W-5", "A", 3, "10.00", "1.00", "5.00");
+    ship(order_id);
+    BOOST_TEST(problemOf(post(R"({"type":"payment_capture","key":"p-5","amount":"36.80","currency":"USD"})"))
+                   .find("order_id or customer: required") != std::string::npos);
+    BOOST_TEST_REQUIRE(post(R"({"type":"payment_capture","key":"p-5","provider":"stripe","order_id":")" + order_id +
+                            R"(","amount":"36.80","currency":"USD"})")
+                           .ok());
     BOOST_TEST_REQUIRE(post(R"({"type":"journal","key":"big","lines":[{"account":"1000","debit":"12345.67","currency":"USD"},
         {"account":"3000","credit":"12345.67","currency":"USD"}]})").ok());
     Poco::TemporaryFile file;
