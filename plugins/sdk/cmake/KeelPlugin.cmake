@@ -1,0 +1,69 @@
+# keel_add_plugin(): builds a Keel plugin library the way the host expects it. Part of the installed SDK
+# (find_package(KeelSDK)) and used by the in-tree plugins alike.
+#
+#   keel_add_plugin(TARGET
+#     NAME tax-table                    # the plugin's name (manifest, plugin.NAME in instance configuration)
+#     VERSION 1.0.0                     # the plugin's own version
+#     CAPABILITIES tax [subscriber ...] # marketplace fulfillment tax edi transport subscriber
+#     SOURCES a.cpp b.cpp
+#     [ABI_MAJOR n] [ABI_MINOR n]       # what the manifest declares; defaults to the SDK's (tests override them)
+#     [OUTPUT_DIRECTORY dir])           # default: KEEL_PLUGIN_OUTPUT_DIRECTORY, else the current binary dir
+#
+# It makes a MODULE library with hidden visibility, -Wl,--no-undefined (a missing symbol fails the link, not the
+# load) and a version script that exports only the entry symbol, then writes NAME.keel-plugin.json (the
+# manifest: name, version, ABI, capabilities, library file and its SHA-256) next to the library after each link.
+include_guard(GLOBAL)
+
+set(_KEEL_PLUGIN_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}" CACHE INTERNAL "where KeelPlugin.cmake lives")
+
+function(keel_add_plugin target)
+  cmake_parse_arguments(ARG "" "NAME;VERSION;ABI_MAJOR;ABI_MINOR;OUTPUT_DIRECTORY" "CAPABILITIES;SOURCES" ${ARGN})
+  foreach(required NAME VERSION CAPABILITIES SOURCES)
+    if(NOT ARG_${required})
+      message(FATAL_ERROR "keel_add_plugin(${target}): ${required} is required")
+    endif()
+  endforeach()
+  if(NOT ARG_NAME MATCHES "^[a-z0-9][a-z0-9-]*$")
+    message(FATAL_ERROR "keel_add_plugin(${target}): NAME '${ARG_NAME}' must be lower-case letters, digits and '-'")
+  endif()
+  set(known marketplace fulfillment tax edi transport subscriber)
+  foreach(capability IN LISTS ARG_CAPABILITIES)
+    if(NOT capability IN_LIST known)
+      message(FATAL_ERROR "keel_add_plugin(${target}): unknown capability '${capability}' (one of: ${known})")
+    endif()
+  endforeach()
+  if(NOT DEFINED ARG_ABI_MAJOR)
+    set(ARG_ABI_MAJOR "${KEEL_PLUGIN_ABI_MAJOR}")
+  endif()
+  if(NOT DEFINED ARG_ABI_MINOR)
+    set(ARG_ABI_MINOR "${KEEL_PLUGIN_ABI_MINOR}")
+  endif()
+  if(NOT ARG_OUTPUT_DIRECTORY)
+    if(KEEL_PLUGIN_OUTPUT_DIRECTORY)
+      set(ARG_OUTPUT_DIRECTORY "${KEEL_PLUGIN_OUTPUT_DIRECTORY}")
+    else()
+      set(ARG_OUTPUT_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}")
+    endif()
+  endif()
+
+  add_library(${target} MODULE ${ARG_SOURCES})
+  target_link_libraries(${target} PRIVATE KeelSDK::sdk)
+  set_target_properties(${target} PROPERTIES
+    PREFIX "lib"
+    OUTPUT_NAME "keel-plugin-${ARG_NAME}"
+    LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}"
+    C_VISIBILITY_PRESET hidden
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
+    POSITION_INDEPENDENT_CODE ON
+    LINK_DEPENDS "${_KEEL_PLUGIN_CMAKE_DIR}/keel-plugin.map")
+  target_link_options(${target} PRIVATE "LINKER:--no-undefined"
+                      "LINKER:--version-script=${_KEEL_PLUGIN_CMAKE_DIR}/keel-plugin.map")
+  string(REPLACE ";" "," capabilities "${ARG_CAPABILITIES}")
+  add_custom_command(TARGET ${target} POST_BUILD
+    COMMAND "${CMAKE_COMMAND}" "-DLIBRARY=$<TARGET_FILE:${target}>" "-DNAME=${ARG_NAME}" "-DVERSION=${ARG_VERSION}"
+            "-DABI_MAJOR=${ARG_ABI_MAJOR}" "-DABI_MINOR=${ARG_ABI_MINOR}" "-DCAPABILITIES=${capabilities}"
+            -P "${_KEEL_PLUGIN_CMAKE_DIR}/KeelPluginManifest.cmake"
+    COMMENT "Writing the manifest of Keel plugin ${ARG_NAME}"
+    VERBATIM)
+endfunction()
