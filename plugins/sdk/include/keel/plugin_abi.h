@@ -8,8 +8,8 @@
  *    `size` before touching a member that a later minor appended.
  *  - Only fixed-width integers, pointers and keel_str cross; strings are UTF-8, not NUL-terminated, with a length.
  *  - Business documents cross as UTF-8 JSON in Keel's canonical model, each with "type" and "version"
- *    (docs/schemas/). No C++ type, exception or allocator crosses: results are copied into host-owned buffers
- *    with keel_host_api.buffer_set, and a plugin never frees what the host allocated or the other way around.
+ *    (docs/schemas/). No C++ type, exception or allocator crosses: an output is copied into a keel_buffer that
+ *    the receiving side supplies, and neither side frees what the other allocated.
  *  - A library exports exactly one symbol, KEEL_PLUGIN_ENTRY_NAME; everything else is reached through it.
  */
 #ifndef KEEL_PLUGIN_ABI_H
@@ -47,9 +47,13 @@ typedef struct keel_str {
     uint64_t size;
 } keel_str;
 
-/* A buffer owned by the host; the plugin fills it with host->buffer_set. Its content stays valid until the host
- * reuses it. On failure a call may put a message (plain UTF-8 text) in its output buffer. */
-typedef struct keel_buffer keel_buffer;
+/* An output parameter: whoever receives the output supplies the buffer (the host for plugin operations, the
+ * plugin for host functions) and the callee calls `assign` (once or more; each call replaces the content) to copy
+ * its output into the receiver's memory. On failure a call may assign a message (plain UTF-8 text). */
+typedef struct keel_buffer {
+    void* opaque;
+    void (*assign)(void* opaque, const char* data, uint64_t size);
+} keel_buffer;
 
 /* Log levels for keel_host_api.log. */
 #define KEEL_LOG_ERROR 3
@@ -64,9 +68,6 @@ typedef struct keel_host_api {
     uint16_t abi_major;
     uint16_t abi_minor;
     void* ctx;
-
-    /* Copies `size` bytes into a host-owned buffer (replacing its content). */
-    void (*buffer_set)(keel_buffer* buffer, const char* data, uint64_t size);
 
     /* Logging, to Keel's log under the instance's name. */
     void (*log)(void* ctx, int32_t level, keel_str message);
