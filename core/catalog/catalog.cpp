@@ -4,6 +4,7 @@
 #include "keel/catalog/aliases.h"
 #include "keel/catalog/gtin.h"
 #include "keel/catalog/validation.h"
+#include "keel/events/outbox.h"
 #include "keel/kernel/error.h"
 
 #include <algorithm>
@@ -285,6 +286,14 @@ std::string Catalog::saveItem(db::UnitOfWork& uow, Item item) const {
             .bindAll(item.id, component.item_id, component.quantity)
             .execute();
     }
+    events::Outbox(clock_, ids_)
+        .append(uow, events::Event{existing_id ? "item.updated" : "item.created", "item", item.id,
+                                   events::Payload()
+                                       .add("sku", item.sku)
+                                       .add("name", item.name)
+                                       .add("status", std::string(toString(item.status)))
+                                       .str(),
+                                   "catalog"});
     return item.id;
 }
 
@@ -301,6 +310,10 @@ void Catalog::saveAlias(db::UnitOfWork& uow, std::string_view channel, std::stri
     const std::string sql = uow.dialect().upsert("item_alias", {"channel", "channel_sku", "item_id", "created_at"},
                                                  {"channel", "channel_sku"}, {"item_id"});
     uow.statement(sql).bindAll(channel, channel_sku, item_id, clock_.nowMicros()).execute();
+    events::Outbox(clock_, ids_)
+        .append(uow, events::Event{"item.alias_saved", "item", std::string(item_id),
+                                   events::Payload().add("channel", channel).add("channel_sku", channel_sku).str(),
+                                   "catalog"});
 }
 
 std::optional<Location> Catalog::findLocation(db::UnitOfWork& uow, std::string_view code) const {
@@ -350,7 +363,17 @@ std::string Catalog::saveLocation(db::UnitOfWork& uow, Location location) const 
                  location.country, location.region, location.ships_to_customers ? 1 : 0, location.active ? 1 : 0, now,
                  now)
         .execute();
-    return singleString(uow, "SELECT id FROM location WHERE code = ?", location.code).value_or(location.id);
+    const std::string id =
+        singleString(uow, "SELECT id FROM location WHERE code = ?", location.code).value_or(location.id);
+    events::Outbox(clock_, ids_)
+        .append(uow, events::Event{"location.saved", "location", id,
+                                   events::Payload()
+                                       .add("code", location.code)
+                                       .add("type", std::string(toString(location.type)))
+                                       .add("active", location.active)
+                                       .str(),
+                                   "catalog"});
+    return id;
 }
 
 std::int64_t Catalog::toBaseUnits(const Item& item, std::int64_t quantity, std::string_view uom) const {

@@ -1,4 +1,5 @@
 #include "keel/catalog/import.h"
+#include "keel/events/outbox.h"
 
 #include "keel/catalog/csv_import.h"
 
@@ -583,6 +584,21 @@ ImportReport CatalogCsv::importItems(db::Database& database, std::istream& in, c
             }
             units.flush();
             components.flush();
+            std::vector<events::Event> changed;
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                if (changes[i] == Change::kSame) continue;
+                const Item& item = rows[i].item;
+                changed.push_back(events::Event{changes[i] == Change::kCreate ? "item.created" : "item.updated", "item",
+                                                id_of_sku.at(item.sku),
+                                                events::Payload()
+                                                    .add("sku", item.sku)
+                                                    .add("name", item.name)
+                                                    .add("status", std::string(toString(item.status)))
+                                                    .add("source", source)
+                                                    .str(),
+                                                "catalog"});
+            }
+            events::Outbox(clock_, ids_).appendMany(uow, changed);
             return result;
         },
         importWrites());
@@ -764,10 +780,16 @@ ImportReport CatalogCsv::importAliases(db::Database& database, std::istream& in,
                                      {"channel", "channel_sku"}, {"item_id"});
             const std::int64_t now = clock_.nowMicros();
             std::uint64_t done = 0;
+            std::vector<events::Event> saved;
             for (const auto& [row, item_id] : writes) {
                 uow.statement(sql).bindAll(row->channel, row->channel_sku, item_id, now).execute();
+                saved.push_back(events::Event{
+                    "item.alias_saved", "item", item_id,
+                    events::Payload().add("channel", row->channel).add("channel_sku", row->channel_sku).str(),
+                    "catalog"});
                 if (options.on_write) options.on_write(++done, writes.size());
             }
+            events::Outbox(clock_, ids_).appendMany(uow, saved);
             return result;
         },
         importWrites());

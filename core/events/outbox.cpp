@@ -1,6 +1,43 @@
 #include "keel/events/outbox.h"
 
+#include "keel/db/batch_insert.h"
+
+#include <Poco/UTF8String.h>
+
 namespace keel::events {
+
+void Payload::key(std::string_view name) {
+    if (body_.size() > 1) body_ += ',';
+    body_ += '"';
+    body_ += Poco::UTF8::escape(std::string(name), true);
+    body_ += "\":";
+}
+
+Payload& Payload::add(std::string_view name, std::string_view value) {
+    key(name);
+    body_ += '"';
+    body_ += Poco::UTF8::escape(std::string(value), true);
+    body_ += '"';
+    return *this;
+}
+
+Payload& Payload::add(std::string_view name, std::int64_t value) {
+    key(name);
+    body_ += std::to_string(value);
+    return *this;
+}
+
+Payload& Payload::add(std::string_view name, bool value) {
+    key(name);
+    body_ += value ? "true" : "false";
+    return *this;
+}
+
+Payload& Payload::addRaw(std::string_view name, std::string_view json) {
+    key(name);
+    body_ += json;
+    return *this;
+}
 
 std::string Outbox::append(db::UnitOfWork& uow, const Event& event) {
     const std::string id = ids_.next();
@@ -10,6 +47,17 @@ std::string Outbox::append(db::UnitOfWork& uow, const Event& event) {
                  event.actor.substr(0, 64), clock_.nowMicros())
         .execute();
     return id;
+}
+
+void Outbox::appendMany(db::UnitOfWork& uow, const std::vector<Event>& events) {
+    db::BatchInsert insert(uow, "event_outbox",
+                           {"id", "type", "aggregate_type", "aggregate_id", "payload", "actor", "created_at"}, 64);
+    const std::int64_t now = clock_.nowMicros();
+    for (const auto& event : events) {
+        insert.add(ids_.next(), event.type, event.aggregate_type, event.aggregate_id, event.payload,
+                   event.actor.substr(0, 64), now);
+    }
+    insert.flush();
 }
 
 }  // namespace keel::events

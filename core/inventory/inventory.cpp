@@ -1,6 +1,7 @@
 #include "keel/inventory/inventory.h"
 
 #include "keel/db/batch_insert.h"
+#include "keel/events/outbox.h"
 
 #include <algorithm>
 #include <map>
@@ -184,6 +185,25 @@ std::optional<ChannelRule> Inventory::channelRule(db::UnitOfWork& uow, std::stri
 
 // --------------------------------------------------------------------------------------------- the ledger
 
+void Inventory::announceMove(db::UnitOfWork& uow, const MoveRecord& move) {
+    // Per item, so a subscriber (a channel's stock push) follows each item's moves in order.
+    events::Payload payload;
+    payload.add("move_id", move.id)
+        .add("lot_id", move.lot_id)
+        .add("quantity", move.quantity)
+        .add("from_location_id", move.from_location_id)
+        .add("from_state", move.from_state)
+        .add("to_location_id", move.to_location_id)
+        .add("to_state", move.to_state)
+        .add("reason", move.reason);
+    if (move.source != nullptr) {
+        payload.add("source_type", move.source->type).add("source_id", move.source->id);
+    }
+    events::Outbox(clock_, ids_)
+        .append(uow, events::Event{"stock.moved", "item", move.item_id, payload.str(),
+                                   move.source != nullptr ? move.source->actor : std::string()});
+}
+
 Result<std::string> Inventory::applyMove(db::UnitOfWork& uow, const Move& move) {
     const std::int64_t now = clock_.nowMicros();
     auto decrement = [&](const Bucket& from) -> std::optional<Problem> {
@@ -246,18 +266,19 @@ Result<std::string> Inventory::applyMove(db::UnitOfWork& uow, const Move& move) 
         .bind(move.unit_cost ? std::optional<std::string>(std::string(move.unit_cost->currency().code())) : std::nullopt)
         .bindAll(move.source.actor.substr(0, 64), now)
         .execute();
+    const MoveRecord record{id,
+                            move.item_id,
+                            move.lot_id,
+                            move.quantity,
+                            move.from ? move.from->location_id : kOutside,
+                            move.from ? std::string(toString(move.from->state)) : kOutside,
+                            move.to ? move.to->location_id : kOutside,
+                            move.to ? std::string(toString(move.to->state)) : kOutside,
+                            move.reason,
+                            move.unit_cost,
+                            &move.source};
+    announceMove(uow, record);
     if (observer_) {
-        const MoveRecord record{id,
-                                move.item_id,
-                                move.lot_id,
-                                move.quantity,
-                                move.from ? move.from->location_id : kOutside,
-                                move.from ? std::string(toString(move.from->state)) : kOutside,
-                                move.to ? move.to->location_id : kOutside,
-                                move.to ? std::string(toString(move.to->state)) : kOutside,
-                                move.reason,
-                                move.unit_cost,
-                                &move.source};
         if (auto problem = observer_->moved(uow, record)) return *problem;
     }
     return id;
@@ -842,9 +863,10 @@ Result<std::string> Inventory::consume(db::UnitOfWork& uow, const Reservation& k
         .bindAll(id, known.item_id, known.lot_id, quantity, known.location_id, source.note.substr(0, 500), source.type,
                  source.id.empty() ? known.order_id : source.id, source.actor.substr(0, 64), now)
         .execute();
+    const MoveRecord record{id,       known.item_id, known.lot_id, quantity, known.location_id, "on_hand", kOutside,
+                            kOutside, "shipment",    std::nullopt, &source};
+    announceMove(uow, record);
     if (observer_) {
-        const MoveRecord record{id,     known.item_id, known.lot_id, quantity,     known.location_id, "on_hand",
-                                kOutside, kOutside,    "shipment",   std::nullopt, &source};
         if (auto problem = observer_->moved(uow, record)) return *problem;
     }
     return id;

@@ -1,6 +1,7 @@
 #include "keel/ledger/ledger.h"
 
 #include "keel/db/batch_insert.h"
+#include "keel/events/outbox.h"
 #include "keel/kernel/csv.h"
 #include "keel/kernel/hash.h"
 
@@ -514,6 +515,16 @@ Result<PostResult> Ledger::post(db::UnitOfWork& uow, const EntryRequest& request
                    d.location_id.substr(0, 36), d.customer_id.substr(0, 36), d.item_id.substr(0, 36));
     }
     insert.flush();
+    events::Payload payload;
+    payload.add("date", request.date.toString())
+        .add("period", period)
+        .add("kind", request.kind)
+        .add("source_type", request.source_type)
+        .add("source_id", request.source_id)
+        .add("lines", static_cast<std::int64_t>(lines.size()));
+    if (request.reverses_id) payload.add("reverses_id", *request.reverses_id);
+    events::Outbox(clock_, ids_)
+        .append(uow, events::Event{"journal.posted", "journal_entry", id, payload.str(), request.actor});
     return PostResult{id, false};
 }
 
@@ -648,6 +659,9 @@ Result<Period> Ledger::setPeriod(db::UnitOfWork& uow, const std::string& period,
                                        {"status", "changed_by", "changed_at"}))
         .bindAll(period, std::string(closed ? "closed" : "open"), actor.substr(0, 64), now)
         .execute();
+    events::Outbox(clock_, ids_)
+        .append(uow, events::Event{closed ? "period.closed" : "period.reopened", "ledger_period", period,
+                                   events::Payload().add("period", period).str(), actor});
     return Period{period, closed, actor, now};
 }
 

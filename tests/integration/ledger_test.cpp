@@ -8,6 +8,7 @@
 #include "keel/catalog/catalog.h"
 #include "keel/cli/cli.h"
 #include "keel/db/migrations.h"
+#include "keel/events/log.h"
 #include "keel/inventory/inventory.h"
 #include "keel/ledger/ledger.h"
 #include "keel/ledger/postings.h"
@@ -143,6 +144,45 @@ BOOST_AUTO_TEST_CASE(the_default_chart_maps_every_role_and_the_currency_is_fixed
     const auto replaced = db.run([&](db::UnitOfWork& uow) { return ledger.replaceChart(uow, renamed); });
     BOOST_TEST_REQUIRE(replaced.ok(), problemOf(replaced));
     BOOST_TEST(db.run([&](db::UnitOfWork& uow) { return ledger.findAccount(uow, "4010"); })->parent_code == "4000");
+}
+
+BOOST_AUTO_TEST_CASE(every_change_writes_its_event_in_the_same_transaction_and_the_chain_verifies) {
+    const std::string move = receive("A", "WH1", 10, "1.00");
+    const std::string order = importOrder("EV-1", "A", 2, "5.00", "0.00", "1.00");
+    ship(order);
+    // A refused operation writes nothing: neither its move nor its event.
+    inventory::AdjustRequest too_much;
+    too_much.item_id = items.at("A");
+    too_much.location_id = locations.at("WH1");
+    too_much.delta = -1000;
+    too_much.reason = "lost";
+    BOOST_TEST(!db.run([&](db::UnitOfWork& uow) { return inventory.adjust(uow, too_much); }).ok());
+
+    events::EventLog log(clock);
+    log.sequenceAll(db);
+    const auto all = db.run([&](db::UnitOfWork& uow) {
+        return log.read(uow, events::EventFilter{0, 10000, {}, {}, {}});
+    });
+    std::map<std::string, int> types;
+    for (const auto& e : all) ++types[e.type];
+    BOOST_TEST(types["location.saved"] == 2);
+    BOOST_TEST(types["item.created"] == 3);
+    BOOST_TEST(types["stock.moved"] == 2);  // the receipt and the shipment; not the refused adjustment
+    BOOST_TEST(types["order.received"] == 1);
+    BOOST_TEST(types["shipment.shipped"] == 1);
+    BOOST_TEST(types["journal.posted"] == 3);  // receipt, shipment (COGS) and the invoice
+    bool found_receipt = false;
+    for (const auto& e : all) {
+        if (e.type == "stock.moved" && e.payload.find("\"move_id\":\"" + move + "\"") != std::string::npos) {
+            found_receipt = true;
+            BOOST_TEST(e.aggregate_id == items.at("A"));
+            BOOST_TEST(e.payload.find("\"reason\":\"receipt\"") != std::string::npos, e.payload);
+        }
+    }
+    BOOST_TEST(found_receipt);
+    const auto chain = log.verifyChain(db);
+    BOOST_TEST(chain.ok, chain.problem);
+    BOOST_TEST(chain.verified == static_cast<std::int64_t>(all.size()));
 }
 
 BOOST_AUTO_TEST_CASE(receipts_and_issues_at_moving_average_cost) {

@@ -318,6 +318,8 @@ private:
     Result<ItemFacts> facts(db::UnitOfWork& uow, std::string_view item_id);
     /// Applies a move: guarded decrement of the source, increment of the destination (in key order), ledger row.
     Result<std::string> applyMove(db::UnitOfWork& uow, const Move& move);
+    /// Writes the move's stock.moved event (aggregate: the item) in the same unit of work.
+    void announceMove(db::UnitOfWork& uow, const MoveRecord& move);
     /// applyMove for a line of transfer `transfer_id` (ship, receive, write-off), with the transfer as its source.
     Result<std::string> applyTransferMove(db::UnitOfWork& uow, const std::string& transfer_id, const std::string& item_id,
                                           const std::string& lot_id, std::int64_t quantity, std::optional<Bucket> from,
