@@ -1,9 +1,12 @@
 #define BOOST_TEST_MODULE binaries
 #include <boost/test/unit_test.hpp>
 
+#include "http_recorder.h"
 #include "process.h"
 #include "temp_dir.h"
 #include "test_database.h"
+
+#include "keel/kernel/hash.h"
 
 #include "keel/db/connection.h"
 
@@ -171,10 +174,27 @@ BOOST_AUTO_TEST_CASE(allocates_new_orders_and_fills_backorders_in_the_background
     BOOST_TEST(state("web/N-1") == "validated");
 
     const int port = test::freePort();
-    test::BackgroundProcess daemon(test::binary("server/keeld"), {"-D", "db.connection=" + db, "-D",
-                                                                  "server.port=" + std::to_string(port), "-D",
-                                                                  "orders.allocate.interval=1"});
+    test::HttpRecorder webhook;  // a subscriber's receiver: keeld delivers the events as it works
+    test::BackgroundProcess daemon(
+        test::binary("server/keeld"),
+        {"-D", "db.connection=" + db, "-D", "server.port=" + std::to_string(port), "-D", "orders.allocate.interval=1",
+         "-D", "events.dispatch.interval_ms=100", "-D", "events.subscriber.ops.url=" + webhook.url("/keel"), "-D",
+         "events.subscriber.ops.secret=env:OPS_WEBHOOK_SECRET", "-D", "events.subscriber.ops.types=order.*", "-D",
+         "events.subscriber.ops.start=earliest"},
+        {{"OPS_WEBHOOK_SECRET", "ops-secret"}});
     BOOST_TEST(test::pollUntil([&] { return state("web/N-1") == "allocated"; }, 20s), daemon.output());
+    const auto allocation_delivered = [&] {
+        for (const auto& r : webhook.requests()) {
+            if (r.headers.count("Keel-Event-Type") && r.headers.at("Keel-Event-Type") == "order.allocated") return true;
+        }
+        return false;
+    };
+    BOOST_TEST_REQUIRE(test::pollUntil(allocation_delivered, 20s), daemon.output());
+    for (const auto& r : webhook.requests()) {
+        BOOST_TEST(r.headers.at("Keel-Event-Type").rfind("order.", 0) == 0u);  // the subscriber's filter
+        const std::string t = r.headers.at("Keel-Timestamp");
+        BOOST_TEST(r.headers.at("Keel-Signature") == "t=" + t + ",v1=" + hmacSha256Hex("ops-secret", t + "." + r.body));
+    }
     BOOST_TEST(test::pollUntil([&] { return state("web/N-2") == "backordered"; }, 20s), daemon.output());
 
     // Stock comes free by a cancellation (no receipt, nothing the CLI would react to): keeld fills the backorder.
