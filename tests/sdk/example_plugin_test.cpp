@@ -16,15 +16,22 @@
 
 namespace {
 
+const keel_plugin_api& load(const char* path) {
+    void* handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    BOOST_TEST_REQUIRE(handle != nullptr, "dlopen " << path << ": " << dlerror());
+    auto entry = reinterpret_cast<keel_plugin_entry_fn>(dlsym(handle, KEEL_PLUGIN_ENTRY_NAME));
+    BOOST_TEST_REQUIRE(entry != nullptr, "no " << KEEL_PLUGIN_ENTRY_NAME << " in " << path);
+    return *entry();
+}
+
 const keel_plugin_api& pluginApi() {
-    static const keel_plugin_api* api = [] {
-        void* handle = dlopen(KEEL_EXAMPLE_PLUGIN, RTLD_NOW | RTLD_LOCAL);
-        BOOST_TEST_REQUIRE(handle != nullptr, "dlopen " << KEEL_EXAMPLE_PLUGIN << ": " << dlerror());
-        auto entry = reinterpret_cast<keel_plugin_entry_fn>(dlsym(handle, KEEL_PLUGIN_ENTRY_NAME));
-        BOOST_TEST_REQUIRE(entry != nullptr);
-        return entry();
-    }();
-    return *api;
+    static const keel_plugin_api& api = load(KEEL_EXAMPLE_PLUGIN);
+    return api;
+}
+
+const keel_plugin_api& allApi() {
+    static const keel_plugin_api& api = load(KEEL_SDK_ALL_PLUGIN);
+    return api;
 }
 
 void assignString(void* opaque, const char* data, uint64_t size) {
@@ -83,12 +90,12 @@ struct Outcome {
 
 class Instance {
 public:
-    explicit Instance(FakeHost& host) {
+    explicit Instance(FakeHost& host, const keel_plugin_api& api = pluginApi()) : api_(api) {
         keel_buffer buffer{&error_, &assignString};
-        status_ = pluginApi().create(&host.api, &instance_, &buffer);
+        status_ = api_.create(&host.api, &instance_, &buffer);
     }
     ~Instance() {
-        if (instance_ != nullptr) pluginApi().destroy(instance_);
+        if (instance_ != nullptr) api_.destroy(instance_);
     }
     Instance(const Instance&) = delete;
     Instance& operator=(const Instance&) = delete;
@@ -105,11 +112,12 @@ public:
     Outcome tick(const std::string& task) const {
         Outcome outcome;
         keel_buffer buffer{&outcome.text, &assignString};
-        outcome.status = pluginApi().tick(instance_, str(task), &buffer);
+        outcome.status = api_.tick(instance_, str(task), &buffer);
         return outcome;
     }
 
 private:
+    const keel_plugin_api& api_;
     keel_plugin_instance* instance_ = nullptr;
     keel_status status_ = KEEL_OK;
     std::string error_{};
@@ -236,4 +244,72 @@ BOOST_AUTO_TEST_CASE(create_refuses_another_abi_major) {
     const Instance instance(host);
     BOOST_TEST(instance.status() == KEEL_E_UNSUPPORTED);
     BOOST_TEST(instance.error().find("ABI major") != std::string::npos, instance.error());
+}
+
+BOOST_AUTO_TEST_CASE(every_capability_table_reaches_its_operation) {
+    const auto& api = allApi();
+    BOOST_TEST(std::string(api.name) == "sdk-all");
+    BOOST_TEST(api.capabilities == (KEEL_CAP_MARKETPLACE | KEEL_CAP_FULFILLMENT | KEEL_CAP_TAX | KEEL_CAP_EDI |
+                                    KEEL_CAP_TRANSPORT | KEEL_CAP_SUBSCRIBER));
+    BOOST_TEST_REQUIRE((api.marketplace && api.fulfillment && api.tax && api.edi && api.transport && api.subscriber));
+    BOOST_TEST(api.fulfillment->size == sizeof(keel_fulfillment_v1));
+    BOOST_TEST(api.edi->size == sizeof(keel_edi_v1));
+    BOOST_TEST(api.transport->size == sizeof(keel_transport_v1));
+    BOOST_TEST(api.tax->size == sizeof(keel_tax_v1));
+    FakeHost host({});
+    const Instance instance(host, api);
+    BOOST_TEST_REQUIRE(instance.status() == KEEL_OK, instance.error());
+    const std::string request = R"({"n":1})";
+    const std::vector<std::pair<keel_operation, std::string>> implemented = {
+        {api.marketplace->pull_orders, "pull_orders"},
+        {api.fulfillment->send_shipment_request, "send_shipment_request"},
+        {api.tax->quote, "quote"},
+        {api.tax->void_, "void"},
+        {api.edi->to_documents, "to_documents"},
+        {api.transport->send, "send"},
+        {api.subscriber->on_event, "on_event"}};
+    for (const auto& [operation, name] : implemented) {
+        const auto outcome = instance.call(operation, request);
+        BOOST_TEST(outcome.status == KEEL_OK, name);
+        BOOST_TEST(outcome.text == R"({"operation":")" + name + R"(","request":{"n":1}})");
+    }
+    const std::vector<std::pair<keel_operation, std::string>> defaults = {
+        {api.marketplace->acknowledge, "marketplace.acknowledge"},
+        {api.marketplace->push_inventory, "marketplace.push_inventory"},
+        {api.marketplace->push_tracking, "marketplace.push_tracking"},
+        {api.marketplace->pull_cancellations, "marketplace.pull_cancellations"},
+        {api.fulfillment->receive_confirmations, "fulfillment.receive_confirmations"},
+        {api.fulfillment->receive_inventory_snapshot, "fulfillment.receive_inventory_snapshot"},
+        {api.tax->commit, "tax.commit"},
+        {api.edi->from_document, "edi.from_document"},
+        {api.transport->receive, "transport.receive"}};
+    for (const auto& [operation, name] : defaults) {
+        const auto outcome = instance.call(operation, request);
+        BOOST_TEST(outcome.status == KEEL_E_UNSUPPORTED, name);
+        BOOST_TEST(outcome.text == name + " is not implemented by this plugin");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(every_exception_stops_at_the_boundary) {
+    FakeHost host({});
+    const Instance instance(host, allApi());
+    BOOST_TEST_REQUIRE(instance.status() == KEEL_OK, instance.error());
+    const auto error = instance.tick("error");
+    BOOST_TEST(error.status == KEEL_E_CONFLICT);
+    BOOST_TEST(error.text == "conflict from tick");
+    const auto ok_status = instance.tick("ok-status");  // never report success for a failure
+    BOOST_TEST(ok_status.status == KEEL_E_INTERNAL);
+    BOOST_TEST(ok_status.text == "an Error with KEEL_OK");
+    const auto standard = instance.tick("std");
+    BOOST_TEST(standard.status == KEEL_E_INTERNAL);
+    BOOST_TEST(standard.text == "std exception from tick");
+    const auto other = instance.tick("int");
+    BOOST_TEST(other.status == KEEL_E_INTERNAL);
+    BOOST_TEST(other.text == "unknown exception");
+    // The fake host has no secret_get (a NULL member within the size): the wrapper refuses instead of calling it.
+    const auto secret = instance.tick("secret");
+    BOOST_TEST(secret.status == KEEL_E_UNSUPPORTED);
+    BOOST_TEST(secret.text.find("does not offer secret_get") != std::string::npos, secret.text);
+    BOOST_TEST(instance.tick("fine").status == KEEL_OK);
+    BOOST_TEST(host.log.back() == "tick fine");
 }
