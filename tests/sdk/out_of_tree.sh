@@ -67,13 +67,16 @@ if cmake -S "$tmp/major2" -B "$tmp/major2/build" -DCMAKE_PREFIX_PATH="$tmp/sdk" 
     fail "find_package(KeelSDK 2) accepted an SDK of ABI 1"
 fi
 
-keel="${KEEL_BIN_DIR:-}/keel"
+# KEEL_BIN_DIR is build/modules as for the other tests (the binary is cli/keel there), or a directory holding keel.
+keel="${KEEL_BIN_DIR:-}/cli/keel"
+[ -x "$keel" ] || keel="${KEEL_BIN_DIR:-}/keel"
 if [ -n "${KEEL_BIN_DIR:-}" ] && [ -x "$keel" ] && "$keel" --help 2>/dev/null | grep -q 'plugin list'; then
     echo "== $keel plugin list loads the out-of-tree build"
     mkdir -p "$tmp/plugins.d"
     printf 'plugin = example\noutput = %s\n' "$tmp/events.jsonl" >"$tmp/plugins.d/example.properties"
-    # No database: plugin list reads the exception queue only when db.connection is set. The library is unsigned.
-    listing=$("$keel" -D "plugins.directory=$tmp/build" -D "plugins.instances=$tmp/plugins.d" \
+    # An empty SQLite database: plugin list only reads the exception queue from it (and says it could not), where
+    # the default db.connection would be retried for a second. The library is unsigned.
+    listing=$("$keel" --db "sqlite:$tmp/keel.db" -D "plugins.directory=$tmp/build" -D "plugins.instances=$tmp/plugins.d" \
                       -D plugins.allow_unsigned=true --json plugin list 2>"$tmp/plugin-list.err") \
         || fail "keel plugin list failed: $(cat "$tmp/plugin-list.err") $listing"
     python3 - "$listing" <<'PY' || fail "keel plugin list does not show the example as loaded: $listing"
