@@ -56,7 +56,8 @@ function(keel_add_plugin target)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     POSITION_INDEPENDENT_CODE ON
-    LINK_DEPENDS "${_KEEL_PLUGIN_CMAKE_DIR}/keel-plugin.map")
+    LINK_DEPENDS "${_KEEL_PLUGIN_CMAKE_DIR}/keel-plugin.map"
+    KEEL_PLUGIN_NAME "${ARG_NAME}")
   target_link_options(${target} PRIVATE "LINKER:--no-undefined"
                       "LINKER:--version-script=${_KEEL_PLUGIN_CMAKE_DIR}/keel-plugin.map")
   string(REPLACE ";" "," capabilities "${ARG_CAPABILITIES}")
@@ -66,4 +67,25 @@ function(keel_add_plugin target)
             -P "${_KEEL_PLUGIN_CMAKE_DIR}/KeelPluginManifest.cmake"
     COMMENT "Writing the manifest of Keel plugin ${ARG_NAME}"
     VERBATIM)
+endfunction()
+
+# keel_install_plugin(TARGET [DESTINATION dir] [COMPONENT name]): installs a plugin library made by
+# keel_add_plugin and its manifest, by default to lib/keel/plugins with COMPONENT plugin-NAME (one Debian package
+# per plugin). The library is copied byte for byte (install(FILES), not install(TARGETS)) because an RPATH rewrite
+# or a strip at install time would change its SHA-256 and the host would refuse it against its manifest.
+function(keel_install_plugin target)
+  cmake_parse_arguments(ARG "" "DESTINATION;COMPONENT" "" ${ARGN})
+  get_target_property(name ${target} KEEL_PLUGIN_NAME)
+  if(NOT name)
+    message(FATAL_ERROR "keel_install_plugin(${target}): not a target made by keel_add_plugin()")
+  endif()
+  if(NOT ARG_DESTINATION)
+    set(ARG_DESTINATION "lib/keel/plugins")
+  endif()
+  if(NOT ARG_COMPONENT)
+    set(ARG_COMPONENT "plugin-${name}")
+  endif()
+  install(FILES "$<TARGET_FILE:${target}>" "$<TARGET_FILE_DIR:${target}>/${name}.keel-plugin.json"
+          DESTINATION "${ARG_DESTINATION}" COMPONENT "${ARG_COMPONENT}"
+          PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 endfunction()
