@@ -104,6 +104,7 @@ const std::vector<Command>& commands() {
         addPricingCommands(t);
         addReturnCommands(t);
         addLedgerCommands(t);
+        addPluginCommands(t);
         return t;
     }();
     return table;

@@ -108,6 +108,7 @@ int KeelDaemon::main(const std::vector<std::string>& args) {
         jobs_settings.allocate_interval = std::chrono::seconds(allocate);
         jobs_settings.node = Poco::Environment::nodeName() + ":" + std::to_string(Poco::Process::id());
         app::Services services(*configuration);
+        services.attachDatabase(database);
         Jobs jobs(database, services.orders, jobs_settings, logging::get("jobs"));
 
         waitForTerminationRequest();

@@ -5,8 +5,9 @@
 //   Failures on demand: when the file named by `fail_file` exists and holds "internal" or "unavailable", every
 //   operation answers KEEL_E_INTERNAL / KEEL_E_UNAVAILABLE (tests switch it without touching the host).
 //   `fail_create = true` makes create fail; `schedule = TASK` asks for a tick every 60 s; on_event appends the
-//   event's id to `events_file`; `require_secret = NAME` checks secret_get against `expect_secret`. The JSON of the
-//   documents is read and written with Poco::JSON (shared library).
+//   event's id to `events_file` (events of type test.* call the host function they name with their payload);
+//   `require_secret = NAME` checks secret_get against `expect_secret`. The JSON of the documents is read and written
+//   with Poco::JSON (shared library).
 // The same source builds the refused variants (TEST_ABI_MAJOR/TEST_ABI_MINOR) under other names.
 
 #include "keel/plugin_abi.h"
@@ -203,6 +204,24 @@ keel_status onEvent(keel_plugin_instance* self, keel_str event_json, keel_buffer
         const auto event = Poco::JSON::Parser()
                                .parse(std::string(event_json.data, static_cast<std::size_t>(event_json.size)))
                                .extract<Poco::JSON::Object::Ptr>();
+        // Events of type test.* exercise the host functions: the answer is the host's response and status.
+        const std::string type = event->optValue<std::string>("type", "");
+        const std::string payload = event->optValue<std::string>("payload", "");
+        const keel_str arg{payload.data(), payload.size()};
+        const keel_host_api* host = self->host;
+        if (type == "test.order_intake") return host->order_intake(host->ctx, arg, response_json);
+        if (type == "test.stock_query") return host->stock_query(host->ctx, arg, response_json);
+        if (type == "test.http_request") return host->http_request(host->ctx, arg, response_json);
+        if (type == "test.document_get") {
+            const std::string kind = "order";
+            return host->document_get(host->ctx, keel_str{kind.data(), kind.size()}, arg, response_json);
+        }
+        if (type == "test.report_error") {
+            const std::string code = "test_code";
+            host->report_error(host->ctx, keel_str{code.data(), code.size()}, arg);
+            put(response_json, "{}");
+            return KEEL_OK;
+        }
         if (!self->events_file.empty()) {
             std::ofstream out(self->events_file, std::ios::app);
             out << event->getValue<std::string>("id") << '\n';
