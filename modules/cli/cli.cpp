@@ -1,4 +1,5 @@
 #include "keel/cli/cli.h"
+#include "commands_events.h"
 #include "commands_ledger.h"
 #include "commands_pricing.h"
 #include "commands_returns.h"
@@ -104,6 +105,7 @@ const std::vector<Command>& commands() {
         addPricingCommands(t);
         addReturnCommands(t);
         addLedgerCommands(t);
+        addEventCommands(t);
         addPluginCommands(t);
         return t;
     }();

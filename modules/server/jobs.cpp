@@ -92,6 +92,32 @@ private:
     std::int64_t ttl_micros_;
 };
 
+class DispatchEvents : public Poco::Util::TimerTask {
+public:
+    DispatchEvents(std::shared_ptr<events::Dispatcher> dispatcher, Poco::Logger& log)
+        : dispatcher_(std::move(dispatcher)), log_(log) {}
+
+    void run() override {
+        try {
+            // Drain what can be delivered now; a receiver that fails waits for its backoff, not for this timer.
+            for (int round = 0; round < 50; ++round) {
+                const auto stats = dispatcher_->runOnce();
+                if (stats.dead_lettered > 0) {
+                    log_.warning("%Ld event(s) dead-lettered: see keel events dead-letters",
+                                 static_cast<Poco::Int64>(stats.dead_lettered));
+                }
+                if (stats.delivered + stats.dead_lettered + stats.filtered + stats.sequenced == 0) break;
+            }
+        } catch (const std::exception& e) {
+            log_.error("dispatching events failed: %s", std::string(e.what()));
+        }
+    }
+
+private:
+    std::shared_ptr<events::Dispatcher> dispatcher_;
+    Poco::Logger& log_;
+};
+
 }  // namespace
 
 Jobs::Jobs(db::Database& database, orders::Orders& orders, const JobSettings& settings, Poco::Logger& log)
@@ -102,10 +128,24 @@ Jobs::Jobs(db::Database& database, orders::Orders& orders, const JobSettings& se
         const long allocate_ms = static_cast<long>(settings.allocate_interval.count()) * 1000;
         timer_.scheduleAtFixedRate(new AllocateOrders(database, orders, settings, log), allocate_ms, allocate_ms);
     }
+    if (settings.dispatch_interval.count() > 0) {
+        dispatcher_ = std::make_shared<events::Dispatcher>(database, settings.subscribers, settings.node,
+                                                           Clock::system(), settings.dispatch_lease);
+        if (settings.plugin_delivery) dispatcher_->setPluginDelivery(settings.plugin_delivery);
+        const long dispatch_ms = static_cast<long>(settings.dispatch_interval.count());
+        events_timer_.schedule(new DispatchEvents(dispatcher_, log), dispatch_ms, dispatch_ms);
+    }
 }
 
 Jobs::~Jobs() {
     timer_.cancel(true);
+    events_timer_.cancel(true);
+    if (dispatcher_) {
+        try {
+            dispatcher_->releaseLeases();
+        } catch (const std::exception&) {  // the leases expire on their own
+        }
+    }
     if (settings_.allocate_interval.count() > 0) {
         try {
             db::releaseLease(database_, AllocateOrders::kLease, settings_.node);  // another node need not wait

@@ -107,6 +107,15 @@ int KeelDaemon::main(const std::vector<std::string>& args) {
         }
         jobs_settings.allocate_interval = std::chrono::seconds(allocate);
         jobs_settings.node = Poco::Environment::nodeName() + ":" + std::to_string(Poco::Process::id());
+        const int dispatch = configuration->getInt("events.dispatch.interval_ms", 1000);
+        if (dispatch < 0) {
+            throw InfrastructureError("configuration: events.dispatch.interval_ms must be 0 (off) or milliseconds");
+        }
+        jobs_settings.dispatch_interval = std::chrono::milliseconds(dispatch);
+        const int lease = configuration->getInt("events.dispatch.lease_ms", 30000);
+        if (lease < 100) throw InfrastructureError("configuration: events.dispatch.lease_ms must be at least 100");
+        jobs_settings.dispatch_lease = std::chrono::milliseconds(lease);
+        jobs_settings.subscribers = events::readSubscribers(*configuration);
         app::Services services(*configuration);
         services.attachDatabase(database);
         Jobs jobs(database, services.orders, jobs_settings, logging::get("jobs"));

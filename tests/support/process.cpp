@@ -100,6 +100,15 @@ bool BackgroundProcess::running() const {
     return ::waitpid(pid_, nullptr, WNOHANG) == 0;
 }
 
+void BackgroundProcess::kill() {
+    if (finished_) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    finished_ = true;
+    exit_code_ = 128 + SIGKILL;
+}
+
 int BackgroundProcess::terminate(std::chrono::milliseconds limit) {
     if (finished_) return exit_code_;
     ::kill(pid_, SIGTERM);

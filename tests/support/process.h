@@ -32,6 +32,8 @@ public:
     ~BackgroundProcess();
     /// Sends SIGTERM and waits at most `limit` for the exit code; -1 if it did not stop.
     int terminate(std::chrono::milliseconds limit = std::chrono::seconds(20));
+    /// Sends SIGKILL (a crash: no cleanup runs) and reaps the process.
+    void kill();
     bool running() const;
     /// Everything the process wrote to stdout and stderr so far (redirected to a temporary file).
     std::string output() const;

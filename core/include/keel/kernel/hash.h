@@ -1,5 +1,6 @@
 #pragma once
-// Content hashes for idempotency checks (a re-sent order or event with other content is a conflict).
+// Content hashes for idempotency checks (a re-sent order or event with other content is a conflict), the audit
+// chain of events, and message authentication of webhooks.
 
 #include <string>
 #include <string_view>
@@ -8,5 +9,11 @@ namespace keel {
 
 /// SHA-256 of `text` as 64 lowercase hex digits.
 std::string sha256Hex(std::string_view text);
+
+/// HMAC-SHA256 of `message` under `key` as 64 lowercase hex digits (OpenSSL).
+std::string hmacSha256Hex(std::string_view key, std::string_view message);
+
+/// Compares two strings in time that depends only on their lengths (signatures, tokens).
+bool constantTimeEquals(std::string_view a, std::string_view b);
 
 }  // namespace keel

@@ -4,6 +4,7 @@
 // would be wasted (allocation) run where their lease in the database (job_lease) is held.
 
 #include "keel/db/database.h"
+#include "keel/events/dispatcher.h"
 #include "keel/orders/orders.h"
 
 #include <Poco/Logger.h>
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace keel::server {
 
@@ -19,11 +21,17 @@ struct JobSettings {
     std::chrono::seconds sweep_interval{60};     ///< inventory.sweep.interval: expiring inventory holds
     std::chrono::seconds allocate_interval{30};  ///< orders.allocate.interval: 0 turns allocation off
     std::string node;                            ///< this process in job leases (host:pid)
+    /// events.dispatch.interval_ms: numbering new events and delivering them to the subscribers; 0 turns it off
+    std::chrono::milliseconds dispatch_interval{1000};
+    std::chrono::milliseconds dispatch_lease{30000};      ///< events.dispatch.lease_ms
+    std::vector<events::SubscriberSettings> subscribers;  ///< events.subscriber.NAME.*
+    events::PluginDelivery plugin_delivery;               ///< delivers to subscriber plugins, when plugins are hosted
 };
 
 /// Runs the periodic jobs on one timer thread: expiring inventory holds; allocating validated orders (highest
 /// priority, earliest promise, oldest first) and then filling backorders from whatever stock became available
-/// (receipts, transfers, returns, cancellations, expired holds, from any source).
+/// (receipts, transfers, returns, cancellations, expired holds, from any source); numbering events and
+/// delivering them to subscribers (on its own timer, so a slow webhook never delays allocation).
 class Jobs {
 public:
     Jobs(db::Database& database, orders::Orders& orders, const JobSettings& settings, Poco::Logger& log);
@@ -35,6 +43,8 @@ private:
     db::Database& database_;
     JobSettings settings_;
     Poco::Util::Timer timer_;
+    Poco::Util::Timer events_timer_;
+    std::shared_ptr<events::Dispatcher> dispatcher_;
 };
 
 }  // namespace keel::server
