@@ -67,7 +67,9 @@ struct Instance {
     std::int64_t open_until = 0;  ///< epoch micros; after it one trial call is let through
     bool trial_in_flight = false;
 
-    std::mutex call_mutex;  ///< serializes calls into the instance
+    /// Serializes calls into the instance; recursive because a host function called by the instance may call it
+    /// again on the same thread (order_intake quoting tax through the same plugin).
+    std::recursive_mutex call_mutex;
 };
 
 struct Impl {
