@@ -35,7 +35,9 @@ int listCommand(Context& context, const std::vector<std::string>& raw) {
         try {
             exceptions = openExceptions(context.database());
         } catch (const std::exception& e) {
+            // The first line says it (ODBC diagnostics follow on the next ones).
             exceptions_error = e.what();
+            exceptions_error = exceptions_error.substr(0, exceptions_error.find('\n'));
         }
     }
 
