@@ -317,7 +317,7 @@ std::vector<std::string> Orders::dataHolds(const Order& order) const {
     return holds;
 }
 
-std::optional<Problem> Orders::computeTotals(Order& order) {
+std::optional<Problem> Orders::computeTotals(Order& order, std::string* tax_hold) {
     order.subtotal = 0;
     order.discount_total = 0;
     for (auto& l : order.lines) {
@@ -330,6 +330,8 @@ std::optional<Problem> Orders::computeTotals(Order& order) {
     }
     TaxRequest request;
     request.order_id = order.id;
+    request.customer_id = order.customer_id;
+    request.date = Date::today(clock_);
     request.currency = order.currency;
     request.ship_to = order.ship_to;
     request.shipping = Money(order.shipping_amount, *order.currency);
@@ -338,11 +340,19 @@ std::optional<Problem> Orders::computeTotals(Order& order) {
                                         Money(l.unit_price ? l.line_total : 0, *order.currency)});
     }
     auto quoted = tax_.quote(request);
-    if (!quoted) return quoted.problem();
-    order.tax_total = quoted.value().shipping_tax.minor();
-    for (std::size_t i = 0; i < order.lines.size(); ++i) {
-        order.lines[i].tax = quoted.value().line_tax.at(i).minor();
-        if (auto p = checked(order.tax_total, order.lines[i].tax, "tax")) return p;
+    if (!quoted && tax_hold == nullptr) return quoted.problem();
+    if (!quoted) {
+        // A tax engine that cannot answer (a plugin suspended by its breaker, a remote service down) must not
+        // lose the order: it is kept on hold without tax, and release quotes again.
+        *tax_hold = "tax not quoted: " + quoted.problem().message;
+        order.tax_total = 0;
+        for (auto& l : order.lines) l.tax = 0;
+    } else {
+        order.tax_total = quoted.value().shipping_tax.minor();
+        for (std::size_t i = 0; i < order.lines.size(); ++i) {
+            order.lines[i].tax = quoted.value().line_tax.at(i).minor();
+            if (auto p = checked(order.tax_total, order.lines[i].tax, "tax")) return p;
+        }
     }
     order.total = order.subtotal - order.discount_total;
     if (auto p = checked(order.total, order.tax_total, "total")) return p;
@@ -467,7 +477,10 @@ Result<ImportOutcome> Orders::import(db::UnitOfWork& uow, const OrderDocument& d
         if (auto hold = resolveLine(uow, order, customer, items, line, doc.uom)) holds.push_back(*hold);
         order.lines.push_back(std::move(line));
     }
-    if (auto problem = computeTotals(order)) return uow.fail(problem->code, problem->message, problem->field);
+    std::string tax_hold;
+    if (auto problem = computeTotals(order, &tax_hold))
+        return uow.fail(problem->code, problem->message, problem->field);
+    if (!tax_hold.empty()) holds.push_back(tax_hold);
 
     const std::int64_t now = order.created_at;
     uow.statement(

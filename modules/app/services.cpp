@@ -75,14 +75,32 @@ orders::TableTax taxSetting(const Poco::Util::AbstractConfiguration& config) {
                             rounding == "line" ? orders::TableTax::Rounding::kLine : orders::TableTax::Rounding::kDocument);
 }
 
+std::unique_ptr<plugin_host::PluginHost> pluginHostSetting(const Poco::Util::AbstractConfiguration& config) {
+    if (config.getString("tax.plugin", "").empty()) return nullptr;
+    auto host = std::make_unique<plugin_host::PluginHost>(plugin_host::HostSettings::fromConfig(config));
+    host->load();
+    return host;
+}
+
+std::unique_ptr<plugin_host::PluginTax> pluginTaxSetting(const Poco::Util::AbstractConfiguration& config,
+                                                         plugin_host::PluginHost* host) {
+    if (host == nullptr) return nullptr;
+    // An instance that is missing or failed is not a reason to stop the process: its quotes fail with the
+    // instance's reason and orders are held with it, visibly, until the operator fixes the plugin.
+    return std::make_unique<plugin_host::PluginTax>(*host, config.getString("tax.plugin"));
+}
+
 }  // namespace
 
 Services::Services(const Poco::Util::AbstractConfiguration& config)
     : prices(pricing::defaultPriceList(config)),
       tax(taxSetting(config)),
-      orders(catalog, inventory, prices, tax, routing),
+      plugins(pluginHostSetting(config)),
+      plugin_tax(pluginTaxSetting(config, plugins.get())),
+      orders(catalog, inventory, prices, plugin_tax ? static_cast<orders::TaxQuoter&>(*plugin_tax) : tax, routing),
       postings(ledger, postingOptions(config)),
       functional_currency(currencySetting(config)) {
+    if (plugins) plugins->setServices(plugin_host::HostServices{nullptr, &orders, &inventory, &catalog});
     inventory.setMoveObserver(&postings);
     orders.setBilling(&postings);
     orders::FraudRules rules;
@@ -99,6 +117,10 @@ Services::Services(const Poco::Util::AbstractConfiguration& config)
         orders.setChannelPolicy(
             channel, orders::ChannelPolicy{config.getBool("orders.channel." + channel + ".allow_backorder", true)});
     }
+}
+
+void Services::attachDatabase(db::Database& database) {
+    if (plugins) plugins->setServices(plugin_host::HostServices{&database, &orders, &inventory, &catalog});
 }
 
 }  // namespace keel::app

@@ -106,6 +106,7 @@ const std::vector<Command>& commands() {
         addReturnCommands(t);
         addLedgerCommands(t);
         addEventCommands(t);
+        addPluginCommands(t);
         return t;
     }();
     return table;

@@ -155,6 +155,8 @@ int importCommand(Context& context, const std::vector<std::string>& raw) {
             for (const auto& h : o.holds) context.out() << "  hold: " << h << "\n";
         }
     }
+    // A tax plugin's breaker may have opened during intake, whose unit of work could not write the exception row.
+    if (services(context).plugins) services(context).plugins->flushExceptions();
     if (context.json()) {
         Poco::JSON::Object body;
         body.set("orders", results);

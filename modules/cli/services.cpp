@@ -8,7 +8,10 @@ namespace keel::cli {
 
 Services& services(Context& context) {
     auto& slot = context.servicesSlot();
-    if (!slot) slot = std::make_shared<Services>(context.config());
+    if (!slot) {
+        slot = std::make_shared<Services>(context.config());
+        if (slot->plugins) slot->attachDatabase(context.database());
+    }
     return *slot;
 }
 

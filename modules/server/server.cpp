@@ -5,6 +5,7 @@
 #include "keel/kernel/error.h"
 #include "keel/kernel/logging.h"
 #include "keel/kernel/version.h"
+#include "keel/plugin_host/plugin_host.h"
 #include "keel/server/health.h"
 #include "keel/server/jobs.h"
 
@@ -19,6 +20,7 @@
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
 
+#include <algorithm>
 #include <iostream>
 
 namespace keel::server {
@@ -117,6 +119,27 @@ int KeelDaemon::main(const std::vector<std::string>& args) {
         jobs_settings.dispatch_lease = std::chrono::milliseconds(lease);
         jobs_settings.subscribers = events::readSubscribers(*configuration);
         app::Services services(*configuration);
+        services.attachDatabase(database);
+        // Subscriber plugins receive events through the plugin host: the one of the services (tax.plugin) or one
+        // loaded here when only subscribers use plugins.
+        std::unique_ptr<plugin_host::PluginHost> subscriber_plugins;
+        plugin_host::PluginHost* plugins = services.plugins.get();
+        const bool plugin_subscribers =
+            std::any_of(jobs_settings.subscribers.begin(), jobs_settings.subscribers.end(),
+                        [](const events::SubscriberSettings& s) { return s.kind == events::SubscriberKind::kPlugin; });
+        if (plugins == nullptr && plugin_subscribers) {
+            subscriber_plugins = std::make_unique<plugin_host::PluginHost>(
+                plugin_host::HostSettings::fromConfig(*configuration),
+                plugin_host::HostServices{&database, &services.orders, &services.inventory, &services.catalog});
+            subscriber_plugins->load();
+            plugins = subscriber_plugins.get();
+        }
+        if (plugins != nullptr) {
+            jobs_settings.plugin_delivery = [plugins](const std::string& instance, const std::string& event_json) {
+                auto delivered = plugins->invoke(instance, plugin_host::Operation::kSubscriberOnEvent, event_json);
+                return events::Delivery{delivered.ok(), delivered.ok() ? std::string() : delivered.problem().message};
+            };
+        }
         Jobs jobs(database, services.orders, jobs_settings, logging::get("jobs"));
 
         waitForTerminationRequest();

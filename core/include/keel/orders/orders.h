@@ -228,8 +228,9 @@ private:
     std::map<std::string, catalog::Item> itemsOf(db::UnitOfWork& uow, const Order& order);
     /// Data holds (unknown item, missing price, address) of a stored order.
     std::vector<std::string> dataHolds(const Order& order) const;
-    /// Prices, taxes and totals of an order from its lines.
-    std::optional<Problem> computeTotals(Order& order);
+    /// Prices, taxes and totals of an order from its lines. A failed tax quote is a Problem, or, when `tax_hold` is
+    /// given, a hold reason put there with the tax left at zero (intake keeps the order instead of refusing it).
+    std::optional<Problem> computeTotals(Order& order, std::string* tax_hold = nullptr);
     void writeEvent(db::UnitOfWork& uow, const std::string& type, const std::string& aggregate_type,
                     const std::string& aggregate_id, const std::string& payload, const Actor& actor);
     void saveLines(db::UnitOfWork& uow, const Order& order);

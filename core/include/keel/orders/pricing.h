@@ -1,7 +1,8 @@
 #pragma once
 // What order intake asks of pricing and tax. core/orders defines the interfaces; modules/pricing implements
 // PriceSource from price lists and contract prices; TableTax implements TaxQuoter from configured rates until
-// the tax plugin (a later issue) does. Intake keeps prices the channel fixed and only asks for the others.
+// a tax plugin is configured (keel::plugin_host::PluginTax). Intake keeps prices the channel fixed and only asks for
+// the others.
 
 #include "keel/db/database.h"
 #include "keel/kernel/date.h"
@@ -54,6 +55,8 @@ struct TaxLine {
 
 struct TaxRequest {
     std::string order_id;
+    std::string customer_id;  ///< Keel's customer id (a tax engine keeps exemption certificates per customer)
+    Date date = Date::fromYmd(20000101);  ///< the document date the rates apply on
     const Currency* currency = nullptr;
     Address ship_to;
     std::vector<TaxLine> lines;

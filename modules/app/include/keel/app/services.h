@@ -7,16 +7,20 @@
 #include "keel/ledger/ledger.h"
 #include "keel/ledger/postings.h"
 #include "keel/orders/orders.h"
+#include "keel/plugin_host/plugin_host.h"
+#include "keel/plugin_host/plugin_tax.h"
 #include "keel/pricing/price_book.h"
 
 #include <Poco/Util/AbstractConfiguration.h>
 
+#include <memory>
+
 namespace keel::app {
 
 struct Services {
-    /// Reads pricing.default_list, tax.*, orders.fraud.*, orders.channel.NAME.allow_backorder and ledger.*. Stock moves,
-    /// invoices and credit notes post to the ledger in the unit of work that makes them. Throws
-    /// InfrastructureError naming the key for a malformed setting.
+    /// Reads pricing.default_list, tax.* (tax.plugin loads the plugins, plugins.*), orders.fraud.*,
+    /// orders.channel.NAME.allow_backorder and ledger.*. Stock moves, invoices and credit notes post to the ledger in
+    /// the unit of work that makes them. Throws InfrastructureError naming the key for a malformed setting.
     explicit Services(const Poco::Util::AbstractConfiguration& config);
     Services(const Services&) = delete;
     Services& operator=(const Services&) = delete;
@@ -25,11 +29,19 @@ struct Services {
     inventory::Inventory inventory;
     pricing::PriceBook prices;
     orders::TableTax tax;  ///< tax.rate.JURISDICTION and tax.rounding (line or document)
+    /// The plugin host (plugins.*), loaded only when something here uses a plugin (tax.plugin), since loading
+    /// runs plugin code; null otherwise.
+    std::unique_ptr<plugin_host::PluginHost> plugins;
+    std::unique_ptr<plugin_host::PluginTax> plugin_tax;  ///< tax.plugin = INSTANCE; orders then quote tax through it
     orders::DefaultRouting routing;
     orders::Orders orders;
     ledger::Ledger ledger;
     ledger::Postings postings;
     const Currency& functional_currency;  ///< ledger.currency: what `keel ledger init` and `db migrate` set up
+
+    /// Gives the plugins' host functions (order_intake, stock_query, document_get) and the exception queue the
+    /// process's database; a no-op without plugins.
+    void attachDatabase(db::Database& database);
 };
 
 }  // namespace keel::app
