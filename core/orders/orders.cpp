@@ -278,6 +278,7 @@ std::optional<std::string> Orders::resolveLine(db::UnitOfWork& uow, const Order&
         }
         line.item_id = item->id;
     }
+    if (const auto found = items.find(line.sku); found != items.end()) line.tax_class = found->second.tax_class;
     if (!line.unit_price) {
         PriceQuery query;
         query.item_id = line.item_id;
@@ -336,8 +337,8 @@ std::optional<Problem> Orders::computeTotals(Order& order, std::string* tax_hold
     request.ship_to = order.ship_to;
     request.shipping = Money(order.shipping_amount, *order.currency);
     for (const auto& l : order.lines) {
-        request.lines.push_back(TaxLine{l.external_line, l.item_id, "standard", l.quantity,
-                                        Money(l.unit_price ? l.line_total : 0, *order.currency)});
+        request.lines.push_back(TaxLine{l.external_line, l.item_id, l.tax_class.empty() ? "standard" : l.tax_class,
+                                        l.quantity, Money(l.unit_price ? l.line_total : 0, *order.currency), l.sku});
     }
     auto quoted = tax_.quote(request);
     if (!quoted && tax_hold == nullptr) return quoted.problem();

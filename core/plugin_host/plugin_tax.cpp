@@ -80,7 +80,7 @@ std::string taxRequestJson(const orders::TaxRequest& request) {
         const auto& l = request.lines[i];
         Poco::JSON::Object line(Poco::JSON_PRESERVE_KEY_ORDER);
         line.set("line_id", lineId(request, i));
-        line.set("sku", l.item_id);
+        line.set("sku", l.sku.empty() ? l.item_id : l.sku);
         line.set("tax_class", l.tax_class.empty() ? std::string("standard") : l.tax_class);
         line.set("quantity", l.quantity);
         line.set("amount", Money(l.net_amount.minor(), currency).toString());

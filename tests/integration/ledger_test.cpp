@@ -185,6 +185,24 @@ BOOST_AUTO_TEST_CASE(every_change_writes_its_event_in_the_same_transaction_and_t
     BOOST_TEST(chain.verified == static_cast<std::int64_t>(all.size()));
 }
 
+BOOST_AUTO_TEST_CASE(an_items_tax_class_reaches_the_tax_quote) {
+    db.run([&](db::UnitOfWork& uow) {
+        catalog::Item exempt;
+        exempt.sku = "BOOK";
+        exempt.name = "A tax-exempt book";
+        exempt.tax_class = "exempt";
+        items["BOOK"] = catalog.saveItem(uow, exempt);
+    });
+    const auto taxed = importOrder("TC-1", "A", 2, "10.00", "0.00", "0.00");
+    const auto untaxed = importOrder("TC-2", "BOOK", 2, "10.00", "0.00", "0.00");
+    const auto order = [&](const std::string& id) {
+        return *db.run([&](db::UnitOfWork& uow) { return orders.find(uow, id); });
+    };
+    BOOST_TEST(order(taxed).lines.at(0).tax == 165);  // 8.25 % of 20.00
+    BOOST_TEST(order(untaxed).lines.at(0).tax == 0);
+    BOOST_TEST(order(untaxed).tax_total == 0);
+}
+
 BOOST_AUTO_TEST_CASE(receipts_and_issues_at_moving_average_cost) {
     receive("A", "WH1", 10, "1.00");
     receive("A", "WH1", 5, "1.30");  // 15 units, 16.50

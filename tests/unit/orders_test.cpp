@@ -164,7 +164,8 @@ TaxRequest threeSmallLines() {
     request.ship_to.country = "US";
     request.ship_to.region = "IL";
     for (const char* id : {"1", "2", "3"}) {
-        request.lines.push_back(TaxLine{id, "", "standard", 1, Money::parse("0.33", Currency::of("USD"))});
+        request.lines.push_back(
+            TaxLine{id, "", "standard", 1, Money::parse("0.33", Currency::of("USD")), "SKU-" + std::string(id)});
     }
     request.shipping = Money::zero(Currency::of("USD"));
     return request;

@@ -172,8 +172,10 @@ BOOST_AUTO_TEST_CASE(plugin_tax_reads_the_result_exactly) {
     request.currency = &Currency::of("USD");
     request.ship_to.country = "US";
     request.ship_to.region = "IL";
-    request.lines.push_back(orders::TaxLine{"1", "item-1", "standard", 2, Money::parse("39.98", Currency::of("USD"))});
-    request.lines.push_back(orders::TaxLine{"2", "item-2", "exempt", 1, Money::parse("10.00", Currency::of("USD"))});
+    request.lines.push_back(
+        orders::TaxLine{"1", "item-1", "standard", 2, Money::parse("39.98", Currency::of("USD")), "SKU-1"});
+    request.lines.push_back(
+        orders::TaxLine{"2", "item-2", "exempt", 1, Money::parse("10.00", Currency::of("USD")), "SKU-2"});
     request.shipping = Money::parse("5.00", Currency::of("USD"));
     auto quoted = tax.quote(request);
     BOOST_TEST_REQUIRE(quoted.ok(), (quoted.ok() ? "" : quoted.problem().message));

@@ -68,6 +68,7 @@ struct OrderLine {
     std::int64_t shipped = 0;
     std::int64_t cancelled = 0;
     std::int64_t backordered = 0;
+    std::string tax_class;  ///< the item's tax class when the line was resolved (for the tax quote; not stored)
     std::int64_t open() const { return quantity - allocated - shipped - cancelled; }
 };
 

@@ -51,6 +51,7 @@ struct TaxLine {
     std::string tax_class;
     std::int64_t quantity = 0;
     Money net_amount = Money::zero(Currency::of("USD"));  ///< unit price x quantity - discount
+    std::string sku;                                      ///< as the order named the item
 };
 
 struct TaxRequest {
