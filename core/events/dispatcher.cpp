@@ -2,6 +2,7 @@
 
 #include "keel/db/lease.h"
 #include "keel/kernel/hash.h"
+#include "keel/kernel/id.h"
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
@@ -318,6 +319,19 @@ void Dispatcher::deliverTo(const SubscriberSettings& subscriber, std::size_t bat
                        "created_at) VALUES (?, ?, ?, ?, ?, ?)")
                     .bindAll(subscriber.name, event.seq, event.id, attempts, clip(outcome.error), clock_.nowMicros())
                     .execute();
+                // And in the integration exception queue, where an operator looks every morning.
+                uow.statement(
+                       "INSERT INTO integration_exception (id, source, code, message, reference, created_at) "
+                       "VALUES (?, ?, 'dead_letter', ?, ?, ?)")
+                    .bindAll(IdGenerator::global().next(), "events:" + subscriber.name,
+                             "event #" + std::to_string(event.seq) + " (" + event.type + " of " + event.aggregate_type +
+                                 " " + event.aggregate_id + ") not delivered after " + std::to_string(attempts) +
+                                 " attempts: " + clip(outcome.error) +
+                                 "; fix the receiver, then keel events replay "
+                                 "--from " +
+                                 std::to_string(event.seq) + " --subscriber " + subscriber.name,
+                             event.id, clock_.nowMicros())
+                    .execute();
                 return true;
             });
             if (!moved) return;
@@ -371,6 +385,13 @@ Result<std::vector<std::string>> Dispatcher::replay(std::int64_t from, const std
                     .bindAll(name, from - 1, now)
                     .execute();
             }
+            // Their exceptions are resolved: the events are on their way again.
+            uow.statement(
+                   "UPDATE integration_exception SET resolved_at = ? WHERE source = ? AND code = 'dead_letter' "
+                   "AND resolved_at IS NULL AND reference IN (SELECT event_id FROM event_dead_letter "
+                   "WHERE subscriber = ? AND seq >= ?)")
+                .bindAll(now, "events:" + name, name, from)
+                .execute();
             uow.statement("DELETE FROM event_dead_letter WHERE subscriber = ? AND seq >= ?")
                 .bindAll(name, from)
                 .execute();

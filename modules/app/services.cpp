@@ -99,7 +99,8 @@ Services::Services(const Poco::Util::AbstractConfiguration& config)
       plugin_tax(pluginTaxSetting(config, plugins.get())),
       orders(catalog, inventory, prices, plugin_tax ? static_cast<orders::TaxQuoter&>(*plugin_tax) : tax, routing),
       postings(ledger, postingOptions(config)),
-      functional_currency(currencySetting(config)) {
+      functional_currency(currencySetting(config)),
+      plugin_settings_(plugin_host::HostSettings::fromConfig(config)) {
     if (plugins) plugins->setServices(plugin_host::HostServices{nullptr, &orders, &inventory, &catalog});
     inventory.setMoveObserver(&postings);
     orders.setBilling(&postings);
@@ -120,7 +121,25 @@ Services::Services(const Poco::Util::AbstractConfiguration& config)
 }
 
 void Services::attachDatabase(db::Database& database) {
+    database_ = &database;
     if (plugins) plugins->setServices(plugin_host::HostServices{&database, &orders, &inventory, &catalog});
+}
+
+plugin_host::PluginHost& Services::pluginHost() {
+    if (!plugins) {
+        plugins = std::make_unique<plugin_host::PluginHost>(
+            plugin_settings_, plugin_host::HostServices{database_, &orders, &inventory, &catalog});
+        plugins->load();
+    }
+    return *plugins;
+}
+
+events::PluginDelivery Services::pluginDelivery() {
+    plugin_host::PluginHost* host = &pluginHost();
+    return [host](const std::string& instance, const std::string& event_json) {
+        auto delivered = host->invoke(instance, plugin_host::Operation::kSubscriberOnEvent, event_json);
+        return events::Delivery{delivered.ok(), delivered.ok() ? std::string() : delivered.problem().message};
+    };
 }
 
 }  // namespace keel::app

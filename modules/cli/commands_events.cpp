@@ -1,6 +1,8 @@
 // keel events ... and keel audit verify: the numbered event log, delivery to subscribers and the audit chain.
 #include "commands_events.h"
 
+#include "services.h"
+
 #include "keel/events/dispatcher.h"
 #include "keel/events/log.h"
 #include "keel/kernel/clock.h"
@@ -12,6 +14,7 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/Process.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -33,11 +36,22 @@ std::string nodeName() {
     return Poco::Environment::nodeName() + ":" + std::to_string(Poco::Process::id());
 }
 
-events::Dispatcher dispatcherOf(Context& context) {
+/// `deliver`: the dispatcher will deliver, so subscriber plugins are loaded (only then: loading runs plugin code).
+events::Dispatcher dispatcherOf(Context& context, bool deliver = false) {
     const auto lease_ms = context.config().getInt("events.dispatch.lease_ms", 30000);
     if (lease_ms < 100) throw UsageError("configuration: events.dispatch.lease_ms must be at least 100");
-    return events::Dispatcher(context.database(), events::readSubscribers(context.config()), nodeName(),
-                              Clock::system(), std::chrono::milliseconds(lease_ms));
+    auto subscribers = events::readSubscribers(context.config());
+    const bool plugin_subscribers = std::any_of(subscribers.begin(), subscribers.end(), [](const auto& s) {
+        return s.kind == events::SubscriberKind::kPlugin;
+    });
+    events::Dispatcher dispatcher(context.database(), std::move(subscribers), nodeName(), Clock::system(),
+                                  std::chrono::milliseconds(lease_ms));
+    if (deliver && plugin_subscribers) {
+        Services& s = services(context);
+        s.attachDatabase(context.database());
+        dispatcher.setPluginDelivery(s.pluginDelivery());
+    }
+    return dispatcher;
 }
 
 std::string timeOrDash(std::int64_t micros) {
@@ -167,7 +181,7 @@ int dispatchCommand(Context& context, const std::vector<std::string>& raw) {
     const std::int64_t batch = args.integerValue("batch").value_or(200);
     if (interval < 10) throw UsageError("--interval-ms must be at least 10");
     if (batch < 1 || batch > 10000) throw UsageError("--batch must be between 1 and 10000");
-    auto dispatcher = dispatcherOf(context);
+    auto dispatcher = dispatcherOf(context, true);
     events::DispatchStats total;
     g_stop.store(false);
     std::signal(SIGINT, onStopSignal);

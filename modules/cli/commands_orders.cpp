@@ -3,6 +3,8 @@
 #include "order_ref.h"
 #include "services.h"
 
+#include "keel/plugin_host/plugin_host.h"
+
 #include "keel/kernel/error.h"
 #include "keel/orders/document.h"
 
@@ -295,6 +297,9 @@ int listCommand(Context& context, const std::vector<std::string>& raw) {
 int exceptionsCommand(Context& context, const std::vector<std::string>& raw) {
     expectNoArguments(raw, "order exceptions");
     const auto queue = context.database().run([&](db::UnitOfWork& uow) { return services(context).orders.exceptions(uow); });
+    // Failed integrations (a plugin's breaker, its reported errors, dead-lettered events) share the queue.
+    const auto integrations = plugin_host::openExceptions(context.database(), 1000);
+    const std::int64_t now = Clock::system().nowMicros();
     if (context.json()) {
         Poco::JSON::Array array;
         for (const auto& e : queue) {
@@ -308,16 +313,32 @@ int exceptionsCommand(Context& context, const std::vector<std::string>& raw) {
             j.set("age_seconds", e.age_micros / 1'000'000);
             array.add(j);
         }
+        Poco::JSON::Array failed;
+        for (const auto& e : integrations) {
+            Poco::JSON::Object j;
+            j.set("id", e.id);
+            j.set("source", e.source);
+            j.set("code", e.code);
+            j.set("message", e.message);
+            j.set("reference", e.reference);
+            j.set("age_seconds", (now - e.created_at) / 1'000'000);
+            failed.add(j);
+        }
         Poco::JSON::Object body;
         body.set("exceptions", array);
+        body.set("integrations", failed);
         context.writeJson(body);
         return 0;
     }
-    if (queue.empty()) context.out() << "the exception queue is empty\n";
+    if (queue.empty() && integrations.empty()) context.out() << "the exception queue is empty\n";
     for (const auto& e : queue) {
         context.out() << e.channel << "/" << e.external_id << "  " << orders::toString(e.state) << "  age "
                       << e.age_micros / 3'600'000'000 << " h  " << e.order_id << "\n";
         for (const auto& r : e.reasons) context.out() << "    " << r << "\n";
+    }
+    for (const auto& e : integrations) {
+        context.out() << e.source << "  " << e.code << "  age " << (now - e.created_at) / 3'600'000'000 << " h  "
+                      << e.reference << "\n    " << e.message << "\n";
     }
     return 0;
 }
@@ -384,7 +405,10 @@ void addOrderCommands(std::vector<Command>& table) {
                      allocateCommand});
     table.push_back({{"order", "show"}, "ID|CHANNEL/EXTERNAL_ID", "show an order, its lines and shipments", "", showCommand});
     table.push_back({{"order", "list"}, "[--state S] [--limit N]", "list orders, oldest first", "", listCommand});
-    table.push_back({{"order", "exceptions"}, "", "the exception queue: held and overdue orders with reasons and age", "",
+    table.push_back({{"order", "exceptions"},
+                     "",
+                     "the exception queue: held and overdue orders, and failed integrations, with reasons and age",
+                     "",
                      exceptionsCommand});
     table.push_back({{"order", "hold"}, "ID [--reason R]", "put an order on hold", "",
                      [](Context& c, const std::vector<std::string>& a) { return stateCommand(c, a, "hold"); }});

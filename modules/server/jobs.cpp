@@ -118,6 +118,25 @@ private:
     Poco::Logger& log_;
 };
 
+class PluginTasks : public Poco::Util::TimerTask {
+public:
+    PluginTasks(plugin_host::PluginHost& plugins, Poco::Logger& log) : plugins_(plugins), log_(log) {}
+
+    void run() override {
+        try {
+            plugins_.runDue(Clock::system().nowMicros());
+            // Exception rows a call inside an order's transaction could not write (a breaker opened during intake).
+            plugins_.flushExceptions();
+        } catch (const std::exception& e) {
+            log_.error("plugin tasks failed: %s", std::string(e.what()));
+        }
+    }
+
+private:
+    plugin_host::PluginHost& plugins_;
+    Poco::Logger& log_;
+};
+
 }  // namespace
 
 Jobs::Jobs(db::Database& database, orders::Orders& orders, const JobSettings& settings, Poco::Logger& log)
@@ -135,11 +154,15 @@ Jobs::Jobs(db::Database& database, orders::Orders& orders, const JobSettings& se
         const long dispatch_ms = static_cast<long>(settings.dispatch_interval.count());
         events_timer_.schedule(new DispatchEvents(dispatcher_, log), dispatch_ms, dispatch_ms);
     }
+    // Each task keeps its own interval (keel_host_api.schedule); this only looks for due ones, on its own thread
+    // so a slow plugin delays neither allocation nor event delivery.
+    if (settings.plugins != nullptr) plugin_timer_.schedule(new PluginTasks(*settings.plugins, log), 1000, 1000);
 }
 
 Jobs::~Jobs() {
     timer_.cancel(true);
     events_timer_.cancel(true);
+    plugin_timer_.cancel(true);
     if (dispatcher_) {
         try {
             dispatcher_->releaseLeases();

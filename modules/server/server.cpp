@@ -120,26 +120,20 @@ int KeelDaemon::main(const std::vector<std::string>& args) {
         jobs_settings.subscribers = events::readSubscribers(*configuration);
         app::Services services(*configuration);
         services.attachDatabase(database);
-        // Subscriber plugins receive events through the plugin host: the one of the services (tax.plugin) or one
-        // loaded here when only subscribers use plugins.
-        std::unique_ptr<plugin_host::PluginHost> subscriber_plugins;
-        plugin_host::PluginHost* plugins = services.plugins.get();
-        const bool plugin_subscribers =
-            std::any_of(jobs_settings.subscribers.begin(), jobs_settings.subscribers.end(),
-                        [](const events::SubscriberSettings& s) { return s.kind == events::SubscriberKind::kPlugin; });
-        if (plugins == nullptr && plugin_subscribers) {
-            subscriber_plugins = std::make_unique<plugin_host::PluginHost>(
-                plugin_host::HostSettings::fromConfig(*configuration),
-                plugin_host::HostServices{&database, &services.orders, &services.inventory, &services.catalog});
-            subscriber_plugins->load();
-            plugins = subscriber_plugins.get();
+        // Plugins load at start, whatever uses them: a refused library or a failed instance is logged and listed
+        // (keel plugin list) and the rest of Keel runs. Subscriber plugins receive events through the host, and
+        // the tasks instances scheduled run on the jobs' timer.
+        plugin_host::PluginHost& plugins = services.pluginHost();
+        for (const auto& refusal : plugins.refused()) log->warning("plugin refused: %s", refusal.reason);
+        for (const auto& instance : plugins.instances()) {
+            if (instance.state == plugin_host::InstanceState::kFailed) {
+                log->error("plugin instance %s (%s) failed: %s", instance.name, instance.plugin, instance.last_error);
+            } else {
+                log->information("plugin instance %s: %s %s", instance.name, instance.plugin, instance.version);
+            }
         }
-        if (plugins != nullptr) {
-            jobs_settings.plugin_delivery = [plugins](const std::string& instance, const std::string& event_json) {
-                auto delivered = plugins->invoke(instance, plugin_host::Operation::kSubscriberOnEvent, event_json);
-                return events::Delivery{delivered.ok(), delivered.ok() ? std::string() : delivered.problem().message};
-            };
-        }
+        jobs_settings.plugin_delivery = services.pluginDelivery();
+        jobs_settings.plugins = &plugins;
         Jobs jobs(database, services.orders, jobs_settings, logging::get("jobs"));
 
         waitForTerminationRequest();

@@ -306,6 +306,22 @@ BOOST_AUTO_TEST_CASE(webhooks_are_signed_retried_with_backoff_dead_lettered_and_
     BOOST_TEST(dead[0].seq == 6);
     BOOST_TEST(dead[0].attempts == 3);
     BOOST_TEST(dead[0].last_error.find("HTTP 500") != std::string::npos, dead[0].last_error);
+    const auto open_exception = [&] {
+        return db.run([&](db::UnitOfWork& uow) {
+            db::Statement& q = uow.statement(
+                "SELECT message, reference FROM integration_exception WHERE source = "
+                "'events:crm' AND code = 'dead_letter' AND resolved_at IS NULL");
+            q.execute();
+            std::vector<std::pair<std::string, std::string>> rows;
+            while (q.next()) rows.emplace_back(q.getString(0), q.getString(1));
+            return rows;
+        });
+    };
+    auto exceptions = open_exception();
+    BOOST_TEST_REQUIRE(exceptions.size() == 1u);  // the operator's queue shows it, with what to do
+    BOOST_TEST(exceptions[0].second == dead[0].event_id);
+    BOOST_TEST(exceptions[0].first.find("event #6") != std::string::npos, exceptions[0].first);
+    BOOST_TEST(exceptions[0].first.find("keel events replay --from 6 --subscriber crm") != std::string::npos);
     status = dispatcher.status();
     BOOST_TEST(status[0].position == 7);
     BOOST_TEST(status[0].lag == 0);
@@ -318,6 +334,7 @@ BOOST_AUTO_TEST_CASE(webhooks_are_signed_retried_with_backoff_dead_lettered_and_
     auto replayed = dispatcher.replay(6, std::string("crm"));
     BOOST_TEST_REQUIRE(replayed.ok());
     BOOST_TEST(dispatcher.deadLetters(std::string("crm")).empty());
+    BOOST_TEST(open_exception().empty());  // resolved: the event is on its way again
     stats = dispatcher.runOnce();
     BOOST_TEST(stats.delivered == 2);
     requests = accepted(server);

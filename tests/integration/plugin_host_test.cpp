@@ -5,6 +5,7 @@
 #include "temp_dir.h"
 
 #include "keel/cli/cli.h"
+#include "keel/events/dispatcher.h"
 #include "keel/plugin_host/plugin_host.h"
 #include "keel/plugin_host/plugin_tax.h"
 
@@ -186,6 +187,69 @@ BOOST_AUTO_TEST_CASE(host_functions_reach_the_core) {
     BOOST_TEST_REQUIRE(exceptions.size() == 1u);
     BOOST_TEST(exceptions[0].code == "test_code");
     BOOST_TEST(exceptions[0].message == "the remote store rejected our token");
+}
+
+BOOST_AUTO_TEST_CASE(a_subscriber_plugin_receives_the_events_in_order_through_the_dispatcher) {
+    fs::create_directories(temp.path + "/subscribers.d");
+    const std::string events_file = temp.path + "/received";
+    const std::string sub_fail = temp.path + "/sub-fail";
+    write(temp.path + "/subscribers.d/audit-sink.properties",
+          "plugin = test-good\nevents_file = " + events_file + "\nfail_file = " + sub_fail + "\n");
+    HostSettings settings;
+    settings.directories = {kPlugins + "/good"};
+    settings.instances_directory = temp.path + "/subscribers.d";
+    settings.allow_unsigned = true;
+    settings.breaker_failures = 3;
+    PluginHost subscribers(settings, HostServices{&db, orders.get(), &inventory, &catalog}, clock);
+    subscribers.load();
+    BOOST_TEST(subscribers.instancesWith(Capability::kSubscriber) == std::vector<std::string>{"audit-sink"});
+
+    events::SubscriberSettings sink;
+    sink.name = "audit";
+    sink.kind = events::SubscriberKind::kPlugin;
+    sink.instance = "audit-sink";
+    sink.from_earliest = true;
+    sink.max_attempts = 5;
+    events::Dispatcher dispatcher(db, {sink}, "node", clock);
+    dispatcher.setPluginDelivery([&](const std::string& instance, const std::string& json) {
+        auto r = subscribers.invoke(instance, Operation::kSubscriberOnEvent, json);
+        return events::Delivery{r.ok(), r.ok() ? std::string() : r.problem().message};
+    });
+
+    import("SUB-1");
+    import("SUB-2");
+    auto stats = dispatcher.runOnce();
+    BOOST_TEST_REQUIRE(stats.delivered > 0);
+    std::vector<std::string> expected;
+    db.run([&](db::UnitOfWork& uow) {
+        for (const auto& e : events::EventLog().read(uow, events::EventFilter{0, 1000, {}, {}, {}}))
+            expected.push_back(e.id);
+    });
+    const auto received = [&] {
+        std::vector<std::string> ids;
+        std::ifstream in(events_file);
+        for (std::string line; std::getline(in, line);) ids.push_back(line);
+        return ids;
+    };
+    BOOST_TEST(received() == expected, "every event, once, in sequence order");
+
+    // The plugin fails: a failed attempt with the plugin's message, retried after the backoff, nothing lost.
+    write(sub_fail, "unavailable");
+    import("SUB-3");
+    stats = dispatcher.runOnce();
+    BOOST_TEST(stats.failed == 1);
+    BOOST_TEST(contains(dispatcher.status().at(0).last_error, "KEEL_E_UNAVAILABLE"),
+               dispatcher.status().at(0).last_error);
+    fs::remove(sub_fail);
+    clock.advance(2'000'000);
+    stats = dispatcher.runOnce();
+    BOOST_TEST(stats.failed == 0);
+    expected.clear();
+    db.run([&](db::UnitOfWork& uow) {
+        for (const auto& e : events::EventLog().read(uow, events::EventFilter{0, 1000, {}, {}, {}}))
+            expected.push_back(e.id);
+    });
+    BOOST_TEST(received() == expected);
 }
 
 BOOST_AUTO_TEST_CASE(keel_plugin_list_shows_instances_refusals_and_exceptions) {

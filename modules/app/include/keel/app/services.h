@@ -3,6 +3,7 @@
 // the same catalog, inventory, prices, tax, routing and orders, with the same fraud rules and channel policies.
 
 #include "keel/catalog/catalog.h"
+#include "keel/events/dispatcher.h"
 #include "keel/inventory/inventory.h"
 #include "keel/ledger/ledger.h"
 #include "keel/ledger/postings.h"
@@ -29,8 +30,8 @@ struct Services {
     inventory::Inventory inventory;
     pricing::PriceBook prices;
     orders::TableTax tax;  ///< tax.rate.JURISDICTION and tax.rounding (line or document)
-    /// The plugin host (plugins.*), loaded only when something here uses a plugin (tax.plugin), since loading
-    /// runs plugin code; null otherwise.
+    /// The plugin host (plugins.*), loaded only when something uses a plugin (tax.plugin, pluginHost()), since
+    /// loading runs plugin code; null until then.
     std::unique_ptr<plugin_host::PluginHost> plugins;
     std::unique_ptr<plugin_host::PluginTax> plugin_tax;  ///< tax.plugin = INSTANCE; orders then quote tax through it
     orders::DefaultRouting routing;
@@ -40,8 +41,17 @@ struct Services {
     const Currency& functional_currency;  ///< ledger.currency: what `keel ledger init` and `db migrate` set up
 
     /// Gives the plugins' host functions (order_intake, stock_query, document_get) and the exception queue the
-    /// process's database; a no-op without plugins.
+    /// process's database (now, or when the host is loaded later).
     void attachDatabase(db::Database& database);
+
+    /// The plugin host, loaded on first use (keeld at start; a command that delivers events to subscriber plugins).
+    plugin_host::PluginHost& pluginHost();
+    /// Delivers an event to a subscriber plugin instance through the host (its on_event, behind its breaker).
+    events::PluginDelivery pluginDelivery();
+
+private:
+    plugin_host::HostSettings plugin_settings_;
+    db::Database* database_ = nullptr;
 };
 
 }  // namespace keel::app

@@ -6,6 +6,7 @@
 #include "keel/db/database.h"
 #include "keel/events/dispatcher.h"
 #include "keel/orders/orders.h"
+#include "keel/plugin_host/plugin_host.h"
 
 #include <Poco/Logger.h>
 #include <Poco/Util/Timer.h>
@@ -26,6 +27,7 @@ struct JobSettings {
     std::chrono::milliseconds dispatch_lease{30000};      ///< events.dispatch.lease_ms
     std::vector<events::SubscriberSettings> subscribers;  ///< events.subscriber.NAME.*
     events::PluginDelivery plugin_delivery;               ///< delivers to subscriber plugins, when plugins are hosted
+    plugin_host::PluginHost* plugins = nullptr;           ///< runs the tasks plugin instances scheduled
 };
 
 /// Runs the periodic jobs on one timer thread: expiring inventory holds; allocating validated orders (highest
@@ -44,6 +46,7 @@ private:
     JobSettings settings_;
     Poco::Util::Timer timer_;
     Poco::Util::Timer events_timer_;
+    Poco::Util::Timer plugin_timer_;
     std::shared_ptr<events::Dispatcher> dispatcher_;
 };
 
