@@ -24,9 +24,14 @@ configure: deps
 build: configure
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 
+# The demo prices its orders through the tax-table plugin (plugins/tax-table, the sample tables of config/tax),
+# loaded from the build tree. In-tree plugins are unsigned: the demo allows that explicitly, as an operator would.
+DEMO_FLAGS ?= -D plugins.directory=$(BUILD_DIR)/plugins/lib -D plugins.instances=config/demo/plugins.d \
+              -D plugins.allow_unsigned=true -D tax.plugin=tax
+
 demo: build
 	@mkdir -p var
-	@./$(BUILD_DIR)/modules/cli/keel --db $(DEMO_DB) demo
+	@./$(BUILD_DIR)/modules/cli/keel --db $(DEMO_DB) $(DEMO_FLAGS) demo
 
 check: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(CTEST_JOBS) --timeout 900

@@ -108,6 +108,7 @@ int demoCommand(Context& context, const std::vector<std::string>& args) {
     if (!context.json()) {
         inventoryDemo(services(context), context.database(), context.out());
         ordersDemo(services(context).orders, context.database(), context.out());
+        taxDemo(services(context), context.config(), context.out());
         verifyDemo(services(context), context.database(), context.out());
         context.out() << "\nVersions: keel " << versionString() << ", schema " << report.schema.current
                       << ", ODBC driver " << report.server.driver_name << " " << report.server.driver_version << ", "

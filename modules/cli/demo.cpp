@@ -1,6 +1,7 @@
 #include "demo.h"
 
 #include "keel/catalog/catalog.h"
+#include "keel/events/log.h"
 #include "keel/inventory/inventory.h"
 #include "keel/orders/document.h"
 
@@ -119,10 +120,13 @@ namespace {
 
 std::string orderJson(const std::string& external_id, const std::string& payment, const std::string& region,
                       const std::string& lines) {
+    // A consistent address per state: destination tax (the tax-table plugin) checks the ZIP against the state.
+    const bool ny = region == "NY";
     return R"({"type": "order", "version": 1, "channel": "web", "external_id": ")" + external_id +
            R"(", "currency": "USD", "customer": {"email": "ann@example.com", "name": "Ann Lee"}, )"
-           R"("ship_to": {"name": "Ann Lee", "line1": "1 Main St", "city": "Springfield", "region": ")" +
-           region + R"(", "postal_code": "10001", "country": "US"}, "lines": [)" + lines +
+           R"("ship_to": {"name": "Ann Lee", "line1": "1 Main St", "city": ")" +
+           (ny ? "New York" : "San Francisco") + R"(", "region": ")" + region + R"(", "postal_code": ")" +
+           (ny ? "10001" : "94103") + R"(", "country": "US"}, "lines": [)" + lines +
            R"(], "shipping": {"amount": "5.00", "service": "ground"}, "payment": {"status": ")" + payment + R"("}})";
 }
 
@@ -221,16 +225,36 @@ void ordersDemo(orders::Orders& service, db::Database& database, std::ostream& o
     });
 }
 
+void taxDemo(app::Services& services, const Poco::Util::AbstractConfiguration& config, std::ostream& out) {
+    const std::string instance = config.getString("tax.plugin", "");
+    if (instance.empty() || !services.plugins) {
+        out << "\n  tax: the rate table (tax.rate.*); `make demo` quotes it through the tax-table plugin instead\n";
+        return;
+    }
+    const auto status = services.plugins->instance(instance);
+    if (!status) {
+        out << "\n  tax: plugin instance " << instance << " is not configured (plugins.instances)\n";
+        return;
+    }
+    out << "\n  tax: quoted by plugin instance " << status->name << " (" << status->plugin << " " << status->version
+        << ", through the plugin SDK): " << plugin_host::toString(status->state) << ", " << status->calls << " call(s)"
+        << (status->last_error.empty() ? "" : "; last error: " + status->last_error) << "\n";
+}
+
 void verifyDemo(app::Services& services, db::Database& database, std::ostream& out) {
+    events::EventLog log;
+    log.sequenceAll(database);
+    const auto chain = log.verifyChain(database);
     database.run([&](db::UnitOfWork& uow) {
         const auto report = services.inventory.verify(uow);
         out << "\n  stock verify: " << report.balances_checked << " balances, " << report.moves_checked
             << " ledger moves, " << report.reservations_checked
             << " active reservations: " << (report.ok() ? "no drift" : std::to_string(report.drifts.size()) + " DRIFTS")
             << "\n";
-        db::Statement& events = uow.statement("SELECT COUNT(*) FROM event_outbox");
-        events.execute();
-        out << "  events in the outbox: " << (events.next() ? events.getInt64(0) : 0) << "\n";
+        out << "  events: " << chain.verified << " numbered and hash-chained, audit chain "
+            << (chain.ok ? "ok"
+                         : "BROKEN at #" + std::to_string(chain.first_bad_seq.value_or(0)) + ": " + chain.problem)
+            << " (head #" << chain.head_seq << " " << chain.head_hash.substr(0, 16) << "...)\n";
         const auto books = services.ledger.verify(uow);
         out << "  ledger verify: " << books.entries_checked << " journal entries balanced, inventory of "
             << books.items_checked << " items reconciled with the stock ledger: "
@@ -239,8 +263,8 @@ void verifyDemo(app::Services& services, db::Database& database, std::ostream& o
         const auto tb = services.ledger.trialBalance(uow);
         out << "\n  trial balance (" << tb.currency->code() << ")\n";
         for (const auto& r : tb.rows) {
-            out << "  " << std::left << std::setw(6) << r.code << std::setw(44) << r.name << std::right << std::setw(10)
-                << (r.debit ? Money(r.debit, *tb.currency).toString() : "") << std::setw(10)
+            out << "  " << std::left << std::setw(12) << r.code << std::setw(38) << r.name << std::right
+                << std::setw(10) << (r.debit ? Money(r.debit, *tb.currency).toString() : "") << std::setw(10)
                 << (r.credit ? Money(r.credit, *tb.currency).toString() : "") << "\n";
         }
         out << "  " << std::left << std::setw(50) << "total" << std::right << std::setw(10)

@@ -87,6 +87,27 @@ BOOST_AUTO_TEST_CASE(passwords_come_from_the_environment_or_a_file_never_the_com
     BOOST_TEST(!contains(r.out + r.err, password));
 }
 
+BOOST_AUTO_TEST_CASE(make_demo_prices_orders_through_the_tax_table_plugin) {
+    // What `make demo` does: the in-tree tax-table plugin, loaded from the build tree through the plugin SDK.
+    test::TempDir dir;
+    Poco::File(dir.path + "/plugins.d").createDirectories();
+    std::ofstream(dir.path + "/plugins.d/tax.properties")
+        << "plugin = tax-table\ntables = " << KEEL_SOURCE_DIR << "/config/tax\n";
+    const std::string plugins = std::string(std::getenv("KEEL_BIN_DIR")) + "/../plugins/lib";
+    const auto r = test::runCommand(test::binary("cli/keel"),
+                                    {"--db", "sqlite:" + dir.path + "/keel.db", "-D", "plugins.directory=" + plugins,
+                                     "-D", "plugins.instances=" + dir.path + "/plugins.d", "-D",
+                                     "plugins.allow_unsigned=true", "-D", "tax.plugin=tax", "demo"});
+    BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+    BOOST_TEST(contains(r.out, "tax: quoted by plugin instance tax (tax-table 1.0.0, through the plugin SDK): active"),
+               r.out);
+    // New York City: 4 % state + 4.5 % city + 0.375 % special on goods and shipping of W-1001 (55.00 before tax).
+    BOOST_TEST(contains(r.out, "W-1001      invoiced                  59.89         3            0"), r.out);
+    BOOST_TEST(contains(r.out, "web/W-1003  imported: validated"), r.out);
+    BOOST_TEST(contains(r.out, "audit chain ok"), r.out);
+    BOOST_TEST(contains(r.out, "ledger verify: 8 journal entries balanced"), r.out);
+}
+
 BOOST_AUTO_TEST_CASE(demo_prints_the_status_of_a_fresh_sqlite_database) {
     test::TempDir dir;
     const auto r = test::runCommand(test::binary("cli/keel"), {"--db", "sqlite:" + dir.path + "/keel.db", "demo"});
@@ -108,7 +129,8 @@ BOOST_AUTO_TEST_CASE(demo_prints_the_status_of_a_fresh_sqlite_database) {
     BOOST_TEST(contains(r.out, "ledger verify: 8 journal entries balanced, inventory of 2 items reconciled with the "
                                "stock ledger: ok"),
                r.out);
-    BOOST_TEST(contains(r.out, "1300  Inventory                                       309.30"), r.out);
+    BOOST_TEST(contains(r.out, "1300        Inventory                                 309.30"), r.out);
+    BOOST_TEST(contains(r.out, "events: 39 numbered and hash-chained, audit chain ok"), r.out);
     BOOST_TEST(contains(r.out, "total                                                 381.50    381.50"), r.out);
 
     // Run again on the same database: nothing is loaded twice.
