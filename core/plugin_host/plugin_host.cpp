@@ -1,5 +1,7 @@
 #include "keel/plugin_host/plugin_host.h"
 
+#include "keel/plugin.hpp"
+
 #include "internal.h"
 #include "keel/db/database.h"
 #include "keel/kernel/hash.h"
@@ -109,24 +111,8 @@ keel_operation operationFunction(const keel_plugin_api& api, Operation operation
 }
 
 std::string statusName(keel_status status) {
-    switch (status) {
-        case KEEL_OK:
-            return "KEEL_OK";
-        case KEEL_E_INVALID:
-            return "KEEL_E_INVALID";
-        case KEEL_E_NOT_FOUND:
-            return "KEEL_E_NOT_FOUND";
-        case KEEL_E_CONFLICT:
-            return "KEEL_E_CONFLICT";
-        case KEEL_E_UNAVAILABLE:
-            return "KEEL_E_UNAVAILABLE";
-        case KEEL_E_INTERNAL:
-            return "KEEL_E_INTERNAL";
-        case KEEL_E_UNSUPPORTED:
-            return "KEEL_E_UNSUPPORTED";
-        default:
-            return "status " + std::to_string(status);
-    }
+    const std::string name = keel::plugin::statusName(status);  // the SDK's names, so both sides say the same
+    return name == "unknown status" ? "status " + std::to_string(status) : name;
 }
 
 ExitCode exitCodeOf(keel_status status) {

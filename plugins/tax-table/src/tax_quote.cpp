@@ -1,5 +1,7 @@
 #include "tax_quote.h"
 
+#include <Poco/UTF8String.h>
+
 #include <Poco/Dynamic/Var.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
@@ -183,35 +185,7 @@ std::vector<std::optional<int64_t>> taxes(const std::vector<Part>& parts,
 }  // namespace
 
 std::string jsonString(std::string_view text) {
-    std::string out = "\"";
-    for (const char c : text) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char escaped[8];
-                    std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
-                    out += escaped;
-                } else {
-                    out += c;
-                }
-        }
-    }
-    return out + "\"";
+    return "\"" + Poco::UTF8::escape(std::string(text), true) + "\"";
 }
 
 std::string quote(const TaxTables& tables, std::string_view request_json) {
