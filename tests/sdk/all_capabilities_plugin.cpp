@@ -1,6 +1,7 @@
 // A test plugin deriving from every capability base, so that each table of keel/plugin.hpp is instantiated and
 // checked (the in-tree plugins use only some of them). Each operation answers with its own name and the request.
 #include <keel/plugin.hpp>
+#include <stdexcept>
 #include <string>
 
 namespace {
@@ -22,7 +23,12 @@ public:
     std::string sendShipmentRequest(std::string_view request) override {
         return echo("send_shipment_request", request);
     }
-    std::string quote(std::string_view request) override { return echo("quote", request); }
+    // quote throws when the request asks for it: the host sees KEEL_E_INTERNAL, never the exception.
+    std::string quote(std::string_view request) override {
+        if (request.find("\"throw\":\"std\"") != std::string_view::npos) throw std::runtime_error("quote exploded");
+        if (request.find("\"throw\":\"int\"") != std::string_view::npos) throw 7;
+        return echo("quote", request);
+    }
     std::string voidDocument(std::string_view request) override { return echo("void", request); }
     std::string toDocuments(std::string_view request) override { return echo("to_documents", request); }
     std::string send(std::string_view request) override { return echo("send", request); }

@@ -396,6 +396,27 @@ BOOST_AUTO_TEST_CASE(the_breaker_opens_after_n_failures_and_closes_after_a_good_
     BOOST_TEST(host.invoke("flaky", Operation::kSubscriberOnEvent, R"({"id":"e-2"})").ok());
 }
 
+BOOST_AUTO_TEST_CASE(a_throwing_plugin_is_contained_and_suspended_by_its_breaker) {
+    // A plugin written with keel/plugin.hpp whose quote throws: the wrapper turns every exception into
+    // KEEL_E_INTERNAL at the boundary, the host counts it, and the breaker suspends the instance.
+    settings.directories = {KEEL_SDK_ALL_PLUGIN_DIR};
+    instance("thrower", "plugin = sdk-all\n");
+    PluginHost host(settings, {}, clock);
+    host.load();
+    BOOST_TEST_REQUIRE(host.instance("thrower")->state == InstanceState::kActive, host.instance("thrower")->last_error);
+    BOOST_TEST(host.invoke("thrower", Operation::kTaxQuote, R"({"n":1})").ok());
+    auto std_exception = host.invoke("thrower", Operation::kTaxQuote, R"({"throw":"std"})");
+    BOOST_TEST_REQUIRE(!std_exception.ok());
+    BOOST_TEST(contains(std_exception.problem().message, "KEEL_E_INTERNAL"), std_exception.problem().message);
+    BOOST_TEST(contains(std_exception.problem().message, "quote exploded"), std_exception.problem().message);
+    auto not_std = host.invoke("thrower", Operation::kTaxQuote, R"({"throw":"int"})");
+    BOOST_TEST_REQUIRE(!not_std.ok());
+    BOOST_TEST(contains(not_std.problem().message, "unknown exception"), not_std.problem().message);
+    BOOST_TEST(!host.invoke("thrower", Operation::kTaxQuote, R"({"throw":"std"})").ok());
+    BOOST_TEST(host.instance("thrower")->state == InstanceState::kSuspended);
+    BOOST_TEST(contains(host.invoke("thrower", Operation::kTaxQuote, R"({"n":2})").problem().message, "suspended"));
+}
+
 BOOST_AUTO_TEST_CASE(business_errors_do_not_trip_the_breaker) {
     settings.directories = {kPlugins + "/good"};
     instance("strict", "plugin = test-good\n");
