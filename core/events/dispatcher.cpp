@@ -109,6 +109,10 @@ std::vector<SubscriberSettings> readSubscribers(const Poco::Util::AbstractConfig
                                  "(file:PATH or env:VARIABLE)");
             }
             s.secret = resolveSecret(prefix + "secret", config.getString(prefix + "secret"));
+            s.ca_file = config.getString(prefix + "ca_file", "");
+            if (!s.ca_file.empty() && !std::ifstream(s.ca_file)) {
+                throw UsageError("configuration: " + prefix + "ca_file names " + s.ca_file + ", which cannot be read");
+            }
         } else if (kind == "plugin") {
             s.kind = SubscriberKind::kPlugin;
             s.instance = config.getString(prefix + "instance", "");
@@ -140,8 +144,11 @@ Delivery postWebhook(const SubscriberSettings& subscriber, const EventRecord& ev
         const Poco::URI uri(subscriber.url);
         std::unique_ptr<Poco::Net::HTTPClientSession> session;
         if (uri.getScheme() == "https") {
-            Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
-                                                                     Poco::Net::Context::VERIFY_RELAXED, 9, true);
+            // The receiver's certificate is always verified: against the subscriber's CA when it names one, else
+            // against the system's CAs.
+            Poco::Net::Context::Ptr context =
+                new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", subscriber.ca_file,
+                                       Poco::Net::Context::VERIFY_RELAXED, 9, subscriber.ca_file.empty());
             session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), context);
         } else {
             session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());

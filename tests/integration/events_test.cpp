@@ -6,6 +6,7 @@
 
 #include "http_recorder.h"
 #include "process.h"
+#include "temp_dir.h"
 #include "test_database.h"
 
 #include "keel/db/migrations.h"
@@ -51,6 +52,10 @@ struct Fixture {
         });
     }
 };
+
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 events::SubscriberSettings hook(const std::string& name, const std::string& url) {
     events::SubscriberSettings s;
@@ -372,6 +377,36 @@ BOOST_AUTO_TEST_CASE(webhooks_are_signed_retried_with_backoff_dead_lettered_and_
         BOOST_TEST(row.last_error.find("127.0.0.1") != std::string::npos, row.last_error);
     }
     BOOST_TEST(found);
+}
+
+BOOST_AUTO_TEST_CASE(https_webhooks_verify_the_receivers_certificate) {
+    test::TempDir dir;
+    const std::string cert = dir.path + "/cert.pem";
+    const std::string key = dir.path + "/key.pem";
+    const auto made = test::runCommand(
+        "/usr/bin/openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days",
+                             "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
+    BOOST_TEST_REQUIRE(made.exit_code == 0, made.err);
+    test::HttpRecorder server(cert, key);
+    ManualClock clock(1'800'000'000'000'000);
+    append("A", "test.changed", "{}");
+
+    // Not signed by a CA the system trusts: refused, and the reason is kept.
+    events::Dispatcher untrusting(db, {hook("tls", server.url("/hook"))}, "node-a", clock, 30s);
+    auto stats = untrusting.runOnce();
+    BOOST_TEST(stats.failed == 1);
+    BOOST_TEST(server.count() == 0u);
+    BOOST_TEST(contains(untrusting.status().at(0).last_error, "certificate"), untrusting.status().at(0).last_error);
+
+    // Trusting the receiver's own CA (events.subscriber.NAME.ca_file): delivered over TLS.
+    auto trusted = hook("tls", server.url("/hook"));
+    trusted.ca_file = cert;
+    events::Dispatcher dispatcher(db, {trusted}, "node-a", clock, 30s);
+    clock.advance(2'000'000);
+    stats = dispatcher.runOnce();
+    BOOST_TEST(stats.delivered == 1, dispatcher.status().at(0).last_error);
+    BOOST_TEST_REQUIRE(server.count() == 1u);
+    BOOST_TEST(server.requests()[0].headers.count("Keel-Signature") == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_second_node_does_not_deliver_while_the_first_holds_the_lease) {

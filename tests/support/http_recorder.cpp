@@ -1,11 +1,13 @@
 #include "http_recorder.h"
 
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/StreamCopier.h>
@@ -47,8 +49,16 @@ private:
 
 }  // namespace
 
-HttpRecorder::HttpRecorder() {
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+HttpRecorder::HttpRecorder(const std::string& certificate_file, const std::string& key_file)
+    : tls_(!certificate_file.empty()) {
+    Poco::Net::ServerSocket socket;
+    if (tls_) {
+        Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, key_file,
+                                                                 certificate_file, "", Poco::Net::Context::VERIFY_NONE);
+        socket = Poco::Net::SecureServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0), 64, context);
+    } else {
+        socket = Poco::Net::ServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    }
     port_ = socket.address().port();
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(4);
@@ -62,7 +72,7 @@ HttpRecorder::~HttpRecorder() {
 }
 
 std::string HttpRecorder::url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_) + path;
 }
 
 void HttpRecorder::setResponder(Responder responder) {

@@ -32,8 +32,9 @@ class HttpRecorder {
 public:
     using Responder = std::function<CannedResponse(const RecordedRequest&)>;
 
-    /// Starts listening on 127.0.0.1 at a free port; answers 200 with an empty body until setResponder().
-    HttpRecorder();
+    /// Starts listening on 127.0.0.1 at a free port; answers 200 with an empty body until setResponder(). With a
+    /// certificate and key (PEM files) it speaks HTTPS.
+    explicit HttpRecorder(const std::string& certificate_file = {}, const std::string& key_file = {});
     ~HttpRecorder();
     HttpRecorder(const HttpRecorder&) = delete;
     HttpRecorder& operator=(const HttpRecorder&) = delete;
@@ -53,6 +54,7 @@ private:
     std::vector<RecordedRequest> requests_;
     Responder responder_;
     int port_ = 0;
+    bool tls_ = false;
     std::unique_ptr<Poco::Net::HTTPServer> server_;
 };
 

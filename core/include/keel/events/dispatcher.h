@@ -33,6 +33,7 @@ struct SubscriberSettings {
     SubscriberKind kind = SubscriberKind::kWebhook;
     std::string url;                 ///< webhook: http:// or https://
     std::string secret;              ///< webhook: the HMAC-SHA256 key, resolved from file:PATH or env:VAR
+    std::string ca_file;  ///< webhook over HTTPS: trust this CA (PEM) instead of the system's (an internal CA)
     std::string instance;            ///< plugin: the plugin instance that receives the events
     std::vector<std::string> types;  ///< event type patterns ("order.*"); empty: every event
     int max_attempts = 10;
