@@ -81,7 +81,7 @@ std::string resolveSecret(const std::string& key, const std::string& reference) 
                      "the configuration itself)");
 }
 
-std::vector<SubscriberSettings> readSubscribers(const Poco::Util::AbstractConfiguration& config) {
+std::vector<SubscriberSettings> readSubscribers(const Poco::Util::AbstractConfiguration& config, bool resolve_secrets) {
     std::vector<SubscriberSettings> out;
     Poco::Util::AbstractConfiguration::Keys names;
     config.keys("events.subscriber", names);
@@ -108,7 +108,7 @@ std::vector<SubscriberSettings> readSubscribers(const Poco::Util::AbstractConfig
                                  "secret is required: webhooks are always signed "
                                  "(file:PATH or env:VARIABLE)");
             }
-            s.secret = resolveSecret(prefix + "secret", config.getString(prefix + "secret"));
+            if (resolve_secrets) s.secret = resolveSecret(prefix + "secret", config.getString(prefix + "secret"));
             s.ca_file = config.getString(prefix + "ca_file", "");
             if (!s.ca_file.empty() && !std::ifstream(s.ca_file)) {
                 throw UsageError("configuration: " + prefix + "ca_file names " + s.ca_file + ", which cannot be read");

@@ -40,7 +40,7 @@ std::string nodeName() {
 events::Dispatcher dispatcherOf(Context& context, bool deliver = false) {
     const auto lease_ms = context.config().getInt("events.dispatch.lease_ms", 30000);
     if (lease_ms < 100) throw UsageError("configuration: events.dispatch.lease_ms must be at least 100");
-    auto subscribers = events::readSubscribers(context.config());
+    auto subscribers = events::readSubscribers(context.config(), deliver);
     const bool plugin_subscribers = std::any_of(subscribers.begin(), subscribers.end(), [](const auto& s) {
         return s.kind == events::SubscriberKind::kPlugin;
     });

@@ -44,7 +44,10 @@ struct SubscriberSettings {
 };
 
 /// Reads every events.subscriber.NAME.*; throws UsageError naming the key for a missing or malformed setting.
-std::vector<SubscriberSettings> readSubscribers(const Poco::Util::AbstractConfiguration& config);
+/// `resolve_secrets` false leaves webhook secrets unread (commands that only show or move delivery state, run from a
+/// shell that need not hold the secrets).
+std::vector<SubscriberSettings> readSubscribers(const Poco::Util::AbstractConfiguration& config,
+                                                bool resolve_secrets = true);
 
 /// Resolves a secret reference: "file:/path" (the file's content, trailing newline removed) or "env:VAR".
 /// Throws UsageError naming `key` when it is neither or cannot be read.
