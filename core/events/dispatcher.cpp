@@ -2,13 +2,11 @@
 
 #include "keel/db/lease.h"
 #include "keel/kernel/hash.h"
+#include "keel/kernel/http_client.h"
 #include "keel/kernel/id.h"
 
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
@@ -142,19 +140,9 @@ std::string webhookSignature(const std::string& secret, std::int64_t timestamp, 
 Delivery postWebhook(const SubscriberSettings& subscriber, const EventRecord& event, std::int64_t now_micros) {
     try {
         const Poco::URI uri(subscriber.url);
-        std::unique_ptr<Poco::Net::HTTPClientSession> session;
-        if (uri.getScheme() == "https") {
-            // The receiver's certificate is always verified: against the subscriber's CA when it names one, else
-            // against the system's CAs.
-            Poco::Net::Context::Ptr context =
-                new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", subscriber.ca_file,
-                                       Poco::Net::Context::VERIFY_RELAXED, 9, subscriber.ca_file.empty());
-            session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), context);
-        } else {
-            session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
-        }
-        const auto timeout_us = std::chrono::duration_cast<std::chrono::microseconds>(subscriber.timeout).count();
-        session->setTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout_us)));
+        // The receiver's certificate is always verified: against the subscriber's CA when it names one, else
+        // against the system's CAs.
+        const auto session = openHttpSession(uri, subscriber.timeout, subscriber.ca_file);
         const std::string body = event.toJson();
         const std::int64_t timestamp = now_micros / 1'000'000;
         Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathAndQuery(),

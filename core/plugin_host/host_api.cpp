@@ -2,9 +2,11 @@
 // cross the C boundary, so a failure becomes a status and a message in the plugin's buffer.
 
 #include "internal.h"
+
 #include "keel/catalog/catalog.h"
 #include "keel/db/database.h"
 #include "keel/inventory/inventory.h"
+#include "keel/kernel/http_client.h"
 #include "keel/orders/document.h"
 #include "keel/orders/orders.h"
 
@@ -14,7 +16,6 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
@@ -152,13 +153,8 @@ keel_status httpRequest(void* ctx, keel_str request_json, keel_buffer* response_
             return KEEL_E_INVALID;
         }
         const auto timeout_ms = request->optValue<std::int64_t>("timeout_ms", 30000);
-        std::unique_ptr<Poco::Net::HTTPClientSession> session;
-        if (uri.getScheme() == "https") {
-            session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort());
-        } else {
-            session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
-        }
-        session->setTimeout(Poco::Timespan(timeout_ms * 1000));
+        // Certificates verified against the system's CAs, never a console prompt (keel/kernel/http_client.h).
+        const auto session = openHttpSession(uri, std::chrono::milliseconds(timeout_ms));
         std::string path = uri.getPathAndQuery();
         if (path.empty()) path = "/";
         Poco::Net::HTTPRequest http(method, path, Poco::Net::HTTPMessage::HTTP_1_1);

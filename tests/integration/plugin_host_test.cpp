@@ -1,7 +1,9 @@
 #define BOOST_TEST_MODULE plugin_host_integration
 #include <boost/test/unit_test.hpp>
 
+#include "http_recorder.h"
 #include "order_fixture.h"
+#include "process.h"
 #include "temp_dir.h"
 
 #include "keel/cli/cli.h"
@@ -181,6 +183,38 @@ BOOST_AUTO_TEST_CASE(host_functions_reach_the_core) {
     auto unreachable = call("test.http_request", R"({"method":"GET","url":"http://127.0.0.1:9/","timeout_ms":2000})");
     BOOST_TEST_REQUIRE(!unreachable.ok());
     BOOST_TEST(contains(unreachable.problem().message, "KEEL_E_UNAVAILABLE"), unreachable.problem().message);
+
+    // A marketplace-shaped call to a local stand-in for the remote API: method, path, headers and body arrive as
+    // sent, and the answer comes back whole.
+    test::HttpRecorder api;
+    api.setResponder([](const test::RecordedRequest& r) {
+        return test::CannedResponse{r.headers.count("Authorization") ? 201 : 401, R"({"acknowledged":true})"};
+    });
+    auto reached =
+        call("test.http_request", R"({"method":"POST","url":")" + api.url("/v1/orders/ack?shop=1") +
+                                      R"(","headers":{"Authorization":"Bearer t0k","Content-Type":"application/json"},)"
+                                      R"("body":"{\"id\":\"W-1\"}","timeout_ms":5000})");
+    BOOST_TEST_REQUIRE(reached.ok(), test::problemOf(reached));
+    BOOST_TEST(contains(reached.value(), "\"status\":201"), reached.value());
+    BOOST_TEST(contains(reached.value(), "acknowledged"), reached.value());
+    BOOST_TEST_REQUIRE(api.count() == 1u);
+    BOOST_TEST(api.requests()[0].method == "POST");
+    BOOST_TEST(api.requests()[0].path == "/v1/orders/ack?shop=1");
+    BOOST_TEST(api.requests()[0].body == R"({"id":"W-1"})");
+
+    // HTTPS to a server whose certificate no trusted CA signed: refused (never a console prompt), retryable.
+    const std::string cert = temp.path + "/cert.pem";
+    const std::string key = temp.path + "/key.pem";
+    const auto made = test::runCommand(
+        "/usr/bin/openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days",
+                             "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
+    BOOST_TEST_REQUIRE(made.exit_code == 0, made.err);
+    test::HttpRecorder tls(cert, key);
+    auto untrusted = call("test.http_request", R"({"method":"GET","url":")" + tls.url("/") + R"(","timeout_ms":5000})");
+    BOOST_TEST_REQUIRE(!untrusted.ok());
+    BOOST_TEST(contains(untrusted.problem().message, "KEEL_E_UNAVAILABLE"), untrusted.problem().message);
+    BOOST_TEST(contains(untrusted.problem().message, "certificate"), untrusted.problem().message);
+    BOOST_TEST(tls.count() == 0u);
 
     BOOST_TEST(call("test.report_error", "the remote store rejected our token").ok());
     const auto exceptions = openExceptions(db);
