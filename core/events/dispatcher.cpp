@@ -111,14 +111,22 @@ std::vector<SubscriberSettings> readSubscribers(const Poco::Util::AbstractConfig
             if (!s.ca_file.empty() && !std::ifstream(s.ca_file)) {
                 throw UsageError("configuration: " + prefix + "ca_file names " + s.ca_file + ", which cannot be read");
             }
-        } else if (kind == "plugin") {
-            s.kind = SubscriberKind::kPlugin;
+        } else if (kind == "plugin" || kind == "tax_commit") {
+            s.kind = kind == "plugin" ? SubscriberKind::kPlugin : SubscriberKind::kTaxCommit;
             s.instance = config.getString(prefix + "instance", "");
-            if (s.instance.empty()) throw UsageError("configuration: " + prefix + "instance is required for a plugin");
+            if (s.instance.empty()) throw UsageError("configuration: " + prefix + "instance is required for a " + kind);
         } else {
-            throw UsageError("configuration: " + prefix + "type = \"" + kind + "\" must be webhook or plugin");
+            throw UsageError("configuration: " + prefix + "type = \"" + kind +
+                             "\" must be webhook, plugin or tax_commit");
         }
         s.types = splitList(config.getString(prefix + "types", ""));
+        if (s.kind == SubscriberKind::kTaxCommit) {
+            if (!s.types.empty())
+                throw UsageError("configuration: " + prefix +
+                                 "types: a tax_commit subscriber takes "
+                                 "invoice.issued events only; remove the setting");
+            s.types = {"invoice.issued"};
+        }
         s.max_attempts = static_cast<int>(positiveNumber(config, prefix + "max_attempts", 10, 1));
         s.backoff_initial = std::chrono::milliseconds(positiveNumber(config, prefix + "backoff.initial_ms", 1000, 1));
         s.backoff_max = std::chrono::milliseconds(positiveNumber(config, prefix + "backoff.max_ms", 300000, 1));
@@ -213,10 +221,11 @@ void Dispatcher::releaseLeases() {
 }
 
 Delivery Dispatcher::deliver(const SubscriberSettings& subscriber, const EventRecord& event) {
-    if (subscriber.kind == SubscriberKind::kPlugin) {
-        if (!plugin_delivery_)
-            return {false, "plugin instance " + subscriber.instance + " is not loaded in this process"};
-        return plugin_delivery_(subscriber.instance, event.toJson());
+    if (subscriber.kind != SubscriberKind::kWebhook) {
+        const PluginDelivery& delivery =
+            subscriber.kind == SubscriberKind::kPlugin ? plugin_delivery_ : tax_commit_delivery_;
+        if (!delivery) return {false, "plugin instance " + subscriber.instance + " is not loaded in this process"};
+        return delivery(subscriber.instance, event.toJson());
     }
     if (webhook_delivery_) return webhook_delivery_(subscriber, event);
     return postWebhook(subscriber, event, clock_.nowMicros());

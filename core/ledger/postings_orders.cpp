@@ -1,6 +1,8 @@
 // Customer invoices (one per shipment, on shipment or on delivery per channel) and credit notes for returns.
 #include "keel/ledger/postings.h"
 
+#include "keel/events/outbox.h"
+
 #include "keel/kernel/id.h"
 
 namespace keel::ledger {
@@ -167,12 +169,47 @@ Result<Invoice> Postings::invoiceShipment(db::UnitOfWork& uow, const orders::Ord
                  invoice.discount, invoice.shipping, invoice.tax, invoice.total, invoice.entry_id,
                  ledger_.clock().nowMicros())
         .execute();
+    std::string line_json;
+    std::int64_t lines_tax = 0;
     for (const auto& l : lines) {
         uow.statement("INSERT INTO invoice_line (invoice_id, order_line_no, quantity, goods, discount, tax) "
                       "VALUES (?, ?, ?, ?, ?, ?)")
             .bindAll(invoice.id, l.order_line_no, l.quantity, l.goods, l.discount, l.tax)
             .execute();
+        const auto& ol = order.lines[static_cast<std::size_t>(l.order_line_no - 1)];
+        line_json += (line_json.empty() ? "" : ",") + events::Payload()
+                                                          .add("line_no", l.order_line_no)
+                                                          .add("line_id", ol.external_line)
+                                                          .add("sku", ol.sku)
+                                                          .add("quantity", l.quantity)
+                                                          .add("goods", Money(l.goods, currency).toString())
+                                                          .add("discount", Money(l.discount, currency).toString())
+                                                          .add("tax", Money(l.tax, currency).toString())
+                                                          .str();
+        lines_tax += l.tax;
     }
+    // For subscribers that follow what was billed: an accounting sync, and a tax engine's commit (docs/events.md).
+    events::Outbox(ledger_.clock())
+        .append(uow, events::Event{"invoice.issued", "invoice", invoice.id,
+                                   events::Payload()
+                                       .add("order_id", invoice.order_id)
+                                       .add("order", order.channel + "/" + order.external_id)
+                                       .add("shipment_id", invoice.shipment_id)
+                                       .add("customer_id", invoice.customer_id)
+                                       .add("channel", invoice.channel)
+                                       .add("date", invoice.date.toString())
+                                       .add("due", invoice.due.toString())
+                                       .add("currency", invoice.currency)
+                                       .add("goods", Money(invoice.goods, currency).toString())
+                                       .add("discount", Money(invoice.discount, currency).toString())
+                                       .add("shipping", Money(invoice.shipping, currency).toString())
+                                       .add("shipping_tax", Money(invoice.tax - lines_tax, currency).toString())
+                                       .add("tax", Money(invoice.tax, currency).toString())
+                                       .add("total", Money(invoice.total, currency).toString())
+                                       .add("jurisdiction", invoice.jurisdiction)
+                                       .addRaw("lines", "[" + line_json + "]")
+                                       .str(),
+                                   actor});
     return invoice;
 }
 

@@ -159,6 +159,54 @@ Result<orders::TaxResult> parseTaxResult(std::string_view json, const orders::Ta
     return result;
 }
 
+Result<std::string> taxCommitRequest(std::string_view invoice_event_json) {
+    try {
+        const auto event =
+            Poco::JSON::Parser().parse(std::string(invoice_event_json)).extract<Poco::JSON::Object::Ptr>();
+        if (event->optValue<std::string>("type", "") != "invoice.issued") {
+            return Problem{
+                ExitCode::kRejected,
+                "a tax commit needs an invoice.issued event, not " + event->optValue<std::string>("type", "?"), "type"};
+        }
+        const auto invoice = event->getObject("payload");
+        if (invoice.isNull()) return Problem{ExitCode::kRejected, "invoice.issued event without a payload", "payload"};
+        const std::string currency = invoice->getValue<std::string>("currency");
+        Poco::JSON::Object result(Poco::JSON_PRESERVE_KEY_ORDER);
+        result.set("type", "tax_result");
+        result.set("version", 1);
+        result.set("currency", currency);
+        Poco::JSON::Array lines;
+        if (const auto invoiced = invoice->getArray("lines"); !invoiced.isNull()) {
+            for (std::size_t i = 0; i < invoiced->size(); ++i) {
+                const auto line = invoiced->getObject(static_cast<unsigned>(i));
+                Poco::JSON::Object l(Poco::JSON_PRESERVE_KEY_ORDER);
+                l.set("line_id", line->getValue<std::string>("line_id"));
+                l.set("tax", line->getValue<std::string>("tax"));
+                lines.add(l);
+            }
+        }
+        result.set("lines", lines);
+        Poco::JSON::Object shipping;
+        shipping.set("tax", invoice->getValue<std::string>("shipping_tax"));
+        result.set("shipping", shipping);
+        result.set("total_tax", invoice->getValue<std::string>("tax"));
+        Poco::JSON::Object request(Poco::JSON_PRESERVE_KEY_ORDER);
+        request.set("type", "tax_commit");
+        request.set("version", 1);
+        request.set("document_id", event->getValue<std::string>("aggregate_id"));
+        request.set("order_id", invoice->getValue<std::string>("order_id"));
+        request.set("order", invoice->optValue<std::string>("order", ""));
+        request.set("date", invoice->getValue<std::string>("date"));
+        request.set("currency", currency);
+        request.set("tax_result", result);
+        std::ostringstream out;
+        request.stringify(out);
+        return out.str();
+    } catch (const Poco::Exception& e) {
+        return Problem{ExitCode::kRejected, "invoice.issued event: " + e.displayText(), "payload"};
+    }
+}
+
 Result<orders::TaxResult> PluginTax::quote(const orders::TaxRequest& request) {
     if (request.currency == nullptr) return reject("tax request without a currency");
     // Intake quotes inside its unit of work: exception rows wait for a later flush (see PluginHost::invoke).

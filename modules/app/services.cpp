@@ -134,6 +134,16 @@ plugin_host::PluginHost& Services::pluginHost() {
     return *plugins;
 }
 
+events::PluginDelivery Services::taxCommitDelivery() {
+    plugin_host::PluginHost* host = &pluginHost();
+    return [host](const std::string& instance, const std::string& event_json) {
+        const auto request = plugin_host::taxCommitRequest(event_json);
+        if (!request) return events::Delivery{false, request.problem().message};
+        auto committed = host->invoke(instance, plugin_host::Operation::kTaxCommit, request.value());
+        return events::Delivery{committed.ok(), committed.ok() ? std::string() : committed.problem().message};
+    };
+}
+
 events::PluginDelivery Services::pluginDelivery() {
     plugin_host::PluginHost* host = &pluginHost();
     return [host](const std::string& instance, const std::string& event_json) {

@@ -42,7 +42,7 @@ events::Dispatcher dispatcherOf(Context& context, bool deliver = false) {
     if (lease_ms < 100) throw UsageError("configuration: events.dispatch.lease_ms must be at least 100");
     auto subscribers = events::readSubscribers(context.config(), deliver);
     const bool plugin_subscribers = std::any_of(subscribers.begin(), subscribers.end(), [](const auto& s) {
-        return s.kind == events::SubscriberKind::kPlugin;
+        return s.kind != events::SubscriberKind::kWebhook;
     });
     events::Dispatcher dispatcher(context.database(), std::move(subscribers), nodeName(), Clock::system(),
                                   std::chrono::milliseconds(lease_ms));
@@ -50,6 +50,7 @@ events::Dispatcher dispatcherOf(Context& context, bool deliver = false) {
         Services& s = services(context);
         s.attachDatabase(context.database());
         dispatcher.setPluginDelivery(s.pluginDelivery());
+        dispatcher.setTaxCommitDelivery(s.taxCommitDelivery());
     }
     return dispatcher;
 }

@@ -151,6 +151,7 @@ Jobs::Jobs(db::Database& database, orders::Orders& orders, const JobSettings& se
         dispatcher_ = std::make_shared<events::Dispatcher>(database, settings.subscribers, settings.node,
                                                            Clock::system(), settings.dispatch_lease);
         if (settings.plugin_delivery) dispatcher_->setPluginDelivery(settings.plugin_delivery);
+        if (settings.tax_commit_delivery) dispatcher_->setTaxCommitDelivery(settings.tax_commit_delivery);
         const long dispatch_ms = static_cast<long>(settings.dispatch_interval.count());
         events_timer_.schedule(new DispatchEvents(dispatcher_, log), dispatch_ms, dispatch_ms);
     }

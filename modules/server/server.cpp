@@ -133,6 +133,7 @@ int KeelDaemon::main(const std::vector<std::string>& args) {
             }
         }
         jobs_settings.plugin_delivery = services.pluginDelivery();
+        jobs_settings.tax_commit_delivery = services.taxCommitDelivery();
         jobs_settings.plugins = &plugins;
         Jobs jobs(database, services.orders, jobs_settings, logging::get("jobs"));
 

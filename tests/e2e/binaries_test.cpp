@@ -14,6 +14,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include <fstream>
+#include <iterator>
 
 using namespace keel;
 using namespace std::chrono_literals;
@@ -92,12 +93,22 @@ BOOST_AUTO_TEST_CASE(make_demo_prices_orders_through_the_tax_table_plugin) {
     test::TempDir dir;
     Poco::File(dir.path + "/plugins.d").createDirectories();
     std::ofstream(dir.path + "/plugins.d/tax.properties")
-        << "plugin = tax-table\ntables = " << KEEL_SOURCE_DIR << "/config/tax\n";
+        << "plugin = tax-table\ntables = " << KEEL_SOURCE_DIR << "/config/tax\njournal = " << dir.path << "\n";
     const std::string plugins = std::string(std::getenv("KEEL_BIN_DIR")) + "/../plugins/lib";
-    const auto r = test::runCommand(test::binary("cli/keel"),
-                                    {"--db", "sqlite:" + dir.path + "/keel.db", "-D", "plugins.directory=" + plugins,
-                                     "-D", "plugins.instances=" + dir.path + "/plugins.d", "-D",
-                                     "plugins.allow_unsigned=true", "-D", "tax.plugin=tax", "demo"});
+    const std::vector<std::string> settings = {"--db", "sqlite:" + dir.path + "/keel.db",
+                                               "-D",   "plugins.directory=" + plugins,
+                                               "-D",   "plugins.instances=" + dir.path + "/plugins.d",
+                                               "-D",   "plugins.allow_unsigned=true",
+                                               "-D",   "tax.plugin=tax",
+                                               "-D",   "events.subscriber.tax-commit.type=tax_commit",
+                                               "-D",   "events.subscriber.tax-commit.instance=tax",
+                                               "-D",   "events.subscriber.tax-commit.start=earliest"};
+    auto with = [&](std::vector<std::string> command) {
+        std::vector<std::string> args = settings;
+        args.insert(args.end(), command.begin(), command.end());
+        return args;
+    };
+    const auto r = test::runCommand(test::binary("cli/keel"), with({"demo"}));
     BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
     BOOST_TEST(contains(r.out, "tax: quoted by plugin instance tax (tax-table 1.0.0, through the plugin SDK): active"),
                r.out);
@@ -106,6 +117,16 @@ BOOST_AUTO_TEST_CASE(make_demo_prices_orders_through_the_tax_table_plugin) {
     BOOST_TEST(contains(r.out, "web/W-1003  imported: validated"), r.out);
     BOOST_TEST(contains(r.out, "audit chain ok"), r.out);
     BOOST_TEST(contains(r.out, "ledger verify: 8 journal entries balanced"), r.out);
+
+    // The invoice's tax is committed to the engine after the invoice committed, through the event outbox.
+    const auto dispatched =
+        test::runCommand(test::binary("cli/keel"), with({"--json", "events", "dispatch", "--once"}));
+    BOOST_TEST_REQUIRE(dispatched.exit_code == 0, dispatched.err);
+    BOOST_TEST(contains(dispatched.out, "\"delivered\":1"), dispatched.out);
+    std::ifstream journal(dir.path + "/tax-journal.csv");
+    const std::string recorded((std::istreambuf_iterator<char>(journal)), std::istreambuf_iterator<char>());
+    BOOST_TEST(contains(recorded, ",commit,"), recorded);
+    BOOST_TEST(contains(recorded, ",4.89\n"), recorded);  // W-1001's tax, as invoiced
 }
 
 BOOST_AUTO_TEST_CASE(demo_prints_the_status_of_a_fresh_sqlite_database) {
@@ -130,7 +151,7 @@ BOOST_AUTO_TEST_CASE(demo_prints_the_status_of_a_fresh_sqlite_database) {
                                "stock ledger: ok"),
                r.out);
     BOOST_TEST(contains(r.out, "1300        Inventory                                 309.30"), r.out);
-    BOOST_TEST(contains(r.out, "events: 39 numbered and hash-chained, audit chain ok"), r.out);
+    BOOST_TEST(contains(r.out, "events: 40 numbered and hash-chained, audit chain ok"), r.out);
     BOOST_TEST(contains(r.out, "total                                                 381.50    381.50"), r.out);
 
     // Run again on the same database: nothing is loaded twice.

@@ -171,6 +171,7 @@ BOOST_AUTO_TEST_CASE(every_change_writes_its_event_in_the_same_transaction_and_t
     BOOST_TEST(types["order.received"] == 1);
     BOOST_TEST(types["shipment.shipped"] == 1);
     BOOST_TEST(types["journal.posted"] == 3);  // receipt, shipment (COGS) and the invoice
+    BOOST_TEST(types["invoice.issued"] == 1);
     bool found_receipt = false;
     for (const auto& e : all) {
         if (e.type == "stock.moved" && e.payload.find("\"move_id\":\"" + move + "\"") != std::string::npos) {

@@ -205,7 +205,7 @@ BOOST_AUTO_TEST_CASE(bad_subscriber_settings_name_the_key) {
                }).find("events.subscriber.a.max_attempts = \"0\"") != std::string::npos);
     BOOST_TEST(usageErrorOf([] {
                    readSubscribers(*config({{"events.subscriber.a.type", "carrier-pigeon"}}));
-               }).find("must be webhook or plugin") != std::string::npos);
+               }).find("must be webhook, plugin or tax_commit") != std::string::npos);
     BOOST_TEST(usageErrorOf([] {
                    readSubscribers(*config({{"events.subscriber.p.type", "plugin"}}));
                }).find("events.subscriber.p.instance is required") != std::string::npos);

@@ -25,7 +25,9 @@
 
 namespace keel::events {
 
-enum class SubscriberKind { kWebhook, kPlugin };
+/// webhook: HTTP(S) POST; plugin: a subscriber plugin's on_event; tax_commit: a tax plugin's commit for every
+/// invoice.issued event (the invoice's tax, recorded by the engine once the invoice committed).
+enum class SubscriberKind { kWebhook, kPlugin, kTaxCommit };
 
 /// One subscriber, from events.subscriber.NAME.* (docs/events.md).
 struct SubscriberSettings {
@@ -34,7 +36,7 @@ struct SubscriberSettings {
     std::string url;                 ///< webhook: http:// or https://
     std::string secret;              ///< webhook: the HMAC-SHA256 key, resolved from file:PATH or env:VAR
     std::string ca_file;  ///< webhook over HTTPS: trust this CA (PEM) instead of the system's (an internal CA)
-    std::string instance;            ///< plugin: the plugin instance that receives the events
+    std::string instance;            ///< plugin, tax_commit: the plugin instance that receives the events
     std::vector<std::string> types;  ///< event type patterns ("order.*"); empty: every event
     int max_attempts = 10;
     std::chrono::milliseconds backoff_initial{1000};
@@ -110,6 +112,8 @@ public:
                const Clock& clock = Clock::system(), std::chrono::milliseconds lease_ttl = std::chrono::seconds(30));
 
     void setPluginDelivery(PluginDelivery delivery) { plugin_delivery_ = std::move(delivery); }
+    /// Delivers an invoice.issued event to a tax plugin instance's commit (tax_commit subscribers).
+    void setTaxCommitDelivery(PluginDelivery delivery) { tax_commit_delivery_ = std::move(delivery); }
     /// Replaces how webhooks are sent (tests that count requests without a server do not need it; kept for
     /// transports added later).
     void setWebhookDelivery(std::function<Delivery(const SubscriberSettings&, const EventRecord&)> delivery) {
@@ -148,6 +152,7 @@ private:
     std::chrono::milliseconds lease_ttl_;
     EventLog log_;
     PluginDelivery plugin_delivery_;
+    PluginDelivery tax_commit_delivery_;
     std::function<Delivery(const SubscriberSettings&, const EventRecord&)> webhook_delivery_;
     std::map<std::string, std::int64_t> lease_renewed_at_;
 };

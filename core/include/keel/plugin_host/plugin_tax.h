@@ -17,6 +17,13 @@ std::string taxRequestJson(const orders::TaxRequest& request);
 /// of its jurisdictions, total_tax the sum of lines and shipping. The Problem names the field that is wrong.
 Result<orders::TaxResult> parseTaxResult(std::string_view json, const orders::TaxRequest& request);
 
+/// The tax.commit request for an invoice.issued event as the dispatcher delivers it ({"id","type","payload":{...}}):
+/// {"type":"tax_commit","version":1,"document_id": the invoice id,"order_id","order","date","currency",
+///  "tax_result":{"type":"tax_result","version":1,"currency","lines":[{"line_id","tax"}],"shipping":{"tax"},
+///  "total_tax"}}, the amounts as invoiced (a partial shipment's share). Rejected naming the field when the event
+/// is not an invoice.issued event.
+Result<std::string> taxCommitRequest(std::string_view invoice_event_json);
+
 class PluginTax final : public orders::TaxQuoter {
 public:
     PluginTax(PluginHost& host, std::string instance) : host_(host), instance_(std::move(instance)) {}

@@ -48,6 +48,8 @@ struct Services {
     plugin_host::PluginHost& pluginHost();
     /// Delivers an event to a subscriber plugin instance through the host (its on_event, behind its breaker).
     events::PluginDelivery pluginDelivery();
+    /// Delivers an invoice.issued event to a tax plugin instance's commit (tax_commit subscribers).
+    events::PluginDelivery taxCommitDelivery();
 
 private:
     plugin_host::HostSettings plugin_settings_;

@@ -27,6 +27,7 @@ struct JobSettings {
     std::chrono::milliseconds dispatch_lease{30000};      ///< events.dispatch.lease_ms
     std::vector<events::SubscriberSettings> subscribers;  ///< events.subscriber.NAME.*
     events::PluginDelivery plugin_delivery;               ///< delivers to subscriber plugins, when plugins are hosted
+    events::PluginDelivery tax_commit_delivery;           ///< commits invoices' tax with a tax plugin
     plugin_host::PluginHost* plugins = nullptr;           ///< runs the tasks plugin instances scheduled
 };
 
