@@ -350,7 +350,7 @@ void Dispatcher::deliverTo(const SubscriberSettings& subscriber, std::size_t bat
         store(passed, attempts, clock_.nowMicros() + backoffMicros(subscriber, attempts), outcome.error, false);
         return;
     }
-    if (passed != position) store(passed, attempts, 0, "", false);
+    if (passed != position) store(passed, 0, 0, "", false);  // only filtered-out events since the last write
 }
 
 Result<std::vector<std::string>> Dispatcher::replay(std::int64_t from, const std::optional<std::string>& subscriber) {
