@@ -5,11 +5,67 @@
 
 #include "keel/kernel/id.h"
 
+#include <algorithm>
+#include <map>
+
 namespace keel::ledger {
 
 std::string jurisdictionOf(const orders::Address& address) {
     return address.region.empty() ? address.country : address.country + "-" + address.region;
 }
+
+namespace {
+
+using TaxParts = std::vector<std::pair<std::string, std::int64_t>>;  ///< jurisdiction and its quoted tax
+
+/// The tax engine's breakdown of an order (order_tax), per line number (0: shipping); empty for the rate table.
+std::map<int, TaxParts> taxBreakdown(db::UnitOfWork& uow, const std::string& order_id) {
+    db::Statement& s = uow.statement(
+        "SELECT line_no, jurisdiction, tax FROM order_tax WHERE order_id = ? ORDER BY line_no, jurisdiction");
+    s.bindAll(order_id).execute();
+    std::map<int, TaxParts> out;
+    while (s.next()) out[static_cast<int>(s.getInt64(0))].emplace_back(s.getString(1), s.getInt64(2));
+    return out;
+}
+
+/// Adds `amount` of tax to `by_jurisdiction`, split over `parts` in proportion to their quoted tax (largest
+/// remainder: the pieces add up to `amount` exactly); without a breakdown it all goes to `fallback`.
+void splitTax(std::map<std::string, std::int64_t>& by_jurisdiction, std::int64_t amount, const TaxParts* parts,
+              const std::string& fallback, const Currency& currency) {
+    if (amount == 0) return;
+    std::vector<std::int64_t> weights;
+    std::int64_t weight = 0;
+    if (parts != nullptr) {
+        for (const auto& [code, tax] : *parts) {
+            weights.push_back(std::max<std::int64_t>(tax, 0));
+            weight += weights.back();
+        }
+    }
+    if (weight == 0) {
+        by_jurisdiction[fallback] += amount;
+        return;
+    }
+    const auto pieces = Money(amount, currency).allocate(weights);
+    for (std::size_t i = 0; i < pieces.size(); ++i) by_jurisdiction[(*parts)[i].first] += pieces[i].minor();
+}
+
+/// The lines of `rule` for tax payable: one per jurisdiction, each as the rule posts its "tax" amount.
+std::vector<DraftLine> taxLines(const PostingRule& rule, const std::map<std::string, Money>& amounts,
+                                const std::map<std::string, std::int64_t>& by_jurisdiction, const Currency& currency,
+                                const Dimensions& dimensions) {
+    std::map<std::string, Money> only_tax;
+    for (const auto& [name, value] : amounts) only_tax.emplace(name, Money::zero(value.currency()));
+    std::vector<DraftLine> out;
+    for (const auto& [jurisdiction, tax] : by_jurisdiction) {
+        only_tax.insert_or_assign("tax", Money(tax, currency));
+        for (auto& line : applyRule(rule, only_tax, {{"jurisdiction", jurisdiction}}, dimensions)) {
+            out.push_back(std::move(line));
+        }
+    }
+    return out;
+}
+
+}  // namespace
 
 InvoiceOn Postings::invoiceOn(const std::string& channel) const {
     const auto it = options_.channel_invoice_on.find(channel);
@@ -145,14 +201,30 @@ Result<Invoice> Postings::invoiceShipment(db::UnitOfWork& uow, const orders::Ord
     dimensions.channel = order.channel;
     dimensions.customer_id = order.customer_id;
     dimensions.location_id = shipment.location_id;
+    // Tax payable per jurisdiction, as the tax engine broke each line's (and the shipping's) tax down.
+    const auto breakdown = taxBreakdown(uow, order.id);
+    std::map<std::string, std::int64_t> tax_by_jurisdiction;
+    std::int64_t invoiced_line_tax = 0;
+    for (const auto& l : lines) {
+        const auto parts = breakdown.find(l.order_line_no);
+        splitTax(tax_by_jurisdiction, l.tax, parts == breakdown.end() ? nullptr : &parts->second, invoice.jurisdiction,
+                 currency);
+        invoiced_line_tax += l.tax;
+    }
+    const auto shipping_parts = breakdown.find(0);
+    splitTax(tax_by_jurisdiction, invoice.tax - invoiced_line_tax,
+             shipping_parts == breakdown.end() ? nullptr : &shipping_parts->second, invoice.jurisdiction, currency);
     try {
-        request.lines = applyRule(*findRule("customer_invoice"),
-                                  {{"total", Money(invoice.total, currency)},
-                                   {"discount", Money(invoice.discount, currency)},
-                                   {"goods", Money(invoice.goods, currency)},
-                                   {"shipping", Money(invoice.shipping, currency)},
-                                   {"tax", Money(invoice.tax, currency)}},
-                                  {{"jurisdiction", invoice.jurisdiction}}, dimensions);
+        const PostingRule& rule = *findRule("customer_invoice");
+        const std::map<std::string, Money> amounts = {{"total", Money(invoice.total, currency)},
+                                                      {"discount", Money(invoice.discount, currency)},
+                                                      {"goods", Money(invoice.goods, currency)},
+                                                      {"shipping", Money(invoice.shipping, currency)},
+                                                      {"tax", Money::zero(currency)}};
+        request.lines = applyRule(rule, amounts, {{"jurisdiction", invoice.jurisdiction}}, dimensions);
+        for (auto& line : taxLines(rule, amounts, tax_by_jurisdiction, currency, dimensions)) {
+            request.lines.push_back(std::move(line));
+        }
     } catch (const RejectedError& e) {
         return uow.fail(ExitCode::kRejected, "order " + order.id + ": cannot invoice: " + e.what(), "order");
     }
@@ -241,10 +313,27 @@ std::optional<Problem> Postings::refunded(db::UnitOfWork& uow, const orders::Ord
     Dimensions dimensions;
     dimensions.channel = order.channel;
     dimensions.customer_id = order.customer_id;
-    request.lines = applyRule(*findRule("credit_note"),
-                              {{"goods", Money(goods, currency)}, {"tax", Money(tax, currency)},
-                               {"total", Money(refund.total, currency)}},
-                              {{"jurisdiction", jurisdictionOf(order.ship_to)}}, dimensions);
+    // Tax comes back from the jurisdictions it was owed to, in the proportion of the order's quoted breakdown.
+    TaxParts order_parts;
+    for (const auto& [line_no, parts] : taxBreakdown(uow, order.id)) {
+        for (const auto& part : parts) {
+            auto it = std::find_if(order_parts.begin(), order_parts.end(),
+                                   [&](const auto& p) { return p.first == part.first; });
+            if (it == order_parts.end())
+                order_parts.push_back(part);
+            else
+                it->second += part.second;
+        }
+    }
+    std::map<std::string, std::int64_t> tax_by_jurisdiction;
+    splitTax(tax_by_jurisdiction, tax, &order_parts, jurisdictionOf(order.ship_to), currency);
+    const PostingRule& rule = *findRule("credit_note");
+    const std::map<std::string, Money> amounts = {
+        {"goods", Money(goods, currency)}, {"tax", Money::zero(currency)}, {"total", Money(refund.total, currency)}};
+    request.lines = applyRule(rule, amounts, {{"jurisdiction", jurisdictionOf(order.ship_to)}}, dimensions);
+    for (auto& line : taxLines(rule, amounts, tax_by_jurisdiction, currency, dimensions)) {
+        request.lines.push_back(std::move(line));
+    }
     auto posted = ledger_.post(uow, request);
     if (!posted) return posted.problem();
     return std::nullopt;

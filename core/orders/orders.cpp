@@ -237,6 +237,17 @@ Result<OrderState> Orders::transition(db::UnitOfWork& uow, Order& order, OrderSt
     return to;
 }
 
+void Orders::saveTaxBreakdown(db::UnitOfWork& uow, const Order& order, bool replace) {
+    if (replace) uow.statement("DELETE FROM order_tax WHERE order_id = ?").bindAll(order.id).execute();
+    if (order.tax_breakdown.empty()) return;
+    // One row per line and jurisdiction: an engine that names a jurisdiction twice for a line is summed.
+    std::map<std::pair<int, std::string>, std::int64_t> rows;
+    for (const auto& share : order.tax_breakdown) rows[{share.line_no, share.jurisdiction}] += share.tax;
+    db::BatchInsert insert(uow, "order_tax", {"order_id", "line_no", "jurisdiction", "tax"}, 64);
+    for (const auto& [key, tax] : rows) insert.add(order.id, key.first, key.second, tax);
+    insert.flush();
+}
+
 void Orders::saveLines(db::UnitOfWork& uow, const Order& order) {
     db::Statement& s = uow.statement(
         "UPDATE sales_order_line SET item_id = ?, unit_price = ?, price_source = ?, tax = ?, line_total = ?, "
@@ -347,12 +358,23 @@ std::optional<Problem> Orders::computeTotals(Order& order, std::string* tax_hold
         // lose the order: it is kept on hold without tax, and release quotes again.
         *tax_hold = "tax not quoted: " + quoted.problem().message;
         order.tax_total = 0;
+        order.tax_breakdown.clear();
         for (auto& l : order.lines) l.tax = 0;
     } else {
-        order.tax_total = quoted.value().shipping_tax.minor();
+        const TaxResult& result = quoted.value();
+        order.tax_total = result.shipping_tax.minor();
+        order.tax_breakdown.clear();
         for (std::size_t i = 0; i < order.lines.size(); ++i) {
-            order.lines[i].tax = quoted.value().line_tax.at(i).minor();
+            order.lines[i].tax = result.line_tax.at(i).minor();
             if (auto p = checked(order.tax_total, order.lines[i].tax, "tax")) return p;
+            if (i < result.line_jurisdictions.size()) {
+                for (const auto& part : result.line_jurisdictions[i]) {
+                    order.tax_breakdown.push_back(TaxShare{order.lines[i].line_no, part.code, part.tax.minor()});
+                }
+            }
+        }
+        for (const auto& part : result.shipping_jurisdictions) {
+            order.tax_breakdown.push_back(TaxShare{0, part.code, part.tax.minor()});
         }
     }
     order.total = order.subtotal - order.discount_total;
@@ -512,6 +534,7 @@ Result<ImportOutcome> Orders::import(db::UnitOfWork& uow, const OrderDocument& d
                   std::int64_t{0}, std::int64_t{0}, std::int64_t{0});
     }
     lines.flush();
+    saveTaxBreakdown(uow, order, false);
 
     Poco::JSON::Object received;
     received.set("order_id", order.id);
@@ -583,6 +606,7 @@ Result<OrderState> Orders::release(db::UnitOfWork& uow, std::string_view order_i
         .bindAll(order->subtotal, order->discount_total, order->tax_total, order->total, order->id)
         .execute();
     saveLines(uow, *order);
+    saveTaxBreakdown(uow, *order, true);
     order->holds.clear();
     return transition(uow, *order, OrderState::kValidated, "hold released", actor);
 }

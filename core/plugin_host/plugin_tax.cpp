@@ -34,7 +34,8 @@ Result<Money> amount(const Poco::JSON::Object::Ptr& object, const std::string& f
 
 // Sums the jurisdictions of a line or of shipping and checks they add up to its tax.
 std::optional<Problem> checkJurisdictions(const Poco::JSON::Object::Ptr& part, const std::string& where,
-                                          const Money& tax, const Currency& currency) {
+                                          const Money& tax, const Currency& currency,
+                                          std::vector<orders::JurisdictionTax>& parts) {
     const auto list = part->getArray("jurisdictions");
     if (list.isNull())
         return reject("tax_result: " + where + ".jurisdictions is missing or not an array", where + ".jurisdictions");
@@ -45,7 +46,12 @@ std::optional<Problem> checkJurisdictions(const Poco::JSON::Object::Ptr& part, c
         if (jurisdiction.isNull()) return reject("tax_result: " + at + " is not an object", at);
         auto t = amount(jurisdiction, "tax", at + ".tax", currency);
         if (!t) return t.problem();
+        const std::string code = jurisdiction->optValue<std::string>("code", "");
+        if (code.empty() || code.size() > 24) {
+            return reject("tax_result: " + at + ".code must name the jurisdiction (1 to 24 characters)", at + ".code");
+        }
         sum += t.value();
+        parts.push_back(orders::JurisdictionTax{code, t.value()});
     }
     if (sum != tax) {
         return reject("tax_result: " + where + ".tax " + tax.toString() + " is not the sum of its jurisdictions (" +
@@ -135,15 +141,18 @@ Result<orders::TaxResult> parseTaxResult(std::string_view json, const orders::Ta
         }
         auto tax = amount(line, "tax", where + ".tax", currency);
         if (!tax) return tax.problem();
-        if (auto p = checkJurisdictions(line, where, tax.value(), currency)) return *p;
+        std::vector<orders::JurisdictionTax> parts;
+        if (auto p = checkJurisdictions(line, where, tax.value(), currency, parts)) return *p;
         result.line_tax.push_back(tax.value());
+        result.line_jurisdictions.push_back(std::move(parts));
         total += tax.value();
     }
     const auto shipping = doc->getObject("shipping");
     if (!shipping.isNull()) {
         auto tax = amount(shipping, "tax", "shipping.tax", currency);
         if (!tax) return tax.problem();
-        if (auto p = checkJurisdictions(shipping, "shipping", tax.value(), currency)) return *p;
+        if (auto p = checkJurisdictions(shipping, "shipping", tax.value(), currency, result.shipping_jurisdictions))
+            return *p;
         result.shipping_tax = tax.value();
         total += tax.value();
     } else if (!request.shipping.isZero()) {

@@ -263,7 +263,7 @@ void verifyDemo(app::Services& services, db::Database& database, std::ostream& o
         const auto tb = services.ledger.trialBalance(uow);
         out << "\n  trial balance (" << tb.currency->code() << ")\n";
         for (const auto& r : tb.rows) {
-            out << "  " << std::left << std::setw(12) << r.code << std::setw(38) << r.name << std::right
+            out << "  " << std::left << std::setw(16) << r.code << std::setw(34) << r.name << std::right
                 << std::setw(10) << (r.debit ? Money(r.debit, *tb.currency).toString() : "") << std::setw(10)
                 << (r.credit ? Money(r.credit, *tb.currency).toString() : "") << "\n";
         }

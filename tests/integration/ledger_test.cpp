@@ -551,6 +551,37 @@ BOOST_AUTO_TEST_CASE(a_closed_return_posts_its_credit_note_and_restocked_goods_l
     requireBooksVerify();
 }
 
+BOOST_AUTO_TEST_CASE(tax_payable_follows_the_tax_engines_jurisdictions_on_invoices_and_credit_notes) {
+    receive("A", "WH1", 10, "4.00");
+    const auto order_id = importOrder("W-7", "A", 3, "10.00", "0.00", "0.00");
+    // The breakdown a tax plugin's quote stores (state and county parts of the line's 2.48).
+    db.run([&](db::UnitOfWork& uow) {
+        uow.statement("INSERT INTO order_tax (order_id, line_no, jurisdiction, tax) VALUES (?, 1, 'US-IL', 150)")
+            .bindAll(order_id)
+            .execute();
+        uow.statement("INSERT INTO order_tax (order_id, line_no, jurisdiction, tax) VALUES (?, 1, 'US-IL-COOK', 98)")
+            .bindAll(order_id)
+            .execute();
+    });
+    ship(order_id);
+    BOOST_TEST(balance("2200-US-IL") == -150);
+    BOOST_TEST(balance("2200-US-IL-COOK") == -98);
+    const auto rma = db.run([&](db::UnitOfWork& uow) {
+        return returns.authorize(uow, order_id, {{1, 1}}, ReturnReason::kUnwanted, *RefundPolicy::parse("full"), actor);
+    });
+    BOOST_TEST_REQUIRE(rma.ok(), problemOf(rma));
+    BOOST_TEST_REQUIRE(
+        db.run([&](db::UnitOfWork& uow) { return returns.receive(uow, rma.value(), {}, std::nullopt, actor); }).ok());
+    BOOST_TEST_REQUIRE(db.run([&](db::UnitOfWork& uow) {
+                             return returns.inspect(uow, rma.value(), 1, Disposition::kRestock, std::nullopt, actor);
+                         }).ok());
+    BOOST_TEST_REQUIRE(db.run([&](db::UnitOfWork& uow) { return returns.close(uow, rma.value(), actor); }).ok());
+    // 0.83 of tax comes back, split 150:98 by largest remainder: 0.50 and 0.33.
+    BOOST_TEST(balance("2200-US-IL") == -150 + 50);
+    BOOST_TEST(balance("2200-US-IL-COOK") == -98 + 33);
+    requireBooksVerify();
+}
+
 BOOST_AUTO_TEST_CASE(a_return_of_goods_never_invoiced_gets_no_credit_note) {
     ledger::PostingOptions options;
     options.channel_invoice_on["web"] = ledger::InvoiceOn::kDelivery;

@@ -188,7 +188,16 @@ BOOST_AUTO_TEST_CASE(plugin_tax_reads_the_result_exactly) {
         R"({"type":"tax_result","version":1,"currency":"USD","lines":[{"line_id":"1","tax":"3.30","jurisdictions":)"
         R"([{"code":"A","tax":"3.30"}]},{"line_id":"2","tax":"0.00","jurisdictions":[]}],)"
         R"("shipping":{"tax":"0.41","jurisdictions":[{"code":"A","tax":"0.41"}]},"total_tax":"3.71","exemption":null})";
-    BOOST_TEST(parseTaxResult(body, request).ok());
+    const auto parsed = parseTaxResult(body, request);
+    BOOST_TEST_REQUIRE(parsed.ok());
+    // The breakdown by jurisdiction is kept (orders store it; invoices post tax payable per jurisdiction).
+    BOOST_TEST_REQUIRE(parsed.value().line_jurisdictions.size() == 2u);
+    BOOST_TEST_REQUIRE(parsed.value().line_jurisdictions[0].size() == 1u);
+    BOOST_TEST(parsed.value().line_jurisdictions[0][0].code == "A");
+    BOOST_TEST(parsed.value().line_jurisdictions[0][0].tax.minor() == 330);
+    BOOST_TEST(parsed.value().line_jurisdictions[1].empty());
+    BOOST_TEST_REQUIRE(parsed.value().shipping_jurisdictions.size() == 1u);
+    BOOST_TEST(parsed.value().shipping_jurisdictions[0].tax.minor() == 41);
     const auto problem = [&](std::string from, std::string to) {
         std::string text = body;
         text.replace(text.find(from), from.size(), to);
@@ -199,6 +208,8 @@ BOOST_AUTO_TEST_CASE(plugin_tax_reads_the_result_exactly) {
                         "lines[0].tax: \"3.3x\""));
     BOOST_TEST(contains(problem("\"total_tax\":\"3.71\"", "\"total_tax\":\"3.70\""), "total_tax 3.70"));
     BOOST_TEST(contains(problem("\"currency\":\"USD\"", "\"currency\":\"EUR\""), "currency \"EUR\""));
+    BOOST_TEST(contains(problem("{\"code\":\"A\",\"tax\":\"3.30\"}", "{\"code\":\"\",\"tax\":\"3.30\"}"),
+                        "lines[0].jurisdictions[0].code must name the jurisdiction"));
     BOOST_TEST(contains(problem("{\"code\":\"A\",\"tax\":\"3.30\"}", "{\"code\":\"A\",\"tax\":\"3.29\"}"),
                         "lines[0].tax 3.30 is not the sum of its jurisdictions"));
     BOOST_TEST(contains(problem(",{\"line_id\":\"2\",\"tax\":\"0.00\",\"jurisdictions\":[]}", ""),

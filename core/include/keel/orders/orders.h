@@ -53,6 +53,13 @@ struct ImportOutcome {
     std::vector<std::string> holds;  ///< hold reasons, when it went on hold
 };
 
+/// A jurisdiction's part of an order line's tax (line_no 0: the shipping's), as quoted.
+struct TaxShare {
+    int line_no = 0;
+    std::string jurisdiction;
+    std::int64_t tax = 0;
+};
+
 struct OrderLine {
     int line_no = 0;
     std::string external_line;
@@ -98,6 +105,8 @@ struct Order {
     std::int64_t created_at = 0;
     std::int64_t version = 0;  ///< bumped by every change; a change made from a stale read is refused
     std::vector<OrderLine> lines;
+    /// The tax engine's breakdown by jurisdiction (line_no 0: shipping), when it gave one; stored in order_tax.
+    std::vector<TaxShare> tax_breakdown;
 };
 
 struct ShipmentLine {
@@ -235,6 +244,8 @@ private:
     void writeEvent(db::UnitOfWork& uow, const std::string& type, const std::string& aggregate_type,
                     const std::string& aggregate_id, const std::string& payload, const Actor& actor);
     void saveLines(db::UnitOfWork& uow, const Order& order);
+    /// Replaces the order's stored tax breakdown (order_tax) with order.tax_breakdown.
+    void saveTaxBreakdown(db::UnitOfWork& uow, const Order& order, bool replace);
     std::vector<std::string> reviewHolds(db::UnitOfWork& uow, const Order& order, const Customer& customer);
     std::optional<Shipment> findShipment(db::UnitOfWork& uow, std::string_view shipment_id, bool with_lines = true);
     Result<ShipmentState> moveShipment(db::UnitOfWork& uow, Shipment& shipment, ShipmentState to, const Actor& actor);

@@ -65,9 +65,19 @@ struct TaxRequest {
 };
 
 /// Tax per line (same order as the request) and on shipping.
+/// One jurisdiction's part of a line's (or the shipping's) tax, as the tax engine broke it down.
+struct JurisdictionTax {
+    std::string code;  ///< "US-NY", "US-NY-NYC", "DE"
+    Money tax = Money::zero(Currency::of("USD"));
+};
+
 struct TaxResult {
     std::vector<Money> line_tax;
     Money shipping_tax = Money::zero(Currency::of("USD"));
+    /// Per line (request order) and for shipping, the jurisdictions' parts, adding up to the line's tax. Empty when
+    /// the engine gives none (the rate table): tax payable then goes to the ship-to jurisdiction.
+    std::vector<std::vector<JurisdictionTax>> line_jurisdictions = {};
+    std::vector<JurisdictionTax> shipping_jurisdictions = {};
 };
 
 class TaxQuoter {
