@@ -1,0 +1,35 @@
+#pragma once
+// X12 serializer with partner-chosen delimiters. Writing what X12Reader read, with the same delimiters and the
+// same line ending after every terminator, gives back the input byte for byte (for canonical input).
+
+#include "keel/edi/x12_reader.h"
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+namespace keel::edi {
+
+struct WriterOptions {
+    Delimiters delimiters{};
+    std::string line_ending;  ///< written after every terminator: "", "\n" or "\r\n"
+    /// Translate the source's repetition separator into ours. Off by default: without a dictionary a '-' in a
+    /// ZIP+4 code and a '-' repetition separator cannot be told apart (nodex12_856), so it is kept as data.
+    bool translate_repetitions = false;
+};
+
+class X12Writer {
+public:
+    X12Writer(std::ostream& out, WriterOptions options) : out_(out), options_(std::move(options)) {}
+
+    /// Writes one segment (translating the component separator, and ISA11/ISA16 of an ISA, to our delimiters).
+    /// Returns why it cannot when an element holds one of our delimiters as data; nothing is written then.
+    [[nodiscard]] std::optional<std::string> write(const Segment& segment);
+
+private:
+    std::ostream& out_;
+    WriterOptions options_;
+    std::string scratch_;
+};
+
+}  // namespace keel::edi
