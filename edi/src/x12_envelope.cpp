@@ -1,6 +1,7 @@
 #include "keel/edi/x12_envelope.h"
 
 #include <algorithm>
+#include <ostream>
 
 namespace keel::edi {
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 #include <istream>
+#include <ostream>
 
 namespace keel::edi {
 
@@ -127,12 +128,18 @@ std::string_view parseErrorKindName(ParseErrorKind kind) {
     return "unknown";
 }
 
+std::ostream& operator<<(std::ostream& out, ParseErrorKind kind) {
+    return out << parseErrorKindName(kind);
+}
+
 X12Reader::X12Reader(std::istream& in, ReaderOptions options)
-    : in_(in), options_(options), buffer_(std::max<std::size_t>(options.chunk_bytes, 64)) {}
+    : in_(in), options_(options), buffer_(std::max<std::size_t>(options.chunk_bytes, 1)) {}
 
 bool X12Reader::ensure(std::size_t n) {
     if (available() >= n) return true;
     if (eof_) return false;
+    // Look-ahead (an ISA is at most ~210 bytes) may exceed a tiny chunk: grow to what is asked, never more.
+    if (buffer_.size() < n) buffer_.resize(n);
     if (pos_ > 0) {
         std::memmove(buffer_.data(), buffer_.data() + pos_, available());
         end_ -= pos_;

@@ -9,6 +9,7 @@ std::optional<std::string> X12Writer::write(const Segment& segment) {
     const Delimiters& to = options_.delimiters;
     const bool isa = segment.id() == "ISA";
     scratch_.clear();
+    if (wrote_) scratch_ += options_.line_ending;
     scratch_.append(segment.id());
     for (std::size_t p = 1; p <= segment.elementCount(); ++p) {
         scratch_ += to.element;
@@ -42,9 +43,13 @@ std::optional<std::string> X12Writer::write(const Segment& segment) {
         }
     }
     scratch_ += to.segment;
-    scratch_ += options_.line_ending;
     out_.write(scratch_.data(), static_cast<std::streamsize>(scratch_.size()));
+    wrote_ = true;
     return std::nullopt;
+}
+
+void X12Writer::finish() {
+    if (wrote_ && options_.final_line_ending) out_ << options_.line_ending;
 }
 
 }  // namespace keel::edi

@@ -37,6 +37,8 @@ enum class FindingCode {
 
 std::string_view findingCodeName(FindingCode code);
 std::string_view severityName(Severity severity);
+std::ostream& operator<<(std::ostream& out, FindingCode code);
+std::ostream& operator<<(std::ostream& out, Severity severity);
 
 /// One envelope problem: what, where (byte offset, segment number, element) and what was expected.
 struct Finding {

@@ -89,6 +89,7 @@ enum class ParseErrorKind {
 };
 
 std::string_view parseErrorKindName(ParseErrorKind kind);
+std::ostream& operator<<(std::ostream& out, ParseErrorKind kind);
 
 /// A reading failure: what, where (byte offset, segment number, element) and what was expected, in `message`.
 struct ParseError {

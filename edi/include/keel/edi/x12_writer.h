@@ -12,7 +12,8 @@ namespace keel::edi {
 
 struct WriterOptions {
     Delimiters delimiters{};
-    std::string line_ending;  ///< written after every terminator: "", "\n" or "\r\n"
+    std::string line_ending;        ///< written between segments, after the terminator: "", "\n" or "\r\n"
+    bool final_line_ending = true;  ///< also after the last segment (written by finish())
     /// Translate the source's repetition separator into ours. Off by default: without a dictionary a '-' in a
     /// ZIP+4 code and a '-' repetition separator cannot be told apart (nodex12_856), so it is kept as data.
     bool translate_repetitions = false;
@@ -25,11 +26,16 @@ public:
     /// Writes one segment (translating the component separator, and ISA11/ISA16 of an ISA, to our delimiters).
     /// Returns why it cannot when an element holds one of our delimiters as data; nothing is written then.
     [[nodiscard]] std::optional<std::string> write(const Segment& segment);
+    /// Ends the output: the line ending after the last segment, if WriterOptions::final_line_ending.
+    void finish();
+    /// Delimiters for the segments that follow (a new interchange may use others).
+    void setDelimiters(const Delimiters& delimiters) { options_.delimiters = delimiters; }
 
 private:
     std::ostream& out_;
     WriterOptions options_;
     std::string scratch_;
+    bool wrote_ = false;  // the line ending goes before each later segment, so the last one can go without
 };
 
 }  // namespace keel::edi
