@@ -319,6 +319,27 @@ BOOST_AUTO_TEST_CASE(crlf_after_terminators_and_newline_as_terminator) {
     BOOST_TEST(validateText(newline).valid());
 }
 
+BOOST_AUTO_TEST_CASE(crlf_as_the_terminator_and_delimiters_changing_between_interchanges) {
+    // CR is the terminator (the byte after ISA16); the LF after each CR is layout.
+    std::string crlf = smallInterchange();
+    std::string terminated_by_crlf;
+    for (char c : crlf) terminated_by_crlf += c == '~' ? std::string("\r\n") : std::string(1, c);
+    const auto segments = readAll(terminated_by_crlf);
+    BOOST_TEST_REQUIRE(segments.size() == 7u);
+    BOOST_TEST(segments[0].delimiters().segment == '\r');
+    BOOST_TEST(segments[6].text() == "IEA*1*000000001");
+    BOOST_TEST(validateText(terminated_by_crlf).valid());
+
+    // A second interchange with other delimiters: each ISA sets its own.
+    std::string second = smallInterchange("000000002", "2");
+    std::replace(second.begin(), second.end(), '*', '|');
+    const auto both = readAll(smallInterchange() + "\n" + second);
+    BOOST_TEST_REQUIRE(both.size() == 14u);
+    BOOST_TEST(both[7].delimiters().element == '|');
+    BOOST_TEST(both[9].element(2) == "0001");
+    BOOST_TEST(validateText(smallInterchange() + "\n" + second).valid());
+}
+
 BOOST_AUTO_TEST_CASE(bad_isas_are_rejected_with_what_was_expected) {
     std::optional<ParseError> error;
     readAll(isa().substr(0, 104) + ":*~IEA*0*000000001~", {}, &error);  // a 17th element
