@@ -1,4 +1,5 @@
 #include "keel/cli/cli.h"
+#include "commands_edi.h"
 #include "commands_events.h"
 #include "commands_ledger.h"
 #include "commands_pricing.h"
@@ -107,6 +108,7 @@ const std::vector<Command>& commands() {
         addLedgerCommands(t);
         addEventCommands(t);
         addPluginCommands(t);
+        addEdiCommands(t);
         return t;
     }();
     return table;
