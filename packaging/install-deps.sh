@@ -12,6 +12,7 @@ packages=(
   sqlite3 postgresql mariadb-server mariadb-client
   curl procps
   ledger hledger
+  clang libclang-rt-14-dev
   python3-jsonschema
 )
 

@@ -1,5 +1,7 @@
 #include "keel/edi/x12_envelope.h"
 
+#include <limits>
+
 #include <algorithm>
 #include <ostream>
 
@@ -21,9 +23,16 @@ std::string where(const Segment& s) {
            std::to_string(s.offset()) + ")";
 }
 
-int number(std::string_view s) {
-    int n = 0;
-    for (char c : s) n = n * 10 + (c - '0');
+// The value of a run of digits, saturating: a count of twenty digits (found by fuzzing) is just "too many", never
+// an overflow. Callers check allDigits first.
+std::uint64_t number(std::string_view s) {
+    constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+    std::uint64_t n = 0;
+    for (char c : s) {
+        const auto digit = static_cast<std::uint64_t>(c - '0');
+        if (n > (kMax - digit) / 10) return kMax;
+        n = n * 10 + digit;
+    }
     return n;
 }
 
@@ -38,9 +47,9 @@ bool sameNumber(std::string_view a, std::string_view b) {
 bool validDate(std::string_view d) {
     if ((d.size() != 8 && d.size() != 6) || !allDigits(d)) return false;
     const std::size_t y = d.size() - 6;
-    const int year = d.size() == 8 ? number(d.substr(0, 4)) : 2000 + number(d.substr(0, 2));
-    const int month = number(d.substr(2 + y, 2));
-    const int day = number(d.substr(4 + y, 2));
+    const auto year = static_cast<int>(d.size() == 8 ? number(d.substr(0, 4)) : 2000 + number(d.substr(0, 2)));
+    const auto month = static_cast<int>(number(d.substr(2 + y, 2)));
+    const auto day = static_cast<int>(number(d.substr(4 + y, 2)));
     static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (month < 1 || month > 12 || day < 1 || day > kDays[month - 1]) return false;
     const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
@@ -184,7 +193,7 @@ void EnvelopeValidator::onSegment(const Segment& s) {
                     "') is not closed by a GE before " + where(s));
         }
         const std::string_view count = s.element(1);
-        if (!allDigits(count) || static_cast<std::uint64_t>(number(count)) != groups_in_interchange_) {
+        if (!allDigits(count) || number(count) != groups_in_interchange_) {
             add(Severity::Error, FindingCode::CountMismatch, s, "IEA01",
                 where(s) + ", IEA01 '" + std::string(count) + "': the interchange of segment " +
                     std::to_string(isa_number_) + " has " + std::to_string(groups_in_interchange_) +
@@ -239,7 +248,7 @@ void EnvelopeValidator::onSegment(const Segment& s) {
                     "') is not closed by an SE before " + where(s));
         }
         const std::string_view count = s.element(1);
-        if (!allDigits(count) || static_cast<std::uint64_t>(number(count)) != sets_in_group_) {
+        if (!allDigits(count) || number(count) != sets_in_group_) {
             add(Severity::Error, FindingCode::CountMismatch, s, "GE01",
                 where(s) + ", GE01 '" + std::string(count) + "': the group of segment " + std::to_string(gs_number_) +
                     " has " + std::to_string(sets_in_group_) +
@@ -285,7 +294,7 @@ void EnvelopeValidator::onSegment(const Segment& s) {
     }
     if (id == "SE") {
         const std::string_view count = s.element(1);
-        if (!allDigits(count) || static_cast<std::uint64_t>(number(count)) != segments_in_set_) {
+        if (!allDigits(count) || number(count) != segments_in_set_) {
             add(Severity::Error, FindingCode::CountMismatch, s, "SE01",
                 where(s) + ", SE01 '" + std::string(count) + "': the transaction set from segment " +
                     std::to_string(st_number_) + " has " + std::to_string(segments_in_set_) +

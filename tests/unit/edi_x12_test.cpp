@@ -411,6 +411,18 @@ BOOST_AUTO_TEST_CASE(duplicate_group_and_transaction_set_control_numbers) {
     BOOST_TEST(report.errors == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(huge_counts_are_mismatches_not_overflows) {
+    // Found by fuzz.x12: a twenty-digit count overflowed the parse of IEA01/GE01/SE01.
+    std::string text = smallInterchange();
+    text.replace(text.find("SE*3*"), 5, "SE*99999999999999999999*");
+    text.replace(text.find("GE*1*"), 5, "GE*18446744073709551617*");
+    const auto report = validateText(text);
+    BOOST_TEST(!report.valid());
+    std::size_t count_mismatches = 0;
+    for (const auto& f : report.findings) count_mismatches += f.code == FindingCode::CountMismatch ? 1 : 0;
+    BOOST_TEST(count_mismatches == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(duplicate_interchange_within_the_window_only) {
     ManualClock clock;
     InMemoryInterchangeRegistry registry(clock, std::chrono::hours(24));
