@@ -22,9 +22,14 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# Node.js and npm (the node-x12 differential test): by command, since a machine may have them from NodeSource's
+# nodejs package (npm included), where Debian's separate npm package would conflict.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#packages[@]} packages present"
+  echo "install-deps: all ${#packages[@]} packages (and node, npm) present"
   exit 0
 fi
 
