@@ -43,7 +43,7 @@ test:
 
 bench: build
 	@cmake --build --preset $(PRESET) -j $(JOBS) --target keel_benchmarks
-	@./tests/scripts/with-databases.sh sh -c "./$(BUILD_DIR)/tests/bench/bench_db && ./$(BUILD_DIR)/tests/bench/bench_inventory && ./$(BUILD_DIR)/tests/bench/bench_orders && ./$(BUILD_DIR)/tests/bench/bench_ledger && ./$(BUILD_DIR)/tests/bench/bench_events"
+	@./tests/scripts/with-databases.sh sh -c "./$(BUILD_DIR)/tests/bench/bench_db && ./$(BUILD_DIR)/tests/bench/bench_inventory && ./$(BUILD_DIR)/tests/bench/bench_orders && ./$(BUILD_DIR)/tests/bench/bench_ledger && ./$(BUILD_DIR)/tests/bench/bench_events && ./$(BUILD_DIR)/tests/bench/bench_edi"
 
 package:
 	@echo "make package: the Debian packages arrive with the packaging issue (#9); nothing to build yet." >&2
