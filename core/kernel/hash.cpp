@@ -6,8 +6,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include <stdexcept>
+#include <vector>
+
+#include "keel/kernel/error.h"
 
 namespace keel {
 
@@ -30,6 +34,21 @@ std::string hmacSha256Hex(std::string_view key, std::string_view message) {
     for (unsigned int i = 0; i < length; ++i) {
         hex.push_back(kHex[digest[i] >> 4]);
         hex.push_back(kHex[digest[i] & 0x0f]);
+    }
+    return hex;
+}
+
+std::string randomHex(std::size_t bytes) {
+    std::vector<unsigned char> buffer(bytes);
+    if (bytes > 0 && RAND_bytes(buffer.data(), static_cast<int>(bytes)) != 1) {
+        throw InfrastructureError("the OpenSSL random generator failed");
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    hex.reserve(bytes * 2);
+    for (const unsigned char b : buffer) {
+        hex.push_back(kHex[b >> 4]);
+        hex.push_back(kHex[b & 0x0f]);
     }
     return hex;
 }

@@ -1,4 +1,5 @@
 #include "keel/cli/cli.h"
+#include "commands_apikeys.h"
 #include "commands_edi.h"
 #include "commands_events.h"
 #include "commands_ledger.h"
@@ -107,6 +108,7 @@ const std::vector<Command>& commands() {
         addReturnCommands(t);
         addLedgerCommands(t);
         addEventCommands(t);
+        addApiKeyCommands(t);
         addPluginCommands(t);
         addEdiCommands(t);
         return t;
