@@ -227,6 +227,8 @@ void EnvelopeValidator::onSegment(const Segment& s) {
         }
         return;
     }
+    // TA1 (interchange acknowledgment) segments sit between the ISA and the first GS (X12.56).
+    if (id == "TA1" && !in_group_ && groups_in_interchange_ == 0) return;
     if (!in_group_) {
         add(Severity::Error, FindingCode::UnexpectedSegment, s, "",
             where(s) + " is outside a functional group; expected GS first");
