@@ -89,6 +89,14 @@ std::string_view severityName(Severity severity) {
     return severity == Severity::Error ? "error" : "warning";
 }
 
+std::ostream& operator<<(std::ostream& out, FindingCode code) {
+    return out << findingCodeName(code);
+}
+
+std::ostream& operator<<(std::ostream& out, Severity severity) {
+    return out << severityName(severity);
+}
+
 std::optional<std::chrono::system_clock::time_point> InMemoryInterchangeRegistry::recordAndCheck(
     const InterchangeKey& key) {
     const auto now = clock_.now();
