@@ -341,3 +341,44 @@ BOOST_AUTO_TEST_CASE(dictionary_findings_are_written_as_ak3_ak4_and_ik3_ik4) {
         BOOST_TEST(*(at + 2) == p + "5*R*5");
     }
 }
+
+BOOST_AUTO_TEST_CASE(missing_trailers_reject_set_group_and_interchange) {
+    // Cut after the BHT of the first set: no SE, GE or IEA.
+    const std::string text = k837.substr(0, k837.find("SE*3*0001"));
+    const auto report = ackText(text);
+    BOOST_TEST(!report.accepted());
+    const std::string ack = write(report);
+    expectValidAck(ack);
+    const auto segments = segmentsOf(ack);
+    BOOST_TEST(withPrefix(segments, "TA1*") == std::vector<std::string>{"TA1*000000101*261120*1200*R*023"},
+               boost::test_tools::per_element());
+    BOOST_TEST(withPrefix(segments, "IK5*") == std::vector<std::string>{"IK5*R*2"}, boost::test_tools::per_element());
+    // No GE: AK902 falls back to the sets received.
+    BOOST_TEST(withPrefix(segments, "AK9*") == std::vector<std::string>{"AK9*R*1*1*0*3"},
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_duplicate_st02_rejects_the_second_set_with_code_23) {
+    std::string text = k837;
+    text.replace(text.find("SE*9*0002"), 9, "SE*3*0001");
+    text.replace(text.find("ST*837*0002"), 11, "ST*837*0001");
+    const auto segments = segmentsOf(write(ackText(text)));
+    BOOST_TEST(withPrefix(segments, "IK5*") == (std::vector<std::string>{"IK5*A", "IK5*R*23"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(withPrefix(segments, "AK9*") == std::vector<std::string>{"AK9*P*2*2*1"},
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(ta1_is_valid_only_before_the_first_group) {
+    const std::string isa =
+        "ISA*00*          *00*          *ZZ*A              *ZZ*B              *261126*2210*U*00401*000000001*0*P*>~\n";
+    const std::string group = "GS*FA*A*B*20261126*2210*1*X*004010~\nGE*0*1~\n";
+    const std::string ta1 = "TA1*000000009*261126*2200*A*000~\n";
+    std::istringstream before(isa + ta1 + group + "IEA*1*000000001~\n");
+    BOOST_TEST(validateX12(before).valid());
+    std::istringstream after(isa + group + ta1 + "IEA*1*000000001~\n");
+    const auto report = validateX12(after);
+    BOOST_TEST(!report.valid());
+    BOOST_TEST_REQUIRE(report.findings.size() == 1u);
+    BOOST_TEST(report.findings[0].code == FindingCode::UnexpectedSegment);
+}
