@@ -103,28 +103,37 @@ void noteInterchange(InterchangeAck& x, const Finding& f) {
     if (x.ta1_note == "000" || (before != 'R' && x.ta1_status == 'R')) x.ta1_note = interchangeNote(f);
 }
 
+// The envelope of `items` (sorted by first segment, as read) whose segment range holds `n`, if any. Binary search:
+// a large file has many sets, and every finding is placed.
+template <typename T, typename First>
+T* containing(std::vector<T>& items, std::uint64_t n, First first) {
+    auto it = std::upper_bound(items.begin(), items.end(), n,
+                               [&](std::uint64_t value, const T& item) { return value < first(item); });
+    if (it == items.begin()) return nullptr;
+    --it;
+    return n <= it->last_segment ? &*it : nullptr;
+}
+
 void applyFinding(std::vector<InterchangeAck>& acks, const Finding& f) {
     const std::uint64_t n = f.segment_number;
     if (n == 0) return;  // end of input: missing trailers, already known from the structure
-    for (auto& x : acks) {
-        if (n < x.isa_segment || n > x.last_segment) continue;
-        const std::string where = level(f.element);
-        for (auto& g : x.groups) {
-            if (n < g.gs_segment || n > g.last_segment) continue;
-            if (where == "interchange") break;
-            for (auto& s : g.sets) {
-                if (n < s.st_segment || n > s.last_segment || where == "group") continue;
-                worsen(s.status, f.severity);
-                if (const auto code = setCode(f); !code.empty()) addCode(s.codes, code);
-                return;
-            }
-            worsen(g.status, f.severity);
-            if (const auto code = groupCode(f); !code.empty()) addCode(g.codes, code);
-            return;
-        }
-        noteInterchange(x, f);
+    auto* x = containing(acks, n, [](const InterchangeAck& a) { return a.isa_segment; });
+    if (x == nullptr) return;  // outside any interchange: nothing to acknowledge it in
+    const std::string where = level(f.element);
+    auto* g =
+        where == "interchange" ? nullptr : containing(x->groups, n, [](const GroupAck& a) { return a.gs_segment; });
+    if (g == nullptr) {
+        noteInterchange(*x, f);
         return;
     }
+    auto* t = where == "group" ? nullptr : containing(g->sets, n, [](const SetAck& a) { return a.st_segment; });
+    if (t == nullptr) {
+        worsen(g->status, f.severity);
+        if (const auto code = groupCode(f); !code.empty()) addCode(g->codes, code);
+        return;
+    }
+    worsen(t->status, f.severity);
+    if (const auto code = setCode(f); !code.empty()) addCode(t->codes, code);
 }
 
 std::string padded(std::uint64_t value, std::size_t width, const char* what) {
@@ -210,7 +219,6 @@ void AckBuilder::onSegment(const Segment& s) {
 
     if (id == "ISA") {
         InterchangeAck x;
-        x.auth_qualifier = std::string(s.element(1));
         x.sender_qualifier = std::string(s.element(5));
         x.sender_id = std::string(s.element(6));
         x.receiver_qualifier = std::string(s.element(7));

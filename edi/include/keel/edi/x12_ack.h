@@ -20,7 +20,8 @@ namespace keel::edi {
 /// An error inside a transaction set (AK3/IK3), with its element errors (AK4/IK4). Filled by dictionary
 /// validation later; envelope validation never produces them.
 struct ElementNote {
-    std::string position;   ///< AK401/IK401: element position (and component position, "2:1")
+    std::string position;   ///< AK401/IK401: element position, then component position after the inbound
+                            ///< component separator when the error is in a component
     std::string reference;  ///< AK402/IK402: data element reference number, may be empty
     std::string code;       ///< AK403/IK403: syntax error code
     std::string bad_value;  ///< AK404/IK404: copy of the bad data, may be empty
@@ -69,7 +70,6 @@ struct GroupAck {
 
 /// One inbound interchange and what is sent back for it.
 struct InterchangeAck {
-    std::string auth_qualifier;      ///< ISA01 and the next three, kept for nothing but completeness
     std::string sender_qualifier;    ///< ISA05
     std::string sender_id;           ///< ISA06 as written (padded)
     std::string receiver_qualifier;  ///< ISA07
@@ -114,11 +114,13 @@ private:
 };
 
 enum class Ta1Policy {
-    OnErrorOrRequested,  ///< when the ISA/IEA envelope has findings or ISA14 = 1
-    OnError,             ///< only when the ISA/IEA envelope has findings
+    OnErrorOrRequested,  ///< when the ISA/IEA envelope has errors or ISA14 = 1
+    OnError,             ///< only when the ISA/IEA envelope has errors
     Always,
 };
 
+/// version and ta1 decide what is acknowledged (AckBuilder, acknowledgeX12); delimiters and line_ending how it is
+/// written (writeAcks). Pass the same options to both.
 struct AckOptions {
     /// The acks' GS08 (and so 997 vs 999) for every group; empty: follow each inbound GS08.
     std::string version;
