@@ -382,3 +382,15 @@ BOOST_AUTO_TEST_CASE(ta1_is_valid_only_before_the_first_group) {
     BOOST_TEST_REQUIRE(report.findings.size() == 1u);
     BOOST_TEST(report.findings[0].code == FindingCode::UnexpectedSegment);
 }
+
+BOOST_AUTO_TEST_CASE(isa14_1_asks_for_a_ta1_unless_the_policy_is_on_error_only) {
+    std::string text = k837;
+    text.replace(text.find("SE*9*0002"), 9, "SE*3*0002");
+    text.replace(text.find("*000000101*0*T*"), 15, "*000000101*1*T*");
+    const auto requested = segmentsOf(write(ackText(text)));
+    BOOST_TEST(withPrefix(requested, "TA1*") == std::vector<std::string>{"TA1*000000101*261120*1200*A*000"},
+               boost::test_tools::per_element());
+    AckOptions on_error;
+    on_error.ta1 = Ta1Policy::OnError;
+    BOOST_TEST(withPrefix(segmentsOf(write(ackText(text, Strictness::Tolerant, on_error))), "TA1*").empty());
+}
