@@ -98,6 +98,14 @@ std::string_view severityName(Severity severity) {
     return severity == Severity::Error ? "error" : "warning";
 }
 
+std::ostream& operator<<(std::ostream& out, FindingCode code) {
+    return out << findingCodeName(code);
+}
+
+std::ostream& operator<<(std::ostream& out, Severity severity) {
+    return out << severityName(severity);
+}
+
 std::optional<std::chrono::system_clock::time_point> InMemoryInterchangeRegistry::recordAndCheck(
     const InterchangeKey& key) {
     const auto now = clock_.now();
@@ -236,6 +244,8 @@ void EnvelopeValidator::onSegment(const Segment& s) {
         }
         return;
     }
+    // TA1 (interchange acknowledgment) segments sit between the ISA and the first GS (X12.56).
+    if (id == "TA1" && !in_group_ && groups_in_interchange_ == 0) return;
     if (!in_group_) {
         add(Severity::Error, FindingCode::UnexpectedSegment, s, "",
             where(s) + " is outside a functional group; expected GS first");

@@ -72,3 +72,30 @@ BOOST_AUTO_TEST_CASE(parse_prints_the_json_tree) {
     BOOST_TEST(rejected.code == 2);
     BOOST_TEST(contains(rejected.err, "split_isa: line break at byte 57"));
 }
+
+BOOST_AUTO_TEST_CASE(ack_prints_the_acknowledgment_and_exits_2_when_anything_is_rejected) {
+    const auto ok = runKeel({"edi", "ack", kX12 + "valid/nodex12_850.edi"});
+    BOOST_TEST(ok.code == 0, ok.out << ok.err);
+    BOOST_TEST(contains(ok.out, "AK9*A*1*1*1"), ok.out);
+    const auto bad = runKeel({"edi", "ack", "--control-number", "42", kX12 + "invalid/edienginge_940_Failed_SE01.edi"});
+    BOOST_TEST(bad.code == 2, bad.err);
+    BOOST_TEST(contains(bad.out, "ST*997*0042"), bad.out);
+    BOOST_TEST(contains(bad.out, "AK5*R*4"), bad.out);
+    BOOST_TEST(contains(bad.out, "AK9*R*1*1*0"), bad.out);
+    const auto strict = runKeel({"edi", "ack", "--strict", kX12 + "invalid/edienginge_ControlNumbersMismatch.edi"});
+    BOOST_TEST(strict.code == 2);
+    BOOST_TEST(contains(strict.out, "TA1*000003438*101127*1719*R*001"), strict.out);
+    BOOST_TEST(runKeel({"edi", "ack", "--control-number", "0", kX12 + "valid/nodex12_850.edi"}).code == 1);
+    BOOST_TEST(runKeel({"edi", "ack", kX12 + "invalid/staedi_ts214_ellipses_segterm.edi"}).code == 2);
+}
+
+BOOST_AUTO_TEST_CASE(ack_json_holds_the_ack_and_its_tree) {
+    const auto r = runKeel({"--json", "edi", "ack", kX12 + "valid/staedi_invoice810_po850_dual.edi"});
+    BOOST_TEST(r.code == 0, r.err);
+    const auto body = Poco::JSON::Parser().parse(r.out).extract<Poco::JSON::Object::Ptr>();
+    BOOST_TEST(body->getValue<bool>("accepted"));
+    BOOST_TEST(contains(body->getValue<std::string>("ack"), "AK1*PO*165"));
+    const auto interchanges = body->getArray("interchanges");
+    BOOST_TEST_REQUIRE(interchanges->size() == 1u);
+    BOOST_TEST(interchanges->getObject(0)->getArray("groups")->size() == 2u);
+}
