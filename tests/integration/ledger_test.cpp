@@ -107,6 +107,23 @@ struct Books : test::OrderFixture {
         });
     }
 
+    /// Returns one unit of line 1 (refund policy full): authorized, received, restocked and closed.
+    void returnOneAndRestock(const std::string& order_id) {
+        const auto rma = db.run([&](db::UnitOfWork& uow) {
+            return returns.authorize(uow, order_id, {{1, 1}}, ReturnReason::kUnwanted, *RefundPolicy::parse("full"),
+                                     actor);
+        });
+        BOOST_TEST_REQUIRE(rma.ok(), problemOf(rma));
+        BOOST_TEST_REQUIRE(db.run([&](db::UnitOfWork& uow) {
+                                 return returns.receive(uow, rma.value(), {}, std::nullopt, actor);
+                             }).ok());
+        BOOST_TEST_REQUIRE(db.run([&](db::UnitOfWork& uow) {
+                                 return returns.inspect(uow, rma.value(), 1, Disposition::kRestock, std::nullopt,
+                                                        actor);
+                             }).ok());
+        BOOST_TEST_REQUIRE(db.run([&](db::UnitOfWork& uow) { return returns.close(uow, rma.value(), actor); }).ok());
+    }
+
     void requireBooksVerify() {
         const auto report = db.run([&](db::UnitOfWork& uow) { return ledger.verify(uow); });
         std::string all;
@@ -566,16 +583,7 @@ BOOST_AUTO_TEST_CASE(tax_payable_follows_the_tax_engines_jurisdictions_on_invoic
     ship(order_id);
     BOOST_TEST(balance("2200-US-IL") == -150);
     BOOST_TEST(balance("2200-US-IL-COOK") == -98);
-    const auto rma = db.run([&](db::UnitOfWork& uow) {
-        return returns.authorize(uow, order_id, {{1, 1}}, ReturnReason::kUnwanted, *RefundPolicy::parse("full"), actor);
-    });
-    BOOST_TEST_REQUIRE(rma.ok(), problemOf(rma));
-    BOOST_TEST_REQUIRE(
-        db.run([&](db::UnitOfWork& uow) { return returns.receive(uow, rma.value(), {}, std::nullopt, actor); }).ok());
-    BOOST_TEST_REQUIRE(db.run([&](db::UnitOfWork& uow) {
-                             return returns.inspect(uow, rma.value(), 1, Disposition::kRestock, std::nullopt, actor);
-                         }).ok());
-    BOOST_TEST_REQUIRE(db.run([&](db::UnitOfWork& uow) { return returns.close(uow, rma.value(), actor); }).ok());
+    returnOneAndRestock(order_id);
     // 0.83 of tax comes back, split 150:98 by largest remainder: 0.50 and 0.33.
     BOOST_TEST(balance("2200-US-IL") == -150 + 50);
     BOOST_TEST(balance("2200-US-IL-COOK") == -98 + 33);
@@ -591,16 +599,7 @@ BOOST_AUTO_TEST_CASE(a_return_of_goods_never_invoiced_gets_no_credit_note) {
     const auto order_id = importOrder("W-6", "A", 2, "10.00", "0.00", "0.00");
     ship(order_id);
     BOOST_TEST(balance("1200") == 0);  // shipped, not yet invoiced
-    const auto rma = db.run([&](db::UnitOfWork& uow) {
-        return returns.authorize(uow, order_id, {{1, 1}}, ReturnReason::kUnwanted, *RefundPolicy::parse("full"), actor);
-    });
-    BOOST_TEST_REQUIRE(rma.ok(), problemOf(rma));
-    BOOST_TEST_REQUIRE(
-        db.run([&](db::UnitOfWork& uow) { return returns.receive(uow, rma.value(), {}, std::nullopt, actor); }).ok());
-    BOOST_TEST_REQUIRE(db.run([&](db::UnitOfWork& uow) {
-                           return returns.inspect(uow, rma.value(), 1, Disposition::kRestock, std::nullopt, actor);
-                       }).ok());
-    BOOST_TEST_REQUIRE(db.run([&](db::UnitOfWork& uow) { return returns.close(uow, rma.value(), actor); }).ok());
+    returnOneAndRestock(order_id);
     BOOST_TEST(balance("4300") == 0);
     BOOST_TEST(balance("1200") == 0);
     orders.setBilling(&postings);

@@ -3,6 +3,8 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "x12_testdata.h"
+
 #include "keel/edi/x12_ack.h"
 #include "keel/edi/x12_envelope.h"
 #include "keel/edi/x12_reader.h"
@@ -16,19 +18,12 @@
 
 namespace bdata = boost::unit_test::data;
 using namespace keel::edi;
+namespace test = keel::test;
 
 namespace {
 
-const std::string kX12Dir = std::string(KEEL_TESTDATA_DIR) + "/x12";
-
-std::vector<std::string> filesIn(const std::string& folder) {
-    std::vector<std::string> names;
-    for (const auto& entry : std::filesystem::directory_iterator(kX12Dir + "/" + folder)) {
-        names.push_back(entry.path().filename().string());
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-}
+using test::kX12Dir;
+const auto& filesIn = test::x12FilesIn;
 
 // 2026-11-26 22:10 UTC: acks carry "261126" / "20261126" and "2210".
 const ManualClock kClock(std::chrono::sys_days(std::chrono::year(2026) / 11 / 26) + std::chrono::hours(22) +

@@ -3,6 +3,8 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "x12_testdata.h"
+
 #include "keel/edi/x12_envelope.h"
 #include "keel/edi/x12_json.h"
 #include "keel/edi/x12_reader.h"
@@ -18,19 +20,12 @@
 
 namespace bdata = boost::unit_test::data;
 using namespace keel::edi;
+namespace test = keel::test;
 
 namespace {
 
-const std::string kX12Dir = std::string(KEEL_TESTDATA_DIR) + "/x12";
-
-std::vector<std::string> filesIn(const std::string& folder) {
-    std::vector<std::string> names;
-    for (const auto& entry : std::filesystem::directory_iterator(kX12Dir + "/" + folder)) {
-        names.push_back(entry.path().filename().string());
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-}
+using test::kX12Dir;
+const auto& filesIn = test::x12FilesIn;
 
 std::string slurp(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
