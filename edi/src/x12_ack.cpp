@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 
@@ -134,6 +135,62 @@ void applyFinding(std::vector<InterchangeAck>& acks, const Finding& f) {
     }
     worsen(t->status, f.severity);
     if (const auto code = setCode(f); !code.empty()) addCode(t->codes, code);
+}
+
+// Notes kept per set: a 997 has no limit, but memory must stay bounded whatever a partner sends.
+constexpr std::size_t kMaxSegmentNotes = 100;
+constexpr std::size_t kMaxElementNotes = 99;  // AK4/IK4 per AK3/IK3 (the standard's maximum use)
+
+bool holdsDelimiter(std::string_view value, const Delimiters& d) {
+    return std::any_of(value.begin(), value.end(), [&](char c) { return d.isDelimiter(c); });
+}
+
+void applyDictionaryFinding(std::vector<InterchangeAck>& acks, const DictionaryFinding& f,
+                            const std::optional<Delimiters>& output) {
+    auto* x = containing(acks, f.segment_number, [](const InterchangeAck& a) { return a.isa_segment; });
+    if (x == nullptr) return;
+    auto* g = containing(x->groups, f.segment_number, [](const GroupAck& a) { return a.gs_segment; });
+    if (g == nullptr) return;
+    auto* t = containing(g->sets, f.segment_number, [](const SetAck& a) { return a.st_segment; });
+    if (t == nullptr) return;
+    t->status = 'R';
+    if (f.set_not_supported) {
+        addCode(t->codes, "1");  // Transaction Set Not Supported
+        return;
+    }
+    addCode(t->codes, "5");  // One or More Segments in Error
+    const bool element = f.element_code != ElementErrorCode::None;
+    SegmentNote* note = nullptr;
+    if (!t->segment_notes.empty()) {
+        SegmentNote& last = t->segment_notes.back();
+        // Element errors of a segment go under one AK3/IK3 (also under a segment-level note of the same segment).
+        if (element && last.position == f.position && last.segment_id == f.segment_id) note = &last;
+    }
+    if (note == nullptr) {
+        if (t->segment_notes.size() >= kMaxSegmentNotes) return;
+        SegmentNote n;
+        n.segment_id = f.segment_id;
+        n.position = f.position;
+        n.code = std::to_string(static_cast<int>(f.segment_code));
+        t->segment_notes.push_back(std::move(n));
+        note = &t->segment_notes.back();
+    }
+    if (!element || note->elements.size() >= kMaxElementNotes) return;
+    std::string position = std::to_string(f.element);
+    if (f.component > 0) position += x->delimiters.component + std::to_string(f.component);
+    // One AK4/IK4 per element position: the first error found there.
+    for (const auto& e : note->elements) {
+        if (e.position == position) return;
+    }
+    ElementNote e;
+    e.position = position;
+    e.reference = f.reference;
+    e.code = std::to_string(static_cast<int>(f.element_code));
+    // The copy of the bad data must not hold a delimiter of the ack (it would be refused or mis-split).
+    if (!holdsDelimiter(f.bad_value, x->delimiters) && !(output && holdsDelimiter(f.bad_value, *output))) {
+        e.bad_value = f.bad_value;
+    }
+    note->elements.push_back(std::move(e));
 }
 
 std::string padded(std::uint64_t value, std::size_t width, const char* what) {
@@ -284,7 +341,8 @@ void AckBuilder::finish() {
     closeInterchange();
 }
 
-std::vector<InterchangeAck> AckBuilder::evaluate(const std::vector<Finding>& findings) {
+std::vector<InterchangeAck> AckBuilder::evaluate(const std::vector<Finding>& findings,
+                                                 const std::vector<DictionaryFinding>& dictionary) {
     // Missing trailers come from the structure, so each is counted once whatever the validator reported.
     Finding missing;
     missing.code = FindingCode::MissingTrailer;
@@ -307,6 +365,10 @@ std::vector<InterchangeAck> AckBuilder::evaluate(const std::vector<Finding>& fin
     // the partner is not told about them.
     for (const auto& f : findings) {
         if (f.code != FindingCode::MissingTrailer && f.severity == Severity::Error) applyFinding(interchanges_, f);
+    }
+    // Dictionary warnings (a code outside a partial list) are not errors of the sender: not reported.
+    for (const auto& f : dictionary) {
+        if (f.severity == Severity::Error) applyDictionaryFinding(interchanges_, f, options_.delimiters);
     }
     for (auto& x : interchanges_) {
         const bool has_findings = x.ta1_status != 'A';
@@ -429,17 +491,22 @@ void writeAcks(std::ostream& out, const std::vector<InterchangeAck>& acks, Contr
     }
 }
 
-AckReport acknowledgeX12(std::istream& in, const EnvelopeOptions& envelope, const AckOptions& options,
-                         const ReaderOptions& reader_options) {
+namespace {
+
+AckReport acknowledge(std::istream& in, const EnvelopeOptions& envelope, const DictionaryOptions* dictionary,
+                      const AckOptions& options, const ReaderOptions& reader_options) {
     X12Reader reader(in, reader_options);
     EnvelopeValidator validator(envelope);
     AckBuilder builder(options);
+    std::optional<DictionaryValidator> sets;
+    if (dictionary != nullptr) sets.emplace(*dictionary);
     AckReport report;
     for (;;) {
         const auto status = reader.next();
         if (status == X12Reader::Status::Segment) {
             validator.onSegment(reader.segment());
             builder.onSegment(reader.segment());
+            if (sets) sets->onSegment(reader.segment());
             continue;
         }
         if (status == X12Reader::Status::Error) {
@@ -450,8 +517,25 @@ AckReport acknowledgeX12(std::istream& in, const EnvelopeOptions& envelope, cons
     }
     validator.finish(reader.offset());
     builder.finish();
-    report.interchanges = builder.evaluate(validator.findings());
+    if (sets) {
+        sets->finish();
+        report.interchanges = builder.evaluate(validator.findings(), sets->findings());
+    } else {
+        report.interchanges = builder.evaluate(validator.findings());
+    }
     return report;
+}
+
+}  // namespace
+
+AckReport acknowledgeX12(std::istream& in, const EnvelopeOptions& envelope, const AckOptions& options,
+                         const ReaderOptions& reader) {
+    return acknowledge(in, envelope, nullptr, options, reader);
+}
+
+AckReport acknowledgeX12(std::istream& in, const EnvelopeOptions& envelope, const DictionaryOptions& dictionary,
+                         const AckOptions& options, const ReaderOptions& reader) {
+    return acknowledge(in, envelope, &dictionary, options, reader);
 }
 
 }  // namespace keel::edi

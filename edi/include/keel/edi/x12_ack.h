@@ -2,11 +2,12 @@
 // Acknowledgments of inbound X12: a 997 (004010 family and older) or 999 (005010 and later) per functional
 // group, and a TA1 per interchange when its ISA/IEA envelope has findings or an acknowledgment is requested.
 // Built from the segments as read (AckBuilder::onSegment, streaming) and the envelope findings of the
-// EnvelopeValidator fed the same segments. Dictionary validation does not exist yet: SetAck::segment_notes is
-// where its findings go (written as AK3/AK4 or IK3/IK4), so the ack format does not change when it comes.
+// EnvelopeValidator fed the same segments, and the findings of the DictionaryValidator (written as AK3/AK4 in a 997,
+// IK3/IK4 in a 999).
 
 #include "keel/edi/x12_envelope.h"
 #include "keel/edi/x12_reader.h"
+#include "keel/edi/x12_validator.h"
 
 #include <cstdint>
 #include <iosfwd>
@@ -17,8 +18,7 @@
 
 namespace keel::edi {
 
-/// An error inside a transaction set (AK3/IK3), with its element errors (AK4/IK4). Filled by dictionary
-/// validation later; envelope validation never produces them.
+/// An error inside a transaction set (AK3/IK3), with its element errors (AK4/IK4), from dictionary validation.
 struct ElementNote {
     std::string position;   ///< AK401/IK401: element position, then component position after the inbound
                             ///< component separator when the error is in a component
@@ -139,9 +139,11 @@ public:
     void onSegment(const Segment& segment);
     /// End of input: envelopes still open lack their trailer.
     void finish();
-    /// Applies the validator's findings (matched to envelopes by segment number and element) and decides
-    /// every status and code. Call once, after finish().
-    std::vector<InterchangeAck> evaluate(const std::vector<Finding>& findings);
+    /// Applies the validator's findings (matched to envelopes by segment number and element) and the dictionary
+    /// findings (AK3/AK4, IK3/IK4; a set with an error is rejected with AK502/IK502 5, or 1 when its dictionary is
+    /// missing and unknown sets are rejected) and decides every status and code. Call once, after finish().
+    std::vector<InterchangeAck> evaluate(const std::vector<Finding>& findings,
+                                         const std::vector<DictionaryFinding>& dictionary = {});
 
 private:
     void closeSet();
@@ -173,5 +175,10 @@ struct AckReport {
 
 AckReport acknowledgeX12(std::istream& in, const EnvelopeOptions& envelope = {}, const AckOptions& options = {},
                          const ReaderOptions& reader = {});
+
+/// The same with dictionary validation of every transaction set: its errors reject the set with AK3/AK4 (997) or
+/// IK3/IK4 (999) notes.
+AckReport acknowledgeX12(std::istream& in, const EnvelopeOptions& envelope, const DictionaryOptions& dictionary,
+                         const AckOptions& options = {}, const ReaderOptions& reader = {});
 
 }  // namespace keel::edi
