@@ -4,6 +4,7 @@
 #include "keel/edi/x12_ack.h"
 #include "keel/edi/x12_envelope.h"
 #include "keel/edi/x12_json.h"
+#include "keel/edi/x12_validator.h"
 #include "keel/kernel/error.h"
 
 #include <Poco/JSON/Array.h>
@@ -11,6 +12,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <ostream>
 #include <sstream>
 
@@ -28,6 +30,32 @@ std::string describe(const edi::ParseError& e) {
     return std::string(edi::parseErrorKindName(e.kind)) + ": " + e.message;
 }
 
+// The dictionaries: those compiled in, or the VERSION/*.x12d files of --dictionaries DIR (a partner's or a newer
+// transcription) instead. The loaded set lives as long as the command.
+struct Dictionaries {
+    std::optional<edi::Dictionary> loaded;
+    edi::DictionaryOptions options;
+};
+
+void chooseDictionaries(const Arguments& args, Dictionaries& d) {
+    if (const auto dir = args.value("dictionaries")) {
+        try {
+            d.loaded.emplace(edi::Dictionary::load(*dir));
+        } catch (const edi::DictionaryError& e) {
+            throw UsageError(std::string("--dictionaries: ") + e.what());
+        }
+        d.options.dictionary = &*d.loaded;
+    }
+    // --strict: a set Keel has no dictionary for is not validated, so it is not accepted either.
+    d.options.reject_unknown_sets = args.flag("strict");
+}
+
+std::string describeFinding(const edi::DictionaryFinding& f) {
+    std::string s = std::string(edi::segmentErrorName(f.segment_code));
+    if (f.element_code != edi::ElementErrorCode::None) s += "/" + std::string(edi::elementErrorName(f.element_code));
+    return s;
+}
+
 int parseCommand(Context& context, const std::vector<std::string>& raw) {
     const Arguments args(raw, "edi parse", {});
     args.expectPositional(1, 1, "FILE");
@@ -42,8 +70,10 @@ int parseCommand(Context& context, const std::vector<std::string>& raw) {
 }
 
 int validateCommand(Context& context, const std::vector<std::string>& raw) {
-    const Arguments args(raw, "edi validate", {}, {"strict"});
-    args.expectPositional(1, 1, "FILE [--strict]");
+    const Arguments args(raw, "edi validate", {"dictionaries"}, {"strict"});
+    args.expectPositional(1, 1, "FILE [--strict] [--dictionaries DIR]");
+    Dictionaries dictionaries;
+    chooseDictionaries(args, dictionaries);
     const std::string& path = args.positional()[0];
     std::ifstream in = openInput(path);
     // Duplicates within this file; a database-backed registry remembers them across files (later).
@@ -52,13 +82,14 @@ int validateCommand(Context& context, const std::vector<std::string>& raw) {
     edi::EnvelopeOptions options;
     options.strictness = args.flag("strict") ? edi::Strictness::Strict : edi::Strictness::Tolerant;
     options.registry = &registry;
-    const auto report = edi::validateX12(in, options);
+    const auto full = edi::validateX12(in, options, dictionaries.options);
     if (in.bad()) throw InfrastructureError("reading '" + path + "' failed");
+    const auto& report = full.envelope;
 
     if (context.json()) {
         Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
         body.set("file", path);
-        body.set("valid", report.valid());
+        body.set("valid", full.valid());
         body.set("strict", args.flag("strict"));
         body.set("interchanges", static_cast<Poco::UInt64>(report.interchanges));
         body.set("groups", static_cast<Poco::UInt64>(report.groups));
@@ -96,7 +127,36 @@ int validateCommand(Context& context, const std::vector<std::string>& raw) {
             f.set("message", x.message);
             findings.add(f);
         }
+        for (const auto& x : full.findings) {
+            Poco::JSON::Object f(Poco::JSON_PRESERVE_KEY_ORDER);
+            f.set("severity", std::string(edi::severityName(x.severity)));
+            f.set("code", describeFinding(x));
+            f.set("segment_number", static_cast<Poco::UInt64>(x.segment_number));
+            f.set("offset", static_cast<Poco::UInt64>(x.offset));
+            f.set("element", x.element == 0
+                                 ? std::string()
+                                 : x.segment_id + (x.element < 10 ? "0" : "") + std::to_string(x.element) +
+                                       (x.component == 0 ? std::string() : "-" + std::to_string(x.component)));
+            f.set("message", x.message);
+            f.set("set", x.set_id + " " + x.set_control_number);
+            f.set("position", static_cast<Poco::UInt64>(x.position));
+            f.set("segment_id", x.segment_id);
+            f.set("segment_code", static_cast<int>(x.segment_code));
+            if (x.element_code != edi::ElementErrorCode::None) f.set("element_code", static_cast<int>(x.element_code));
+            f.set("reference", x.reference);
+            findings.add(f);
+        }
         body.set("findings", findings);
+        body.set("validated_sets", static_cast<Poco::UInt64>(full.validated_sets));
+        Poco::JSON::Array unknown;
+        for (const auto& u : full.unknown_sets) {
+            Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+            o.set("set", u.set_id);
+            o.set("version", u.version);
+            o.set("segment_number", static_cast<Poco::UInt64>(u.segment_number));
+            unknown.add(o);
+        }
+        body.set("envelope_only_sets", unknown);
         context.writeJson(body);
     } else {
         std::ostream& out = context.out();
@@ -105,22 +165,37 @@ int validateCommand(Context& context, const std::vector<std::string>& raw) {
             out << path << ": " << edi::severityName(f.severity) << " [" << edi::findingCodeName(f.code)
                 << "]: " << f.message << "\n";
         }
+        for (const auto& f : full.findings) {
+            out << path << ": " << edi::severityName(f.severity) << " [" << describeFinding(f) << "]: " << f.message
+                << "\n";
+        }
+        if (full.findings.size() < full.errors + full.warnings) {
+            out << path << ": " << full.errors + full.warnings - full.findings.size()
+                << " further dictionary finding(s) not shown\n";
+        }
+        for (const auto& u : full.unknown_sets) {
+            out << path << ": note: transaction set " << u.set_id << " (segment " << u.segment_number
+                << ") of version '" << u.version << "' has no dictionary: only its envelope was validated\n";
+        }
         if (report.parse_error) {
             out << path << ": error [" << edi::parseErrorKindName(report.parse_error->kind)
                 << "]: " << report.parse_error->message << "\n";
         }
-        out << path << ": " << (report.valid() ? "valid" : "INVALID") << " (" << report.interchanges
+        out << path << ": " << (full.valid() ? "valid" : "INVALID") << " (" << report.interchanges
             << " interchange(s), " << report.groups << " group(s), " << report.transaction_sets
             << " transaction set(s), " << report.segments << " segment(s); "
-            << report.errors + (report.parse_error ? 1 : 0) << " error(s), "
-            << report.warnings + report.reader_warnings.size() << " warning(s))\n";
+            << report.errors + full.errors + (report.parse_error ? 1 : 0) << " error(s), "
+            << report.warnings + full.warnings + report.reader_warnings.size() << " warning(s); " << full.validated_sets
+            << " set(s) checked against a dictionary)\n";
     }
-    return report.valid() ? 0 : static_cast<int>(ExitCode::kRejected);
+    return full.valid() ? 0 : static_cast<int>(ExitCode::kRejected);
 }
 
 int ackCommand(Context& context, const std::vector<std::string>& raw) {
-    const Arguments args(raw, "edi ack", {"control-number"}, {"strict"});
-    args.expectPositional(1, 1, "FILE [--strict] [--control-number N]");
+    const Arguments args(raw, "edi ack", {"control-number", "dictionaries"}, {"strict"});
+    args.expectPositional(1, 1, "FILE [--strict] [--control-number N] [--dictionaries DIR]");
+    Dictionaries dictionaries;
+    chooseDictionaries(args, dictionaries);
     const std::string& path = args.positional()[0];
     const std::int64_t first = args.integerValue("control-number").value_or(1);
     if (first < 1 || first > 999999999) throw UsageError("--control-number must be between 1 and 999999999");
@@ -130,7 +205,7 @@ int ackCommand(Context& context, const std::vector<std::string>& raw) {
     edi::EnvelopeOptions envelope;
     envelope.strictness = args.flag("strict") ? edi::Strictness::Strict : edi::Strictness::Tolerant;
     envelope.registry = &registry;
-    const auto report = edi::acknowledgeX12(in, envelope);
+    const auto report = edi::acknowledgeX12(in, envelope, dictionaries.options);
     if (in.bad()) throw InfrastructureError("reading '" + path + "' failed");
     // An input that cannot be read safely has no trustworthy envelope to acknowledge (see docs/edi.md).
     if (report.parse_error) throw RejectedError(path + ": " + describe(*report.parse_error));
@@ -165,24 +240,32 @@ void addEdiCommands(std::vector<Command>& table) {
                      "terminators) is rejected with its byte offset and segment number: exit 2.",
                      parseCommand});
     table.push_back({{"edi", "validate"},
-                     "FILE [--strict]",
-                     "check the X12 envelopes of a file (exit 2 when invalid)",
+                     "FILE [--strict] [--dictionaries DIR]",
+                     "check the X12 envelopes and transaction sets of a file (exit 2 when invalid)",
                      "Checks ISA/IEA, GS/GE and ST/SE pairing, the counts IEA01, GE01, SE01, the control numbers\n"
                      "IEA02 = ISA13, GE02 = GS06, SE02 = ST02, duplicate GS06 in an interchange, ST02 in a group and\n"
-                     "ISA13 per sender/receiver in the file. Tolerant by default: a blank-padded or mismatching IEA02\n"
-                     "or GE02 is a warning; --strict makes it an error. Exit 0 when valid, 2 when not; --json for\n"
-                     "every finding with its severity, code, segment number, byte offset and element.",
+                     "ISA13 per sender/receiver in the file. Then every transaction set against its dictionary\n"
+                     "(version from GS08): segment order, loops and repeats, mandatory segments and elements,\n"
+                     "lengths, types, dates, times, code lists and syntax notes. A set without a dictionary gets\n"
+                     "envelope validation only (a note). Tolerant by default: a blank-padded or mismatching IEA02\n"
+                     "or GE02 is a warning; --strict makes it an error, and a set without a dictionary too.\n"
+                     "--dictionaries DIR reads VERSION/*.x12d files instead of the built-in dictionaries.\n"
+                     "Exit 0 when valid, 2 when not; --json for every finding with its severity, code, segment\n"
+                     "number, byte offset, element and, for dictionary findings, the AK3/AK4 codes.",
                      validateCommand});
-    table.push_back({{"edi", "ack"},
-                     "FILE [--strict] [--control-number N]",
-                     "print the acknowledgments Keel would send for an X12 file (exit 2 when anything is rejected)",
-                     "Validates the envelopes of FILE and prints one acknowledgment interchange per inbound\n"
-                     "interchange, sender and receiver swapped: a 997 per functional group of version 004010 and\n"
-                     "older, a 999 from 005010 on, none for an FA group, and a TA1 when the ISA/IEA envelope has\n"
-                     "findings or ISA14 asks for one. Control numbers start at N (1 by default); date and time are\n"
-                     "now (UTC). Exit 0 when everything was accepted, 2 when any interchange, group or transaction\n"
-                     "set was rejected (the ack is printed all the same). --json adds the ack as a JSON tree.",
-                     ackCommand});
+    table.push_back(
+        {{"edi", "ack"},
+         "FILE [--strict] [--control-number N] [--dictionaries DIR]",
+         "print the acknowledgments Keel would send for an X12 file (exit 2 when anything is rejected)",
+         "Validates the envelopes of FILE and prints one acknowledgment interchange per inbound\n"
+         "interchange, sender and receiver swapped: a 997 per functional group of version 004010 and\n"
+         "older, a 999 from 005010 on, none for an FA group, and a TA1 when the ISA/IEA envelope has\n"
+         "findings or ISA14 asks for one. Dictionary errors reject their set with AK3/AK4 (997) or\n"
+         "IK3/IK4 (999) notes; --strict also rejects a set without a dictionary (AK5 code 1) and\n"
+         "--dictionaries DIR as for edi validate. Control numbers start at N (1 by default); date and time are\n"
+         "now (UTC). Exit 0 when everything was accepted, 2 when any interchange, group or transaction\n"
+         "set was rejected (the ack is printed all the same). --json adds the ack as a JSON tree.",
+         ackCommand});
 }
 
 }  // namespace keel::cli

@@ -99,3 +99,55 @@ BOOST_AUTO_TEST_CASE(ack_json_holds_the_ack_and_its_tree) {
     BOOST_TEST_REQUIRE(interchanges->size() == 1u);
     BOOST_TEST(interchanges->getObject(0)->getArray("groups")->size() == 2u);
 }
+
+BOOST_AUTO_TEST_CASE(validate_reports_dictionary_errors_and_exits_2) {
+    const std::string file = kX12 + "invalid/edienginge_850.SyntaxNotes.ERR.edi";
+    const auto r = runKeel({"edi", "validate", file});
+    BOOST_TEST(r.code == 2, r.out << r.err);
+    BOOST_TEST(contains(r.out,
+                        "error [segment_has_element_errors/conditional_element_missing]: transaction set 850 "
+                        "000000010, segment 13 (PO1 at byte "),
+               r.out);
+    BOOST_TEST(contains(r.out, "P0607"), r.out);
+    const auto json = runKeel({"--json", "edi", "validate", file});
+    BOOST_TEST(json.code == 2);
+    const auto body = Poco::JSON::Parser().parse(json.out).extract<Poco::JSON::Object::Ptr>();
+    BOOST_TEST(!body->getValue<bool>("valid"));
+    BOOST_TEST(body->getValue<int>("validated_sets") == 1);
+    const auto first = body->getArray("findings")->getObject(0);
+    BOOST_TEST(first->getValue<std::string>("element") == "PO107");
+    BOOST_TEST(first->getValue<int>("segment_code") == 8);
+    BOOST_TEST(first->getValue<int>("element_code") == 2);
+    BOOST_TEST(first->getValue<int>("position") == 13);
+}
+
+BOOST_AUTO_TEST_CASE(sets_without_a_dictionary_are_noted_and_rejected_only_when_strict) {
+    const std::string file = kX12 + "valid/nodex12_856.edi";  // version 004060: no dictionary
+    const auto tolerant = runKeel({"edi", "validate", file});
+    BOOST_TEST(tolerant.code == 0, tolerant.out);
+    BOOST_TEST(contains(tolerant.out, "note: transaction set 856 (segment 3) of version '004060' has no dictionary"),
+               tolerant.out);
+    BOOST_TEST(runKeel({"edi", "validate", "--strict", file}).code == 2);
+    const auto ack = runKeel({"edi", "ack", "--strict", file});
+    BOOST_TEST(ack.code == 2);
+    BOOST_TEST(contains(ack.out, "AK5*R*1"), ack.out);
+}
+
+BOOST_AUTO_TEST_CASE(ack_reflects_dictionary_errors) {
+    const auto r = runKeel({"edi", "ack", kX12 + "invalid/edienginge_850.SyntaxNotes.ERR.edi"});
+    BOOST_TEST(r.code == 2);
+    BOOST_TEST(contains(r.out, "AK3*PO1*13**8"), r.out);
+    BOOST_TEST(contains(r.out, "AK4*7*234*2"), r.out);
+    BOOST_TEST(contains(r.out, "AK5*R*5"), r.out);
+}
+
+BOOST_AUTO_TEST_CASE(dictionaries_option_reads_a_directory_instead) {
+    const std::string file = kX12 + "valid/nodex12_850.edi";
+    const auto same =
+        runKeel({"edi", "validate", "--dictionaries", std::string(KEEL_SOURCE_DIR) + "/edi/dictionaries", file});
+    BOOST_TEST(same.code == 0, same.out << same.err);
+    const auto missing = runKeel({"edi", "validate", "--dictionaries", "/nonexistent/dictionaries", file});
+    BOOST_TEST(missing.code == 1);
+    BOOST_TEST(contains(missing.err, "--dictionaries: dictionary directory '/nonexistent/dictionaries' does not exist"),
+               missing.err);
+}
