@@ -227,7 +227,7 @@ struct Context {
     std::uint64_t position;
     const std::string& set_id;
     const std::string& set_control;
-    std::string loop_id;
+    std::string_view loop_id;
 
     DictionaryFinding finding(SegmentErrorCode code, std::string segment_id, std::string message) const {
         DictionaryFinding f;
@@ -237,7 +237,7 @@ struct Context {
         f.set_id = set_id;
         f.set_control_number = set_control;
         f.segment_id = std::move(segment_id);
-        f.loop_id = loop_id;
+        f.loop_id = std::string(loop_id);
         f.segment_code = code;
         f.message = "transaction set " + set_id + " " + set_control + ", segment " + std::to_string(position) + " (" +
                     std::string(segment.id()) + " at byte " + std::to_string(segment.offset()) + ", segment " +
@@ -340,11 +340,12 @@ private:
     }
 
     void value(const ElementDef& e, unsigned position, unsigned component, std::string_view v) {
-        const std::string where = reference(def_.id, position, component) + " (" + e.number + " " + e.name + ")";
+        // Built only when there is something to report: this runs for every element of every segment.
+        auto where = [&] { return reference(def_.id, position, component) + " (" + e.number + " " + e.name + ")"; };
         if (e.type == ElementType::ID && e.codes != nullptr) {
             if (!e.codes->contains(v)) {
                 report(e, position, component, ElementErrorCode::InvalidCode, v,
-                       where + " '" + std::string(v) + "' is not in the code list of element " + e.number +
+                       where() + " '" + std::string(v) + "' is not in the code list of element " + e.number +
                            (e.codes->partial ? " (as far as the dictionary lists it: a warning)" : ""),
                        e.codes->partial ? Severity::Warning : Severity::Error);
                 // A closed list says it all; outside a partial one the value may still break its length.
@@ -356,7 +357,7 @@ private:
             case ElementType::R:
                 if (!validNumber(e, v)) {
                     report(e, position, component, ElementErrorCode::InvalidCharacter, v,
-                           where + " '" + std::string(v) + "' is not " +
+                           where() + " '" + std::string(v) + "' is not " +
                                (e.type == ElementType::N ? "an integer" : "a decimal number") + " (type " +
                                std::string(typeName(e.type)) + ")");
                     return;
@@ -365,7 +366,7 @@ private:
             case ElementType::DT:
                 if (!validDate(v)) {
                     report(e, position, component, ElementErrorCode::InvalidDate, v,
-                           where + " '" + std::string(v) + "' is not a date; expected " +
+                           where() + " '" + std::string(v) + "' is not a date; expected " +
                                (e.min_length == 6 ? "YYMMDD" : "CCYYMMDD"));
                     return;
                 }
@@ -373,7 +374,7 @@ private:
             case ElementType::TM:
                 if (!validTime(v)) {
                     report(e, position, component, ElementErrorCode::InvalidTime, v,
-                           where + " '" + std::string(v) + "' is not a time; expected HHMM[SS[d..]]");
+                           where() + " '" + std::string(v) + "' is not a time; expected HHMM[SS[d..]]");
                     return;
                 }
                 break;
@@ -384,7 +385,7 @@ private:
         if (length < e.min_length || length > e.max_length) {
             const bool longer = length > e.max_length;
             report(e, position, component, longer ? ElementErrorCode::TooLong : ElementErrorCode::TooShort, v,
-                   where + " '" + std::string(v) + "' has " + std::to_string(length) + " characters; expected " +
+                   where() + " '" + std::string(v) + "' has " + std::to_string(length) + " characters; expected " +
                        std::to_string(e.min_length) + " to " + std::to_string(e.max_length));
         }
     }
@@ -560,7 +561,7 @@ void DictionaryValidator::onSegment(const Segment& segment) {
         }
     }
     Context c{segment, st.position, st.set_id, st.set_control,
-              st.depth > 1 ? st.frames[st.depth - 1].entry->id : std::string()};
+              st.depth > 1 ? std::string_view(st.frames[st.depth - 1].entry->id) : std::string_view()};
     std::vector<DictionaryFinding> out;
     if (!found) {
         const SegmentDef* def = options_.dictionary->segment(st.version, id);
@@ -608,7 +609,8 @@ void DictionaryValidator::onSegment(const Segment& segment) {
         f.index = index;
         const std::uint32_t uses = ++f.counts[index];
         const TableEntry& entry = f.entry->children[index];
-        c.loop_id = entry.loop ? entry.id : (level > 0 ? f.entry->id : std::string());
+        c.loop_id =
+            entry.loop ? std::string_view(entry.id) : (level > 0 ? std::string_view(f.entry->id) : std::string_view());
         if (entry.max_use != 0 && uses == entry.max_use + 1) {
             out.push_back(c.finding(
                 entry.loop ? SegmentErrorCode::LoopOverMaximum : SegmentErrorCode::ExceedsMaximumUse, std::string(id),
