@@ -51,6 +51,7 @@ void chooseDictionaries(const Arguments& args, Dictionaries& d) {
 }
 
 std::string describeFinding(const edi::DictionaryFinding& f) {
+    if (f.set_not_supported) return "transaction_set_not_supported";
     std::string s = std::string(edi::segmentErrorName(f.segment_code));
     if (f.element_code != edi::ElementErrorCode::None) s += "/" + std::string(edi::elementErrorName(f.element_code));
     return s;

@@ -1,9 +1,11 @@
-// libFuzzer target for the X12 reader, envelope validator and writer (edi/): any bytes must end in segments, a
-// clean end or a ParseError, never a crash, a hang or unbounded memory; and what the reader accepted must write
-// back through X12Writer with the same delimiters. Built with clang (-fsanitize=fuzzer,address,undefined) by
-// tests/CMakeLists.txt; `make check` runs it for a bounded time over the test data as seed corpus (fuzz.x12).
+// libFuzzer target for the X12 reader, envelope validator, dictionary validator and writer (edi/): any bytes must
+// end in segments, a clean end or a ParseError, never a crash, a hang or unbounded memory; and what the reader
+// accepted must write back through X12Writer with the same delimiters. Built with clang
+// (-fsanitize=fuzzer,address,undefined) by tests/CMakeLists.txt; `make check` runs it for a bounded time over the test
+// data as seed corpus (fuzz.x12).
 #include "keel/edi/x12_envelope.h"
 #include "keel/edi/x12_reader.h"
+#include "keel/edi/x12_validator.h"
 #include "keel/edi/x12_writer.h"
 
 #include <cstddef>
@@ -18,6 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     options.chunk_bytes = 64;  // small chunks, so segment and ISA boundaries fall across reads
     keel::edi::X12Reader reader(in, options);
     keel::edi::EnvelopeValidator envelopes;
+    keel::edi::DictionaryOptions dictionary_options;
+    dictionary_options.reject_unknown_sets = true;
+    keel::edi::DictionaryValidator sets(dictionary_options);
     std::ostringstream out;
     std::optional<keel::edi::X12Writer> writer;
     std::uint64_t segments = 0;
@@ -27,6 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         ++segments;
         const auto& segment = reader.segment();
         envelopes.onSegment(segment);
+        sets.onSegment(segment);
         if (!writer) {
             keel::edi::WriterOptions w;
             w.delimiters = segment.delimiters();
@@ -41,6 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (segments > 1'000'000) __builtin_trap();  // more segments than bytes could make: a loop
     }
     envelopes.finish(reader.offset());
+    sets.finish();
+    if (sets.findings().size() > 1000 + sets.validatedSets() + sets.unknownSetCount()) __builtin_trap();  // bounded
     if (reader.bufferedBytes() > 2 * 1024 * 1024) __builtin_trap();  // memory must stay bounded
     return 0;
 }
