@@ -256,6 +256,9 @@ const Case kCases[] = {
     {"component too long", "850", "BEG*00*SA*1**20261126~PO1*1*1*EA~SLN*1**I*1*XXX~", "SLN@4 seg=8 el=5-1 code=5"},
     {"HL parent that does not exist", "856", "BSN*00*S1*20261126*1200~HL*1**S~HL*2*5*O~", "HL@4 seg=8 el=2 code=7"},
     {"HL01 out of sequence", "856", "BSN*00*S1*20261126*1200~HL*1**S~HL*3*1*O~", "HL@4 seg=8 el=1 code=7"},
+    {"P paired in an SAC loop", "850", "BEG*00*SA*1**20261126~SAC*C*D240*VI~PO1*1*1*EA~", "SAC@3 seg=8 el=4 code=2"},
+    {"valid 810 with allowances and tax", "810",
+     "BIG*20261126*INV1~IT1*1*2*EA*3.5**VN*SKU1~SAC*A*C310***100~TDS*700~TXI*ST*0.35~SAC*C*D240***500~CTT*1~", ""},
     {"valid minimal 850", "850", "BEG*00*SA*1**20261126~PO1*1*1*EA~CTT*1~AMT*TT*1.5~", ""},
     {"valid 856 hierarchy", "856", "BSN*00*S1*20261126*1200~HL*1**S~HL*2*1*O~HL*3*2*I~LIN**UP*1~SN1**1*EA~", ""},
 };
