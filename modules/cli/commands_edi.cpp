@@ -30,19 +30,21 @@ std::string describe(const edi::ParseError& e) {
     return std::string(edi::parseErrorKindName(e.kind)) + ": " + e.message;
 }
 
-// The dictionaries: those compiled in, or the VERSION/*.x12d files of --dictionaries DIR (a partner's or a newer
-// transcription) instead. The loaded set lives as long as the command.
+// The dictionaries: those compiled in, or the VERSION/*.x12d files of --dictionaries DIR or the edi.dictionaries key
+// (a partner's or a newer transcription) instead. The loaded set lives as long as the command.
 struct Dictionaries {
     std::optional<edi::Dictionary> loaded;
     edi::DictionaryOptions options;
 };
 
-void chooseDictionaries(const Arguments& args, Dictionaries& d) {
-    if (const auto dir = args.value("dictionaries")) {
+void chooseDictionaries(const Context& context, const Arguments& args, Dictionaries& d) {
+    const auto option = args.value("dictionaries");
+    const std::string dir = option.value_or(context.config().getString("edi.dictionaries", ""));
+    if (!dir.empty()) {
         try {
-            d.loaded.emplace(edi::Dictionary::load(*dir));
+            d.loaded.emplace(edi::Dictionary::load(dir));
         } catch (const edi::DictionaryError& e) {
-            throw UsageError(std::string("--dictionaries: ") + e.what());
+            throw UsageError(std::string(option ? "--dictionaries" : "edi.dictionaries") + ": " + e.what());
         }
         d.options.dictionary = &*d.loaded;
     }
@@ -74,7 +76,7 @@ int validateCommand(Context& context, const std::vector<std::string>& raw) {
     const Arguments args(raw, "edi validate", {"dictionaries"}, {"strict"});
     args.expectPositional(1, 1, "FILE [--strict] [--dictionaries DIR]");
     Dictionaries dictionaries;
-    chooseDictionaries(args, dictionaries);
+    chooseDictionaries(context, args, dictionaries);
     const std::string& path = args.positional()[0];
     std::ifstream in = openInput(path);
     // Duplicates within this file; a database-backed registry remembers them across files (later).
@@ -196,7 +198,7 @@ int ackCommand(Context& context, const std::vector<std::string>& raw) {
     const Arguments args(raw, "edi ack", {"control-number", "dictionaries"}, {"strict"});
     args.expectPositional(1, 1, "FILE [--strict] [--control-number N] [--dictionaries DIR]");
     Dictionaries dictionaries;
-    chooseDictionaries(args, dictionaries);
+    chooseDictionaries(context, args, dictionaries);
     const std::string& path = args.positional()[0];
     const std::int64_t first = args.integerValue("control-number").value_or(1);
     if (first < 1 || first > 999999999) throw UsageError("--control-number must be between 1 and 999999999");
@@ -250,7 +252,8 @@ void addEdiCommands(std::vector<Command>& table) {
                      "lengths, types, dates, times, code lists and syntax notes. A set without a dictionary gets\n"
                      "envelope validation only (a note). Tolerant by default: a blank-padded or mismatching IEA02\n"
                      "or GE02 is a warning; --strict makes it an error, and a set without a dictionary too.\n"
-                     "--dictionaries DIR reads VERSION/*.x12d files instead of the built-in dictionaries.\n"
+                     "--dictionaries DIR (or the edi.dictionaries key) reads VERSION/*.x12d files instead of the\n"
+                     "built-in dictionaries.\n"
                      "Exit 0 when valid, 2 when not; --json for every finding with its severity, code, segment\n"
                      "number, byte offset, element and, for dictionary findings, the AK3/AK4 codes.",
                      validateCommand});

@@ -150,4 +150,12 @@ BOOST_AUTO_TEST_CASE(dictionaries_option_reads_a_directory_instead) {
     BOOST_TEST(missing.code == 1);
     BOOST_TEST(contains(missing.err, "--dictionaries: dictionary directory '/nonexistent/dictionaries' does not exist"),
                missing.err);
+    // The same from the configuration key; the option wins over it.
+    const auto configured = runKeel({"-D", "edi.dictionaries=/nonexistent/from-config", "edi", "validate", file});
+    BOOST_TEST(configured.code == 1);
+    BOOST_TEST(contains(configured.err, "edi.dictionaries: dictionary directory '/nonexistent/from-config'"),
+               configured.err);
+    const auto overridden = runKeel({"-D", "edi.dictionaries=/nonexistent/from-config", "edi", "validate",
+                                     "--dictionaries", std::string(KEEL_SOURCE_DIR) + "/edi/dictionaries", file});
+    BOOST_TEST(overridden.code == 0, overridden.err);
 }
