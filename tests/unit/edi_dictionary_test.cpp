@@ -259,6 +259,11 @@ const Case kCases[] = {
     {"P paired in an SAC loop", "850", "BEG*00*SA*1**20261126~SAC*C*D240*VI~PO1*1*1*EA~", "SAC@3 seg=8 el=4 code=2"},
     {"valid 810 with allowances and tax", "810",
      "BIG*20261126*INV1~IT1*1*2*EA*3.5**VN*SKU1~SAC*A*C310***100~TDS*700~TXI*ST*0.35~SAC*C*D240***500~CTT*1~", ""},
+    // No shared test file has an 846 or a 945: minimal sets show their tables accept a plausible document.
+    {"valid 846", "846", "BIA*00*MM*INV1*20261126~DTM*405*20261126~LIN**UP*012345678905~QTY*33*10*EA~CTT*1~", ""},
+    {"valid 945", "945", "W06*N*DO1*20261126*SH1~N1*ST*STORE~W27*M*UPSN~LX*1~W12*CC*10*10**EA**VN*SKU1~W03*10~", ""},
+    {"945 without its mandatory W03", "945", "W06*N*DO1*20261126*SH1~W27*M*UPSN~LX*1~W12*CC*10*10**EA~",
+     "W03@6 seg=3 el=0 code=0"},
     {"valid minimal 850", "850", "BEG*00*SA*1**20261126~PO1*1*1*EA~CTT*1~AMT*TT*1.5~", ""},
     {"valid 856 hierarchy", "856", "BSN*00*S1*20261126*1200~HL*1**S~HL*2*1*O~HL*3*2*I~LIN**UP*1~SN1**1*EA~", ""},
 };
