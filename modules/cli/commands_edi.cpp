@@ -6,6 +6,11 @@
 #include "keel/edi/x12_json.h"
 #include "keel/edi/x12_validator.h"
 #include "keel/kernel/error.h"
+#include "keel/plugin_host/plugin_host.h"
+
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
+#include <Poco/JSON/Parser.h>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -231,6 +236,81 @@ int ackCommand(Context& context, const std::vector<std::string>& raw) {
     return report.accepted() ? 0 : static_cast<int>(ExitCode::kRejected);
 }
 
+// keel edi translate FILE --partner P: the Keel documents (orders from 850s) that the EDI plugin instance makes of a
+// partner's file, the errors that keep sets out, and the acknowledgment Keel would send. Nothing is stored.
+int translateCommand(Context& context, const std::vector<std::string>& raw) {
+    const Arguments args(raw, "edi translate", {"partner", "instance"});
+    args.expectPositional(1, 1, "FILE --partner PARTNER [--instance NAME]");
+    const std::string& path = args.positional()[0];
+    const auto partner = args.value("partner");
+    if (!partner || partner->empty()) throw UsageError("edi translate: --partner PARTNER is required");
+    std::ifstream in = openInput(path);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) throw InfrastructureError("reading '" + path + "' failed");
+
+    using namespace plugin_host;
+    PluginHost host(HostSettings::fromConfig(context.config()));
+    host.load();
+    std::string instance = args.value("instance").value_or(context.config().getString("edi.plugin", ""));
+    if (instance.empty()) {
+        const auto candidates = host.instancesWith(Capability::kEdi);
+        if (candidates.empty()) {
+            // Say why: an instance that failed to start (a bad partner profile) is the usual reason.
+            std::string failures;
+            for (const auto& i : host.instances()) {
+                if (i.state == InstanceState::kFailed) failures += "; instance " + i.name + " failed: " + i.last_error;
+            }
+            throw InfrastructureError("edi translate: no plugin instance can translate EDI (plugins.instances)" +
+                                      failures);
+        }
+        if (candidates.size() > 1) {
+            throw UsageError("edi translate: " + std::to_string(candidates.size()) +
+                             " plugin instances can translate EDI; name one with --instance or edi.plugin");
+        }
+        instance = candidates.front();
+    }
+    std::ostringstream encoded;
+    Poco::Base64Encoder encoder(encoded);
+    encoder.rdbuf()->setLineLength(0);
+    encoder << bytes;
+    encoder.close();
+    Poco::JSON::Object request;
+    request.set("partner", *partner);
+    request.set("bytes", encoded.str());
+    std::ostringstream request_json;
+    request.stringify(request_json);
+    auto response = host.invoke(instance, Operation::kEdiToDocuments, request_json.str(), false);
+    if (!response) response.problem().raise();
+
+    Poco::JSON::Parser parser;
+    const auto body = parser.parse(response.value()).extract<Poco::JSON::Object::Ptr>();
+    // The acknowledgments as text, which is what a reader wants to see.
+    const auto acks = body->getArray("acknowledgments");
+    if (acks) {
+        for (std::size_t i = 0; i < acks->size(); ++i) {
+            auto ack = acks->getObject(static_cast<unsigned>(i));
+            std::istringstream ack_in(ack->getValue<std::string>("bytes"));
+            Poco::Base64Decoder decoder(ack_in);
+            ack->set("text", std::string((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>()));
+            ack->remove("bytes");
+        }
+    }
+    const auto errors = body->getArray("errors");
+    const bool clean = !errors || errors->size() == 0;
+    if (context.json()) {
+        body->stringify(context.out(), 0);
+        context.out() << "\n";
+    } else {
+        body->stringify(context.out(), 2);
+        context.out() << "\n";
+        const auto documents = body->getArray("documents");
+        context.err() << path << ": " << (documents ? documents->size() : 0) << " document(s), "
+                      << (errors ? errors->size() : 0) << " error(s) from " << body->getValue<Poco::UInt64>("sets")
+                      << " transaction set(s) of partner " << *partner << "\n";
+    }
+    return clean ? 0 : static_cast<int>(ExitCode::kRejected);
+}
+
 }  // namespace
 
 void addEdiCommands(std::vector<Command>& table) {
@@ -270,6 +350,16 @@ void addEdiCommands(std::vector<Command>& table) {
          "now (UTC). Exit 0 when everything was accepted, 2 when any interchange, group or transaction\n"
          "set was rejected (the ack is printed all the same). --json adds the ack as a JSON tree.",
          ackCommand});
+    table.push_back({{"edi", "translate"},
+                     "FILE --partner PARTNER [--instance NAME]",
+                     "print the Keel documents a partner's X12 file becomes (exit 2 when a set is refused)",
+                     "Hands FILE to the EDI plugin instance (edi.plugin, --instance, or the only instance with the\n"
+                     "edi capability) with the partner profile PARTNER (config/partners/PARTNER.properties of the\n"
+                     "instance's partners directory) and prints what it returns: the orders its 850s become, in\n"
+                     "Keel's order document (docs/order.schema.json), the errors that keep sets out (segment number,\n"
+                     "element, reason) and the 997/999 Keel would send, where refused sets are rejected. Nothing is\n"
+                     "stored and no order is created. Exit 0 when every set translated, 2 otherwise.",
+                     translateCommand});
 }
 
 }  // namespace keel::cli

@@ -1,0 +1,165 @@
+// The edi-x12 plugin: X12 interchanges from trading partners → Keel documents (docs/edi.md).
+// Instance settings: partners (directory of PARTNER.properties profiles, default /etc/keel/partners).
+//
+// edi.to_documents {"partner", "bytes" (base64), ["ack_control_number"]} →
+//   {"documents": [order...], "errors": [{"group","set","segment","element","message"}],
+//    "acknowledgments": [{"bytes" (base64), "accepted"}], "sets": N}
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <keel/plugin.hpp>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "keel/edi/x12_ack.h"
+#include "partner.h"
+#include "po850.h"
+
+namespace keel::edix12 {
+namespace {
+
+using keel::plugin::Error;
+
+std::string base64Decode(const std::string& text) {
+    std::istringstream in(text);
+    Poco::Base64Decoder decoder(in);
+    std::string bytes((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
+    return bytes;
+}
+
+std::string base64Encode(const std::string& bytes) {
+    std::ostringstream out;
+    Poco::Base64Encoder encoder(out);
+    encoder.rdbuf()->setLineLength(0);
+    encoder << bytes;
+    encoder.close();
+    return out.str();
+}
+
+/// Sets that could not become documents are rejected in the acknowledgment (AK5/IK5 R), and their group's AK9
+/// follows: P when some sets were accepted, R when none.
+void rejectUntranslated(std::vector<edi::InterchangeAck>& acks, const std::vector<MappingError>& errors) {
+    std::set<std::pair<std::string, std::string>> rejected;
+    for (const auto& error : errors) {
+        if (!error.set_control.empty()) rejected.emplace(error.group_control, error.set_control);
+    }
+    for (auto& interchange : acks) {
+        for (auto& group : interchange.groups) {
+            bool changed = false;
+            for (auto& set : group.sets) {
+                if (set.status != 'R' && rejected.count({group.control_number, set.control_number})) {
+                    set.status = 'R';
+                    set.codes = {"5"};  // one or more segments in error
+                    changed = true;
+                }
+            }
+            if (!changed) continue;
+            std::uint64_t accepted = 0;
+            for (const auto& set : group.sets) accepted += set.status == 'A' || set.status == 'E';
+            group.accepted = accepted;
+            group.status = accepted == 0 ? 'R' : 'P';
+        }
+    }
+}
+
+}  // namespace
+
+class EdiX12Plugin final : public keel::plugin::Edi {
+public:
+    explicit EdiX12Plugin(keel::plugin::Host host) : host_(host) {
+        const std::string directory = host.configOr("partners", "/etc/keel/partners");
+        try {
+            partners_ = loadProfiles(directory);
+        } catch (const ProfileError& e) {
+            // A half-read partner list would take one partner's orders for another's customer.
+            throw Error(KEEL_E_INVALID, std::string("edi-x12: ") + e.what());
+        }
+        host_.info("edi-x12: " + std::to_string(partners_.size()) + " partner profiles from " + directory);
+    }
+
+    std::string toDocuments(std::string_view request_json) override {
+        Poco::JSON::Object::Ptr request;
+        try {
+            Poco::JSON::Parser parser;
+            const auto parsed = parser.parse(std::string(request_json));
+            if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) throw Error(KEEL_E_INVALID, "request: not an object");
+            request = parsed.extract<Poco::JSON::Object::Ptr>();
+        } catch (const Poco::Exception& e) {
+            throw Error(KEEL_E_INVALID, "to_documents: request is not JSON: " + e.displayText());
+        }
+        const std::string partner_name = request->optValue<std::string>("partner", "");
+        const auto partner = partners_.find(partner_name);
+        if (partner == partners_.end()) {
+            std::string known;
+            for (const auto& [name, profile] : partners_) known += (known.empty() ? "" : ", ") + name;
+            throw Error(KEEL_E_NOT_FOUND, "partner '" + partner_name + "' has no profile (known: " +
+                                              (known.empty() ? std::string("none") : known) + ")");
+        }
+        if (!request->has("bytes") || !request->get("bytes").isString()) {
+            throw Error(KEEL_E_INVALID, "to_documents: bytes (base64) is required");
+        }
+        std::string bytes;
+        try {
+            bytes = base64Decode(request->getValue<std::string>("bytes"));
+        } catch (const Poco::Exception& e) {
+            throw Error(KEEL_E_INVALID, "to_documents: bytes is not base64: " + e.displayText());
+        }
+
+        const Translation translation = translate850(bytes, partner->second);
+
+        Poco::JSON::Object response(Poco::JSON_PRESERVE_KEY_ORDER);
+        Poco::JSON::Array::Ptr documents = new Poco::JSON::Array;
+        for (const auto& document : translation.documents) documents->add(document);
+        response.set("documents", documents);
+        Poco::JSON::Array::Ptr errors = new Poco::JSON::Array;
+        for (const auto& error : translation.errors) {
+            Poco::JSON::Object::Ptr item = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            item->set("group", error.group_control);
+            item->set("set", error.set_control);
+            item->set("segment", static_cast<Poco::UInt64>(error.segment));
+            item->set("element", error.element);
+            item->set("message", error.message);
+            errors->add(item);
+        }
+        response.set("errors", errors);
+        response.set("sets", static_cast<Poco::UInt64>(translation.sets));
+        response.set("acknowledgments", acknowledgments(bytes, partner->second, translation, *request));
+        std::ostringstream out;
+        response.stringify(out);
+        return out.str();
+    }
+
+private:
+    Poco::JSON::Array::Ptr acknowledgments(const std::string& bytes, const PartnerProfile& partner,
+                                           const Translation& translation, const Poco::JSON::Object& request) const {
+        Poco::JSON::Array::Ptr acks = new Poco::JSON::Array;
+        if (partner.ack == "none") return acks;
+        std::istringstream in(bytes);
+        edi::AckReport report = edi::acknowledgeX12(in);
+        if (report.parse_error) return acks;  // an unreadable file: the translation's errors say why; no ack
+        rejectUntranslated(report.interchanges, translation.errors);
+        const auto first = request.optValue<Poco::UInt64>("ack_control_number", 1);
+        edi::SequentialControlNumbers numbers(first);
+        const edi::SystemClock clock;
+        std::ostringstream out;
+        edi::writeAcks(out, report.interchanges, numbers, clock);
+        if (out.str().empty()) return acks;
+        Poco::JSON::Object::Ptr ack = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        ack->set("bytes", base64Encode(out.str()));
+        ack->set("accepted", edi::allAccepted(report.interchanges));
+        acks->add(ack);
+        return acks;
+    }
+
+    keel::plugin::Host host_;
+    std::map<std::string, PartnerProfile> partners_;
+};
+
+}  // namespace keel::edix12
+
+KEEL_PLUGIN(keel::edix12::EdiX12Plugin, "edi-x12", "0.1.0")

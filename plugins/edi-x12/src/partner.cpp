@@ -1,0 +1,120 @@
+#include "partner.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Exception.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <sstream>
+
+namespace keel::edix12 {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string trim(std::string text) {
+    const auto first = text.find_first_not_of(" \t");
+    if (first == std::string::npos) return "";
+    const auto last = text.find_last_not_of(" \t");
+    return text.substr(first, last - first + 1);
+}
+
+std::vector<std::string> splitList(const std::string& text) {
+    std::vector<std::string> parts;
+    std::stringstream in(text);
+    std::string part;
+    while (std::getline(in, part, ',')) {
+        part = trim(part);
+        if (!part.empty()) parts.push_back(part);
+    }
+    return parts;
+}
+
+bool isCode(const std::string& text, std::size_t min, std::size_t max) {
+    return text.size() >= min && text.size() <= max &&
+           std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isalnum(c) || c == ' '; });
+}
+
+}  // namespace
+
+PartnerProfile loadProfile(const std::string& file) {
+    Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> config;
+    try {
+        config = new Poco::Util::PropertyFileConfiguration(file);
+    } catch (const Poco::Exception& e) {
+        throw ProfileError(file + ": cannot read the partner profile: " + e.displayText());
+    }
+    PartnerProfile profile;
+    profile.file = file;
+    profile.name = fs::path(file).stem().string();
+    const auto required = [&](const std::string& key, std::size_t min, std::size_t max) {
+        const std::string value = trim(config->getString(key, ""));
+        if (value.empty()) throw ProfileError(file + ": " + key + " is required");
+        if (!isCode(value, min, max)) {
+            throw ProfileError(file + ": " + key + " = '" + value + "' must be " + std::to_string(min) + " to " +
+                               std::to_string(max) + " letters, digits or spaces");
+        }
+        return value;
+    };
+    profile.isa_qualifier = required("isa.qualifier", 2, 2);
+    profile.isa_id = required("isa.id", 1, 15);
+    profile.gs_id = trim(config->getString("gs.id", profile.isa_id));
+    profile.our_isa_qualifier = required("our.isa.qualifier", 2, 2);
+    profile.our_isa_id = required("our.isa.id", 1, 15);
+    profile.our_gs_id = trim(config->getString("our.gs.id", profile.our_isa_id));
+    profile.version = trim(config->getString("version", profile.version));
+    if (profile.version != "004010" && profile.version != "005010" && profile.version.rfind("004010", 0) != 0 &&
+        profile.version.rfind("005010", 0) != 0) {
+        throw ProfileError(file + ": version = '" + profile.version + "': Keel speaks 004010 and 005010");
+    }
+    profile.channel = trim(config->getString("channel", "edi." + profile.name));
+    profile.customer = trim(config->getString("customer", ""));
+    if (profile.customer.empty()) {
+        throw ProfileError(file + ": customer is required (the partner's account code in Keel)");
+    }
+    profile.currency = trim(config->getString("currency", profile.currency));
+    if (profile.currency.size() != 3)
+        throw ProfileError(file + ": currency = '" + profile.currency + "': an ISO 4217 code");
+    if (config->hasProperty("items")) {
+        profile.item_qualifiers = splitList(config->getString("items"));
+        if (profile.item_qualifiers.empty())
+            throw ProfileError(file + ": items: name at least one qualifier (BP, UP, VP)");
+    }
+    Poco::Util::AbstractConfiguration::Keys units;
+    config->keys("uom", units);
+    for (const auto& code : units) {
+        profile.units[code] = trim(config->getString("uom." + code));
+    }
+    profile.ack = trim(config->getString("ack", profile.ack));
+    if (profile.ack != "997" && profile.ack != "999" && profile.ack != "none") {
+        throw ProfileError(file + ": ack = '" + profile.ack + "': use 997, 999 or none");
+    }
+    try {
+        profile.ack_deadline_hours = config->getInt("ack.deadline_hours", profile.ack_deadline_hours);
+    } catch (const Poco::Exception&) {
+        throw ProfileError(file + ": ack.deadline_hours: a whole number of hours");
+    }
+    if (profile.ack_deadline_hours < 1) throw ProfileError(file + ": ack.deadline_hours must be at least 1");
+    return profile;
+}
+
+std::map<std::string, PartnerProfile> loadProfiles(const std::string& directory) {
+    std::error_code ec;
+    if (!fs::is_directory(directory, ec)) throw ProfileError("partners: " + directory + " is not a directory");
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(directory, ec)) {
+        if (entry.is_regular_file() && entry.path().extension() == ".properties") files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    std::map<std::string, PartnerProfile> profiles;
+    for (const auto& file : files) {
+        PartnerProfile profile = loadProfile(file.string());
+        profiles.emplace(profile.name, std::move(profile));
+    }
+    return profiles;
+}
+
+}  // namespace keel::edix12

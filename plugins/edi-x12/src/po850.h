@@ -1,0 +1,33 @@
+// Inbound 850 purchase orders → Keel's canonical order documents (docs/order.schema.json), for one partner.
+#pragma once
+
+#include "partner.h"
+
+#include <Poco/JSON/Object.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace keel::edix12 {
+
+/// Something in the interchange that stops one transaction set (or the whole file) from becoming a document.
+struct MappingError {
+    std::string group_control;  ///< GS06, empty for an envelope problem
+    std::string set_control;    ///< ST02, empty for an envelope or group problem
+    std::uint64_t segment = 0;  ///< segment number in the file (1-based)
+    std::string element;        ///< "PO102", empty when about a segment
+    std::string message;
+};
+
+struct Translation {
+    std::vector<Poco::JSON::Object::Ptr> documents;  ///< one order per accepted 850
+    std::vector<MappingError> errors;
+    std::uint64_t sets = 0;  ///< transaction sets seen (any type)
+};
+
+/// Reads `bytes` (one file: any number of interchanges) and maps every 850 from `partner`. Sets of other types are
+/// reported as errors (this translator reads 850s); an envelope from another sender is an error for the file.
+Translation translate850(const std::string& bytes, const PartnerProfile& partner);
+
+}  // namespace keel::edix12
