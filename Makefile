@@ -1,7 +1,7 @@
 # Thin wrapper so a fresh Debian 12 machine needs two commands: `make demo` and `make check`.
 # Both install what is missing (packaging/install-deps.sh), configure with the `ci` preset (warnings are
-# errors) into ./build, and build with ccache. `make bench` runs the benchmarks, `make package` (later issue)
-# builds the Debian packages.
+# errors) into ./build, and build with ccache. `make bench` runs the benchmarks, `make package` builds
+# the Debian packages.
 
 MAKEFLAGS += --no-print-directory
 
@@ -45,9 +45,11 @@ bench: build
 	@cmake --build --preset $(PRESET) -j $(JOBS) --target keel_benchmarks
 	@./tests/scripts/with-databases.sh sh -c "./$(BUILD_DIR)/tests/bench/bench_db && ./$(BUILD_DIR)/tests/bench/bench_inventory && ./$(BUILD_DIR)/tests/bench/bench_orders && ./$(BUILD_DIR)/tests/bench/bench_ledger && ./$(BUILD_DIR)/tests/bench/bench_events && ./$(BUILD_DIR)/tests/bench/bench_edi"
 
-package:
-	@echo "make package: the Debian packages arrive with the packaging issue (#9); nothing to build yet." >&2
-	@exit 2
+# The Debian packages keel, keel-dev and keel-plugin-tax (packaging/CMakeLists.txt) from the tested build tree,
+# into $(BUILD_DIR)/packages.
+package: build
+	@cd $(BUILD_DIR) && cpack --config CPackConfig.cmake
+	@ls -1 $(BUILD_DIR)/packages/*.deb
 
 format:
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i

@@ -14,6 +14,7 @@ packages=(
   ledger hledger
   clang libclang-rt-14-dev
   python3-jsonschema
+  openssl lintian adduser
 )
 
 missing=()

@@ -142,18 +142,36 @@ struct PkeyFree {
 };
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
-// Every public key of the PEM files in `directory`; unreadable or non-key files are skipped with a warning
-// because one bad file must not disable the others.
-std::vector<Pkey> trustedKeys(const std::string& directory) {
-    std::vector<Pkey> keys;
-    if (directory.empty()) return keys;
-    std::error_code ec;
-    if (!fs::is_directory(directory, ec)) return keys;
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(directory, ec)) {
-        if (entry.is_regular_file()) files.push_back(entry.path());
+// The non-empty parts of a colon-separated list of directories (plugins.directory, plugins.trusted_keys).
+std::vector<std::string> directoryList(const std::string& list) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    while (start <= list.size()) {
+        const auto colon = list.find(':', start);
+        std::string part = list.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+        if (!part.empty()) parts.push_back(std::move(part));
+        if (colon == std::string::npos) break;
+        start = colon + 1;
     }
-    std::sort(files.begin(), files.end());
+    return parts;
+}
+
+// Every public key of the PEM files in the directories of `directories` (colon-separated: the packaged keys in
+// /usr/share/keel/plugin-keys and the operator's own); unreadable or non-key files are skipped with a warning
+// because one bad file must not disable the others.
+std::vector<Pkey> trustedKeys(const std::string& directories) {
+    std::vector<Pkey> keys;
+    std::vector<fs::path> files;
+    for (const auto& directory : directoryList(directories)) {
+        std::error_code ec;
+        if (!fs::is_directory(directory, ec)) continue;
+        std::vector<fs::path> in_directory;
+        for (const auto& entry : fs::directory_iterator(directory, ec)) {
+            if (entry.is_regular_file()) in_directory.push_back(entry.path());
+        }
+        std::sort(in_directory.begin(), in_directory.end());
+        files.insert(files.end(), in_directory.begin(), in_directory.end());
+    }
     for (const auto& file : files) {
         const std::string pem = readFile(file);
         BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
@@ -352,18 +370,12 @@ Result<Manifest> parseManifest(std::string_view json, const std::string& path) {
 
 HostSettings HostSettings::fromConfig(const Poco::Util::AbstractConfiguration& config) {
     HostSettings settings;
-    const std::string directories = config.getString("plugins.directory", "");
-    std::size_t start = 0;
-    while (start <= directories.size()) {
-        const auto colon = directories.find(':', start);
-        const std::string part =
-            directories.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-        if (!part.empty()) settings.directories.push_back(part);
-        if (colon == std::string::npos) break;
-        start = colon + 1;
+    for (auto& directory : directoryList(config.getString("plugins.directory", ""))) {
+        settings.directories.push_back(std::move(directory));
     }
     settings.instances_directory = config.getString("plugins.instances", settings.instances_directory);
-    settings.trusted_keys = config.getString("plugins.trusted_keys", "");
+    settings.trusted_keys =
+        config.getString("plugins.trusted_keys", "/usr/share/keel/plugin-keys:/etc/keel/plugin-keys");
     try {
         settings.allow_unsigned = config.getBool("plugins.allow_unsigned", false);
     } catch (const Poco::Exception&) {

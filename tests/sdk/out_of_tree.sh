@@ -20,8 +20,9 @@ for f in include/keel/plugin_abi.h include/keel/plugin.hpp lib/cmake/KeelSDK/Kee
          lib/cmake/KeelSDK/KeelPluginManifest.cmake lib/cmake/KeelSDK/keel-plugin.map; do
     [ -f "$tmp/sdk/$f" ] || fail "the sdk component did not install $f"
 done
-# The sdk component is the SDK only: no plugin, no Keel library.
-extra=$(cd "$tmp/sdk" && find . -type f | grep -v -e '^./include/keel/' -e '^./lib/cmake/KeelSDK/' || true)
+# The sdk component is the SDK only (and the keel-dev package's copyright and changelog): no plugin, no Keel library.
+extra=$(cd "$tmp/sdk" && find . -type f | grep -v -e '^./include/keel/' -e '^./lib/cmake/KeelSDK/' \
+        -e '^./share/doc/keel-dev/' || true)
 [ -z "$extra" ] || fail "the sdk component installed more than the SDK: $extra"
 
 echo "== build plugins/example standalone"

@@ -315,6 +315,13 @@ BOOST_AUTO_TEST_CASE(signatures_are_checked_against_the_trusted_keys) {
         BOOST_TEST_REQUIRE(host.refused().size() == 1u);
         BOOST_TEST(contains(host.refused()[0].reason, "signature does not verify"));
     }
+    // A colon-separated list: a missing directory and the other key's are passed over, the release key verifies.
+    settings.trusted_keys = (fs::path(temp.path) / "missing").string() + ":" + other.string() + "::" + keys.string();
+    {
+        PluginHost host(settings, {}, clock);
+        host.load();
+        BOOST_TEST(host.refused().empty());
+    }
     settings.trusted_keys = keys.string();
     replaceIn(manifest, "\"version\": \"1.0.0\"", "\"version\": \"1.0.1\"");
     {

@@ -57,7 +57,11 @@ function(keel_add_plugin target)
     VISIBILITY_INLINES_HIDDEN ON
     POSITION_INDEPENDENT_CODE ON
     LINK_DEPENDS "${_KEEL_PLUGIN_CMAKE_DIR}/keel-plugin.map"
-    KEEL_PLUGIN_NAME "${ARG_NAME}")
+    KEEL_PLUGIN_NAME "${ARG_NAME}"
+    KEEL_PLUGIN_VERSION "${ARG_VERSION}"
+    KEEL_PLUGIN_ABI_MAJOR "${ARG_ABI_MAJOR}"
+    KEEL_PLUGIN_ABI_MINOR "${ARG_ABI_MINOR}"
+    KEEL_PLUGIN_CAPABILITIES "${ARG_CAPABILITIES}")
   target_link_options(${target} PRIVATE "LINKER:--no-undefined"
                       "LINKER:--version-script=${_KEEL_PLUGIN_CMAKE_DIR}/keel-plugin.map")
   string(REPLACE ";" "," capabilities "${ARG_CAPABILITIES}")
@@ -69,10 +73,16 @@ function(keel_add_plugin target)
     VERBATIM)
 endfunction()
 
+# A PEM private key (RSA or EC) that signs the manifests of installed plugins (NAME.keel-plugin.json.sig, which
+# the host verifies against plugins.trusted_keys). Empty: plugins are installed unsigned.
+set(KEEL_PLUGIN_SIGNING_KEY "" CACHE FILEPATH "PEM private key signing the manifests of installed plugins")
+
 # keel_install_plugin(TARGET [DESTINATION dir] [COMPONENT name]): installs a plugin library made by
 # keel_add_plugin and its manifest, by default to lib/keel/plugins with COMPONENT plugin-NAME (one Debian package
 # per plugin). The library is copied byte for byte (install(FILES), not install(TARGETS)) because an RPATH rewrite
-# or a strip at install time would change its SHA-256 and the host would refuse it against its manifest.
+# would change its SHA-256 and the host would refuse it against its manifest. A stripping install
+# (`cmake --install --strip`, CPack with CPACK_STRIP_FILES) strips the installed copy and writes its manifest
+# again; with KEEL_PLUGIN_SIGNING_KEY set, the installed manifest is then signed.
 function(keel_install_plugin target)
   cmake_parse_arguments(ARG "" "DESTINATION;COMPONENT" "" ${ARGN})
   get_target_property(name ${target} KEEL_PLUGIN_NAME)
@@ -88,4 +98,45 @@ function(keel_install_plugin target)
   install(FILES "$<TARGET_FILE:${target}>" "$<TARGET_FILE_DIR:${target}>/${name}.keel-plugin.json"
           DESTINATION "${ARG_DESTINATION}" COMPONENT "${ARG_COMPONENT}"
           PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+
+  get_target_property(version ${target} KEEL_PLUGIN_VERSION)
+  get_target_property(abi_major ${target} KEEL_PLUGIN_ABI_MAJOR)
+  get_target_property(abi_minor ${target} KEEL_PLUGIN_ABI_MINOR)
+  get_target_property(capabilities ${target} KEEL_PLUGIN_CAPABILITIES)
+  string(REPLACE ";" "," capabilities "${capabilities}")
+  if(IS_ABSOLUTE "${ARG_DESTINATION}")
+    set(directory "\$ENV{DESTDIR}${ARG_DESTINATION}")
+  else()
+    set(directory "\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${ARG_DESTINATION}")
+  endif()
+  find_program(KEEL_OPENSSL_EXECUTABLE openssl)
+  set(strip "${CMAKE_STRIP}")
+  if(NOT strip)
+    set(strip strip)
+  endif()
+  install(CODE "
+    set(_keel_library \"${directory}/$<TARGET_FILE_NAME:${target}>\")
+    set(_keel_manifest \"${directory}/${name}.keel-plugin.json\")
+    if(CMAKE_INSTALL_DO_STRIP)
+      execute_process(COMMAND \"${strip}\" --strip-unneeded --remove-section=.comment --remove-section=.note
+                              \"\${_keel_library}\" RESULT_VARIABLE _keel_rc)
+      if(NOT _keel_rc EQUAL 0)
+        message(FATAL_ERROR \"keel_install_plugin: stripping \${_keel_library} failed\")
+      endif()
+      execute_process(COMMAND \"${CMAKE_COMMAND}\" \"-DLIBRARY=\${_keel_library}\" -DNAME=${name} -DVERSION=${version}
+                              -DABI_MAJOR=${abi_major} -DABI_MINOR=${abi_minor} -DCAPABILITIES=${capabilities}
+                              -P \"${_KEEL_PLUGIN_CMAKE_DIR}/KeelPluginManifest.cmake\" RESULT_VARIABLE _keel_rc)
+      if(NOT _keel_rc EQUAL 0)
+        message(FATAL_ERROR \"keel_install_plugin: writing the manifest of \${_keel_library} failed\")
+      endif()
+    endif()
+    if(NOT \"${KEEL_PLUGIN_SIGNING_KEY}\" STREQUAL \"\")
+      execute_process(COMMAND \"${KEEL_OPENSSL_EXECUTABLE}\" dgst -sha256 -sign \"${KEEL_PLUGIN_SIGNING_KEY}\"
+                              -out \"\${_keel_manifest}.sig\" \"\${_keel_manifest}\" RESULT_VARIABLE _keel_rc)
+      if(NOT _keel_rc EQUAL 0)
+        message(FATAL_ERROR \"keel_install_plugin: signing \${_keel_manifest} with ${KEEL_PLUGIN_SIGNING_KEY} failed\")
+      endif()
+      file(CHMOD \"\${_keel_manifest}.sig\" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+    endif()
+  " COMPONENT "${ARG_COMPONENT}")
 endfunction()

@@ -104,7 +104,7 @@ struct InstanceStatus {
 struct HostSettings {
     std::vector<std::string> directories;                     ///< plugins.directory, colon-separated
     std::string instances_directory = "/etc/keel/plugins.d";  ///< plugins.instances
-    std::string trusted_keys;                                 ///< plugins.trusted_keys: a directory of PEM public keys
+    std::string trusted_keys;  ///< plugins.trusted_keys: directories of PEM public keys, colon-separated
     bool allow_unsigned = false;                              ///< plugins.allow_unsigned
     int breaker_failures = 5;                                 ///< plugins.breaker.failures
     std::int64_t breaker_cooldown_seconds = 60;               ///< plugins.breaker.cooldown
