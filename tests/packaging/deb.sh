@@ -10,7 +10,7 @@ set -euo pipefail
 
 build=$(cd "$1" && pwd)
 source_dir=$(cd "$2" && pwd)
-packages=(keel keel-dev keel-plugin-tax)
+packages=(keel keel-dev keel-plugin-tax keel-plugin-edi)
 
 fail() { echo "packaging.deb: FAIL: $*" >&2; exit 1; }
 step() { echo "== $*"; }
@@ -44,7 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if known keel || known keel-dev || known keel-plugin-tax; then
+if known keel || known keel-dev || known keel-plugin-tax || known keel-plugin-edi; then
     step "purging Keel packages left by an earlier run"
     purge_all
 fi
@@ -55,12 +55,14 @@ cpack --config "$build/CPackConfig.cmake" -B "$work/packages" >"$work/cpack.log"
 cd "$work/packages"
 version=$(dpkg-deb -f keel_*.deb Version)
 arch=$(dpkg --print-architecture)
-for p in "keel_${version}_${arch}" "keel-dev_${version}_all" "keel-plugin-tax_${version}_${arch}"; do
+for p in "keel_${version}_${arch}" "keel-dev_${version}_all" "keel-plugin-tax_${version}_${arch}" \
+         "keel-plugin-edi_${version}_${arch}"; do
     [ -f "$p.deb" ] || fail "expected $p.deb; cpack made: $(ls)"
 done
 keel_deb="$PWD/keel_${version}_${arch}.deb"
 dev_deb="$PWD/keel-dev_${version}_all.deb"
 tax_deb="$PWD/keel-plugin-tax_${version}_${arch}.deb"
+edi_deb="$PWD/keel-plugin-edi_${version}_${arch}.deb"
 
 step "control fields: computed dependencies and the plugin ABI"
 abi_major=$(sed -n 's/^#define KEEL_PLUGIN_ABI_MAJOR \([0-9]*\)$/\1/p' "$source_dir/plugins/sdk/include/keel/plugin_abi.h")
@@ -74,13 +76,15 @@ for lib in libpoco libc6 libstdc++6 libodbc libssl; do
         || fail "keel's Depends lacks $lib (dpkg-shlibdeps): $(dpkg-deb -f "$keel_deb" Depends)"
 done
 dpkg-deb -f "$tax_deb" Depends | grep -q "libpoco" || fail "keel-plugin-tax's Depends lacks its POCO libraries"
+dpkg-deb -f "$edi_deb" Depends | grep -q "keel-plugin-abi-$abi_major" \
+    || fail "keel-plugin-edi does not depend on keel-plugin-abi-$abi_major: $(dpkg-deb -f "$edi_deb" Depends)"
 tax_contents=$(dpkg-deb -c "$tax_deb")
 grep -q "usr/lib/keel/plugins/tax-table.keel-plugin.json.sig" <<<"$tax_contents" \
     || fail "the tax plugin's manifest is not signed: $tax_contents"
 
 step "lintian"
 lintian --fail-on error --tag-display-limit 0 \
-    "$keel_deb" "$dev_deb" "$tax_deb" | tee "$work/lintian.log"
+    "$keel_deb" "$dev_deb" "$tax_deb" "$edi_deb" | tee "$work/lintian.log"
 
 step "an ABI-incompatible plugin package cannot be installed"
 mkdir -p "$work/abi"
@@ -98,7 +102,7 @@ grep -q "keel-plugin-abi-$((abi_major + 1))" "$work/abi.log" || { cat "$work/abi
 known keel && fail "keel got installed by the refused transaction"
 
 step "apt-get install ./*.deb"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$keel_deb" "$dev_deb" "$tax_deb" >"$work/install.log" 2>&1 \
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$keel_deb" "$dev_deb" "$tax_deb" "$edi_deb" >"$work/install.log" 2>&1 \
     || { cat "$work/install.log" >&2; fail "apt-get install failed"; }
 for p in "${packages[@]}"; do installed "$p" || fail "$p is not installed"; done
 
@@ -139,6 +143,18 @@ runuser -u keel -- keel --json plugin list >"$work/plugins.json"
 grep -q '"refused": *\[\]' "$work/plugins.json" || grep -q '"refused":\[\]' "$work/plugins.json" \
     || fail "a packaged plugin was refused: $(cat "$work/plugins.json")"
 
+step "the EDI plugin from its package translates a partner's 850"
+grep -Eq "^edi +edi-x12 [0-9.]+ +\[edi\] +active" "$work/plugins.txt" \
+    || fail "the edi-x12 instance is not active: $(cat "$work/plugins.txt")"
+testdata="$source_dir/../shared/testdata/x12/valid"
+[ -f "$testdata/nodex12_850.edi" ] || fail "no shared test data at $testdata"
+printf 'isa.qualifier = 12\nisa.id = 4405197800\nour.isa.qualifier = 01\nour.isa.id = 999999999\ncustomer = XYZ\nitems = VN\n' \
+    >/etc/keel/partners/xyz.properties
+runuser -u keel -- keel --json edi translate "$testdata/nodex12_850.edi" --partner xyz >"$work/translate.json" \
+    || fail "keel edi translate failed: $(cat "$work/translate.json")"
+grep -q '"external_id":"08292233294"' "$work/translate.json" || fail "no order from the 850: $(cat "$work/translate.json")"
+rm /etc/keel/partners/xyz.properties  # the operator's file: dpkg would leave it (and /etc/keel) behind on purge
+
 step "keeld as the keel user: /healthz and /readyz"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # setpriv executes keeld itself as keel (runuser would stay in between as its parent and answer SIGTERM itself), in
@@ -157,7 +173,10 @@ grep -q '"ok"' "$work/healthz.json" || fail "/healthz said $(cat "$work/healthz.
 curl -fsS "http://127.0.0.1:$port/readyz" | grep -q '"ready"' || fail "/readyz is not ready after the migration"
 user=$(ps -o user= -p "$keeld_pid" | tr -d ' ')
 [ "$user" = keel ] || fail "keeld runs as '$user', not keel"
-grep -q "plugin instance tax-table" "$work/keeld.log" || { cat "$work/keeld.log" >&2; fail "keeld did not load the tax-table instance"; }
+for instance in tax-table edi; do
+    grep -q "plugin instance $instance:" "$work/keeld.log" \
+        || { cat "$work/keeld.log" >&2; fail "keeld did not load the $instance instance"; }
+done
 kill -TERM "$keeld_pid"
 wait "$keeld_pid" || fail "keeld exited with $? on SIGTERM"
 keeld_pid=""
