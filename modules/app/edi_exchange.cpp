@@ -1,0 +1,407 @@
+#include "keel/app/edi_exchange.h"
+
+#include "keel/kernel/clock.h"
+#include "keel/kernel/error.h"
+#include "keel/kernel/hash.h"
+#include "keel/kernel/id.h"
+#include "keel/kernel/logging.h"
+#include "keel/orders/document.h"
+#include "keel/plugin_host/plugin_host.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace keel::app {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string base64Encode(const std::string& bytes) {
+    std::ostringstream out;
+    Poco::Base64Encoder encoder(out);
+    encoder.rdbuf()->setLineLength(0);
+    encoder << bytes;
+    encoder.close();
+    return out.str();
+}
+
+std::string base64Decode(const std::string& text) {
+    std::istringstream in(text);
+    Poco::Base64Decoder decoder(in);
+    return std::string((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
+}
+
+std::string stringify(const Poco::JSON::Object& object) {
+    std::ostringstream out;
+    object.stringify(out);
+    return out.str();
+}
+
+std::int64_t now() {
+    return Clock::system().nowMicros();
+}
+
+/// Upper bound of the interchanges in a file (every "ISA" counts): acknowledgments use at most that many control
+/// numbers, and a gap in them is allowed where a reuse is not.
+std::uint64_t interchangeBound(const std::string& bytes) {
+    std::uint64_t count = 0;
+    for (auto at = bytes.find("ISA"); at != std::string::npos; at = bytes.find("ISA", at + 3)) ++count;
+    return std::max<std::uint64_t>(count, 1);
+}
+
+void writeAtomically(const fs::path& path, const std::string& bytes) {
+    const fs::path temporary = path.string() + ".tmp";
+    {
+        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+        out << bytes;
+        out.flush();
+        if (!out) throw InfrastructureError("cannot write " + temporary.string());
+    }
+    std::error_code ec;
+    fs::rename(temporary, path, ec);
+    if (ec)
+        throw InfrastructureError("cannot rename " + temporary.string() + " to " + path.string() + ": " + ec.message());
+}
+
+/// Moves a file into `directory` under a name that is not taken yet (prefix: the message id).
+void moveInto(const fs::path& file, const std::string& directory, const std::string& message_id) {
+    fs::create_directories(directory);
+    fs::path target = fs::path(directory) / file.filename();
+    if (fs::exists(target)) target = fs::path(directory) / (message_id + "-" + file.filename().string());
+    std::error_code ec;
+    fs::rename(file, target, ec);
+    if (ec) {  // another file system: copy, then remove
+        fs::copy_file(file, target, fs::copy_options::overwrite_existing);
+        fs::remove(file);
+    }
+}
+
+}  // namespace
+
+EdiExchange::EdiExchange(Services& services, db::Database& database, const Poco::Util::AbstractConfiguration& config)
+    : services_(services),
+      database_(database),
+      instance_(config.getString("edi.plugin", "")),
+      partners_directory_(config.getString("edi.partners", "/etc/keel/partners")) {
+    services_.attachDatabase(database_);  // the plugin host's exception rows, whenever it loads
+}
+
+std::string EdiExchange::instance() {
+    if (!instance_.empty()) return instance_;
+    auto& host = services_.pluginHost();
+    const auto candidates = host.instancesWith(plugin_host::Capability::kEdi);
+    if (candidates.size() == 1) return instance_ = candidates.front();
+    std::string failures;
+    for (const auto& i : host.instances()) {
+        if (i.state == plugin_host::InstanceState::kFailed)
+            failures += "; instance " + i.name + " failed: " + i.last_error;
+    }
+    throw InfrastructureError(candidates.empty()
+                                  ? "edi: no plugin instance can translate EDI (plugins.instances)" + failures
+                                  : "edi: " + std::to_string(candidates.size()) +
+                                        " plugin instances can translate EDI; name one in edi.plugin");
+}
+
+EdiReceipt EdiExchange::receive(const std::string& partner, const std::string& name, const std::string& bytes,
+                                const orders::Actor& actor) {
+    if (partner.empty() || partner.size() > 64) throw UsageError("edi: a partner name of 1 to 64 characters");
+    const std::string id = IdGenerator::global().next();
+    // Stored before anything else, in a unit of work of its own: whatever happens next, the bytes are kept.
+    database_.run([&](db::UnitOfWork& uow) {
+        uow.statement(
+               "INSERT INTO edi_message (id, partner, direction, kind, name, size, sha256, body, status, detail, "
+               "related_id, received_at, processed_at, attempts) VALUES (?, ?, 'in', 'interchange', ?, ?, ?, ?, "
+               "'received', '{}', NULL, ?, NULL, 0)")
+            .bindAll(id, partner, name.substr(0, 255), static_cast<std::int64_t>(bytes.size()), sha256Hex(bytes),
+                     base64Encode(bytes), now())
+            .execute();
+    });
+    return process(id, partner, bytes, actor);
+}
+
+EdiReceipt EdiExchange::reprocess(const std::string& message_id, const orders::Actor& actor) {
+    std::optional<std::pair<std::string, std::string>> found;  // partner, body
+    std::string direction;
+    database_.run([&](db::UnitOfWork& uow) {
+        db::Statement& s = uow.statement("SELECT partner, body, direction FROM edi_message WHERE id = ?");
+        s.bindAll(message_id).execute();
+        while (s.next()) {
+            found.emplace(s.getString(0), s.getString(1));
+            direction = s.getString(2);
+        }
+    });
+    if (!found) throw NotFoundError("edi reprocess: no EDI message " + message_id + " (keel edi messages)");
+    if (direction != "in") throw UsageError("edi reprocess: " + message_id + " is an outbound message");
+    return process(message_id, found->first, base64Decode(found->second), actor);
+}
+
+EdiReceipt EdiExchange::process(const std::string& message_id, const std::string& partner, const std::string& bytes,
+                                const orders::Actor& actor) {
+    EdiReceipt receipt;
+    receipt.message_id = message_id;
+    receipt.partner = partner;
+
+    // Control numbers for the acknowledgment: a block reserved (and committed) before the translator runs.
+    const std::uint64_t block = interchangeBound(bytes);
+    std::int64_t first = 1;
+    database_.run([&](db::UnitOfWork& uow) {
+        db::Statement& update = uow.statement(
+            "UPDATE edi_control_number SET next_value = next_value + ? WHERE partner = ? AND kind = 'ack'");
+        if (update.bindAll(static_cast<std::int64_t>(block), partner).execute() == 0) {
+            uow.statement("INSERT INTO edi_control_number (partner, kind, next_value) VALUES (?, 'ack', ?)")
+                .bindAll(partner, static_cast<std::int64_t>(1 + block))
+                .execute();
+            first = 1;
+        } else {
+            db::Statement& read =
+                uow.statement("SELECT next_value FROM edi_control_number WHERE partner = ? AND kind = 'ack'");
+            read.bindAll(partner).execute();
+            while (read.next()) first = read.getInt64(0) - static_cast<std::int64_t>(block);
+        }
+    });
+    if (first + static_cast<std::int64_t>(block) > 999999999) {
+        throw InfrastructureError("edi: the acknowledgment control numbers of partner " + partner + " are used up");
+    }
+
+    Poco::JSON::Object request;
+    request.set("partner", partner);
+    request.set("bytes", base64Encode(bytes));
+    request.set("ack_control_number", static_cast<Poco::Int64>(first));
+    const std::string source = "edi:" + partner;
+    std::string instance_name;
+    Poco::JSON::Object detail(Poco::JSON_PRESERVE_KEY_ORDER);
+    Poco::JSON::Array::Ptr error_list = new Poco::JSON::Array;
+    Poco::JSON::Array::Ptr order_list = new Poco::JSON::Array;
+    bool failed = false;
+    Poco::JSON::Object::Ptr response;
+    try {
+        instance_name = instance();
+        auto answer =
+            services_.pluginHost().invoke(instance_name, plugin_host::Operation::kEdiToDocuments, stringify(request));
+        if (!answer) {
+            failed = true;
+            receipt.errors.push_back(answer.problem().message);
+        } else {
+            response = Poco::JSON::Parser().parse(answer.value()).extract<Poco::JSON::Object::Ptr>();
+        }
+    } catch (const std::exception& e) {
+        failed = true;
+        receipt.errors.push_back(e.what());
+    }
+
+    if (response) {
+        receipt.sets = response->optValue<Poco::UInt64>("sets", 0);
+        if (const auto errors = response->getArray("errors")) {
+            for (std::size_t i = 0; i < errors->size(); ++i) {
+                const auto e = errors->getObject(static_cast<unsigned>(i));
+                std::string text;
+                if (!e->optValue<std::string>("set", "").empty())
+                    text += "set " + e->getValue<std::string>("set") + " ";
+                text += "segment " + std::to_string(e->optValue<Poco::UInt64>("segment", 0));
+                if (!e->optValue<std::string>("element", "").empty()) text += " " + e->getValue<std::string>("element");
+                text += ": " + e->optValue<std::string>("message", "");
+                receipt.errors.push_back(text);
+            }
+        }
+        if (const auto documents = response->getArray("documents")) {
+            for (std::size_t i = 0; i < documents->size(); ++i) {
+                const auto document = documents->getObject(static_cast<unsigned>(i));
+                const std::string external_id = document->optValue<std::string>("external_id", "");
+                const auto parsed = orders::parseOrderDocument(stringify(*document));
+                if (!parsed.ok()) {
+                    std::string why =
+                        parsed.problems.empty() ? "not an order document" : parsed.problems.front().message;
+                    receipt.errors.push_back("PO " + external_id + ": " + why);
+                    continue;
+                }
+                auto imported = services_.orders.importDocument(database_, *parsed.document, actor);
+                if (!imported) {
+                    receipt.errors.push_back("PO " + external_id + ": " + imported.problem().message);
+                    continue;
+                }
+                EdiOrder order;
+                order.external_id = external_id;
+                order.order_id = imported.value().order_id;
+                order.created = imported.value().status == orders::ImportStatus::kCreated;
+                order.state = std::string(orders::toString(imported.value().state));
+                receipt.orders.push_back(order);
+            }
+        }
+        if (const auto acks = response->getArray("acknowledgments")) {
+            for (std::size_t i = 0; i < acks->size(); ++i) {
+                receipt.ack += base64Decode(acks->getObject(static_cast<unsigned>(i))->getValue<std::string>("bytes"));
+            }
+        }
+    }
+    receipt.status = failed ? "failed" : (receipt.errors.empty() ? "processed" : "rejected");
+    for (const auto& order : receipt.orders) {
+        Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        o->set("external_id", order.external_id);
+        o->set("order_id", order.order_id);
+        o->set("created", order.created);
+        o->set("state", order.state);
+        order_list->add(o);
+    }
+    for (const auto& e : receipt.errors) error_list->add(e);
+    detail.set("instance", instance_name);
+    detail.set("sets", static_cast<Poco::UInt64>(receipt.sets));
+    detail.set("orders", order_list);
+    detail.set("errors", error_list);
+
+    const std::int64_t at = now();
+    database_.run([&](db::UnitOfWork& uow) {
+        uow.statement(
+               "UPDATE edi_message SET status = ?, detail = ?, processed_at = ?, attempts = attempts + 1 WHERE id = ?")
+            .bindAll(receipt.status, stringify(detail), at, message_id)
+            .execute();
+        if (!receipt.ack.empty()) {
+            receipt.ack_message_id = IdGenerator::global().next();
+            uow.statement(
+                   "INSERT INTO edi_message (id, partner, direction, kind, name, size, sha256, body, status, detail, "
+                   "related_id, received_at, processed_at, attempts) VALUES (?, ?, 'out', 'ack', ?, ?, ?, ?, 'sent', "
+                   "'{}', ?, ?, ?, 1)")
+                .bindAll(receipt.ack_message_id, partner, "ack-" + message_id + ".edi",
+                         static_cast<std::int64_t>(receipt.ack.size()), sha256Hex(receipt.ack),
+                         base64Encode(receipt.ack), message_id, at, at)
+                .execute();
+        }
+        // The exception queue: one open entry per message that needs a person; resolved when it goes through.
+        uow.statement(
+               "UPDATE integration_exception SET resolved_at = ? WHERE reference = ? AND source = ? AND "
+               "resolved_at IS NULL")
+            .bindAll(at, message_id, source)
+            .execute();
+        if (receipt.status != "processed") {
+            std::string message = std::to_string(receipt.errors.size()) + " problem(s) in EDI message " + message_id +
+                                  " (keel edi reprocess " + message_id + " after fixing): " +
+                                  (receipt.errors.empty() ? std::string() : receipt.errors.front());
+            uow.statement(
+                   "INSERT INTO integration_exception (id, source, code, message, reference, created_at, resolved_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, NULL)")
+                .bindAll(IdGenerator::global().next(), source, std::string(failed ? "edi_failed" : "edi_rejected"),
+                         message.substr(0, 4000), message_id, at)
+                .execute();
+        }
+    });
+    logging::get("edi").information("EDI message %s from %s: %s, %z order(s), %z error(s)", message_id, partner,
+                                    receipt.status, receipt.orders.size(), receipt.errors.size());
+    return receipt;
+}
+
+std::vector<EdiMessage> EdiExchange::messages(const std::string& partner, std::size_t limit) {
+    std::vector<EdiMessage> out;
+    database_.run([&](db::UnitOfWork& uow) {
+        const std::string columns =
+            "SELECT id, partner, direction, kind, name, size, status, received_at, attempts, detail FROM edi_message ";
+        db::Statement& s = partner.empty()
+                               ? uow.statement(columns + "ORDER BY received_at DESC, id DESC")
+                               : uow.statement(columns + "WHERE partner = ? ORDER BY received_at DESC, id DESC");
+        if (!partner.empty()) s.bindAll(partner);
+        s.execute();
+        while (s.next() && out.size() < limit) {
+            EdiMessage m;
+            m.id = s.getString(0);
+            m.partner = s.getString(1);
+            m.direction = s.getString(2);
+            m.kind = s.getString(3);
+            m.name = s.getString(4);
+            m.size = s.getInt64(5);
+            m.status = s.getString(6);
+            m.received_at = s.getInt64(7);
+            m.attempts = s.getInt64(8);
+            m.detail = s.getString(9);
+            out.push_back(std::move(m));
+        }
+    });
+    return out;
+}
+
+DropFolders EdiExchange::folders(const std::string& partner) const {
+    const fs::path file = fs::path(partners_directory_) / (partner + ".properties");
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) {
+        throw NotFoundError("edi: partner '" + partner + "' has no profile " + file.string() + " (edi.partners)");
+    }
+    Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> profile;
+    try {
+        profile = new Poco::Util::PropertyFileConfiguration(file.string());
+    } catch (const Poco::Exception& e) {
+        throw InfrastructureError(file.string() + ": " + e.displayText());
+    }
+    DropFolders folders;
+    const auto required = [&](const std::string& key) {
+        const std::string value = profile->getString(key, "");
+        if (value.empty()) throw InfrastructureError(file.string() + ": " + key + " is required for the file drop");
+        return value;
+    };
+    folders.inbound = required("transport.inbound");
+    folders.outbound = required("transport.outbound");
+    folders.archive = required("transport.archive");
+    folders.error = required("transport.error");
+    try {
+        folders.settle_ms = profile->getInt64("transport.settle_ms", 0);
+    } catch (const Poco::Exception&) {
+        throw InfrastructureError(file.string() + ": transport.settle_ms: milliseconds");
+    }
+    return folders;
+}
+
+PollResult EdiExchange::poll(const std::string& partner, const orders::Actor& actor) {
+    const DropFolders drop = folders(partner);
+    PollResult result;
+    std::error_code ec;
+    if (!fs::is_directory(drop.inbound, ec)) {
+        throw InfrastructureError("edi: " + drop.inbound + " (transport.inbound of " + partner +
+                                  ") is not a directory");
+    }
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(drop.inbound, ec)) {
+        if (!entry.is_regular_file()) continue;
+        const std::string name = entry.path().filename().string();
+        // Write-then-rename: a file still being written carries a temporary name.
+        if (name.empty() || name.front() == '.' || name.size() > 255) continue;
+        const std::string extension = entry.path().extension().string();
+        if (extension == ".tmp" || extension == ".part" || extension == ".filepart") {
+            result.skipped.push_back(name);
+            continue;
+        }
+        files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+        if (drop.settle_ms > 0) {
+            // Or a stable size: not modified for settle_ms.
+            const auto age = fs::file_time_type::clock::now() - fs::last_write_time(file, ec);
+            if (ec || age < std::chrono::milliseconds(drop.settle_ms)) {
+                result.skipped.push_back(file.filename().string());
+                continue;
+            }
+        }
+        std::ifstream in(file, std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (in.bad()) throw InfrastructureError("edi: cannot read " + file.string());
+        EdiReceipt receipt = receive(partner, file.filename().string(), bytes, actor);
+        if (!receipt.ack.empty()) {
+            fs::create_directories(drop.outbound);
+            writeAtomically(fs::path(drop.outbound) / ("ack-" + receipt.message_id + ".edi"), receipt.ack);
+        }
+        // The file leaves the inbound folder only after its bytes and outcome are in the database.
+        moveInto(file, receipt.status == "processed" ? drop.archive : drop.error, receipt.message_id);
+        result.receipts.push_back(std::move(receipt));
+    }
+    return result;
+}
+
+}  // namespace keel::app

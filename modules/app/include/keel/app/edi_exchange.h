@@ -1,0 +1,101 @@
+#pragma once
+// Trading-partner exchange (docs/edi.md): a partner's file is stored first (edi_message), then translated by the EDI
+// plugin instance (edi.to_documents), its orders taken in through the common order intake (idempotent on channel +
+// PO number), and the acknowledgment stored as an outbound message. A file that fails keeps its bytes and an
+// integration exception until `keel edi reprocess ID` takes it in. The file drop moves files between a partner's
+// folders (transport.* in its profile) around the same steps.
+
+#include "keel/app/services.h"
+#include "keel/db/database.h"
+#include "keel/orders/orders.h"
+
+#include <Poco/Util/AbstractConfiguration.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace keel::app {
+
+/// An order an EDI file became.
+struct EdiOrder {
+    std::string external_id;
+    std::string order_id;
+    bool created = false;  ///< false: it had been imported before (a re-sent PO)
+    std::string state;
+};
+
+/// What receiving (or reprocessing) one file did.
+struct EdiReceipt {
+    std::string message_id;
+    std::string partner;
+    std::string status;  ///< processed | rejected | failed
+    std::uint64_t sets = 0;
+    std::vector<EdiOrder> orders;
+    std::vector<std::string> errors;  ///< "set 0001 segment 6 PO103: unit 'CA' has no Keel unit ..."
+    std::string ack;                  ///< the 997/999 Keel sends back (empty: none)
+    std::string ack_message_id;
+};
+
+/// One stored message, for listings.
+struct EdiMessage {
+    std::string id;
+    std::string partner;
+    std::string direction;
+    std::string kind;
+    std::string name;
+    std::int64_t size = 0;
+    std::string status;
+    std::int64_t received_at = 0;
+    std::int64_t attempts = 0;
+    std::string detail;  ///< JSON
+};
+
+/// A partner's file-drop folders (transport.inbound, .outbound, .archive, .error in its profile).
+struct DropFolders {
+    std::string inbound;
+    std::string outbound;
+    std::string archive;
+    std::string error;
+    std::int64_t settle_ms = 0;  ///< a file without a .tmp/.part name is read once its size held this long
+};
+
+/// What one poll of a partner's inbound folder did.
+struct PollResult {
+    std::vector<EdiReceipt> receipts;
+    std::vector<std::string> skipped;  ///< files still being written
+};
+
+class EdiExchange {
+public:
+    /// Reads edi.plugin (the instance; default: the only one with the edi capability) and edi.partners (the
+    /// profiles' directory, default /etc/keel/partners, for their transport.* keys).
+    EdiExchange(Services& services, db::Database& database, const Poco::Util::AbstractConfiguration& config);
+
+    /// Stores `bytes` as received from `partner` under `name`, then processes it.
+    EdiReceipt receive(const std::string& partner, const std::string& name, const std::string& bytes,
+                       const orders::Actor& actor);
+    /// Processes a stored inbound message again (its orders are idempotent); resolves its exceptions when it
+    /// goes through.
+    EdiReceipt reprocess(const std::string& message_id, const orders::Actor& actor);
+    /// Messages, newest first.
+    std::vector<EdiMessage> messages(const std::string& partner, std::size_t limit);
+    /// The drop folders of a partner's profile; throws InfrastructureError naming the file and key when incomplete.
+    DropFolders folders(const std::string& partner) const;
+    /// Reads every complete file of the partner's inbound folder: stores and processes it, writes the
+    /// acknowledgment to the outbound folder, and moves the file to archive (processed) or error (otherwise).
+    PollResult poll(const std::string& partner, const orders::Actor& actor);
+
+private:
+    EdiReceipt process(const std::string& message_id, const std::string& partner, const std::string& bytes,
+                       const orders::Actor& actor);
+    std::string instance();
+
+    Services& services_;
+    db::Database& database_;
+    std::string instance_;
+    std::string partners_directory_;
+};
+
+}  // namespace keel::app
