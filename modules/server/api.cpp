@@ -153,8 +153,9 @@ std::int64_t Call::queryInteger(const std::string& name, std::int64_t fallback, 
     return value;
 }
 
+// Actor columns hold 64 characters; a key name may have 64 of its own.
 std::string Call::actorName() const {
-    return key ? "api:" + key->name : "api";
+    return key ? ("api:" + key->name).substr(0, 64) : "api";
 }
 
 void sendJson(Poco::Net::HTTPServerResponse& response, int status, const Poco::Dynamic::Var& body) {
