@@ -1,6 +1,7 @@
 #include "keel/server/api.h"
 
 #include "keel/kernel/logging.h"
+#include "keel/kernel/utf8.h"
 
 #include <Poco/JSON/JSONException.h>
 #include <Poco/JSON/Parser.h>
@@ -11,9 +12,11 @@
 #include <Poco/URI.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <istream>
 #include <sstream>
+#include <string_view>
 
 namespace keel::server {
 
@@ -69,6 +72,154 @@ std::string readBody(std::istream& in, std::size_t limit) {
     return body;
 }
 
+// POCO's JSON parser says what is wrong but not where. On that (rare) path this scanner finds the first byte that
+// cannot continue a JSON text, so the error can name its line and column.
+class JsonScanner {
+public:
+    explicit JsonScanner(std::string_view text) : text_(text) {}
+
+    /// The offset of the first byte that breaks the syntax; nullopt when the text is one valid JSON value.
+    std::optional<std::size_t> errorOffset() {
+        space();
+        if (!value(0)) return pos_;
+        space();
+        if (pos_ != text_.size()) return pos_;
+        return std::nullopt;
+    }
+
+private:
+    static constexpr int kMaxDepth = 1000;
+
+    bool more() const { return pos_ < text_.size(); }
+    char peek() const { return text_[pos_]; }
+    void space() {
+        while (more() && (peek() == ' ' || peek() == '\t' || peek() == '\n' || peek() == '\r')) ++pos_;
+    }
+    bool expect(char c) {
+        if (!more() || peek() != c) return false;
+        ++pos_;
+        return true;
+    }
+    bool value(int depth) {
+        if (!more() || depth > kMaxDepth) return false;
+        switch (peek()) {
+            case '{':
+                return object(depth + 1);
+            case '[':
+                return array(depth + 1);
+            case '"':
+                return string();
+            case 't':
+                return literal("true");
+            case 'f':
+                return literal("false");
+            case 'n':
+                return literal("null");
+            default:
+                return number();
+        }
+    }
+    bool object(int depth) {
+        ++pos_;  // {
+        space();
+        if (expect('}')) return true;
+        for (;;) {
+            space();
+            if (!more() || peek() != '"' || !string()) return false;
+            space();
+            if (!expect(':')) return false;
+            space();
+            if (!value(depth)) return false;
+            space();
+            if (expect('}')) return true;
+            if (!expect(',')) return false;
+        }
+    }
+    bool array(int depth) {
+        ++pos_;  // [
+        space();
+        if (expect(']')) return true;
+        for (;;) {
+            space();
+            if (!value(depth)) return false;
+            space();
+            if (expect(']')) return true;
+            if (!expect(',')) return false;
+        }
+    }
+    bool string() {
+        ++pos_;  // "
+        while (more()) {
+            const auto c = static_cast<unsigned char>(peek());
+            if (c == '"') {
+                ++pos_;
+                return true;
+            }
+            if (c < 0x20) return false;
+            if (c == '\\') {
+                ++pos_;
+                if (!more()) return false;
+                const char e = peek();
+                if (e == 'u') {
+                    for (int i = 0; i < 4; ++i) {
+                        ++pos_;
+                        if (!more() || !std::isxdigit(static_cast<unsigned char>(peek()))) return false;
+                    }
+                } else if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
+                    return false;
+                }
+            }
+            ++pos_;
+        }
+        return false;
+    }
+    bool digits() {
+        const std::size_t start = pos_;
+        while (more() && std::isdigit(static_cast<unsigned char>(peek()))) ++pos_;
+        return pos_ > start;
+    }
+    bool number() {
+        expect('-');
+        if (expect('0')) {
+            if (more() && std::isdigit(static_cast<unsigned char>(peek()))) return false;
+        } else if (!digits()) {
+            return false;
+        }
+        if (expect('.') && !digits()) return false;
+        if (more() && (peek() == 'e' || peek() == 'E')) {
+            ++pos_;
+            if (more() && (peek() == '+' || peek() == '-')) ++pos_;
+            if (!digits()) return false;
+        }
+        return true;
+    }
+    bool literal(std::string_view word) {
+        for (const char c : word) {
+            if (!expect(c)) return false;
+        }
+        return true;
+    }
+
+    std::string_view text_;
+    std::size_t pos_ = 0;
+};
+
+/// " at line L, column C" (1-based; columns count bytes) of the first syntax error, or "" when none is found.
+std::string jsonErrorPlace(std::string_view text) {
+    const auto offset = JsonScanner(text).errorOffset();
+    if (!offset) return {};
+    std::size_t line = 1;
+    std::size_t line_start = 0;
+    for (std::size_t i = 0; i < *offset && i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            line_start = i + 1;
+        }
+    }
+    return " at line " + std::to_string(line) + ", column " + std::to_string(*offset - line_start + 1) +
+           (*offset >= text.size() ? " (where the body ends early)" : "");
+}
+
 Poco::JSON::Object::Ptr parseJsonObject(const std::string& body) {
     if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
         throw ApiError(400, "malformed_json", "the request body is empty; a JSON object is expected");
@@ -78,12 +229,35 @@ Poco::JSON::Object::Ptr parseJsonObject(const std::string& body) {
         Poco::JSON::Parser parser;
         parsed = parser.parse(body);
     } catch (const Poco::Exception& e) {
-        throw ApiError(400, "malformed_json", "the request body is not valid JSON: " + e.message());
+        throw ApiError(400, "malformed_json",
+                       "the request body is not valid JSON" + jsonErrorPlace(body) + ": " + e.message());
     }
     if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) {
         throw ApiError(400, "malformed_json", "the request body must be a JSON object");
     }
     return parsed.extract<Poco::JSON::Object::Ptr>();
+}
+
+/// `text` with every byte that is not part of a UTF-8 character written as \xNN: messages quote input and POCO's own
+/// messages quote the offending byte, and the JSON answer must stay valid UTF-8.
+std::string validUtf8(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const auto decoded = utf8::decode(text, i);
+        if (decoded.length == 0) {
+            static const char* kHex = "0123456789abcdef";
+            const auto byte = static_cast<unsigned char>(text[i]);
+            out += "\\x";
+            out += kHex[byte >> 4];
+            out += kHex[byte & 0xf];
+            ++i;
+        } else {
+            out.append(text.substr(i, decoded.length));
+            i += decoded.length;
+        }
+    }
+    return out;
 }
 
 std::string firstLine(const std::string& text) {
@@ -173,8 +347,8 @@ void sendError(Poco::Net::HTTPServerResponse& response, int status, const std::s
                const std::string& field) {
     Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
     body->set("code", code);
-    body->set("message", message);
-    if (!field.empty()) body->set("field", field);
+    body->set("message", validUtf8(message));
+    if (!field.empty()) body->set("field", validUtf8(field));
     sendJson(response, status, body);
 }
 
