@@ -406,7 +406,18 @@ BOOST_AUTO_TEST_CASE(a_walk_from_item_to_shipped_order_shows_in_events_and_metri
     BOOST_TEST(get("/api/v1/exceptions").status == 200);
     BOOST_TEST(get("/api/v1/plugins").status == 200);
 
+    // A subscriber that has delivered nothing yet lags by every numbered event.
+    db.run([&](db::UnitOfWork& uow) {
+        uow.statement(
+               "INSERT INTO event_subscription (subscriber, position, attempts, next_attempt_at, last_error, "
+               "delivered, "
+               "delivered_at, updated_at) VALUES ('audit-sink', 0, 0, 0, '', 0, 0, 0)")
+            .execute();
+    });
     const auto metrics_text = send(Request{"GET", "/metrics", "", "", "", {}}).body;
+    BOOST_TEST(
+        metrics_text.find("keel_outbox_lag{subscriber=\"audit-sink\"} " + std::to_string(next)) != std::string::npos,
+        metrics_text);
     BOOST_TEST(metrics_text.find("keel_orders{state=\"shipped\"} 1") != std::string::npos, metrics_text);
     BOOST_TEST(metrics_text.find("keel_exception_queue_size 0") != std::string::npos);
     BOOST_TEST(metrics_text.find("keel_http_request_duration_seconds_count{route=\"POST /api/v1/orders\"} 1") !=
