@@ -32,6 +32,8 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 using namespace keel;
 
@@ -324,6 +326,26 @@ BOOST_AUTO_TEST_CASE(an_order_created_twice_with_one_idempotency_key_is_one_orde
         post("/api/v1/orders", R"({"channel":"web"})", auth::Role::kIntegration, {{"Idempotency-Key", "k-2"}});
     BOOST_TEST(bad.status == 422);
     BOOST_TEST(!bad.field("field").empty());
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_retries_with_one_idempotency_key_create_one_order) {
+    BOOST_TEST_REQUIRE(post("/api/v1/items", R"({"sku":"SKU-1","name":"Widget"})").status == 201);
+    const std::string document = orderDocument("W-RACE", 1);
+    std::vector<int> statuses(4);
+    std::vector<std::string> ids(4);
+    std::vector<std::thread> clients;
+    for (std::size_t i = 0; i < statuses.size(); ++i) {
+        clients.emplace_back([&, i] {
+            const auto r = post("/api/v1/orders", document, auth::Role::kIntegration, {{"Idempotency-Key", "race"}});
+            statuses[i] = r.status;
+            if (r.status < 300) ids[i] = r.field("id");
+        });
+    }
+    for (auto& c : clients) c.join();
+    BOOST_TEST(std::count(statuses.begin(), statuses.end(), 201) == 1);
+    BOOST_TEST(std::count(statuses.begin(), statuses.end(), 200) == 3);
+    for (const auto& id : ids) BOOST_TEST(id == ids.front());
+    BOOST_TEST(get("/api/v1/orders").json()->getArray("orders")->size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_walk_from_item_to_shipped_order_shows_in_events_and_metrics) {
