@@ -1,5 +1,6 @@
 #include "keel/server/api.h"
 
+#include "keel/db/error.h"
 #include "keel/kernel/logging.h"
 #include "keel/kernel/utf8.h"
 
@@ -399,6 +400,26 @@ void Api::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerRes
         if (status == 401) response.set("WWW-Authenticate", "Bearer realm=\"keel\"");
         if (status == 413) response.setKeepAlive(false);  // the unread rest of the body must not be parsed as a request
         sendError(response, status, e.code(), e.what(), e.field());
+    } catch (const db::DbError& e) {
+        // What the database refused, by kind: a row written at the same time (409), an integrity rule (422), or
+        // the database being unavailable or too busy after every retry (503, worth retrying).
+        std::string code = "infrastructure";
+        std::string message = "the database failed: " + firstLine(e.what());
+        status = 503;
+        if (e.kind() == db::ErrorKind::kUniqueViolation) {
+            status = 409;
+            code = "conflict";
+            message = "the request conflicts with a row written at the same time; read the current state and retry";
+        } else if (e.kind() == db::ErrorKind::kConstraint) {
+            status = 422;
+            code = "rejected";
+            message = "the database refused the change: " + firstLine(e.what());
+        } else {
+            response.set("Retry-After", "1");
+        }
+        log_.error("%s %s failed (%s): %s", request.getMethod(), path, std::string(db::errorKindName(e.kind())),
+                   std::string(e.what()));
+        sendError(response, status, code, message);
     } catch (const Error& e) {
         status = statusOf(e.code());
         if (status >= 500) log_.error("%s %s failed: %s", request.getMethod(), path, std::string(e.what()));
