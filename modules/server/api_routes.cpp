@@ -45,6 +45,11 @@ const std::vector<Role> kEventsRead = {Role::kAdmin, Role::kIntegration, Role::k
 const std::vector<Role> kPluginsRead = {Role::kAdmin, Role::kOperations, Role::kReadOnly};
 const std::vector<Role> kEdiInbound = {Role::kAdmin, Role::kIntegration};
 
+// Creating an item or a location is "check that it is new, then save" and saving is an upsert: serializable, so two
+// requests creating the same SKU at once cannot both see nothing and both answer 201 (the loser is retried and
+// then finds the winner's row: 409).
+const db::RunOptions kCreateOnce{db::Isolation::kSerializable, 0, false, {}};
+
 Poco::Dynamic::Var optionalInt(const std::optional<std::int64_t>& value) {
     return value ? Poco::Dynamic::Var(static_cast<Poco::Int64>(*value)) : Poco::Dynamic::Var();
 }
@@ -445,15 +450,19 @@ void Api::addRoutes() {
         item.sku = reqString(call.json, "sku");
         item.name = reqString(call.json, "name");
         applyItemFields(call.json, item);
-        const auto saved = database.run([&](db::UnitOfWork& uow) {
-            if (s.catalog.findItem(uow, item.sku)) {
-                throw ApiError(
-                    409, "conflict",
-                    "an item with SKU '" + item.sku + "' exists: PUT /api/v1/items/" + item.sku + " changes it", "sku");
-            }
-            const std::string id = s.catalog.saveItem(uow, item);
-            return *s.catalog.findItemById(uow, id);
-        });
+        const auto saved = database.run(
+            [&](db::UnitOfWork& uow) {
+                // By SKU only: findItem also matches GTINs, which may look like another item's SKU.
+                if (auto existing = s.catalog.findItem(uow, item.sku); existing && existing->sku == item.sku) {
+                    throw ApiError(
+                        409, "conflict",
+                        "an item with SKU '" + item.sku + "' exists: PUT /api/v1/items/" + item.sku + " changes it",
+                        "sku");
+                }
+                const std::string id = s.catalog.saveItem(uow, item);
+                return *s.catalog.findItemById(uow, id);
+            },
+            kCreateOnce);
         s.inventory.invalidateCache();
         Reply reply = ok(itemJson(saved), 201);
         reply.headers.emplace_back("Location", "/api/v1/items/" + saved.sku);
@@ -539,13 +548,15 @@ void Api::addRoutes() {
         if (auto v = optString(call.json, "region")) l.region = *v;
         if (auto v = optBool(call.json, "ships_to_customers")) l.ships_to_customers = *v;
         if (auto v = optBool(call.json, "active")) l.active = *v;
-        const auto saved = database.run([&](db::UnitOfWork& uow) {
-            if (s.catalog.findLocation(uow, l.code)) {
-                throw ApiError(409, "conflict", "a location with code '" + l.code + "' exists", "code");
-            }
-            const std::string id = s.catalog.saveLocation(uow, l);
-            return *s.catalog.findLocationById(uow, id);
-        });
+        const auto saved = database.run(
+            [&](db::UnitOfWork& uow) {
+                if (s.catalog.findLocation(uow, l.code)) {
+                    throw ApiError(409, "conflict", "a location with code '" + l.code + "' exists", "code");
+                }
+                const std::string id = s.catalog.saveLocation(uow, l);
+                return *s.catalog.findLocationById(uow, id);
+            },
+            kCreateOnce);
         return ok(locationJson(saved), 201);
     });
 

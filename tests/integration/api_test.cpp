@@ -348,6 +348,21 @@ BOOST_AUTO_TEST_CASE(concurrent_retries_with_one_idempotency_key_create_one_orde
     BOOST_TEST(get("/api/v1/orders").json()->getArray("orders")->size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(the_same_item_created_at_once_is_one_201_and_conflicts) {
+    std::vector<int> statuses(4);
+    std::vector<std::thread> clients;
+    for (std::size_t i = 0; i < statuses.size(); ++i) {
+        clients.emplace_back([&, i] {
+            const auto r = post("/api/v1/items", R"({"sku":"SKU-SAME","name":"Same"})", auth::Role::kOperations);
+            statuses[i] = r.status;
+        });
+    }
+    for (auto& c : clients) c.join();
+    // A database unique violation from the race is a 409 like the check's, never a 5xx.
+    BOOST_TEST(std::count(statuses.begin(), statuses.end(), 201) == 1);
+    BOOST_TEST(std::count(statuses.begin(), statuses.end(), 409) == 3);
+}
+
 BOOST_AUTO_TEST_CASE(a_walk_from_item_to_shipped_order_shows_in_events_and_metrics) {
     BOOST_TEST_REQUIRE(
         post("/api/v1/locations", R"({"code":"WH1","name":"Main","country":"US","region":"IL"})").status == 201);
