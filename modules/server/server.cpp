@@ -48,8 +48,10 @@ void KeelDaemon::handleOption(const std::string& name, const std::string& value)
         Poco::Util::HelpFormatter help(options());
         help.setCommand(commandName());
         help.setUsage("[--config FILE] [-D key=value ...]");
-        help.setHeader("keeld: the Keel daemon (REST API, /healthz, /readyz). Runs in the foreground; stop with "
-                       "SIGTERM. Keys: db.connection, server.address, server.port, plugins.directory, log.level.");
+        help.setHeader(
+            "keeld: the Keel daemon (REST API under /api/v1, /metrics, /healthz, /readyz). Runs in the "
+            "foreground; stop with SIGTERM. Keys: db.connection, server.address, server.port, "
+            "server.threads, server.timeout, server.max_body_bytes, plugins.directory, log.level.");
         help.format(std::cout);
         stop_early_ = true;
         stopOptionsProcessing();
