@@ -715,7 +715,6 @@ void Api::addRoutes() {
             if (!parsed.ok()) {
                 const Problem first =
                     parsed.problems.empty() ? reject("not an order document") : parsed.problems.front();
-                ApiError error = apiError(first);
                 ArrayPtr problems = new Array;
                 for (const auto& p : parsed.problems) {
                     ObjectPtr o = new Object;
