@@ -28,6 +28,8 @@
 #include <Poco/Util/MapConfiguration.h>
 
 #include <algorithm>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -85,12 +87,15 @@ struct ApiFixture {
     std::map<auth::Role, std::string> tokens;
     auth::ApiKeys keys;
 
-    ApiFixture() {
+    /// `configure` adds settings (plugins) before the services are built.
+    explicit ApiFixture(
+        const std::function<void(Poco::Util::MapConfiguration&, const std::string& dir)>& configure = {}) {
         db::Migrator(db).migrate();
         config->setString("ledger.currency", "USD");
         config->setString("plugins.directory", plugins_dir.path);
         config->setString("plugins.instances", plugins_dir.path);
         config->setString("server.max_body_bytes", std::to_string(kMaxBody));
+        if (configure) configure(*config, plugins_dir.path);
         services = std::make_unique<app::Services>(*config);
         services->attachDatabase(db);
         db.run([&](db::UnitOfWork& uow) {
@@ -529,6 +534,62 @@ BOOST_AUTO_TEST_CASE(an_x12_upload_is_parsed_and_envelope_validated) {
     BOOST_TEST(bad.status == 422, bad.body);
     BOOST_TEST(bad.field("code") == "rejected");
     BOOST_TEST(!bad.json()->getValue<bool>("valid"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+/// Tax through the test plugin's instance "plugin-tax", which fails while its fail file says so; its breaker opens
+/// after 2 failures.
+struct PluginApiFixture : ApiFixture {
+    PluginApiFixture()
+        : ApiFixture([](Poco::Util::MapConfiguration& c, const std::string& dir) {
+              std::ofstream(dir + "/plugin-tax.properties")
+                  << "plugin = test-good\nrate = 0.0625\nfail_file = " << dir << "/fail\n";
+              c.setString("plugins.directory", std::string(KEEL_TEST_PLUGINS_DIR) + "/good");
+              c.setString("plugins.allow_unsigned", "true");
+              c.setString("plugins.breaker.failures", "2");
+              c.setString("tax.plugin", "plugin-tax");
+          }) {}
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(api_plugins, PluginApiFixture)
+
+BOOST_AUTO_TEST_CASE(an_open_breaker_shows_in_plugins_exceptions_and_metrics) {
+    BOOST_TEST_REQUIRE(post("/api/v1/items", R"({"sku":"SKU-1","name":"Widget"})").status == 201);
+    const auto plugins = get("/api/v1/plugins", auth::Role::kReadOnly).json();
+    BOOST_TEST(plugins->getValue<bool>("loaded"));
+    BOOST_TEST_REQUIRE(plugins->getArray("instances")->size() == 1u);
+    BOOST_TEST(!plugins->getArray("instances")->getObject(0)->getValue<bool>("breaker_open"));
+    const auto taxed =
+        post("/api/v1/orders", orderDocument("W-1", 2), auth::Role::kIntegration, {{"Idempotency-Key", "1"}});
+    BOOST_TEST_REQUIRE(taxed.status == 201, taxed.body);
+    BOOST_TEST(taxed.field("tax_total") == "2.81");  // 39.98 x 6.25 % = 2.50, + 0.31 on shipping
+
+    std::ofstream(plugins_dir.path + "/fail") << "unavailable";
+    for (const char* id : {"W-2", "W-3"}) {
+        const auto held =
+            post("/api/v1/orders", orderDocument(id, 1), auth::Role::kIntegration, {{"Idempotency-Key", id}});
+        BOOST_TEST(held.status == 201, held.body);
+        BOOST_TEST(held.field("state") == "on_hold");
+    }
+    const auto open = get("/api/v1/plugins").json()->getArray("instances")->getObject(0);
+    BOOST_TEST(open->getValue<bool>("breaker_open"));
+    BOOST_TEST(open->getValue<std::string>("state") == "suspended");
+    // The intake's unit of work could not write the breaker's exception row; the API flushed it afterwards.
+    const auto queue = get("/api/v1/exceptions", auth::Role::kOperations).json();
+    BOOST_TEST(queue->getArray("exceptions")->size() == 2u);
+    BOOST_TEST_REQUIRE(queue->getArray("integrations")->size() == 1u);
+    BOOST_TEST(queue->getArray("integrations")->getObject(0)->getValue<std::string>("code") == "breaker_open");
+    const auto metrics_text = send(Request{"GET", "/metrics", "", "", "", {}}).body;
+    BOOST_TEST(metrics_text.find("keel_plugin_breaker_open{instance=\"plugin-tax\",plugin=\"test-good\"} 1") !=
+                   std::string::npos,
+               metrics_text);
+    BOOST_TEST(metrics_text.find("keel_integration_exceptions 1") != std::string::npos);
+    BOOST_TEST(metrics_text.find("keel_exception_queue_size 2") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
