@@ -695,7 +695,21 @@ void Api::addRoutes() {
               query.channel = call.queryValue("channel").value_or("");
               query.limit = static_cast<std::size_t>(call.queryInteger("limit", 100, 1, 1000));
               query.offset = static_cast<std::size_t>(call.queryInteger("offset", 0, 0, 1'000'000'000));
-              const auto list = database.run([&](db::UnitOfWork& uow) { return s.orders.list(uow, query); });
+              // An integration finds its own order by the id it gave it: channel and external_id together.
+              const auto external_id = call.queryValue("external_id");
+              if (external_id && query.channel.empty()) {
+                  throw ApiError(400, "bad_parameter", "external_id needs channel (an external id is per channel)",
+                                 "channel");
+              }
+              const auto list = database.run([&](db::UnitOfWork& uow) {
+                  if (!external_id) return s.orders.list(uow, query);
+                  std::vector<orders::Order> found;
+                  auto order = s.orders.findByExternal(uow, query.channel, *external_id);
+                  if (order && (!query.state || order->state == *query.state) && query.offset == 0) {
+                      found.push_back(std::move(*order));
+                  }
+                  return found;
+              });
               ArrayPtr array = new Array;
               for (const auto& o : list) array->add(orderJson(o));
               return ok(listBody("orders", array, query.limit, query.offset));

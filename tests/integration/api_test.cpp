@@ -326,6 +326,11 @@ BOOST_AUTO_TEST_CASE(an_order_created_twice_with_one_idempotency_key_is_one_orde
 
     const auto list = get("/api/v1/orders?channel=web").json();
     BOOST_TEST(list->getArray("orders")->size() == 1u);
+    const auto mine = get("/api/v1/orders?channel=web&external_id=W-1", auth::Role::kIntegration).json();
+    BOOST_TEST_REQUIRE(mine->getArray("orders")->size() == 1u);
+    BOOST_TEST(mine->getArray("orders")->getObject(0)->getValue<std::string>("id") == first.field("id"));
+    BOOST_TEST(get("/api/v1/orders?channel=web&external_id=W-404").json()->getArray("orders")->size() == 0u);
+    BOOST_TEST(get("/api/v1/orders?external_id=W-1").field("field") == "channel");
 
     const auto bad =
         post("/api/v1/orders", R"({"channel":"web"})", auth::Role::kIntegration, {{"Idempotency-Key", "k-2"}});
