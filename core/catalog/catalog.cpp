@@ -181,6 +181,30 @@ std::optional<Item> Catalog::findItemById(db::UnitOfWork& uow, std::string_view 
     return loadItem(uow, "id = ?", id);
 }
 
+std::vector<Item> Catalog::listItems(db::UnitOfWork& uow, const ItemQuery& query) const {
+    // The prefix is matched with LIKE, so its own % and _ are escaped ('!' as the escape character: portable).
+    std::string pattern;
+    for (const char c : query.sku_prefix) {
+        if (c == '%' || c == '_' || c == '!') pattern += '!';
+        pattern += c;
+    }
+    pattern += '%';
+    std::string sql = "SELECT id FROM item WHERE sku LIKE ? ESCAPE '!'";
+    if (query.status) sql += " AND status = ?";
+    sql += " ORDER BY sku LIMIT ? OFFSET ?";
+    db::Statement& s = uow.statement(sql);
+    s.bind(pattern);
+    if (query.status) s.bind(std::string(toString(*query.status)));
+    s.bind(static_cast<std::int64_t>(query.limit)).bind(static_cast<std::int64_t>(query.offset)).execute();
+    std::vector<std::string> ids;
+    while (s.next()) ids.push_back(s.getString(0));
+    std::vector<Item> items;
+    for (const auto& id : ids) {
+        if (auto item = findItemById(uow, id)) items.push_back(std::move(*item));
+    }
+    return items;
+}
+
 Item Catalog::requireItem(db::UnitOfWork& uow, std::string_view identifier, std::string_view channel) const {
     if (auto item = findItem(uow, identifier, channel)) return std::move(*item);
     if (channel.empty()) {

@@ -169,6 +169,26 @@ std::vector<Order> Orders::list(db::UnitOfWork& uow, std::optional<OrderState> s
     return out;
 }
 
+std::vector<Order> Orders::list(db::UnitOfWork& uow, const OrderQuery& query) {
+    std::vector<std::string> ids;
+    {
+        std::string sql = "SELECT id FROM sales_order WHERE 1 = 1";
+        if (query.state) sql += " AND state = ?";
+        if (!query.channel.empty()) sql += " AND channel = ?";
+        sql += " ORDER BY created_at, id LIMIT ? OFFSET ?";
+        db::Statement& s = uow.statement(sql);
+        if (query.state) s.bind(std::string(toString(*query.state)));
+        if (!query.channel.empty()) s.bind(query.channel);
+        s.bind(static_cast<std::int64_t>(query.limit)).bind(static_cast<std::int64_t>(query.offset)).execute();
+        while (s.next()) ids.push_back(s.getString(0));
+    }
+    std::vector<Order> out;
+    for (const auto& id : ids) {
+        if (auto o = find(uow, id)) out.push_back(std::move(*o));
+    }
+    return out;
+}
+
 std::vector<Exception> Orders::exceptions(db::UnitOfWork& uow) {
     const std::int64_t now = clock_.nowMicros();
     const int today = Date::today(clock_).ymd();

@@ -2,6 +2,7 @@
 
 #include "keel/db/migrations.h"
 #include "keel/kernel/version.h"
+#include "keel/server/api.h"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -15,33 +16,13 @@ namespace keel::server {
 
 namespace {
 
-void sendJson(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
-              const Poco::JSON::Object& body) {
-    std::ostringstream text;
-    body.stringify(text);
-    const std::string payload = text.str() + "\n";
-    response.setStatus(status);
-    response.setContentType("application/json");
-    response.set("Cache-Control", "no-store");
-    response.setContentLength(static_cast<std::streamsize>(payload.size()));
-    response.send() << payload;
-}
-
-void sendError(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
-               const std::string& code, const std::string& message) {
-    Poco::JSON::Object body;
-    body.set("code", code);
-    body.set("message", message);
-    sendJson(response, status, body);
-}
-
 class HealthHandler : public Poco::Net::HTTPRequestHandler {
 public:
     void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
-        Poco::JSON::Object body;
-        body.set("status", "ok");
-        body.set("version", std::string(versionString()));
-        sendJson(response, Poco::Net::HTTPResponse::HTTP_OK, body);
+        Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
+        body->set("status", "ok");
+        body->set("version", std::string(versionString()));
+        sendJson(response, 200, body);
     }
 };
 
@@ -50,19 +31,50 @@ public:
     explicit ReadyHandler(Readiness& readiness) : readiness_(readiness) {}
     void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
         std::string reason;
-        Poco::JSON::Object body;
+        Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
         if (readiness_.check(reason)) {
-            body.set("status", "ready");
-            sendJson(response, Poco::Net::HTTPResponse::HTTP_OK, body);
+            body->set("status", "ready");
+            sendJson(response, 200, body);
         } else {
-            body.set("status", "not ready");
-            body.set("reason", reason);
-            sendJson(response, Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE, body);
+            body->set("status", "not ready");
+            body->set("reason", reason);
+            sendJson(response, 503, body);
         }
     }
 
 private:
     Readiness& readiness_;
+};
+
+class MetricsHandler : public Poco::Net::HTTPRequestHandler {
+public:
+    explicit MetricsHandler(std::function<std::string()> text) : text_(std::move(text)) {}
+    void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
+        if (!text_) {
+            sendError(response, 503, "unavailable", "metrics are not collected by this server");
+            return;
+        }
+        const std::string payload = text_();
+        response.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
+        response.setContentType("text/plain; version=0.0.4; charset=utf-8");
+        response.set("Cache-Control", "no-store");
+        response.setContentLength(static_cast<std::streamsize>(payload.size()));
+        response.send() << payload;
+    }
+
+private:
+    std::function<std::string()> text_;
+};
+
+class ApiHandler : public Poco::Net::HTTPRequestHandler {
+public:
+    explicit ApiHandler(Api& api) : api_(api) {}
+    void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+        api_.handle(request, response);
+    }
+
+private:
+    Api& api_;
 };
 
 class ErrorHandler : public Poco::Net::HTTPRequestHandler {
@@ -71,7 +83,7 @@ public:
         : status_(status), code_(std::move(code)), message_(std::move(message)) {}
     void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
         if (status_ == Poco::Net::HTTPResponse::HTTP_METHOD_NOT_ALLOWED) response.set("Allow", "GET, HEAD");
-        sendError(response, status_, code_, message_);
+        sendError(response, static_cast<int>(status_), code_, message_);
     }
 
 private:
@@ -83,7 +95,7 @@ private:
 }  // namespace
 
 const std::vector<std::string>& routes() {
-    static const std::vector<std::string> paths = {"/healthz", "/readyz"};
+    static const std::vector<std::string> paths = {"/healthz", "/readyz", "/metrics"};
     return paths;
 }
 
@@ -108,6 +120,7 @@ bool Readiness::check(std::string& reason) {
 
 Poco::Net::HTTPRequestHandler* RequestHandlerFactory::createRequestHandler(const Poco::Net::HTTPServerRequest& request) {
     const std::string path = request.getURI().substr(0, request.getURI().find('?'));
+    if (api_ != nullptr && (path == "/api/v1" || path.rfind("/api/v1/", 0) == 0)) return new ApiHandler(*api_);
     const bool known = std::find(routes().begin(), routes().end(), path) != routes().end();
     if (!known) {
         return new ErrorHandler(Poco::Net::HTTPResponse::HTTP_NOT_FOUND, "not_found", "no route for " + path);
@@ -117,6 +130,7 @@ Poco::Net::HTTPRequestHandler* RequestHandlerFactory::createRequestHandler(const
                                 request.getMethod() + " is not allowed on " + path);
     }
     if (path == "/healthz") return new HealthHandler;
+    if (path == "/metrics") return new MetricsHandler(metrics_text_);
     return new ReadyHandler(readiness_);
 }
 

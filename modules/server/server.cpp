@@ -6,6 +6,7 @@
 #include "keel/kernel/logging.h"
 #include "keel/kernel/version.h"
 #include "keel/plugin_host/plugin_host.h"
+#include "keel/server/api.h"
 #include "keel/server/health.h"
 #include "keel/server/jobs.h"
 
@@ -47,8 +48,10 @@ void KeelDaemon::handleOption(const std::string& name, const std::string& value)
         Poco::Util::HelpFormatter help(options());
         help.setCommand(commandName());
         help.setUsage("[--config FILE] [-D key=value ...]");
-        help.setHeader("keeld: the Keel daemon (REST API, /healthz, /readyz). Runs in the foreground; stop with "
-                       "SIGTERM. Keys: db.connection, server.address, server.port, plugins.directory, log.level.");
+        help.setHeader(
+            "keeld: the Keel daemon (REST API under /api/v1, /metrics, /healthz, /readyz). Runs in the "
+            "foreground; stop with SIGTERM. Keys: db.connection, server.address, server.port, "
+            "server.threads, server.timeout, server.max_body_bytes, plugins.directory, log.level.");
         help.format(std::cout);
         stop_early_ = true;
         stopOptionsProcessing();
@@ -90,15 +93,6 @@ int KeelDaemon::main(const std::vector<std::string>& args) {
             throw InfrastructureError("cannot listen on " + address + ":" + std::to_string(port) + ": " + e.displayText() +
                                       " (server.address, server.port)");
         }
-        Poco::Net::HTTPServerParams::Ptr params(new Poco::Net::HTTPServerParams);
-        params->setMaxThreads(configuration->getInt("server.threads", 16));
-        params->setMaxQueued(256);
-        params->setTimeout(Poco::Timespan(30, 0));
-        params->setKeepAlive(true);
-        params->setServerName("keeld/" + std::string(versionString()));
-        Poco::Net::HTTPServer server(new RequestHandlerFactory(readiness), socket, params);
-        server.start();
-        log->information("listening on http://%s", socket.address().toString());
         JobSettings jobs_settings;
         const int sweep = configuration->getInt("inventory.sweep.interval", 60);
         if (sweep < 1) throw InfrastructureError("configuration: inventory.sweep.interval must be at least 1 second");
@@ -132,6 +126,25 @@ int KeelDaemon::main(const std::vector<std::string>& args) {
                 log->information("plugin instance %s: %s %s", instance.name, instance.plugin, instance.version);
             }
         }
+        const int timeout = configuration->getInt("server.timeout", 30);
+        if (timeout < 1) throw InfrastructureError("configuration: server.timeout must be at least 1 second");
+        const ApiSettings api_settings = ApiSettings::fromConfig(*configuration);
+        Poco::Net::HTTPServerParams::Ptr params(new Poco::Net::HTTPServerParams);
+        params->setMaxThreads(configuration->getInt("server.threads", 16));
+        params->setMaxQueued(256);
+        // A client that stops sending (or reading) holds a thread at most this long.
+        params->setTimeout(Poco::Timespan(timeout, 0));
+        params->setKeepAlive(true);
+        params->setKeepAliveTimeout(Poco::Timespan(std::min(timeout, 15), 0));
+        params->setServerName("keeld/" + std::string(versionString()));
+        Metrics metrics;
+        Api api(database, services, api_settings, metrics);
+        Poco::Net::HTTPServer server(
+            new RequestHandlerFactory(
+                readiness, &api, [&]() { return metrics.render(database, services.orders, services.plugins.get()); }),
+            socket, params);
+        server.start();
+        log->information("listening on http://%s (REST API under /api/v1, /metrics)", socket.address().toString());
         jobs_settings.plugin_delivery = services.pluginDelivery();
         jobs_settings.tax_commit_delivery = services.taxCommitDelivery();
         jobs_settings.plugins = &plugins;

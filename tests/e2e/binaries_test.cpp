@@ -11,7 +11,12 @@
 #include "keel/db/connection.h"
 
 #include <Poco/File.h>
+#include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
 
 #include <fstream>
 #include <iterator>
@@ -188,6 +193,53 @@ BOOST_AUTO_TEST_CASE(serves_health_and_readiness_and_stops_on_sigterm) {
     BOOST_TEST(contains(daemon.output(), "listening on"));
     BOOST_TEST(contains(daemon.output(), "stopped"));
     BOOST_TEST(test::httpGet("127.0.0.1", port, "/healthz").status == 0);
+}
+
+BOOST_AUTO_TEST_CASE(serves_the_rest_api_with_a_key_from_keel_apikey_create_and_metrics) {
+    test::TempDir dir;
+    const std::string db = "sqlite:" + dir.path + "/keel.db";
+    BOOST_TEST_REQUIRE(test::runCommand(test::binary("cli/keel"), {"--db", db, "db", "migrate"}).exit_code == 0);
+    const auto created = test::runCommand(test::binary("cli/keel"), {"--db", db, "--json", "apikey", "create", "--role",
+                                                                     "operations", "--name", "e2e-ops"});
+    BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
+    Poco::JSON::Parser parser;
+    const std::string key = parser.parse(created.out).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("key");
+
+    const int port = test::freePort();
+    test::BackgroundProcess daemon(test::binary("server/keeld"),
+                                   {"-D", "db.connection=" + db, "-D", "server.port=" + std::to_string(port)});
+    BOOST_TEST_REQUIRE(test::pollUntil([&] { return test::httpGet("127.0.0.1", port, "/healthz").status == 200; }, 20s),
+                       daemon.output());
+    auto call = [&](const std::string& method, const std::string& path, const std::string& body) {
+        Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
+        Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+        request.set("Authorization", "Bearer " + key);
+        if (!body.empty()) {
+            request.setContentType("application/json");
+            request.setContentLength(static_cast<std::streamsize>(body.size()));
+        }
+        session.sendRequest(request) << body;
+        Poco::Net::HTTPResponse response;
+        std::string text;
+        Poco::StreamCopier::copyToString(session.receiveResponse(response), text);
+        return std::pair{static_cast<int>(response.getStatus()), text};
+    };
+    // The document compiled into keeld, without a key; the API with one; the key's name in the log of a write.
+    const auto document = test::httpGet("127.0.0.1", port, "/api/v1/openapi.json");
+    BOOST_TEST(document.status == 200);
+    BOOST_TEST(contains(document.body, "\"x-keel-roles\""));
+    BOOST_TEST(test::httpGet("127.0.0.1", port, "/api/v1/items").status == 401);
+    BOOST_TEST(call("GET", "/api/v1/items", "").first == 200);
+    const auto location = call("POST", "/api/v1/locations", R"({"code":"WH1","name":"Main","country":"US"})");
+    BOOST_TEST(location.first == 201, location.second);
+    BOOST_TEST(call("GET", "/api/v1/ledger/trial-balance", "").first == 403);
+    const auto metrics = test::httpGet("127.0.0.1", port, "/metrics");
+    BOOST_TEST(metrics.status == 200);
+    BOOST_TEST(contains(metrics.body, "keel_metrics_database_up 1"), metrics.body);
+    BOOST_TEST(contains(metrics.body, "keel_http_requests_total{route=\"POST /api/v1/locations\",status=\"201\"} 1"));
+
+    BOOST_TEST(daemon.terminate() == 0, daemon.output());
+    BOOST_TEST(contains(daemon.output(), "POST /api/v1/locations by key e2e-ops"), daemon.output());
 }
 
 BOOST_AUTO_TEST_CASE(allocates_new_orders_and_fills_backorders_in_the_background) {

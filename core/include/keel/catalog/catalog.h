@@ -78,6 +78,14 @@ struct Location {
     bool active = true;
 };
 
+/// Which items Catalog::listItems returns: a page of the item master in SKU order.
+struct ItemQuery {
+    std::string sku_prefix;            ///< only SKUs that start with this (empty: all)
+    std::optional<ItemStatus> status;  ///< only items in this status
+    std::size_t limit = 100;
+    std::size_t offset = 0;
+};
+
 /// Reads and writes the item master. Stateless apart from the clock and id generator it was given.
 class Catalog {
 public:
@@ -94,6 +102,9 @@ public:
                                           std::string_view channel = {}) const;
     /// As findItem, but throws NotFoundError "unknown item 'X'" (naming the channel when given).
     Item requireItem(db::UnitOfWork& uow, std::string_view identifier, std::string_view channel = {}) const;
+
+    /// A page of items (with units and components) in SKU order, for listings (the REST API).
+    std::vector<Item> listItems(db::UnitOfWork& uow, const ItemQuery& query) const;
 
     /// Validates and inserts or updates (by SKU) an item with its units and kit components; returns its id.
     /// Throws RejectedError naming the field for invalid data (bad GTIN, non-positive factor, a kit without

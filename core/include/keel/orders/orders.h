@@ -150,6 +150,14 @@ struct AllocationOutcome {
     int locations = 0;
 };
 
+/// Which orders Orders::list returns: a page, oldest first.
+struct OrderQuery {
+    std::optional<OrderState> state;
+    std::string channel;  ///< empty: every channel
+    std::size_t limit = 100;
+    std::size_t offset = 0;
+};
+
 /// Who acts: the operator or integration, for the transition record and events.
 struct Actor {
     std::string name = "system";
@@ -179,6 +187,8 @@ public:
     std::optional<Order> findByExternal(db::UnitOfWork& uow, std::string_view channel, std::string_view external_id);
     /// Orders in a state (all when empty), oldest first, at most `limit`.
     std::vector<Order> list(db::UnitOfWork& uow, std::optional<OrderState> state, std::size_t limit = 1000);
+    /// A page of orders by state and channel, oldest first (the REST API's listing).
+    std::vector<Order> list(db::UnitOfWork& uow, const OrderQuery& query);
     /// Held orders, and allocated ones past their promise date: what an operator must look at.
     std::vector<Exception> exceptions(db::UnitOfWork& uow);
     std::vector<Shipment> shipments(db::UnitOfWork& uow, std::string_view order_id);

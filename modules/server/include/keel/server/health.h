@@ -7,6 +7,7 @@
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -27,17 +28,25 @@ private:
     bool schema_ok_ = false;
 };
 
-/// The paths keeld serves (docs/openapi.json documents exactly these; a test keeps the two in step).
+/// The unauthenticated GET paths keeld serves outside /api/v1 (docs/openapi.json documents these and every API
+/// route; a test keeps them in step).
 const std::vector<std::string>& routes();
 
-/// Routes requests: GET /healthz, GET /readyz; JSON 404/405 for everything else.
+class Api;
+
+/// Routes requests: GET /healthz, /readyz and /metrics; everything under /api/v1 to the API; JSON 404/405 for the
+/// rest. `api` and `metrics_text` may be empty (then /api/v1 is 404 and /metrics 503).
 class RequestHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
 public:
-    explicit RequestHandlerFactory(Readiness& readiness) : readiness_(readiness) {}
+    explicit RequestHandlerFactory(Readiness& readiness, Api* api = nullptr,
+                                   std::function<std::string()> metrics_text = {})
+        : readiness_(readiness), api_(api), metrics_text_(std::move(metrics_text)) {}
     Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest& request) override;
 
 private:
     Readiness& readiness_;
+    Api* api_;
+    std::function<std::string()> metrics_text_;
 };
 
 }  // namespace keel::server
