@@ -91,10 +91,15 @@ void moveInto(const fs::path& file, const std::string& directory, const std::str
 }  // namespace
 
 EdiExchange::EdiExchange(Services& services, db::Database& database, const Poco::Util::AbstractConfiguration& config)
+    : EdiExchange(services, database, config.getString("edi.plugin", ""),
+                  config.getString("edi.partners", "/etc/keel/partners")) {}
+
+EdiExchange::EdiExchange(Services& services, db::Database& database, std::string instance,
+                         std::string partners_directory)
     : services_(services),
       database_(database),
-      instance_(config.getString("edi.plugin", "")),
-      partners_directory_(config.getString("edi.partners", "/etc/keel/partners")) {
+      instance_(std::move(instance)),
+      partners_directory_(std::move(partners_directory)) {
     services_.attachDatabase(database_);  // the plugin host's exception rows, whenever it loads
 }
 

@@ -3,6 +3,7 @@
 // minor units, quantities integers in the item's base unit.
 #include "keel/server/api.h"
 
+#include "keel/app/edi_exchange.h"
 #include "keel/catalog/aliases.h"
 #include "keel/edi/x12_envelope.h"
 #include "keel/events/log.h"
@@ -1126,7 +1127,38 @@ void Api::addRoutes() {
 
     // ---------------------------------------------------------------------------------------------------- EDI
     route("POST", "/api/v1/edi/inbound", kEdiInbound, BodyKind::kX12,
-          "parse and envelope-validate an X12 interchange (not stored yet)", [](Call& call) {
+          "receive a partner's X12 interchange (?partner=: stored, translated, orders taken in), or validate it",
+          [this, &s, &database](Call& call) {
+              if (const auto partner = call.queryValue("partner")) {
+                  // The same path as keel edi receive and the file drop: stored first, then translated and taken in.
+                  app::EdiExchange exchange(s, database, settings_.edi_plugin, settings_.edi_partners);
+                  const auto r = exchange.receive(*partner, call.queryValue("name").value_or("api-upload.edi"),
+                                                  call.body, orders::Actor{call.actorName()});
+                  ObjectPtr body = new Object;
+                  body->set("message_id", r.message_id);
+                  body->set("partner", r.partner);
+                  body->set("status", r.status);
+                  body->set("sets", static_cast<Poco::UInt64>(r.sets));
+                  Poco::JSON::Array::Ptr orders = new Poco::JSON::Array;
+                  for (const auto& order : r.orders) {
+                      ObjectPtr o = new Object;
+                      o->set("external_id", order.external_id);
+                      o->set("order_id", order.order_id);
+                      o->set("status", order.created ? "created" : "already_imported");
+                      o->set("state", order.state);
+                      orders->add(o);
+                  }
+                  body->set("orders", orders);
+                  Poco::JSON::Array::Ptr errors = new Poco::JSON::Array;
+                  for (const auto& e : r.errors) errors->add(e);
+                  body->set("errors", errors);
+                  body->set("ack_message_id", r.ack_message_id);
+                  body->set("ack", r.ack);
+                  if (r.status == "processed") return ok(body);
+                  body->set("code", r.status == "failed" ? "unavailable" : "rejected");
+                  body->set("message", r.errors.empty() ? r.status : r.errors.front());
+                  return ok(body, r.status == "failed" ? 503 : 422);
+              }
               std::istringstream in(call.body);
               // Duplicates within this upload; a registry across uploads arrives with the stored inbox.
               const edi::SystemClock clock;

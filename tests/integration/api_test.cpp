@@ -27,6 +27,8 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/Util/MapConfiguration.h>
 
+#include <filesystem>
+
 #include <algorithm>
 #include <fstream>
 #include <functional>
@@ -595,6 +597,73 @@ BOOST_AUTO_TEST_CASE(an_open_breaker_shows_in_plugins_exceptions_and_metrics) {
                metrics_text);
     BOOST_TEST(metrics_text.find("keel_integration_exceptions 1") != std::string::npos);
     BOOST_TEST(metrics_text.find("keel_exception_queue_size 2") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+/// The edi-x12 plugin of the build tree with one partner profile: uploads with ?partner= are stored, translated and
+/// taken in, as keel edi receive does.
+struct EdiApiFixture : ApiFixture {
+    EdiApiFixture()
+        : ApiFixture([](Poco::Util::MapConfiguration& c, const std::string& dir) {
+              std::filesystem::create_directories(dir + "/partners");
+              std::ofstream(dir + "/edi.properties") << "plugin = edi-x12\npartners = " << dir << "/partners\n";
+              std::ofstream(dir + "/partners/sender.properties")
+                  << "isa.qualifier = ZZ\nisa.id = SENDER\nour.isa.qualifier = ZZ\nour.isa.id = RECEIVER\n"
+                     "customer = SENDER-CO\nitems = VN\n";
+              c.setString("plugins.directory", KEEL_EDI_PLUGIN_DIR);
+              c.setString("plugins.allow_unsigned", "true");
+              c.setString("edi.partners", dir + "/partners");
+          }) {}
+};
+
+const std::string kPartnerOrder =
+    "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261126*1200*U*00401*000000001*0*P*>~"
+    "GS*PO*SENDER*RECEIVER*20261126*1200*1*X*004010~ST*850*0001~BEG*00*SA*PO-API-1**20261126~"
+    "N1*ST*Dock 4~N4*Chicago*IL*60601~PO1*1*2*EA*3.50**VN*SKU-1~CTT*1~SE*7*0001~GE*1*1~IEA*1*000000001~";
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(api_edi, EdiApiFixture)
+
+BOOST_AUTO_TEST_CASE(an_upload_for_a_partner_is_stored_and_becomes_an_order_once) {
+    Request upload;
+    upload.method = "POST";
+    upload.path = "/api/v1/edi/inbound?partner=sender&name=po.edi";
+    upload.token = tokens[auth::Role::kIntegration];
+    upload.content_type = "application/edi-x12";
+    upload.body = kPartnerOrder;
+    const auto first = send(upload);
+    BOOST_TEST_REQUIRE(first.status == 200, first.body);
+    BOOST_TEST(first.field("status") == "processed");
+    const auto order = first.json()->getArray("orders")->getObject(0);
+    BOOST_TEST(order->getValue<std::string>("external_id") == "PO-API-1");
+    BOOST_TEST(order->getValue<std::string>("status") == "created");
+    BOOST_TEST(first.field("ack").find("AK9*A*1*1*1") != std::string::npos, first.body);
+    // The order is there for the API, in the partner's channel.
+    const auto found = get("/api/v1/orders/" + order->getValue<std::string>("order_id"), auth::Role::kReadOnly);
+    BOOST_TEST(found.status == 200, found.body);
+    BOOST_TEST(found.field("channel") == "edi.sender");
+    // Sent again: the same order, not a second one.
+    const auto again = send(upload);
+    BOOST_TEST(again.json()->getArray("orders")->getObject(0)->getValue<std::string>("status") == "already_imported");
+    // A partner without a profile: the bytes are still stored, the upload is refused with the reason.
+    upload.path = "/api/v1/edi/inbound?partner=nobody";
+    const auto unknown = send(upload);
+    BOOST_TEST(unknown.status == 503, unknown.body);
+    BOOST_TEST(unknown.field("message").find("partner 'nobody' has no profile") != std::string::npos, unknown.body);
+    int stored = 0;
+    db.run([&](db::UnitOfWork& uow) {
+        db::Statement& s = uow.statement("SELECT COUNT(*) FROM edi_message WHERE direction = 'in'");
+        s.execute();
+        while (s.next()) stored = static_cast<int>(s.getInt64(0));
+    });
+    BOOST_TEST(stored == 3);
+    // Read-only keys may not upload.
+    upload.token = tokens[auth::Role::kReadOnly];
+    BOOST_TEST(send(upload).status == 403);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

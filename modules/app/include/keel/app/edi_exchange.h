@@ -72,6 +72,8 @@ public:
     /// Reads edi.plugin (the instance; default: the only one with the edi capability) and edi.partners (the
     /// profiles' directory, default /etc/keel/partners, for their transport.* keys).
     EdiExchange(Services& services, db::Database& database, const Poco::Util::AbstractConfiguration& config);
+    /// With the instance ("" for the only edi one) and the profiles' directory given.
+    EdiExchange(Services& services, db::Database& database, std::string instance, std::string partners_directory);
 
     /// Stores `bytes` as received from `partner` under `name`, then processes it.
     EdiReceipt receive(const std::string& partner, const std::string& name, const std::string& bytes,

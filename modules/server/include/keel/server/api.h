@@ -28,6 +28,8 @@ namespace keel::server {
 /// server.* settings of the API.
 struct ApiSettings {
     std::size_t max_body_bytes = 1024 * 1024;  ///< server.max_body_bytes: larger bodies get 413 unread
+    std::string edi_plugin;                    ///< edi.plugin (EDI uploads with ?partner=)
+    std::string edi_partners = "/etc/keel/partners";  ///< edi.partners
 
     /// Reads server.max_body_bytes; throws InfrastructureError naming the key when it is not a positive number.
     static ApiSettings fromConfig(const Poco::Util::AbstractConfiguration& config);
