@@ -1,10 +1,13 @@
 #include "keel/app/edi_exchange.h"
 
+#include "keel/edi/gs1.h"
 #include "keel/kernel/clock.h"
+#include "keel/kernel/date.h"
 #include "keel/kernel/error.h"
 #include "keel/kernel/hash.h"
 #include "keel/kernel/id.h"
 #include "keel/kernel/logging.h"
+#include "keel/kernel/money.h"
 #include "keel/orders/document.h"
 #include "keel/plugin_host/plugin_host.h"
 
@@ -92,7 +95,14 @@ void moveInto(const fs::path& file, const std::string& directory, const std::str
 
 EdiExchange::EdiExchange(Services& services, db::Database& database, const Poco::Util::AbstractConfiguration& config)
     : EdiExchange(services, database, config.getString("edi.plugin", ""),
-                  config.getString("edi.partners", "/etc/keel/partners")) {}
+                  config.getString("edi.partners", "/etc/keel/partners")) {
+    gs1_company_prefix_ = config.getString("edi.gs1.company_prefix", "");
+    gs1_extension_ = config.getInt("edi.gs1.extension_digit", 0);
+    if (!gs1_company_prefix_.empty() && !edi::sscc18(gs1_extension_, gs1_company_prefix_, 0)) {
+        throw InfrastructureError("configuration: edi.gs1.company_prefix = '" + gs1_company_prefix_ +
+                                  "' must be 6 to 12 digits, edi.gs1.extension_digit 0 to 9");
+    }
+}
 
 EdiExchange::EdiExchange(Services& services, db::Database& database, std::string instance,
                          std::string partners_directory)
@@ -160,24 +170,10 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
 
     // Control numbers for the acknowledgment: a block reserved (and committed) before the translator runs.
     const std::uint64_t block = interchangeBound(bytes);
-    std::int64_t first = 1;
-    database_.run([&](db::UnitOfWork& uow) {
-        db::Statement& update = uow.statement(
-            "UPDATE edi_control_number SET next_value = next_value + ? WHERE partner = ? AND kind = 'ack'");
-        if (update.bindAll(static_cast<std::int64_t>(block), partner).execute() == 0) {
-            uow.statement("INSERT INTO edi_control_number (partner, kind, next_value) VALUES (?, 'ack', ?)")
-                .bindAll(partner, static_cast<std::int64_t>(1 + block))
-                .execute();
-            first = 1;
-        } else {
-            db::Statement& read =
-                uow.statement("SELECT next_value FROM edi_control_number WHERE partner = ? AND kind = 'ack'");
-            read.bindAll(partner).execute();
-            while (read.next()) first = read.getInt64(0) - static_cast<std::int64_t>(block);
-        }
-    });
+    // Acknowledgments and documents share one ISA13 sequence per partner: both are interchanges Keel sends it.
+    const std::int64_t first = reserve(partner, "interchange", static_cast<std::int64_t>(block));
     if (first + static_cast<std::int64_t>(block) > 999999999) {
-        throw InfrastructureError("edi: the acknowledgment control numbers of partner " + partner + " are used up");
+        throw InfrastructureError("edi: the interchange control numbers of partner " + partner + " are used up");
     }
 
     Poco::JSON::Object request;
@@ -305,6 +301,26 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
     return receipt;
 }
 
+std::int64_t EdiExchange::reserve(const std::string& partner, const std::string& kind, std::int64_t count) {
+    std::int64_t first = 1;
+    database_.run([&](db::UnitOfWork& uow) {
+        db::Statement& update =
+            uow.statement("UPDATE edi_control_number SET next_value = next_value + ? WHERE partner = ? AND kind = ?");
+        if (update.bindAll(count, partner, kind).execute() == 0) {
+            uow.statement("INSERT INTO edi_control_number (partner, kind, next_value) VALUES (?, ?, ?)")
+                .bindAll(partner, kind, 1 + count)
+                .execute();
+            first = 1;
+        } else {
+            db::Statement& read =
+                uow.statement("SELECT next_value FROM edi_control_number WHERE partner = ? AND kind = ?");
+            read.bindAll(partner, kind).execute();
+            while (read.next()) first = read.getInt64(0) - count;
+        }
+    });
+    return first;
+}
+
 std::vector<EdiMessage> EdiExchange::messages(const std::string& partner, std::size_t limit) {
     std::vector<EdiMessage> out;
     database_.run([&](db::UnitOfWork& uow) {
@@ -333,18 +349,32 @@ std::vector<EdiMessage> EdiExchange::messages(const std::string& partner, std::s
     return out;
 }
 
-DropFolders EdiExchange::folders(const std::string& partner) const {
-    const fs::path file = fs::path(partners_directory_) / (partner + ".properties");
+namespace {
+
+Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> readProfile(const std::string& directory,
+                                                                 const std::string& partner, fs::path& file) {
+    file = fs::path(directory) / (partner + ".properties");
     std::error_code ec;
     if (!fs::is_regular_file(file, ec)) {
         throw NotFoundError("edi: partner '" + partner + "' has no profile " + file.string() + " (edi.partners)");
     }
-    Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> profile;
     try {
-        profile = new Poco::Util::PropertyFileConfiguration(file.string());
+        return new Poco::Util::PropertyFileConfiguration(file.string());
     } catch (const Poco::Exception& e) {
         throw InfrastructureError(file.string() + ": " + e.displayText());
     }
+}
+
+}  // namespace
+
+std::string EdiExchange::channelOf(const std::string& partner) const {
+    fs::path file;
+    return readProfile(partners_directory_, partner, file)->getString("channel", "edi." + partner);
+}
+
+DropFolders EdiExchange::folders(const std::string& partner) const {
+    fs::path file;
+    const auto profile = readProfile(partners_directory_, partner, file);
     DropFolders folders;
     const auto required = [&](const std::string& key) {
         const std::string value = profile->getString(key, "");
@@ -405,6 +435,217 @@ PollResult EdiExchange::poll(const std::string& partner, const orders::Actor& ac
         // The file leaves the inbound folder only after its bytes and outcome are in the database.
         moveInto(file, receipt.status == "processed" ? drop.archive : drop.error, receipt.message_id);
         result.receipts.push_back(std::move(receipt));
+    }
+    return result;
+}
+
+namespace {
+
+Poco::JSON::Object::Ptr address(db::Statement& s, std::size_t first) {
+    Poco::JSON::Object::Ptr a = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    const char* keys[] = {"name", "line1", "line2", "city", "region", "postal_code", "country"};
+    for (std::size_t i = 0; i < 7; ++i) {
+        const std::string value = s.getString(first + i);
+        if (!value.empty()) a->set(keys[i], value);
+    }
+    return a;
+}
+
+constexpr const char* kShipTo =
+    "o.ship_name, o.ship_line1, o.ship_line2, o.ship_city, o.ship_region, "
+    "o.ship_postal_code, o.ship_country";
+
+}  // namespace
+
+SendResult EdiExchange::send(const std::string& partner) {
+    const DropFolders drop = folders(partner);
+    const std::string channel = channelOf(partner);
+    SendResult result;
+
+    // What the partner has not received: documents of its orders without an outbound message for them.
+    std::vector<Poco::JSON::Object::Ptr> documents;
+    std::vector<std::string> sets;
+    database_.run([&](db::UnitOfWork& uow) {
+        documents.clear();
+        sets.clear();
+        db::Statement& shipments = uow.statement(
+            std::string("SELECT s.id, s.order_id, o.external_id, s.carrier, s.service, s.tracking, s.shipped_at, ") +
+            kShipTo +
+            " FROM shipment s JOIN sales_order o ON o.id = s.order_id WHERE o.channel = ? AND s.state IN ('shipped', "
+            "'delivered') AND NOT EXISTS (SELECT 1 FROM edi_message m WHERE m.related_id = s.id AND m.kind = '856') "
+            "ORDER BY s.shipped_at, s.id");
+        shipments.bindAll(channel).execute();
+        while (shipments.next()) {
+            Poco::JSON::Object::Ptr asn = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            const std::string id = shipments.getString(0);
+            std::string compact = id;
+            compact.erase(std::remove(compact.begin(), compact.end(), '-'), compact.end());
+            asn->set("type", "advance_ship_notice");
+            asn->set("version", 1);
+            asn->set("asn_id", compact.substr(0, 30));
+            asn->set("shipment_id", id);
+            asn->set("order_id", shipments.getString(1));
+            asn->set("channel", channel);
+            asn->set("external_id", shipments.getString(2));
+            asn->set("shipped_at", formatIso8601(shipments.getOptionalInt64(6).value_or(now())));
+            asn->set("ship_to", address(shipments, 7));
+            Poco::JSON::Object::Ptr carrier = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            const std::string carrier_name = shipments.getString(3);
+            carrier->set("carrier", carrier_name.empty() ? std::string("unspecified") : carrier_name);
+            if (!shipments.getString(4).empty()) carrier->set("service", shipments.getString(4));
+            if (!shipments.getString(5).empty()) carrier->set("tracking_number", shipments.getString(5));
+            Poco::JSON::Object::Ptr package = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            package->set("carrier", carrier);
+            asn->set("packages", Poco::JSON::Array::Ptr(new Poco::JSON::Array));
+            asn->getArray("packages")->add(package);
+            documents.push_back(asn);
+            sets.push_back("856");
+        }
+        for (auto& asn : documents) {
+            // One package with the shipment's lines, summed per order line (several lots make several rows).
+            db::Statement& lines = uow.statement(
+                "SELECT ol.external_line, ol.sku, SUM(sl.quantity) FROM shipment_line sl JOIN sales_order_line ol ON "
+                "ol.order_id = ? AND ol.line_no = sl.order_line_no WHERE sl.shipment_id = ? "
+                "GROUP BY sl.order_line_no, ol.external_line, ol.sku ORDER BY sl.order_line_no");
+            lines.bindAll(asn->getValue<std::string>("order_id"), asn->getValue<std::string>("shipment_id")).execute();
+            Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+            while (lines.next()) {
+                Poco::JSON::Object::Ptr line = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+                line->set("line_id", lines.getString(0));
+                line->set("sku", lines.getString(1));
+                line->set("quantity", static_cast<Poco::Int64>(lines.getInt64(2)));
+                list->add(line);
+            }
+            asn->getArray("packages")->getObject(0)->set("lines", list);
+        }
+
+        db::Statement& invoices = uow.statement(
+            std::string("SELECT i.id, i.order_id, o.external_id, i.invoice_date, i.due_date, i.currency, i.shipping, "
+                        "i.tax, i.total, i.goods, i.discount, ") +
+            kShipTo +
+            " FROM invoice i JOIN sales_order o ON o.id = i.order_id WHERE o.channel = ? AND NOT EXISTS (SELECT 1 FROM "
+            "edi_message m WHERE m.related_id = i.id AND m.kind = '810') ORDER BY i.created_at, i.id");
+        invoices.bindAll(channel).execute();
+        std::vector<Poco::JSON::Object::Ptr> bills;
+        while (invoices.next()) {
+            const Currency& currency = Currency::of(invoices.getString(5));
+            const auto money = [&](std::int64_t minor) { return Money(minor, currency).toString(); };
+            Poco::JSON::Object::Ptr invoice = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            const std::string id = invoices.getString(0);
+            std::string compact = id;
+            compact.erase(std::remove(compact.begin(), compact.end(), '-'), compact.end());
+            invoice->set("type", "invoice");
+            invoice->set("version", 1);
+            invoice->set("invoice_id", compact.substr(0, 22));
+            invoice->set("order_id", invoices.getString(1));
+            invoice->set("channel", channel);
+            invoice->set("external_id", invoices.getString(2));
+            invoice->set("issue_date", Date::fromYmd(static_cast<int>(invoices.getInt64(3))).toString());
+            invoice->set("due_date", Date::fromYmd(static_cast<int>(invoices.getInt64(4))).toString());
+            invoice->set("currency", std::string(currency.code()));
+            invoice->set("currency_exponent", currency.exponent());
+            invoice->set("ship_to", address(invoices, 11));
+            Poco::JSON::Object::Ptr shipping = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            shipping->set("amount", money(invoices.getInt64(6)));
+            invoice->set("shipping", shipping);
+            invoice->set("subtotal", money(invoices.getInt64(9) - invoices.getInt64(10)));
+            invoice->set("total_tax", money(invoices.getInt64(7)));
+            invoice->set("total", money(invoices.getInt64(8)));
+            invoice->set("x_keel_invoice_id", id);
+            bills.push_back(invoice);
+        }
+        for (auto& invoice : bills) {
+            db::Statement& lines = uow.statement(
+                "SELECT ol.external_line, ol.sku, il.quantity, il.goods, il.discount, il.tax, ol.unit_price FROM "
+                "invoice_line "
+                "il JOIN "
+                "sales_order_line ol ON ol.order_id = ? AND ol.line_no = il.order_line_no WHERE il.invoice_id = ? "
+                "ORDER BY il.order_line_no");
+            lines
+                .bindAll(invoice->getValue<std::string>("order_id"),
+                         invoice->getValue<std::string>("x_keel_invoice_id"))
+                .execute();
+            const Currency& currency = Currency::of(invoice->getValue<std::string>("currency"));
+            Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+            while (lines.next()) {
+                const std::int64_t quantity = lines.getInt64(2);
+                const std::int64_t goods = lines.getInt64(3);
+                Poco::JSON::Object::Ptr line = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+                line->set("line_id", lines.getString(0));
+                line->set("sku", lines.getString(1));
+                line->set("quantity", static_cast<Poco::Int64>(quantity));
+                // The order line's unit price; for a line Keel priced without one stored, the goods amount per unit.
+                const auto unit = lines.getOptionalInt64(6);
+                line->set("unit_price",
+                          Money(unit ? *unit : (quantity > 0 ? goods / quantity : goods), currency).toString());
+                line->set("net_amount", Money(goods - lines.getInt64(4), currency).toString());
+                line->set("tax", Money(lines.getInt64(5), currency).toString());
+                list->add(line);
+            }
+            invoice->set("lines", list);
+            documents.push_back(invoice);
+            sets.push_back("810");
+        }
+    });
+
+    for (std::size_t i = 0; i < documents.size(); ++i) {
+        auto& document = documents[i];
+        const bool asn = sets[i] == "856";
+        const std::string document_id =
+            asn ? document->getValue<std::string>("shipment_id") : document->getValue<std::string>("x_keel_invoice_id");
+        const std::string external_id = document->getValue<std::string>("external_id");
+        try {
+            if (asn && !gs1_company_prefix_.empty()) {
+                const auto serial = reserve("*", "sscc", 1);
+                const auto sscc = edi::sscc18(gs1_extension_, gs1_company_prefix_, static_cast<std::uint64_t>(serial));
+                if (!sscc) throw InfrastructureError("edi: the SSCC serials of edi.gs1.company_prefix are used up");
+                document->getArray("packages")->getObject(0)->set("sscc", *sscc);
+            }
+            Poco::JSON::Object request;
+            request.set("partner", partner);
+            request.set("document", document);
+            request.set("control_number", static_cast<Poco::Int64>(reserve(partner, "interchange", 1)));
+            auto answer =
+                services_.pluginHost().invoke(instance(), plugin_host::Operation::kEdiFromDocument, stringify(request));
+            if (!answer) {
+                result.errors.push_back(sets[i] + " for PO " + external_id + ": " + answer.problem().message);
+                continue;
+            }
+            const auto response = Poco::JSON::Parser().parse(answer.value()).extract<Poco::JSON::Object::Ptr>();
+            const std::string bytes = base64Decode(response->getValue<std::string>("bytes"));
+            const std::string message_id = IdGenerator::global().next();
+            const std::string name = sets[i] + "-" + message_id + ".edi";
+            fs::create_directories(drop.outbound);
+            // Written (through a rename) before it is recorded as sent: a crash in between sends it again, which the
+            // partner's duplicate check on the new control number tolerates, instead of never sending it.
+            writeAtomically(fs::path(drop.outbound) / name, bytes);
+            const std::int64_t at = now();
+            database_.run([&](db::UnitOfWork& uow) {
+                uow.statement(
+                       "INSERT INTO edi_message (id, partner, direction, kind, name, size, sha256, body, status, "
+                       "detail, related_id, received_at, processed_at, attempts) VALUES (?, ?, 'out', ?, ?, ?, ?, ?, "
+                       "'sent', ?, ?, ?, ?, 1)")
+                    .bindAll(message_id, partner, sets[i], name, static_cast<std::int64_t>(bytes.size()),
+                             sha256Hex(bytes), base64Encode(bytes), stringify(*document), document_id, at, at)
+                    .execute();
+            });
+            result.sent.push_back(
+                {message_id, sets[i], document_id, external_id, (fs::path(drop.outbound) / name).string()});
+        } catch (const std::exception& e) {
+            result.errors.push_back(sets[i] + " for PO " + external_id + ": " + e.what());
+        }
+    }
+    if (!result.errors.empty()) {
+        const std::int64_t at = now();
+        database_.run([&](db::UnitOfWork& uow) {
+            for (const auto& error : result.errors) {
+                uow.statement(
+                       "INSERT INTO integration_exception (id, source, code, message, reference, created_at, "
+                       "resolved_at) VALUES (?, ?, 'edi_send_failed', ?, ?, ?, NULL)")
+                    .bindAll(IdGenerator::global().next(), "edi:" + partner, error.substr(0, 4000), partner, at)
+                    .execute();
+            }
+        });
     }
     return result;
 }

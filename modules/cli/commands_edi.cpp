@@ -451,6 +451,41 @@ int pollCommand(Context& context, const std::vector<std::string>& raw) {
     return clean ? 0 : static_cast<int>(ExitCode::kRejected);
 }
 
+int sendCommand(Context& context, const std::vector<std::string>& raw) {
+    const Arguments args(raw, "edi send", {"partner"});
+    args.expectPositional(0, 0, "--partner PARTNER");
+    const auto partner = args.value("partner");
+    if (!partner || partner->empty()) throw UsageError("edi send: --partner PARTNER is required");
+    app::EdiExchange exchange(services(context), context.database(), context.config());
+    const auto result = exchange.send(*partner);
+    if (context.json()) {
+        Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+        Poco::JSON::Array sent;
+        for (const auto& x : result.sent) {
+            Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            o->set("message_id", x.message_id);
+            o->set("transaction_set", x.transaction_set);
+            o->set("document_id", x.document_id);
+            o->set("external_id", x.external_id);
+            o->set("file", x.file);
+            sent.add(o);
+        }
+        body.set("sent", sent);
+        Poco::JSON::Array errors;
+        for (const auto& e : result.errors) errors.add(e);
+        body.set("errors", errors);
+        context.writeJson(body);
+    } else {
+        for (const auto& x : result.sent) {
+            context.out() << x.transaction_set << " for PO " << x.external_id << " (" << x.document_id << ") -> "
+                          << x.file << "\n";
+        }
+        for (const auto& e : result.errors) context.out() << "error: " << e << "\n";
+        if (result.sent.empty() && result.errors.empty()) context.out() << "nothing to send to " << *partner << "\n";
+    }
+    return result.errors.empty() ? 0 : static_cast<int>(ExitCode::kRejected);
+}
+
 }  // namespace
 
 void addEdiCommands(std::vector<Command>& table) {
@@ -531,6 +566,16 @@ void addEdiCommands(std::vector<Command>& table) {
          "that long. Each file is stored, processed as by edi receive, its acknowledgment written to the\n"
          "outbound folder (write-then-rename), and then moved to archive (processed) or error.",
          pollCommand});
+    table.push_back(
+        {{"edi", "send"},
+         "--partner PARTNER",
+         "send a partner the 856s of its shipped orders and the 810s of its invoices not sent yet",
+         "For the partner's orders (channel from its profile, default edi.PARTNER): an 856 ship notice for\n"
+         "every shipped shipment (S/O/P/I hierarchy, SSCC-18 from edi.gs1.company_prefix) and an 810 for\n"
+         "every invoice that has no outbound message yet, written by the EDI plugin, to the profile's\n"
+         "transport.outbound folder through a temporary name, and stored. Exit 2 when one could not be\n"
+         "written (an integration exception says why; the next send tries it again).",
+         sendCommand});
 }
 
 }  // namespace keel::cli

@@ -16,6 +16,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <tuple>
 
@@ -217,6 +218,82 @@ BOOST_AUTO_TEST_CASE(the_file_drop_reads_complete_files_archives_or_parks_them_a
     std::tie(code, out, err) = keel({"edi", "poll", "--partner", "bare"});
     BOOST_TEST(code == 5);
     BOOST_TEST(contains(err, "bare.properties: transport.inbound is required for the file drop"), err);
+}
+
+BOOST_AUTO_TEST_CASE(an_850_in_the_inbound_folder_ships_and_is_invoiced_back_as_an_856_and_an_810) {
+    write(root / "items.csv", "sku,name\nWIDGET,Widget\nGADGET,Gadget\n");
+    write(root / "locations.csv", "code,name,country\nWH1,Main,US\n");
+    write(root / "aliases.csv", "channel,channel_sku,sku\nedi.xyz,A-1,WIDGET\nedi.xyz,B-2,GADGET\n");
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"ledger", "init"},
+                                                 {"item", "import", (root / "items.csv").string()},
+                                                 {"location", "import", (root / "locations.csv").string()},
+                                                 {"alias", "import", (root / "aliases.csv").string()},
+                                                 {"stock", "receive", "WIDGET", "WH1", "10"},
+                                                 {"stock", "receive", "GADGET", "WH1", "10"}}) {
+        const auto [code, out, err] = keel(args);
+        BOOST_TEST_REQUIRE(code == 0, args.front() << ": " << out << err);
+    }
+    write(root / "in" / "po-777.edi",
+          "ISA*00*          *00*          *12*4405197800     *01*999999999      *261126*1200*U*00401*000000101*0*P*>~\n"
+          "GS*PO*4405197800*999999999*20261126*1200*101*X*004010~\nST*850*0001~\nBEG*00*SA*PO-777**20261126~\n"
+          "N1*ST*Store 12~\nN3*1 Main St~\nN4*Springfield*IL*62701*US~\nPO1*1*2*EA*3.50**VN*A-1~\n"
+          "PO1*2*1*EA*10**VN*B-2~\nCTT*2~\nSE*9*0001~\nGE*1*101~\nIEA*1*000000101~\n");
+    auto [code, out, err] = keel({"--json", "edi", "poll", "--partner", "xyz"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    const auto order = json(out)->getArray("received")->getObject(0)->getArray("orders")->getObject(0);
+    BOOST_TEST(order->getValue<std::string>("state") == "validated");  // on terms: not held for payment
+    const std::string id = order->getValue<std::string>("order_id");
+    std::tie(code, out, err) = keel({"order", "allocate", id});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    std::tie(code, out, err) = keel({"--json", "shipment", "release", id});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    const std::string shipment = json(out)->getArray("shipments")->getElement<std::string>(0);
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"shipment", "pick", shipment},
+          {"shipment", "pack", shipment, "--packages", "1"},
+          {"shipment", "confirm", shipment, "--carrier", "UPSN", "--tracking", "1Z999AA10123456784"}}) {
+        std::tie(code, out, err) = keel(args);
+        BOOST_TEST_REQUIRE(code == 0, args[1] << ": " << out << err);
+    }
+    for (const auto& entry : fs::directory_iterator(root / "out")) fs::remove(entry.path());  // the 997 of the poll
+
+    std::tie(code, out, err) =
+        keel({"-D", "edi.gs1.company_prefix=0614141", "--json", "edi", "send", "--partner", "xyz"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    const auto sent = json(out)->getArray("sent");
+    BOOST_TEST_REQUIRE(sent->size() == 2u, out);
+    std::map<std::string, std::string> files;
+    for (std::size_t i = 0; i < sent->size(); ++i) {
+        const auto s = sent->getObject(static_cast<unsigned>(i));
+        files[s->getValue<std::string>("transaction_set")] = s->getValue<std::string>("file");
+    }
+    const std::string asn = readFile(files.at("856"));
+    const std::string invoice = readFile(files.at("810"));
+    // The hierarchy: shipment, order (the partner's PO), pack with its SSCC-18, items with the partner's ids.
+    for (const char* part :
+         {"ST*856*0001~", "HL*1**S*1~", "TD5**2*UPSN~", "REF*CN*1Z999AA10123456784~", "N1*ST*Store 12~", "HL*2*1*O*1~",
+          "PRF*PO-777~", "HL*3*2*P*1~", "MAN*GM*006141410000000012~", "HL*4*3*I*0~", "LIN*1*VN*A-1~", "SN1**2*EA~",
+          "LIN*2*VN*B-2~", "SN1**1*EA~", "CTT*5~", "SE*22*0001~"}) {
+        BOOST_TEST(contains(asn, part), part << " in\n" << asn);
+    }
+    for (const char* part : {"ST*810*0001~", "**PO-777~", "IT1*1*2*EA*3.50**VN*A-1~", "IT1*2*1*EA*10.00**VN*B-2~",
+                             "TDS*1700~", "CTT*2~"}) {
+        BOOST_TEST(contains(invoice, part), part << " in\n" << invoice);
+    }
+    // Keel's own validator accepts both against the 004010 dictionaries, without a warning.
+    for (const auto& [set, file] : files) {
+        std::tie(code, out, err) = keel({"edi", "validate", file});
+        BOOST_TEST(code == 0, set << ": " << out << err);
+        BOOST_TEST(contains(out, "0 error(s), 0 warning(s); 1 set(s) checked against a dictionary"),
+                   set << ": " << out);
+    }
+    // Interchange control numbers continue the partner's sequence (the poll's 997 took 1): never reused.
+    BOOST_TEST(contains(asn + invoice, "*U*00401*000000002*"));
+    BOOST_TEST(contains(asn + invoice, "*U*00401*000000003*"));
+    // Sent once: a second send has nothing to do.
+    std::tie(code, out, err) = keel({"edi", "send", "--partner", "xyz"});
+    BOOST_TEST(code == 0);
+    BOOST_TEST(contains(out, "nothing to send to xyz"), out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,6 +4,8 @@
 // edi.to_documents {"partner", "bytes" (base64), ["ack_control_number"]} →
 //   {"documents": [order...], "errors": [{"group","set","segment","element","message"}],
 //    "acknowledgments": [{"bytes" (base64), "accepted"}], "sets": N}
+// edi.from_document {"partner", "document" (advance_ship_notice → 856, invoice → 810), "control_number"} →
+//   {"bytes" (base64), "transaction_set": "856" | "810"}
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
@@ -17,8 +19,12 @@
 #include <sstream>
 
 #include "keel/edi/x12_ack.h"
+#include "outbound.h"
 #include "partner.h"
 #include "po850.h"
+
+#include <Poco/DateTime.h>
+#include <Poco/DateTimeFormatter.h>
 
 namespace keel::edix12 {
 namespace {
@@ -129,6 +135,55 @@ public:
         response.set("errors", errors);
         response.set("sets", static_cast<Poco::UInt64>(translation.sets));
         response.set("acknowledgments", acknowledgments(bytes, partner->second, translation, *request));
+        std::ostringstream out;
+        response.stringify(out);
+        return out.str();
+    }
+
+    std::string fromDocument(std::string_view request_json) override {
+        Poco::JSON::Object::Ptr request;
+        try {
+            const auto parsed = Poco::JSON::Parser().parse(std::string(request_json));
+            if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) throw Error(KEEL_E_INVALID, "request: not an object");
+            request = parsed.extract<Poco::JSON::Object::Ptr>();
+        } catch (const Poco::Exception& e) {
+            throw Error(KEEL_E_INVALID, "from_document: request is not JSON: " + e.displayText());
+        }
+        const std::string partner_name = request->optValue<std::string>("partner", "");
+        const auto partner = partners_.find(partner_name);
+        if (partner == partners_.end()) {
+            throw Error(KEEL_E_NOT_FOUND, "partner '" + partner_name + "' has no profile");
+        }
+        const auto document = request->getObject("document");
+        if (!document) throw Error(KEEL_E_INVALID, "from_document: document is required");
+        Envelope envelope;
+        envelope.control_number = request->optValue<Poco::UInt64>("control_number", 1);
+        if (envelope.control_number < 1 || envelope.control_number > 999999999) {
+            throw Error(KEEL_E_INVALID, "from_document: control_number must be 1 to 999999999");
+        }
+        const Poco::DateTime now;
+        envelope.date = Poco::DateTimeFormatter::format(now, "%Y%m%d");
+        envelope.time = Poco::DateTimeFormatter::format(now, "%H%M");
+        const std::string type = document->optValue<std::string>("type", "");
+        std::string bytes;
+        std::string set;
+        try {
+            if (type == "advance_ship_notice") {
+                bytes = write856(partner->second, *document, envelope);
+                set = "856";
+            } else if (type == "invoice") {
+                bytes = write810(partner->second, *document, envelope);
+                set = "810";
+            } else {
+                throw Error(KEEL_E_INVALID, "from_document: document type '" + type +
+                                                "' has no X12 mapping here (advance_ship_notice → 856, invoice → 810)");
+            }
+        } catch (const DocumentError& e) {
+            throw Error(KEEL_E_INVALID, type + ": " + e.what());
+        }
+        Poco::JSON::Object response(Poco::JSON_PRESERVE_KEY_ORDER);
+        response.set("bytes", base64Encode(bytes));
+        response.set("transaction_set", set);
         std::ostringstream out;
         response.stringify(out);
         return out.str();

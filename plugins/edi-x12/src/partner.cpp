@@ -88,6 +88,10 @@ PartnerProfile loadProfile(const std::string& file) {
     for (const auto& code : units) {
         profile.units[code] = trim(config->getString("uom." + code));
     }
+    profile.payment = trim(config->getString("payment", profile.payment));
+    if (profile.payment != "authorized" && profile.payment != "pending") {
+        throw ProfileError(file + ": payment = '" + profile.payment + "': use authorized (terms) or pending");
+    }
     profile.ack = trim(config->getString("ack", profile.ack));
     if (profile.ack != "997" && profile.ack != "999" && profile.ack != "none") {
         throw ProfileError(file + ": ack = '" + profile.ack + "': use 997, 999 or none");

@@ -32,6 +32,9 @@ struct PartnerProfile {
     std::vector<std::string> item_qualifiers{"BP", "VP", "VN", "UP", "UK", "EN", "SK"};
     /// PO103 unit codes → Keel units ("" = the item's base unit). Absent codes are refused.
     std::map<std::string, std::string> units{{"EA", ""}};
+    /// The payment status of its orders: trading partners buy on terms, so "authorized" (the default) lets them
+    /// allocate; "pending" holds every PO for a person to release.
+    std::string payment = "authorized";
     std::string ack = "997";      ///< 997 | 999 | none
     int ack_deadline_hours = 24;  ///< an outbound group without its 997/999 after this long raises an exception
 };

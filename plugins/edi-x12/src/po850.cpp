@@ -315,6 +315,9 @@ private:
         if (order.bill_to) document->set("bill_to", order.bill_to);
         document->set("lines", order.lines);
         if (!order.promise_date.empty()) document->set("promise_date", order.promise_date);
+        Poco::JSON::Object::Ptr payment = new Poco::JSON::Object;
+        payment->set("status", partner_.payment);
+        document->set("payment", payment);
         for (const auto& key : {"x_po_date", "x_po_type", "x_ship_to_location"}) {
             if (order.document->has(key)) document->set(key, order.document->get(key));
         }

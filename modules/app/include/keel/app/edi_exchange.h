@@ -61,6 +61,21 @@ struct DropFolders {
     std::int64_t settle_ms = 0;  ///< a file without a .tmp/.part name is read once its size held this long
 };
 
+/// A document Keel sent to a partner.
+struct EdiSent {
+    std::string message_id;
+    std::string transaction_set;  ///< 856 | 810
+    std::string document_id;      ///< the shipment or invoice
+    std::string external_id;      ///< the partner's PO number
+    std::string file;             ///< where it was written (the outbound folder)
+};
+
+/// What one send for a partner did: what went out, and what could not (with the reason), to be retried.
+struct SendResult {
+    std::vector<EdiSent> sent;
+    std::vector<std::string> errors;
+};
+
 /// What one poll of a partner's inbound folder did.
 struct PollResult {
     std::vector<EdiReceipt> receipts;
@@ -88,6 +103,11 @@ public:
     /// Reads every complete file of the partner's inbound folder: stores and processes it, writes the
     /// acknowledgment to the outbound folder, and moves the file to archive (processed) or error (otherwise).
     PollResult poll(const std::string& partner, const orders::Actor& actor);
+    /// Sends what the partner has not received yet: an 856 for every shipped shipment and an 810 for every invoice of
+    /// the partner's orders (channel: the profile's, default edi.PARTNER), each written to the outbound folder through
+    /// a temporary name and stored as an outbound message (which is what "not received yet" is checked against).
+    /// With edi.gs1.company_prefix set, each 856 carries an SSCC-18 (serials from edi_control_number, never reused).
+    SendResult send(const std::string& partner);
 
 private:
     EdiReceipt process(const std::string& message_id, const std::string& partner, const std::string& bytes,
@@ -98,6 +118,11 @@ private:
     db::Database& database_;
     std::string instance_;
     std::string partners_directory_;
+    std::string gs1_company_prefix_;  ///< edi.gs1.company_prefix
+    int gs1_extension_ = 0;           ///< edi.gs1.extension_digit
+
+    std::int64_t reserve(const std::string& partner, const std::string& kind, std::int64_t count);
+    std::string channelOf(const std::string& partner) const;
 };
 
 }  // namespace keel::app

@@ -1,0 +1,244 @@
+#include "outbound.h"
+
+#include "keel/edi/gs1.h"
+
+#include <Poco/JSON/Array.h>
+
+#include <algorithm>
+#include <cctype>
+#include <vector>
+
+namespace keel::edix12 {
+
+namespace {
+
+constexpr char kElement = '*';
+constexpr char kComponent = '>';
+constexpr char kSegment = '~';
+
+/// An element value safe for the interchange: the delimiters and control characters become spaces, upper case
+/// letters are kept as given, and the value is cut to `max` characters.
+std::string clean(std::string value, std::size_t max) {
+    for (char& c : value) {
+        if (c == kElement || c == kComponent || c == kSegment || c == '^' || static_cast<unsigned char>(c) < 0x20) {
+            c = ' ';
+        }
+    }
+    while (!value.empty() && value.back() == ' ') value.pop_back();
+    return value.substr(0, max);
+}
+
+class Segments {
+public:
+    void add(std::initializer_list<std::string> elements) {
+        std::string text;
+        bool first = true;
+        for (const auto& e : elements) {
+            if (!first) text += kElement;
+            text += e;
+            first = false;
+        }
+        while (!text.empty() && text.back() == kElement) text.pop_back();  // no trailing empty elements
+        text_ += text;
+        text_ += kSegment;
+        text_ += '\n';
+        if (elements.size() > 0 && *elements.begin() != "ISA" && *elements.begin() != "GS" &&
+            *elements.begin() != "GE" && *elements.begin() != "IEA") {
+            ++in_set_;
+        }
+    }
+    std::size_t inSet() const { return in_set_; }
+    const std::string& text() const { return text_; }
+
+private:
+    std::string text_;
+    std::size_t in_set_ = 0;
+};
+
+std::string pad(const std::string& value, std::size_t width) {
+    std::string out = value.substr(0, width);
+    out.resize(width, ' ');
+    return out;
+}
+
+std::string zeros(std::uint64_t value, std::size_t width) {
+    std::string digits = std::to_string(value);
+    if (digits.size() < width) digits.insert(0, width - digits.size(), '0');
+    return digits;
+}
+
+std::string required(const Poco::JSON::Object& object, const std::string& key, const std::string& where) {
+    if (!object.has(key) || object.get(key).isEmpty()) throw DocumentError(where + key + " is required");
+    return object.get(key).convert<std::string>();
+}
+
+std::string optional(const Poco::JSON::Object& object, const std::string& key) {
+    if (!object.has(key) || object.get(key).isEmpty()) return "";
+    return object.get(key).convert<std::string>();
+}
+
+/// "2026-11-27" or "2026-11-27T15:30:00Z" → "20261127".
+std::string ccyymmdd(const std::string& iso, const std::string& field) {
+    if (iso.size() < 10 || iso[4] != '-' || iso[7] != '-') throw DocumentError(field + ": '" + iso + "' is not a date");
+    return iso.substr(0, 4) + iso.substr(5, 2) + iso.substr(8, 2);
+}
+
+std::string hhmm(const std::string& iso) {
+    if (iso.size() >= 16 && iso[10] == 'T') return iso.substr(11, 2) + iso.substr(14, 2);
+    return "0000";
+}
+
+/// A decimal amount ("47.48", "5", "0.5") in hundredths, for N2 elements (TDS01, SAC05).
+std::string hundredths(const std::string& amount, const std::string& field) {
+    const auto dot = amount.find('.');
+    std::string whole = amount.substr(0, dot);
+    std::string fraction = dot == std::string::npos ? "" : amount.substr(dot + 1);
+    const auto digits = [](const std::string& s) {
+        return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+    };
+    if (whole.empty() || !digits(whole) || !digits(fraction))
+        throw DocumentError(field + ": '" + amount + "' is not an amount");
+    while (fraction.size() > 2 && fraction.back() == '0') fraction.pop_back();
+    if (fraction.size() > 2) {
+        throw DocumentError(field + ": '" + amount +
+                            "' has more than two decimals, which an X12 N2 element cannot carry");
+    }
+    fraction.resize(2, '0');
+    std::string out = whole + fraction;
+    while (out.size() > 1 && out.front() == '0') out.erase(out.begin());
+    return out;
+}
+
+/// The qualifier of the product ids Keel sends back: the partner's first preferred one (the id it sent).
+std::string productQualifier(const PartnerProfile& partner) {
+    return partner.item_qualifiers.empty() ? std::string("VN") : partner.item_qualifiers.front();
+}
+
+void envelopeStart(Segments& s, const PartnerProfile& partner, const Envelope& envelope,
+                   const std::string& functional_id) {
+    const bool v5 = partner.version.rfind("005", 0) == 0;
+    s.add({"ISA", "00", pad("", 10), "00", pad("", 10), partner.our_isa_qualifier, pad(partner.our_isa_id, 15),
+           partner.isa_qualifier, pad(partner.isa_id, 15), envelope.date.substr(2), envelope.time, v5 ? "^" : "U",
+           v5 ? "00501" : "00401", zeros(envelope.control_number, 9), "0", "P", std::string(1, kComponent)});
+    s.add({"GS", functional_id, clean(partner.our_gs_id, 15), clean(partner.gs_id, 15), envelope.date, envelope.time,
+           std::to_string(envelope.control_number), "X", partner.version});
+}
+
+std::string envelopeEnd(Segments& s, const Envelope& envelope, std::size_t set_segments) {
+    s.add({"SE", std::to_string(set_segments + 1), "0001"});
+    s.add({"GE", "1", std::to_string(envelope.control_number)});
+    s.add({"IEA", "1", zeros(envelope.control_number, 9)});
+    return s.text();
+}
+
+void party(Segments& s, const std::string& code, const Poco::JSON::Object::Ptr& address) {
+    if (!address) return;
+    s.add({"N1", code,
+           clean(optional(*address, "name").empty() ? optional(*address, "company") : optional(*address, "name"), 60)});
+    const std::string line1 = clean(optional(*address, "line1"), 55);
+    if (!line1.empty()) s.add({"N3", line1, clean(optional(*address, "line2"), 55)});
+    const std::string city = clean(optional(*address, "city"), 30);
+    if (!city.empty()) {
+        s.add({"N4", city, clean(optional(*address, "region"), 2), clean(optional(*address, "postal_code"), 15),
+               clean(optional(*address, "country"), 3)});
+    }
+}
+
+}  // namespace
+
+std::string write856(const PartnerProfile& partner, const Poco::JSON::Object& asn, const Envelope& envelope) {
+    const std::string asn_id = clean(required(asn, "asn_id", ""), 30);
+    const std::string shipped_at = required(asn, "shipped_at", "");
+    const std::string po = clean(optional(asn, "external_id"), 22);
+    if (po.empty()) throw DocumentError("external_id (the partner's PO number) is required for an 856");
+    const auto packages = asn.getArray("packages");
+    if (!packages || packages->size() == 0) throw DocumentError("packages: at least one is required");
+
+    Segments s;
+    envelopeStart(s, partner, envelope, "SH");
+    const std::size_t before = s.inSet();
+    s.add({"ST", "856", "0001"});
+    s.add({"BSN", "00", asn_id, ccyymmdd(shipped_at, "shipped_at"), hhmm(shipped_at), "0001"});
+    std::size_t hl = 1;
+    s.add({"HL", "1", "", "S", "1"});
+    s.add({"TD1", "CTN25", std::to_string(packages->size())});
+    const auto first_carrier = packages->getObject(0)->getObject("carrier");
+    if (first_carrier) {
+        s.add({"TD5", "", "2", clean(required(*first_carrier, "carrier", "packages[0].carrier."), 80)});
+        const std::string tracking = clean(optional(*first_carrier, "tracking_number"), 30);
+        if (!tracking.empty()) s.add({"REF", "CN", tracking});
+    }
+    s.add({"DTM", "011", ccyymmdd(shipped_at, "shipped_at")});
+    if (!optional(asn, "expected_delivery").empty()) {
+        s.add({"DTM", "017", ccyymmdd(optional(asn, "expected_delivery"), "expected_delivery")});
+    }
+    party(s, "ST", asn.getObject("ship_to"));
+    party(s, "SF", asn.getObject("ship_from"));
+    const std::size_t order_hl = ++hl;
+    s.add({"HL", std::to_string(order_hl), "1", "O", "1"});
+    s.add({"PRF", po});
+    const std::string qualifier = productQualifier(partner);
+    for (std::size_t p = 0; p < packages->size(); ++p) {
+        const auto package = packages->getObject(static_cast<unsigned>(p));
+        const std::string where = "packages[" + std::to_string(p) + "].";
+        const std::size_t pack_hl = ++hl;
+        s.add({"HL", std::to_string(pack_hl), std::to_string(order_hl), "P", "1"});
+        const std::string sscc = optional(*package, "sscc");
+        if (!sscc.empty()) {
+            if (!edi::isSscc18(sscc)) {
+                throw DocumentError(where + "sscc: '" + sscc + "' is not an SSCC-18 with a valid check digit");
+            }
+            s.add({"MAN", "GM", sscc});
+        }
+        const auto lines = package->getArray("lines");
+        if (!lines || lines->size() == 0) throw DocumentError(where + "lines: at least one is required");
+        for (std::size_t l = 0; l < lines->size(); ++l) {
+            const auto line = lines->getObject(static_cast<unsigned>(l));
+            const std::string at = where + "lines[" + std::to_string(l) + "].";
+            s.add({"HL", std::to_string(++hl), std::to_string(pack_hl), "I", "0"});
+            s.add({"LIN", clean(required(*line, "line_id", at), 20), qualifier, clean(required(*line, "sku", at), 48)});
+            s.add({"SN1", "", required(*line, "quantity", at), "EA"});
+        }
+    }
+    s.add({"CTT", std::to_string(hl)});
+    return envelopeEnd(s, envelope, s.inSet() - before);
+}
+
+std::string write810(const PartnerProfile& partner, const Poco::JSON::Object& invoice, const Envelope& envelope) {
+    const std::string number = clean(required(invoice, "invoice_id", ""), 22);
+    const std::string issue_date = ccyymmdd(required(invoice, "issue_date", ""), "issue_date");
+    const std::string po = clean(optional(invoice, "external_id"), 22);
+    if (po.empty()) throw DocumentError("external_id (the partner's PO number) is required for an 810");
+    const auto lines = invoice.getArray("lines");
+    if (!lines || lines->size() == 0) throw DocumentError("lines: at least one is required");
+
+    Segments s;
+    envelopeStart(s, partner, envelope, "IN");
+    const std::size_t before = s.inSet();
+    s.add({"ST", "810", "0001"});
+    s.add({"BIG", issue_date, number, "", po});
+    s.add({"CUR", "SE", clean(required(invoice, "currency", ""), 3)});
+    party(s, "BT", invoice.getObject("bill_to"));
+    party(s, "ST", invoice.getObject("ship_to"));
+    const std::string qualifier = productQualifier(partner);
+    for (std::size_t l = 0; l < lines->size(); ++l) {
+        const auto line = lines->getObject(static_cast<unsigned>(l));
+        const std::string at = "lines[" + std::to_string(l) + "].";
+        hundredths(required(*line, "unit_price", at), at + "unit_price");  // checked; IT104 carries it as written
+        s.add({"IT1", clean(required(*line, "line_id", at), 20), required(*line, "quantity", at), "EA",
+               required(*line, "unit_price", at), "", qualifier, clean(required(*line, "sku", at), 48)});
+    }
+    s.add({"TDS", hundredths(required(invoice, "total", ""), "total")});
+    const std::string tax = optional(invoice, "total_tax");
+    if (!tax.empty()) s.add({"TXI", "TX", tax});
+    if (const auto shipping = invoice.getObject("shipping")) {
+        const std::string amount = optional(*shipping, "amount");
+        if (!amount.empty() && hundredths(amount, "shipping.amount") != "0") {
+            s.add({"SAC", "C", "G830", "", "", hundredths(amount, "shipping.amount")});
+        }
+    }
+    s.add({"CTT", std::to_string(lines->size())});
+    return envelopeEnd(s, envelope, s.inSet() - before);
+}
+
+}  // namespace keel::edix12

@@ -1,0 +1,35 @@
+// Keel documents → X12 for one partner: an advance ship notice (docs/schemas/advance_ship_notice.schema.json) as an
+// 856 and an invoice (docs/schemas/invoice.schema.json) as an 810, each in an interchange of its own.
+#pragma once
+
+#include "partner.h"
+
+#include <Poco/JSON/Object.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace keel::edix12 {
+
+/// A document that cannot be written for this partner; the message names the field.
+class DocumentError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct Envelope {
+    std::uint64_t control_number = 1;  ///< ISA13 and GS06 (ST02 is 0001)
+    std::string date;                  ///< CCYYMMDD of the interchange
+    std::string time;                  ///< HHMM
+};
+
+/// An 856 (ship notice) with the S/O/P/I hierarchy: shipment, order (PRF = the PO number), one P per package with its
+/// SSCC-18 (MAN*GM) and one I per line (LIN with the partner's product id, SN1 with the quantity).
+std::string write856(const PartnerProfile& partner, const Poco::JSON::Object& asn, const Envelope& envelope);
+
+/// An 810 (invoice): BIG with the invoice number and the PO number, the parties, IT1 per line, TDS, TXI, SAC for
+/// shipping and CTT.
+std::string write810(const PartnerProfile& partner, const Poco::JSON::Object& invoice, const Envelope& envelope);
+
+}  // namespace keel::edix12
