@@ -3,6 +3,8 @@
 -- `keel edi reprocess ID`. The bytes are kept as base64 text (any byte survives every backend's text type).
 -- status: received (stored, not processed yet), processed (every set taken in), rejected (some sets refused; the
 -- acknowledgment says which), failed (the translator could not run: retried by reprocess), sent (outbound).
+-- An outbound document's control_number is its ISA13/GS06; the partner's 997/999 for that group sets
+-- acknowledged_at and ack_status (AK901: A, E, P, R).
 CREATE TABLE edi_message (
     id            VARCHAR(36)  NOT NULL PRIMARY KEY,
     partner       VARCHAR(64)  NOT NULL,
@@ -18,11 +20,15 @@ CREATE TABLE edi_message (
     received_at   BIGINT       NOT NULL,
     processed_at  BIGINT,
     attempts      INTEGER      NOT NULL,
+    control_number BIGINT,
+    acknowledged_at BIGINT,
+    ack_status    VARCHAR(1),
     CONSTRAINT edi_message_direction_check CHECK (direction IN ('in', 'out')),
     CONSTRAINT edi_message_status_check CHECK (status IN ('received', 'processed', 'rejected', 'failed', 'sent'))
 ){{table_options}};
 CREATE INDEX edi_message_partner_idx ON edi_message (partner, received_at);
 CREATE INDEX edi_message_sha_idx ON edi_message (sha256);
+CREATE INDEX edi_message_control_idx ON edi_message (partner, direction, control_number);
 
 -- Control numbers Keel uses in what it sends to a partner (ISA13/GS06/ST02 of acknowledgments and documents):
 -- handed out in blocks and never reused, across restarts and keel processes.

@@ -240,10 +240,56 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
                 receipt.orders.push_back(order);
             }
         }
+        if (const auto received = response->getArray("acknowledgments_received")) {
+            for (std::size_t i = 0; i < received->size(); ++i) {
+                const auto ack = received->getObject(static_cast<unsigned>(i));
+                EdiReceivedAck r;
+                r.functional_id = ack->optValue<std::string>("functional_id", "");
+                r.group_control = ack->optValue<std::string>("group_control", "");
+                r.status = ack->optValue<std::string>("status", "");
+                receipt.acks_received.push_back(r);
+            }
+        }
         if (const auto acks = response->getArray("acknowledgments")) {
             for (std::size_t i = 0; i < acks->size(); ++i) {
                 receipt.ack += base64Decode(acks->getObject(static_cast<unsigned>(i))->getValue<std::string>("bytes"));
             }
+        }
+    }
+    // The partner's 997/999 of groups Keel sent: matched by GS06 (= ISA13 = control_number) to the outbound message;
+    // an overdue-acknowledgment exception of that message is resolved.
+    const std::int64_t ack_at = now();
+    for (const auto& ack : receipt.acks_received) {
+        std::int64_t control = -1;
+        try {
+            control = std::stoll(ack.group_control);
+        } catch (const std::exception&) {
+        }
+        std::optional<std::string> sent_id;
+        database_.run([&](db::UnitOfWork& uow) {
+            sent_id.reset();
+            db::Statement& find = uow.statement(
+                "SELECT id FROM edi_message WHERE partner = ? AND direction = 'out' AND control_number = ? AND kind <> "
+                "'ack'");
+            find.bindAll(partner, control).execute();
+            while (find.next()) sent_id = find.getString(0);
+            if (!sent_id) return;
+            uow.statement("UPDATE edi_message SET acknowledged_at = ?, ack_status = ? WHERE id = ?")
+                .bindAll(ack_at, ack.status.substr(0, 1), *sent_id)
+                .execute();
+            uow.statement(
+                   "UPDATE integration_exception SET resolved_at = ? WHERE reference = ? AND code = "
+                   "'edi_ack_overdue' AND resolved_at IS NULL")
+                .bindAll(ack_at, *sent_id)
+                .execute();
+        });
+        if (!sent_id) {
+            receipt.errors.push_back("a " + ack.functional_id + " acknowledgment of group " + ack.group_control +
+                                     ", which Keel did not send to " + partner);
+        } else if (ack.status == "R" || ack.status == "P") {
+            receipt.errors.push_back("the partner " + std::string(ack.status == "R" ? "rejected" : "partly rejected") +
+                                     " group " + ack.group_control + " (" + ack.functional_id + ", message " +
+                                     *sent_id + ")");
         }
     }
     receipt.status = failed ? "failed" : (receipt.errors.empty() ? "processed" : "rejected");
@@ -395,6 +441,7 @@ DropFolders EdiExchange::folders(const std::string& partner) const {
 
 PollResult EdiExchange::poll(const std::string& partner, const orders::Actor& actor) {
     const DropFolders drop = folders(partner);
+    overdue(partner);
     PollResult result;
     std::error_code ec;
     if (!fs::is_directory(drop.inbound, ec)) {
@@ -459,6 +506,7 @@ constexpr const char* kShipTo =
 
 SendResult EdiExchange::send(const std::string& partner) {
     const DropFolders drop = folders(partner);
+    overdue(partner);
     const std::string channel = channelOf(partner);
     SendResult result;
 
@@ -604,7 +652,8 @@ SendResult EdiExchange::send(const std::string& partner) {
             Poco::JSON::Object request;
             request.set("partner", partner);
             request.set("document", document);
-            request.set("control_number", static_cast<Poco::Int64>(reserve(partner, "interchange", 1)));
+            const std::int64_t control_number = reserve(partner, "interchange", 1);
+            request.set("control_number", static_cast<Poco::Int64>(control_number));
             auto answer =
                 services_.pluginHost().invoke(instance(), plugin_host::Operation::kEdiFromDocument, stringify(request));
             if (!answer) {
@@ -623,10 +672,11 @@ SendResult EdiExchange::send(const std::string& partner) {
             database_.run([&](db::UnitOfWork& uow) {
                 uow.statement(
                        "INSERT INTO edi_message (id, partner, direction, kind, name, size, sha256, body, status, "
-                       "detail, related_id, received_at, processed_at, attempts) VALUES (?, ?, 'out', ?, ?, ?, ?, ?, "
-                       "'sent', ?, ?, ?, ?, 1)")
+                       "detail, related_id, received_at, processed_at, attempts, control_number) VALUES (?, ?, 'out', "
+                       "?, ?, ?, ?, ?, 'sent', ?, ?, ?, ?, 1, ?)")
                     .bindAll(message_id, partner, sets[i], name, static_cast<std::int64_t>(bytes.size()),
-                             sha256Hex(bytes), base64Encode(bytes), stringify(*document), document_id, at, at)
+                             sha256Hex(bytes), base64Encode(bytes), stringify(*document), document_id, at, at,
+                             control_number)
                     .execute();
             });
             result.sent.push_back(
@@ -648,6 +698,53 @@ SendResult EdiExchange::send(const std::string& partner) {
         });
     }
     return result;
+}
+
+std::vector<std::string> EdiExchange::overdue(const std::string& partner) {
+    fs::path file;
+    const auto profile = readProfile(partners_directory_, partner, file);
+    std::int64_t hours = 24;
+    try {
+        hours = profile->getInt64("ack.deadline_hours", 24);
+    } catch (const Poco::Exception&) {
+        throw InfrastructureError(file.string() + ": ack.deadline_hours: a whole number of hours");
+    }
+    std::vector<std::string> late;
+    const std::int64_t at = now();
+    const std::int64_t cutoff = at - hours * 3600LL * 1'000'000LL;
+    database_.run([&](db::UnitOfWork& uow) {
+        late.clear();
+        std::vector<std::pair<std::string, std::string>> found;  // id, kind
+        db::Statement& s = uow.statement(
+            "SELECT id, kind, control_number FROM edi_message WHERE partner = ? AND direction = 'out' AND kind <> "
+            "'ack' "
+            "AND acknowledged_at IS NULL AND received_at < ? ORDER BY received_at");
+        s.bindAll(partner, cutoff).execute();
+        std::vector<std::int64_t> controls;
+        while (s.next()) {
+            found.emplace_back(s.getString(0), s.getString(1));
+            controls.push_back(s.getOptionalInt64(2).value_or(0));
+        }
+        for (std::size_t i = 0; i < found.size(); ++i) {
+            late.push_back(found[i].first);
+            db::Statement& known = uow.statement(
+                "SELECT COUNT(*) FROM integration_exception WHERE reference = ? AND code = 'edi_ack_overdue'");
+            known.bindAll(found[i].first).execute();
+            std::int64_t count = 0;
+            while (known.next()) count = known.getInt64(0);
+            if (count > 0) continue;  // raised once; resolved when the acknowledgment arrives
+            uow.statement(
+                   "INSERT INTO integration_exception (id, source, code, message, reference, created_at, resolved_at) "
+                   "VALUES (?, ?, 'edi_ack_overdue', ?, ?, ?, NULL)")
+                .bindAll(IdGenerator::global().next(), "edi:" + partner,
+                         "no 997/999 from " + partner + " for the " + found[i].second + " of group " +
+                             std::to_string(controls[i]) + " within " + std::to_string(hours) + " hours (message " +
+                             found[i].first + ")",
+                         found[i].first, at)
+                .execute();
+        }
+    });
+    return late;
 }
 
 }  // namespace keel::app

@@ -294,6 +294,56 @@ BOOST_AUTO_TEST_CASE(an_850_in_the_inbound_folder_ships_and_is_invoiced_back_as_
     std::tie(code, out, err) = keel({"edi", "send", "--partner", "xyz"});
     BOOST_TEST(code == 0);
     BOOST_TEST(contains(out, "nothing to send to xyz"), out);
+
+    // A day passes without the partner's 997s: past ack.deadline_hours (24) each document raises one exception.
+    db.run([&](db::UnitOfWork& uow) {
+        uow.statement("UPDATE edi_message SET received_at = received_at - ? WHERE direction = 'out' AND kind <> 'ack'")
+            .bindAll(static_cast<std::int64_t>(25) * 3600 * 1'000'000)
+            .execute();
+    });
+    const auto overdueCount = [&] {
+        std::int64_t count = 0;
+        db.run([&](db::UnitOfWork& uow) {
+            db::Statement& q = uow.statement(
+                "SELECT COUNT(*) FROM integration_exception WHERE code = 'edi_ack_overdue' AND resolved_at IS NULL");
+            q.execute();
+            while (q.next()) count = q.getInt64(0);
+        });
+        return count;
+    };
+    keel({"edi", "send", "--partner", "xyz"});
+    keel({"edi", "send", "--partner", "xyz"});  // raised once, not per check
+    BOOST_TEST(overdueCount() == 2);
+
+    // Then the 997s arrive: the 856's group (2) accepted, the 810's (3) rejected, and one for a group never sent.
+    const std::string fa =
+        "ISA*00*          *00*          *12*4405197800     *01*999999999      *261127*0900*U*00401*000000102*0*P*>~"
+        "GS*FA*4405197800*999999999*20261127*0900*102*X*004010~"
+        "ST*997*0001~AK1*SH*2~AK9*A*1*1*1~SE*4*0001~"
+        "ST*997*0002~AK1*IN*3~AK2*810*0001~AK5*R*5~AK9*R*1*1*0~SE*6*0002~"
+        "ST*997*0003~AK1*SH*99~AK9*A*1*1*1~SE*4*0003~"
+        "GE*3*102~IEA*1*000000102~";
+    write(root / "997.edi", fa);
+    std::tie(code, out, err) = keel({"--json", "edi", "receive", (root / "997.edi").string(), "--partner", "xyz"});
+    BOOST_TEST(code == 2, out << err);
+    const auto acked = json(out);
+    BOOST_TEST(acked->getValue<std::string>("ack").empty());  // an acknowledgment is never acknowledged
+    const auto errors = acked->getArray("errors");
+    BOOST_TEST_REQUIRE(errors->size() == 2u, out);
+    BOOST_TEST(contains(errors->getElement<std::string>(0), "the partner rejected group 3 (IN"), out);
+    BOOST_TEST(contains(errors->getElement<std::string>(1), "acknowledgment of group 99, which Keel did not send"),
+               out);
+    BOOST_TEST(overdueCount() == 0);
+    std::map<std::string, std::string> status;
+    db.run([&](db::UnitOfWork& uow) {
+        db::Statement& q = uow.statement(
+            "SELECT kind, ack_status FROM edi_message WHERE direction = 'out' AND kind <> 'ack' AND acknowledged_at "
+            "IS NOT NULL");
+        q.execute();
+        while (q.next()) status[q.getString(0)] = q.getString(1);
+    });
+    BOOST_TEST(status["856"] == "A");
+    BOOST_TEST(status["810"] == "R");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

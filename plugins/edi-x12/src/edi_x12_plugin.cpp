@@ -3,6 +3,7 @@
 //
 // edi.to_documents {"partner", "bytes" (base64), ["ack_control_number"]} →
 //   {"documents": [order...], "errors": [{"group","set","segment","element","message"}],
+//    "acknowledgments_received": [{"functional_id","group_control","status"}] (the partner's 997/999),
 //    "acknowledgments": [{"bytes" (base64), "accepted"}], "sets": N}
 // edi.from_document {"partner", "document" (advance_ship_notice → 856, invoice → 810), "control_number"} →
 //   {"bytes" (base64), "transaction_set": "856" | "810"}
@@ -133,6 +134,15 @@ public:
             errors->add(item);
         }
         response.set("errors", errors);
+        Poco::JSON::Array::Ptr received = new Poco::JSON::Array;
+        for (const auto& ack : translation.acks) {
+            Poco::JSON::Object::Ptr item = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            item->set("functional_id", ack.functional_id);
+            item->set("group_control", ack.group_control);
+            item->set("status", ack.status);
+            received->add(item);
+        }
+        response.set("acknowledgments_received", received);
         response.set("sets", static_cast<Poco::UInt64>(translation.sets));
         response.set("acknowledgments", acknowledgments(bytes, partner->second, translation, *request));
         std::ostringstream out;

@@ -93,8 +93,12 @@ public:
         } else if (id == "ST") {
             ++out_.sets;
             set_control_ = std::string(segment.element(2));
+            in_ack_ = segment.element(1) == "997" || segment.element(1) == "999";
             if (segment.element(1) == "850") {
                 order_.emplace();
+            } else if (in_ack_) {
+                order_.reset();
+                ack_ = ReceivedAck{};
             } else {
                 order_.reset();
                 MappingError error{group_control_, set_control_, segment.number(), "ST01",
@@ -104,7 +108,17 @@ public:
             }
         } else if (id == "SE") {
             if (order_ && interchange_ok_) finishOrder(segment);
+            if (in_ack_ && interchange_ok_ && !ack_.group_control.empty()) out_.acks.push_back(ack_);
             order_.reset();
+            in_ack_ = false;
+        } else if (in_ack_) {
+            // An acknowledgment of a group Keel sent: AK1 names it, AK9 says what became of it.
+            if (id == "AK1") {
+                ack_.functional_id = std::string(segment.element(1));
+                ack_.group_control = trim(segment.element(2));
+            } else if (id == "AK9") {
+                ack_.status = std::string(segment.element(1));
+            }
         } else if (order_) {
             onOrderSegment(segment);
         }
@@ -332,6 +346,8 @@ private:
     const PartnerProfile& partner_;
     Translation& out_;
     std::optional<Order> order_;
+    bool in_ack_ = false;
+    ReceivedAck ack_;
     std::string group_control_;
     std::string set_control_;
     bool interchange_ok_ = true;

@@ -20,8 +20,16 @@ struct MappingError {
     std::string message;
 };
 
+/// A 997 or 999 from the partner: what it says about one functional group Keel sent.
+struct ReceivedAck {
+    std::string functional_id;  ///< AK101: SH (856), IN (810), ...
+    std::string group_control;  ///< AK102: GS06 of Keel's group
+    std::string status;         ///< AK901: A, E, P or R
+};
+
 struct Translation {
     std::vector<Poco::JSON::Object::Ptr> documents;  ///< one order per accepted 850
+    std::vector<ReceivedAck> acks;                   ///< the partner's 997/999 of what Keel sent
     std::vector<MappingError> errors;
     std::uint64_t sets = 0;  ///< transaction sets seen (any type)
 };

@@ -26,6 +26,13 @@ struct EdiOrder {
     std::string state;
 };
 
+/// A 997/999 the partner sent about a group Keel sent it.
+struct EdiReceivedAck {
+    std::string functional_id;
+    std::string group_control;
+    std::string status;  ///< A, E, P, R
+};
+
 /// What receiving (or reprocessing) one file did.
 struct EdiReceipt {
     std::string message_id;
@@ -34,6 +41,7 @@ struct EdiReceipt {
     std::uint64_t sets = 0;
     std::vector<EdiOrder> orders;
     std::vector<std::string> errors;  ///< "set 0001 segment 6 PO103: unit 'CA' has no Keel unit ..."
+    std::vector<EdiReceivedAck> acks_received;  ///< the partner's acknowledgments in the file
     std::string ack;                  ///< the 997/999 Keel sends back (empty: none)
     std::string ack_message_id;
 };
@@ -108,6 +116,10 @@ public:
     /// a temporary name and stored as an outbound message (which is what "not received yet" is checked against).
     /// With edi.gs1.company_prefix set, each 856 carries an SSCC-18 (serials from edi_control_number, never reused).
     SendResult send(const std::string& partner);
+    /// Outbound documents of the partner not acknowledged within its profile's ack.deadline_hours: each gets one
+    /// integration exception (code edi_ack_overdue), resolved when the 997/999 arrives. Returns their message ids.
+    /// send() and poll() check it too.
+    std::vector<std::string> overdue(const std::string& partner);
 
 private:
     EdiReceipt process(const std::string& message_id, const std::string& partner, const std::string& bytes,
