@@ -516,6 +516,65 @@ SendResult EdiExchange::send(const std::string& partner) {
     database_.run([&](db::UnitOfWork& uow) {
         documents.clear();
         sets.clear();
+        // 855: every order of the partner once allocation (or a person) decided what becomes of it.
+        db::Statement& decided = uow.statement(
+            "SELECT o.id, o.external_id, o.state, o.hold_reasons FROM sales_order o WHERE o.channel = ? AND o.state "
+            "NOT "
+            "IN ('received', 'validated', 'on_hold') AND NOT EXISTS (SELECT 1 FROM edi_message m WHERE m.related_id = "
+            "o.id AND m.kind = '855') ORDER BY o.id");
+        decided.bindAll(channel).execute();
+        std::vector<Poco::JSON::Object::Ptr> acks;
+        while (decided.next()) {
+            Poco::JSON::Object::Ptr ack = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            ack->set("type", "order_acknowledgment");
+            ack->set("version", 1);
+            ack->set("order_id", decided.getString(0));
+            ack->set("channel", channel);
+            ack->set("external_id", decided.getString(1));
+            ack->set("x_state", decided.getString(2));
+            if (!decided.getString(3).empty()) ack->set("reason", decided.getString(3).substr(0, 500));
+            ack->set("acknowledged_at", formatIso8601(now()));
+            acks.push_back(ack);
+        }
+        for (auto& ack : acks) {
+            const std::string state = ack->getValue<std::string>("x_state");
+            const bool refused = state == "rejected" || state == "cancelled";
+            db::Statement& lines = uow.statement(
+                "SELECT external_line, sku, quantity, cancelled, backordered FROM sales_order_line WHERE order_id = ? "
+                "ORDER BY line_no");
+            lines.bindAll(ack->getValue<std::string>("order_id")).execute();
+            Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+            bool any_backordered = false;
+            bool any_accepted = false;
+            while (lines.next()) {
+                const std::int64_t ordered = lines.getInt64(2);
+                const std::int64_t cancelled = refused ? ordered : lines.getInt64(3);
+                const std::int64_t backordered = refused ? 0 : lines.getInt64(4);
+                const std::int64_t accepted = ordered - cancelled - backordered;
+                Poco::JSON::Object::Ptr line = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+                line->set("line_id", lines.getString(0));
+                line->set("sku", lines.getString(1));
+                line->set("quantity", static_cast<Poco::Int64>(accepted));
+                line->set("status", std::string(cancelled == ordered ? "rejected"
+                                                : backordered > 0    ? "backordered"
+                                                                     : "accepted"));
+                line->set("x_ordered", static_cast<Poco::Int64>(ordered));
+                line->set("x_backordered", static_cast<Poco::Int64>(backordered));
+                line->set("x_rejected", static_cast<Poco::Int64>(cancelled));
+                any_backordered = any_backordered || backordered > 0;
+                any_accepted = any_accepted || accepted > 0;
+                list->add(line);
+            }
+            ack->set("lines", list);
+            ack->set("status", std::string(refused            ? "rejected"
+                                           : !any_backordered ? "accepted"
+                                           : any_accepted     ? "partially_accepted"
+                                                              : "backordered"));
+            ack->remove("x_state");
+            documents.push_back(ack);
+            sets.push_back("855");
+        }
+
         db::Statement& shipments = uow.statement(
             std::string("SELECT s.id, s.order_id, o.external_id, s.carrier, s.service, s.tracking, s.shipped_at, ") +
             kShipTo +
@@ -549,7 +608,9 @@ SendResult EdiExchange::send(const std::string& partner) {
             documents.push_back(asn);
             sets.push_back("856");
         }
-        for (auto& asn : documents) {
+        for (std::size_t d = 0; d < documents.size(); ++d) {
+            if (sets[d] != "856") continue;
+            auto& asn = documents[d];
             // One package with the shipment's lines, summed per order line (several lots make several rows).
             db::Statement& lines = uow.statement(
                 "SELECT ol.external_line, ol.sku, SUM(sl.quantity) FROM shipment_line sl JOIN sales_order_line ol ON "
@@ -639,8 +700,9 @@ SendResult EdiExchange::send(const std::string& partner) {
     for (std::size_t i = 0; i < documents.size(); ++i) {
         auto& document = documents[i];
         const bool asn = sets[i] == "856";
-        const std::string document_id =
-            asn ? document->getValue<std::string>("shipment_id") : document->getValue<std::string>("x_keel_invoice_id");
+        const std::string document_id = asn                ? document->getValue<std::string>("shipment_id")
+                                        : sets[i] == "855" ? document->getValue<std::string>("order_id")
+                                                           : document->getValue<std::string>("x_keel_invoice_id");
         const std::string external_id = document->getValue<std::string>("external_id");
         try {
             if (asn && !gs1_company_prefix_.empty()) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end with a trading partner, through the keel command on a fresh SQLite database: an 850 dropped in the
-# partner's inbound folder becomes an allocated order and a 997 comes back to the outbound folder; shipping the order
-# writes an 856 and invoicing it an 810 there. Keel's validator (with its dictionaries) and node-x12 (an independent
+# partner's inbound folder becomes an allocated order and a 997 comes back to the outbound folder; the allocated order
+# is acknowledged with an 855, and shipping it writes an 856 and invoicing it an 810 there. Keel's validator (with its dictionaries) and node-x12 (an independent
 # parser, installed from npm into a temporary folder) must both accept the 997, the 856 and the 810.
 #   partner_e2e.sh KEEL_BINARY PLUGIN_DIR
 set -euo pipefail
@@ -67,10 +67,11 @@ keel shipment pack "$shipment" --packages 1 >/dev/null
 keel shipment confirm "$shipment" --carrier UPSN --tracking 1Z999AA10123456784 >/dev/null
 keel edi send --partner retailer > "$work/send.txt" || fail "send: $(cat "$work/send.txt")"
 
-ack=$(ls "$work"/out/ack-*.edi); asn=$(ls "$work"/out/856-*.edi); invoice=$(ls "$work"/out/810-*.edi)
+ack=$(ls "$work"/out/ack-*.edi); po_ack=$(ls "$work"/out/855-*.edi); asn=$(ls "$work"/out/856-*.edi)
+invoice=$(ls "$work"/out/810-*.edi)
 grep -q "AK9\*A\*1\*1\*1" "$ack" || fail "the 997 does not accept the 850: $(cat "$ack")"
 (cd "$work" && npm install --silent --no-audit --no-fund --prefix "$work" node-x12@1.7.1 >/dev/null)
-for file in "$ack" "$asn" "$invoice"; do
+for file in "$ack" "$po_ack" "$asn" "$invoice"; do
     out=$("$keel_bin" edi validate "$file") || fail "Keel's validator refuses $(basename "$file"): $out"
     case "$out" in *"0 error(s), 0 warning(s); 1 set(s) checked against a dictionary"*) ;;
         *) fail "$(basename "$file"): $out" ;; esac
@@ -78,4 +79,4 @@ for file in "$ack" "$asn" "$invoice"; do
     node "$here/node_x12_compare.js" "$work/node_modules" "$file" "$work/keel.json" \
         || fail "node-x12 does not read $(basename "$file") as Keel does (exit $?)"
 done
-echo "partner_e2e: 850 -> order $order -> 997, 856 and 810 accepted by Keel's validator and node-x12"
+echo "partner_e2e: 850 -> order $order -> 997, 855, 856 and 810 accepted by Keel's validator and node-x12"

@@ -261,7 +261,7 @@ BOOST_AUTO_TEST_CASE(an_850_in_the_inbound_folder_ships_and_is_invoiced_back_as_
         keel({"-D", "edi.gs1.company_prefix=0614141", "--json", "edi", "send", "--partner", "xyz"});
     BOOST_TEST_REQUIRE(code == 0, out << err);
     const auto sent = json(out)->getArray("sent");
-    BOOST_TEST_REQUIRE(sent->size() == 2u, out);
+    BOOST_TEST_REQUIRE(sent->size() == 3u, out);
     std::map<std::string, std::string> files;
     for (std::size_t i = 0; i < sent->size(); ++i) {
         const auto s = sent->getObject(static_cast<unsigned>(i));
@@ -269,6 +269,12 @@ BOOST_AUTO_TEST_CASE(an_850_in_the_inbound_folder_ships_and_is_invoiced_back_as_
     }
     const std::string asn = readFile(files.at("856"));
     const std::string invoice = readFile(files.at("810"));
+    const std::string po_ack = readFile(files.at("855"));
+    // The 855: accepted as sent, each line acknowledged with its quantity.
+    for (const char* part : {"ST*855*0001~", "BAK*00*AD*PO-777*", "PO1*1*2*EA***VN*A-1~", "ACK*IA*2*EA~",
+                             "PO1*2*1*EA***VN*B-2~", "ACK*IA*1*EA~", "CTT*2~"}) {
+        BOOST_TEST(contains(po_ack, part), part << " in\n" << po_ack);
+    }
     // The hierarchy: shipment, order (the partner's PO), pack with its SSCC-18, items with the partner's ids.
     for (const char* part :
          {"ST*856*0001~", "HL*1**S*1~", "TD5**2*UPSN~", "REF*CN*1Z999AA10123456784~", "N1*ST*Store 12~", "HL*2*1*O*1~",
@@ -288,8 +294,9 @@ BOOST_AUTO_TEST_CASE(an_850_in_the_inbound_folder_ships_and_is_invoiced_back_as_
                    set << ": " << out);
     }
     // Interchange control numbers continue the partner's sequence (the poll's 997 took 1): never reused.
-    BOOST_TEST(contains(asn + invoice, "*U*00401*000000002*"));
-    BOOST_TEST(contains(asn + invoice, "*U*00401*000000003*"));
+    BOOST_TEST(contains(po_ack, "*U*00401*000000002*"));
+    BOOST_TEST(contains(asn, "*U*00401*000000003*"));
+    BOOST_TEST(contains(invoice, "*U*00401*000000004*"));
     // Sent once: a second send has nothing to do.
     std::tie(code, out, err) = keel({"edi", "send", "--partner", "xyz"});
     BOOST_TEST(code == 0);
@@ -313,16 +320,18 @@ BOOST_AUTO_TEST_CASE(an_850_in_the_inbound_folder_ships_and_is_invoiced_back_as_
     };
     keel({"edi", "send", "--partner", "xyz"});
     keel({"edi", "send", "--partner", "xyz"});  // raised once, not per check
-    BOOST_TEST(overdueCount() == 2);
+    BOOST_TEST(overdueCount() == 3);
 
-    // Then the 997s arrive: the 856's group (2) accepted, the 810's (3) rejected, and one for a group never sent.
+    // Then the 997s arrive: the 855's (2) and the 856's (3) groups accepted, the 810's (4) rejected, and one for a
+    // group never sent.
     const std::string fa =
         "ISA*00*          *00*          *12*4405197800     *01*999999999      *261127*0900*U*00401*000000102*0*P*>~"
         "GS*FA*4405197800*999999999*20261127*0900*102*X*004010~"
-        "ST*997*0001~AK1*SH*2~AK9*A*1*1*1~SE*4*0001~"
-        "ST*997*0002~AK1*IN*3~AK2*810*0001~AK5*R*5~AK9*R*1*1*0~SE*6*0002~"
+        "ST*997*0001~AK1*SH*3~AK9*A*1*1*1~SE*4*0001~"
+        "ST*997*0002~AK1*IN*4~AK2*810*0001~AK5*R*5~AK9*R*1*1*0~SE*6*0002~"
         "ST*997*0003~AK1*SH*99~AK9*A*1*1*1~SE*4*0003~"
-        "GE*3*102~IEA*1*000000102~";
+        "ST*997*0004~AK1*PR*2~AK9*A*1*1*1~SE*4*0004~"
+        "GE*4*102~IEA*1*000000102~";
     write(root / "997.edi", fa);
     std::tie(code, out, err) = keel({"--json", "edi", "receive", (root / "997.edi").string(), "--partner", "xyz"});
     BOOST_TEST(code == 2, out << err);
@@ -330,7 +339,7 @@ BOOST_AUTO_TEST_CASE(an_850_in_the_inbound_folder_ships_and_is_invoiced_back_as_
     BOOST_TEST(acked->getValue<std::string>("ack").empty());  // an acknowledgment is never acknowledged
     const auto errors = acked->getArray("errors");
     BOOST_TEST_REQUIRE(errors->size() == 2u, out);
-    BOOST_TEST(contains(errors->getElement<std::string>(0), "the partner rejected group 3 (IN"), out);
+    BOOST_TEST(contains(errors->getElement<std::string>(0), "the partner rejected group 4 (IN"), out);
     BOOST_TEST(contains(errors->getElement<std::string>(1), "acknowledgment of group 99, which Keel did not send"),
                out);
     BOOST_TEST(overdueCount() == 0);
@@ -342,6 +351,7 @@ BOOST_AUTO_TEST_CASE(an_850_in_the_inbound_folder_ships_and_is_invoiced_back_as_
         q.execute();
         while (q.next()) status[q.getString(0)] = q.getString(1);
     });
+    BOOST_TEST(status["855"] == "A");
     BOOST_TEST(status["856"] == "A");
     BOOST_TEST(status["810"] == "R");
 }

@@ -5,8 +5,8 @@
 //   {"documents": [order...], "errors": [{"group","set","segment","element","message"}],
 //    "acknowledgments_received": [{"functional_id","group_control","status"}] (the partner's 997/999),
 //    "acknowledgments": [{"bytes" (base64), "accepted"}], "sets": N}
-// edi.from_document {"partner", "document" (advance_ship_notice → 856, invoice → 810), "control_number"} →
-//   {"bytes" (base64), "transaction_set": "856" | "810"}
+// edi.from_document {"partner", "document" (order_acknowledgment → 855, advance_ship_notice → 856, invoice → 810),
+//   "control_number"} → {"bytes" (base64), "transaction_set": "855" | "856" | "810"}
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
@@ -181,12 +181,17 @@ public:
             if (type == "advance_ship_notice") {
                 bytes = write856(partner->second, *document, envelope);
                 set = "856";
+            } else if (type == "order_acknowledgment") {
+                bytes = write855(partner->second, *document, envelope);
+                set = "855";
             } else if (type == "invoice") {
                 bytes = write810(partner->second, *document, envelope);
                 set = "810";
             } else {
-                throw Error(KEEL_E_INVALID, "from_document: document type '" + type +
-                                                "' has no X12 mapping here (advance_ship_notice → 856, invoice → 810)");
+                throw Error(KEEL_E_INVALID,
+                            "from_document: document type '" + type +
+                                "' has no X12 mapping here (order_acknowledgment → 855, advance_ship_notice → 856, "
+                                "invoice → 810)");
             }
         } catch (const DocumentError& e) {
             throw Error(KEEL_E_INVALID, type + ": " + e.what());

@@ -204,6 +204,59 @@ std::string write856(const PartnerProfile& partner, const Poco::JSON::Object& as
     return envelopeEnd(s, envelope, s.inSet() - before);
 }
 
+std::string write855(const PartnerProfile& partner, const Poco::JSON::Object& acknowledgment,
+                     const Envelope& envelope) {
+    const std::string po = clean(required(acknowledgment, "external_id", ""), 22);
+    const std::string status = required(acknowledgment, "status", "");
+    const std::string when = ccyymmdd(required(acknowledgment, "acknowledged_at", ""), "acknowledged_at");
+    const std::string type = status == "rejected" ? "RD" : status == "accepted" ? "AD" : "AC";
+    const auto lines = acknowledgment.getArray("lines");
+
+    Segments s;
+    envelopeStart(s, partner, envelope, "PR");
+    const std::size_t before = s.inSet();
+    s.add({"ST", "855", "0001"});
+    s.add({"BAK", "00", type, po, when});
+    const std::string qualifier = productQualifier(partner);
+    std::size_t count = 0;
+    if (lines) {
+        for (std::size_t l = 0; l < lines->size(); ++l) {
+            const auto line = lines->getObject(static_cast<unsigned>(l));
+            const std::string at = "lines[" + std::to_string(l) + "].";
+            const std::string ordered =
+                optional(*line, "x_ordered").empty() ? required(*line, "quantity", at) : optional(*line, "x_ordered");
+            s.add({"PO1", clean(required(*line, "line_id", at), 20), ordered, "EA", "", "", qualifier,
+                   clean(required(*line, "sku", at), 48)});
+            ++count;
+            const std::string line_status = required(*line, "status", at);
+            const std::string accepted = optional(*line, "quantity");
+            const std::string backordered = optional(*line, "x_backordered");
+            const std::string rejected = optional(*line, "x_rejected");
+            bool any = false;
+            if (line_status != "rejected" && !accepted.empty() && accepted != "0") {
+                s.add({"ACK", "IA", accepted, "EA"});
+                any = true;
+            }
+            if (!backordered.empty() && backordered != "0") {
+                const std::string promise = optional(*line, "promise_date");
+                if (promise.empty()) {
+                    s.add({"ACK", "IB", backordered, "EA"});
+                } else {
+                    s.add({"ACK", "IB", backordered, "EA", "068", ccyymmdd(promise, at + "promise_date")});
+                }
+                any = true;
+            }
+            if (line_status == "rejected" || (!rejected.empty() && rejected != "0")) {
+                s.add({"ACK", "IR", line_status == "rejected" ? ordered : rejected, "EA"});
+                any = true;
+            }
+            if (!any) s.add({"ACK", "IA", ordered, "EA"});
+        }
+    }
+    s.add({"CTT", std::to_string(count)});
+    return envelopeEnd(s, envelope, s.inSet() - before);
+}
+
 std::string write810(const PartnerProfile& partner, const Poco::JSON::Object& invoice, const Envelope& envelope) {
     const std::string number = clean(required(invoice, "invoice_id", ""), 22);
     const std::string issue_date = ccyymmdd(required(invoice, "issue_date", ""), "issue_date");

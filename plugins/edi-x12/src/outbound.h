@@ -28,6 +28,10 @@ struct Envelope {
 /// SSCC-18 (MAN*GM) and one I per line (LIN with the partner's product id, SN1 with the quantity).
 std::string write856(const PartnerProfile& partner, const Poco::JSON::Object& asn, const Envelope& envelope);
 
+/// An 855 (purchase order acknowledgment) of an order_acknowledgment document: BAK (AD accepted as sent, AC accepted
+/// with changes such as backorders, RD rejected) and per line PO1 (as ordered) with ACK IA/IB/IR and quantities.
+std::string write855(const PartnerProfile& partner, const Poco::JSON::Object& acknowledgment, const Envelope& envelope);
+
 /// An 810 (invoice): BIG with the invoice number and the PO number, the parties, IT1 per line, TDS, TXI, SAC for
 /// shipping and CTT.
 std::string write810(const PartnerProfile& partner, const Poco::JSON::Object& invoice, const Envelope& envelope);
