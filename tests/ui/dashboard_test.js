@@ -79,6 +79,8 @@ async function seed() {
   await admin('POST', `/orders/${ids.backordered}/allocate`);
   ids.stillHeld = await order('W-5', 'SKU-D', 1);
   await admin('POST', `/orders/${ids.stillHeld}/hold`, { reason: 'address check' });
+  ids.toReject = await order('W-6', 'SKU-D', 2);
+  await admin('POST', `/orders/${ids.toReject}/hold`, { reason: 'duplicate?' });
   return ids;
 }
 
@@ -158,7 +160,7 @@ async function operationsPages(browser, ids) {
   const late = openOrders.filter((o) => o.promise_date && o.promise_date < today).length;
   const dueToday = openOrders.filter((o) => o.promise_date === today).length;
   const later = openOrders.filter((o) => o.promise_date && o.promise_date > today).length;
-  check(openOrders.length === 4 && late === 1, `seeded: 4 open orders, 1 late (API: ${openOrders.length}, ${late})`);
+  check(openOrders.length === 5 && late === 1, `seeded: 5 open orders, 1 late (API: ${openOrders.length}, ${late})`);
   equal(await metric(page, 'open-orders'), String(openOrders.length), 'open orders');
   equal(await metric(page, 'late-orders'), String(late), 'late orders');
   equal(await metric(page, 'due-today'), String(dueToday), 'due today');
@@ -193,7 +195,7 @@ async function operationsPages(browser, ids) {
     const total = flow.series.reduce((n, d) => n + d[stage], 0);
     equal(await metric(page, 'entered-' + stage), String(total), `orders entering ${stage}`);
   }
-  check(flow.series.reduce((n, d) => n + d.received, 0) === 5, 'seeded: 5 orders received');
+  check(flow.series.reduce((n, d) => n + d.received, 0) === 6, 'seeded: 6 orders received');
   equal(await metric(page, 'bottleneck'), flow.bottleneck || 'none', 'bottleneck');
   await charts(page, 'throughput', 2);
 
@@ -225,6 +227,18 @@ async function operationsPages(browser, ids) {
   const after = await ops(`/orders/${ids.held}`);
   check(after.state !== 'on_hold', `W-3 released through the dashboard (state now ${after.state})`);
   check(await page.$(`tr[data-exception="${ids.held}"]`) === null, 'W-3 left the queue on the page');
+
+  // A rejection needs its reason; with one, the order is rejected.
+  await page.click(`[data-reject="${ids.toReject}"]`);
+  await page.waitForFunction(() => /Say why/.test(document.querySelector('#status')?.textContent || ''));
+  check((await ops(`/orders/${ids.toReject}`)).state === 'on_hold', 'no rejection without a reason');
+  await page.type(`[data-reject-reason="${ids.toReject}"]`, 'duplicate of W-5');
+  await page.click(`[data-reject="${ids.toReject}"]`);
+  await page.waitForFunction(() => /rejected/.test(document.querySelector('#status')?.textContent || ''),
+                             { timeout: 15000 });
+  await page.waitForSelector('#view > [data-page="exceptions"][data-loaded]');
+  const rejected = await ops(`/orders/${ids.toReject}`);
+  check(rejected.state === 'rejected', `W-6 rejected through the dashboard (state now ${rejected.state})`);
   await context.close();
 }
 
