@@ -15,6 +15,7 @@ packages=(
   clang libclang-rt-14-dev
   python3-jsonschema
   openssl lintian adduser
+  chromium  # the dashboard's browser test (tests/ui)
 )
 
 missing=()
@@ -23,8 +24,8 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-# Node.js and npm (the node-x12 differential test): by command, since a machine may have them from NodeSource's
-# nodejs package (npm included), where Debian's separate npm package would conflict.
+# Node.js and npm (the node-x12 differential test, the dashboard test's puppeteer-core): by command, since a machine
+# may have them from NodeSource's nodejs package (npm included), where Debian's separate npm package would conflict.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   missing+=(nodejs npm)
 fi

@@ -358,6 +358,7 @@ void sendError(Poco::Net::HTTPServerResponse& response, int status, const std::s
 Api::Api(db::Database& database, app::Services& services, ApiSettings settings, Metrics& metrics)
     : database_(database), services_(services), settings_(settings), metrics_(metrics), log_(logging::get("server")) {
     addRoutes();
+    addReportRoutes();
 }
 
 void Api::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {

@@ -3,6 +3,7 @@
 #include "keel/db/migrations.h"
 #include "keel/kernel/version.h"
 #include "keel/server/api.h"
+#include "keel/server/ui.h"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -121,6 +122,7 @@ bool Readiness::check(std::string& reason) {
 Poco::Net::HTTPRequestHandler* RequestHandlerFactory::createRequestHandler(const Poco::Net::HTTPServerRequest& request) {
     const std::string path = request.getURI().substr(0, request.getURI().find('?'));
     if (api_ != nullptr && (path == "/api/v1" || path.rfind("/api/v1/", 0) == 0)) return new ApiHandler(*api_);
+    if (isUiPath(path)) return createUiHandler(request);
     const bool known = std::find(routes().begin(), routes().end(), path) != routes().end();
     if (!known) {
         return new ErrorHandler(Poco::Net::HTTPResponse::HTTP_NOT_FOUND, "not_found", "no route for " + path);

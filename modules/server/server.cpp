@@ -49,7 +49,8 @@ void KeelDaemon::handleOption(const std::string& name, const std::string& value)
         help.setCommand(commandName());
         help.setUsage("[--config FILE] [-D key=value ...]");
         help.setHeader(
-            "keeld: the Keel daemon (REST API under /api/v1, /metrics, /healthz, /readyz). Runs in the "
+            "keeld: the Keel daemon (REST API under /api/v1, the dashboard at /ui/, /metrics, /healthz, /readyz). Runs "
+            "in the "
             "foreground; stop with SIGTERM. Keys: db.connection, server.address, server.port, "
             "server.threads, server.timeout, server.max_body_bytes, plugins.directory, log.level.");
         help.format(std::cout);
@@ -144,7 +145,8 @@ int KeelDaemon::main(const std::vector<std::string>& args) {
                 readiness, &api, [&]() { return metrics.render(database, services.orders, services.plugins.get()); }),
             socket, params);
         server.start();
-        log->information("listening on http://%s (REST API under /api/v1, /metrics)", socket.address().toString());
+        log->information("listening on http://%s (REST API under /api/v1, dashboard /ui/, /metrics)",
+                         socket.address().toString());
         jobs_settings.plugin_delivery = services.pluginDelivery();
         jobs_settings.tax_commit_delivery = services.taxCommitDelivery();
         jobs_settings.plugins = &plugins;

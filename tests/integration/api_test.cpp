@@ -11,6 +11,8 @@
 #include "keel/app/services.h"
 #include "keel/auth/api_keys.h"
 #include "keel/db/migrations.h"
+#include "keel/kernel/clock.h"
+#include "keel/kernel/date.h"
 #include "keel/server/api.h"
 #include "keel/server/health.h"
 #include "keel/server/metrics.h"
@@ -494,6 +496,98 @@ BOOST_AUTO_TEST_CASE(held_orders_are_released_or_rejected_from_the_exception_que
                                auth::Role::kOperations);
     BOOST_TEST(rejected.status == 200, rejected.body);
     BOOST_TEST(rejected.field("state") == "rejected");
+}
+
+BOOST_AUTO_TEST_CASE(whoami_and_the_dashboard_reports_answer_from_the_database) {
+    // whoami lists what the key's role may call, from the route table itself.
+    const auto ops = get("/api/v1/whoami", auth::Role::kOperations);
+    BOOST_TEST_REQUIRE(ops.status == 200, ops.body);
+    BOOST_TEST(ops.field("role") == "operations");
+    auto allows = [](const Response& r, const std::string& route) {
+        const auto list = r.json()->getArray("allowed");
+        for (std::size_t i = 0; i < list->size(); ++i) {
+            if (list->getElement<std::string>(static_cast<unsigned>(i)) == route) return true;
+        }
+        return false;
+    };
+    BOOST_TEST(allows(ops, "POST /api/v1/exceptions/{id}/release"));
+    BOOST_TEST(!allows(ops, "GET /api/v1/ledger/pnl"));
+    const auto reader = get("/api/v1/whoami", auth::Role::kReadOnly);
+    BOOST_TEST(!allows(reader, "POST /api/v1/exceptions/{id}/release"));
+    BOOST_TEST(allows(reader, "GET /api/v1/ledger/pnl"));
+
+    // Inventory: one item of each kind of trouble, and a lot close to its expiry.
+    BOOST_TEST_REQUIRE(
+        post("/api/v1/locations", R"({"code":"WH1","name":"Main","country":"US","region":"IL"})").status == 201);
+    BOOST_TEST_REQUIRE(post("/api/v1/items", R"({"sku":"SKU-1","name":"Widget","safety_stock":2})").status == 201);
+    BOOST_TEST_REQUIRE(post("/api/v1/items", R"({"sku":"SKU-LOW","name":"Low","safety_stock":5})").status == 201);
+    BOOST_TEST_REQUIRE(post("/api/v1/items", R"({"sku":"SKU-NONE","name":"None"})").status == 201);
+    BOOST_TEST_REQUIRE(post("/api/v1/items", R"({"sku":"SKU-MANY","name":"Many","safety_stock":1})").status == 201);
+    BOOST_TEST_REQUIRE(
+        post("/api/v1/items", R"({"sku":"SKU-LOT","name":"Lot","lot_tracked":true,"expiry_tracked":true})").status ==
+        201);
+    const std::string soon = Date::today(Clock::system()).plusDays(5).toString();
+    for (const std::string& body : std::vector<std::string>{
+             R"({"sku":"SKU-1","location":"WH1","quantity":10})", R"({"sku":"SKU-LOW","location":"WH1","quantity":3})",
+             R"({"sku":"SKU-MANY","location":"WH1","quantity":40})",
+             R"({"sku":"SKU-LOT","location":"WH1","quantity":4,"lot":"L-1","expiry":")" + soon + "\"}"}) {
+        const auto r = post("/api/v1/stock/receipts", body, auth::Role::kOperations);
+        BOOST_TEST_REQUIRE(r.status == 201, r.body);
+    }
+    const auto health = get("/api/v1/reports/inventory-health", auth::Role::kReadOnly);
+    BOOST_TEST_REQUIRE(health.status == 200, health.body);
+    const auto summary = health.json()->getObject("summary");
+    BOOST_TEST(summary->getValue<Poco::Int64>("stockout") == 1);
+    BOOST_TEST(summary->getValue<Poco::Int64>("below_safety") == 1);
+    BOOST_TEST(summary->getValue<Poco::Int64>("overstock") == 1);
+    BOOST_TEST(summary->getValue<Poco::Int64>("ok") == 2);
+    BOOST_TEST(summary->getValue<Poco::Int64>("expiring_lots") == 1);
+    const auto expiring = health.json()->getArray("expiring")->getObject(0);
+    BOOST_TEST(expiring->getValue<std::string>("lot") == "L-1");
+    BOOST_TEST(expiring->getValue<int>("days_left") == 5);
+    BOOST_TEST(get("/api/v1/reports/inventory-health?expiring_days=2")
+                   .json()
+                   ->getObject("summary")
+                   ->getValue<Poco::Int64>("expiring_lots") == 0);
+    BOOST_TEST(get("/api/v1/reports/inventory-health?overstock_factor=1").status == 400);
+
+    // Throughput: two orders in, one allocated and shipped, one held.
+    const auto first =
+        post("/api/v1/orders", orderDocument("W-1", 3), auth::Role::kIntegration, {{"Idempotency-Key", "t-1"}});
+    BOOST_TEST_REQUIRE(first.status == 201, first.body);
+    const std::string id = first.field("id");
+    BOOST_TEST_REQUIRE(post("/api/v1/orders/" + id + "/allocate", "", auth::Role::kOperations).status == 200);
+    const auto released = post("/api/v1/orders/" + id + "/shipments", "", auth::Role::kOperations);
+    BOOST_TEST_REQUIRE(released.status == 201, released.body);
+    const std::string shipment = released.json()->getArray("shipments")->getElement<std::string>(0);
+    BOOST_TEST_REQUIRE(post("/api/v1/shipments/" + shipment + "/confirm", "{}", auth::Role::kOperations).status == 200);
+    const auto second =
+        post("/api/v1/orders", orderDocument("W-2", 1), auth::Role::kIntegration, {{"Idempotency-Key", "t-2"}});
+    BOOST_TEST_REQUIRE(second.status == 201, second.body);
+    BOOST_TEST_REQUIRE(
+        post("/api/v1/orders/" + second.field("id") + "/hold", R"({"reason":"check"})", auth::Role::kOperations)
+            .status == 200);
+
+    const auto flow = get("/api/v1/reports/throughput?days=3", auth::Role::kOperations);
+    BOOST_TEST_REQUIRE(flow.status == 200, flow.body);
+    const auto series = flow.json()->getArray("series");
+    BOOST_TEST_REQUIRE(series->size() == 3u);
+    const auto today = series->getObject(2);
+    BOOST_TEST(today->getValue<std::string>("date") == Date::today(Clock::system()).toString());
+    BOOST_TEST(today->getValue<Poco::Int64>("received") == 2);
+    BOOST_TEST(today->getValue<Poco::Int64>("allocated") == 1);
+    BOOST_TEST(today->getValue<Poco::Int64>("released") == 1);
+    BOOST_TEST(today->getValue<Poco::Int64>("shipped") == 1);
+    BOOST_TEST(today->getValue<Poco::Int64>("held") == 1);
+    BOOST_TEST(flow.json()->getObject("wip")->getObject("held")->getValue<Poco::Int64>("orders") == 1);
+    BOOST_TEST(flow.field("bottleneck") == "held");
+    const auto fill = flow.json()->getObject("fill_rate");
+    BOOST_TEST(fill->getValue<Poco::Int64>("units_wanted") == 4);
+    BOOST_TEST(fill->getValue<Poco::Int64>("units_filled") == 3);
+    BOOST_TEST(fill->getValue<Poco::Int64>("orders_allocated") == 1);
+    BOOST_TEST(fill->getValue<Poco::Int64>("orders_filled_first_time") == 1);
+    BOOST_TEST(get("/api/v1/reports/throughput", auth::Role::kFinance).status == 403);
+    BOOST_TEST(get("/api/v1/reports/throughput?days=0").status == 400);
 }
 
 BOOST_AUTO_TEST_CASE(a_write_is_recorded_with_the_key_that_made_it_even_a_long_named_one) {

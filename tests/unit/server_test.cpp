@@ -6,10 +6,17 @@
 #include "keel/server/api.h"
 #include "keel/server/health.h"
 #include "keel/server/router.h"
+#include "keel/server/ui.h"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
 #include <Poco/String.h>
 #include <Poco/Util/MapConfiguration.h>
 
@@ -67,6 +74,7 @@ BOOST_AUTO_TEST_CASE(openapi_documents_exactly_the_served_routes) {
     ApiTable table;
     std::set<std::string> served;
     for (const auto& path : server::routes()) served.insert("GET " + path);
+    for (const auto& path : server::uiRoutes()) served.insert("GET " + path);
     for (const auto& route : table.api.router().routes()) {
         const std::string key = route.method + " " + route.pattern;
         served.insert(key);
@@ -79,6 +87,88 @@ BOOST_AUTO_TEST_CASE(openapi_documents_exactly_the_served_routes) {
     }
     for (const auto& key : documented) BOOST_TEST(served.count(key) == 1u, key + " is documented but not served");
     for (const auto& key : served) BOOST_TEST(documented.count(key) == 1u, key + " is served but not documented");
+}
+
+namespace {
+
+struct Fetched {
+    int status = 0;
+    std::string body;
+    std::string content_type;
+    std::string cache_control;
+    std::string etag;
+    std::string location;
+};
+
+Fetched fetch(int port, const std::string& method, const std::string& uri,
+              const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
+    Poco::Net::HTTPRequest request(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
+    for (const auto& [name, value] : headers) request.set(name, value);
+    session.sendRequest(request);
+    Poco::Net::HTTPResponse response;
+    Fetched out;
+    Poco::StreamCopier::copyToString(session.receiveResponse(response), out.body);
+    out.status = static_cast<int>(response.getStatus());
+    out.content_type = response.getContentType();
+    out.cache_control = response.get("Cache-Control", "");
+    out.etag = response.get("ETag", "");
+    out.location = response.get("Location", "");
+    return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_dashboard_files_are_built_in_and_served_with_their_types_and_nothing_else) {
+    // The files keeld carries are the source tree's, byte for byte, and every one of them is there.
+    std::size_t on_disk = 0;
+    for (const auto& name : {"index.html", "app.js", "app.css", "charts.js"}) {
+        std::ifstream in(std::string(KEEL_SOURCE_DIR) + "/modules/server/ui/" + name, std::ios::binary);
+        BOOST_TEST_REQUIRE(in.good(), name);
+        const std::string text(std::istreambuf_iterator<char>(in), {});
+        BOOST_TEST_REQUIRE(server::uiFiles().count(name) == 1u, name);
+        BOOST_TEST(server::uiFiles().at(name) == text, name);
+        ++on_disk;
+    }
+    BOOST_TEST(server::uiFiles().size() == on_disk);
+
+    ApiTable table;
+    server::Readiness readiness(table.database);
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    const int port = socket.address().port();
+    Poco::Net::HTTPServer http(new server::RequestHandlerFactory(readiness, &table.api), socket,
+                               new Poco::Net::HTTPServerParams);
+    http.start();
+
+    const auto root = fetch(port, "GET", "/ui");
+    BOOST_TEST(root.status == 301);
+    BOOST_TEST(root.location == "/ui/");
+    const auto index = fetch(port, "GET", "/ui/");
+    BOOST_TEST(index.status == 200);
+    BOOST_TEST(index.content_type == "text/html; charset=utf-8");
+    BOOST_TEST(index.cache_control == "no-cache");
+    BOOST_TEST(index.body == server::uiFiles().at("index.html"));
+    BOOST_TEST(!index.etag.empty());
+    // Revalidation is a 304 without a body.
+    const auto again = fetch(port, "GET", "/ui/", {{"If-None-Match", index.etag}});
+    BOOST_TEST(again.status == 304);
+    BOOST_TEST(again.body.empty());
+    BOOST_TEST(fetch(port, "GET", "/ui/app.js?v=1").content_type == "text/javascript; charset=utf-8");
+    BOOST_TEST(fetch(port, "GET", "/ui/app.css").content_type == "text/css; charset=utf-8");
+    const auto head = fetch(port, "HEAD", "/ui/index.html");
+    BOOST_TEST(head.status == 200);
+    BOOST_TEST(head.body.empty());
+    // Only the built-in names exist: no way out to the file system or to the API without a key.
+    for (const std::string uri :
+         {"/ui/../etc/passwd", "/ui/%2e%2e/%2e%2e/etc/passwd", "/ui/..%2fapi/v1/items", "/ui//etc/passwd",
+          "/ui/app.js/../index.html", "/ui/nothing.html", "/ui/./app.js", "/ui/%61pp.js", "/ui/APP.JS"}) {
+        const auto r = fetch(port, "GET", uri);
+        BOOST_TEST(r.status == 404, uri);
+        BOOST_TEST(r.content_type == "application/json", uri);
+    }
+    BOOST_TEST(fetch(port, "POST", "/ui/index.html").status == 405);
+    BOOST_TEST(fetch(port, "GET", "/uix").status == 404);
+    http.stopAll(true);
 }
 
 BOOST_AUTO_TEST_CASE(keeld_serves_the_document_of_its_source_tree) {

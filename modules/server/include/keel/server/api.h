@@ -92,7 +92,8 @@ public:
     void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
 
 private:
-    void addRoutes();  // api_routes.cpp
+    void addRoutes();        // api_routes.cpp
+    void addReportRoutes();  // api_reports.cpp: whoami and the dashboard's reports
     /// Authenticates, authorizes, reads the body and runs the handler; `key_text` names the caller's key for the log.
     Reply dispatch(Poco::Net::HTTPServerRequest& request, const RouteMatch& match, std::string& key_text);
 

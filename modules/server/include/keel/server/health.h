@@ -34,8 +34,9 @@ const std::vector<std::string>& routes();
 
 class Api;
 
-/// Routes requests: GET /healthz, /readyz and /metrics; everything under /api/v1 to the API; JSON 404/405 for the
-/// rest. `api` and `metrics_text` may be empty (then /api/v1 is 404 and /metrics 503).
+/// Routes requests: GET /healthz, /readyz and /metrics; everything under /api/v1 to the API; /ui to the dashboard's
+/// files (ui.h); JSON 404/405 for the rest. `api` and `metrics_text` may be empty (then /api/v1 is 404 and /metrics
+/// 503).
 class RequestHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
 public:
     explicit RequestHandlerFactory(Readiness& readiness, Api* api = nullptr,
