@@ -173,24 +173,25 @@ bool takeOrders(const Samples& samples, app::Services& services, db::Database& d
         out << "    already received (nothing taken in twice)\n";
         return fresh;
     }
-    try {
-        app::EdiExchange exchange(services, database, config);
-        const auto receipt =
-            exchange.receive(kPartner, "harbor-850.edi", samples.read("harbor-850.edi"), kActor);
-        const auto set = receipt.ack.find("ST*");
-        out << "    " << receipt.status << ": " << receipt.sets << " purchase orders, "
-            << (set == std::string::npos ? std::string("no acknowledgment")
-                                         : "acknowledged with a " + receipt.ack.substr(set + 3, 3))
-            << " (stored as message " << receipt.message_id << ")\n";
-        for (const auto& order : receipt.orders) {
-            out << "    " << std::left << std::setw(20) << ("edi.harbor/" + order.external_id) << std::right
-                << (order.created ? "imported: " : "already imported: ") << order.state << "\n";
-        }
-        for (const auto& error : receipt.errors) out << "    error: " << error << "\n";
-    } catch (const Error& e) {
-        out << "    skipped: " << e.what()
-            << "\n    (`make demo` configures the edi-x12 plugin: plugins.instances = config/demo/plugins.d)\n";
+    // Without a translator the file is not stored at all (it would wait as a failed message for reprocessing).
+    if (config.getString("edi.plugin", "").empty() &&
+        services.pluginHost().instancesWith(plugin_host::Capability::kEdi).empty()) {
+        out << "    skipped: no plugin instance translates EDI here (`make demo` loads the edi-x12 plugin: "
+               "plugins.directory, plugins.instances = config/demo/plugins.d)\n";
+        return fresh;
     }
+    app::EdiExchange exchange(services, database, config);
+    const auto receipt = exchange.receive(kPartner, "harbor-850.edi", samples.read("harbor-850.edi"), kActor);
+    const auto set = receipt.ack.find("ST*");
+    out << "    " << receipt.status << ": " << receipt.sets << " purchase orders, "
+        << (set == std::string::npos ? std::string("no acknowledgment")
+                                     : "acknowledged with a " + receipt.ack.substr(set + 3, 3))
+        << " (stored as message " << receipt.message_id << ")\n";
+    for (const auto& order : receipt.orders) {
+        out << "    " << std::left << std::setw(20) << ("edi.harbor/" + order.external_id) << std::right
+            << (order.created ? "imported: " : "already imported: ") << order.state << "\n";
+    }
+    for (const auto& error : receipt.errors) out << "    error: " << error << "\n";
     return fresh;
 }
 
