@@ -52,8 +52,9 @@ void checkSqliteDirectory(db::Database& database) {
     }
 }
 
-// Applies pending migrations, announcing each (text output), and reports the status with what was applied.
-StatusReport migrateAndReport(Context& context, const std::string& indent) {
+// Applies pending migrations, announcing each (text output), and reports the status with what was applied (with
+// --json, as a JSON document unless `json_report` is false: keel demo writes one document of its own).
+StatusReport migrateAndReport(Context& context, const std::string& indent, bool json_report = true) {
     db::Database& database = context.database();
     checkSqliteDirectory(database);
     const auto applied = db::Migrator(database).migrate([&](const db::Migration& m) {
@@ -66,6 +67,7 @@ StatusReport migrateAndReport(Context& context, const std::string& indent) {
     });
     const StatusReport report = gatherStatus(database);
     if (context.json()) {
+        if (!json_report) return report;
         Poco::JSON::Object::Ptr o = statusJson(report);
         Poco::JSON::Array list;
         for (int v : applied) list.add(v);
@@ -110,7 +112,7 @@ int demoCommand(Context& context, const std::vector<std::string>& raw) {
     // timer, the HTTP server's) starts, so that no thread takes the default action and kills the process.
     if (!args.flag("once")) server::blockTerminationSignals();
     if (!context.json()) context.out() << "Keel demo on " << context.database().spec().display << "\n\n";
-    const StatusReport report = migrateAndReport(context, "  ");
+    const StatusReport report = migrateAndReport(context, "  ", false);
     std::ostringstream versions;
     versions << "Versions: keel " << versionString() << ", schema " << report.schema.current << ", ODBC driver "
              << report.server.driver_name << " " << report.server.driver_version << ", " << report.server.dbms_name
