@@ -10,6 +10,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CTEST_JOBS ?= 2
 DEMO_DB ?= sqlite:var/keel.db
+DEMO_PORT ?= 8080
 
 .PHONY: all deps configure build demo check test bench package format clean
 
@@ -24,14 +25,16 @@ configure: deps
 build: configure
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 
-# The demo prices its orders through the tax-table plugin (plugins/tax-table, the sample tables of config/tax),
-# loaded from the build tree. In-tree plugins are unsigned: the demo allows that explicitly, as an operator would.
+# The demo prices its orders through the tax-table plugin (plugins/tax-table, the sample tables of config/tax) and
+# translates its 850 with the edi-x12 plugin (config/demo/plugins.d), loaded from the build tree. In-tree plugins are
+# unsigned: the demo allows that explicitly, as an operator would. It serves until Ctrl-C on port DEMO_PORT (8080):
+# `make demo DEMO_PORT=8081` when that port is taken.
 DEMO_FLAGS ?= -D plugins.directory=$(BUILD_DIR)/plugins/lib -D plugins.instances=config/demo/plugins.d \
               -D plugins.allow_unsigned=true -D tax.plugin=tax
 
 demo: build
 	@mkdir -p var
-	@./$(BUILD_DIR)/modules/cli/keel --db $(DEMO_DB) $(DEMO_FLAGS) demo
+	@./$(BUILD_DIR)/modules/cli/keel --db $(DEMO_DB) $(DEMO_FLAGS) -D server.port=$(DEMO_PORT) demo
 
 check: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(CTEST_JOBS) --timeout 900

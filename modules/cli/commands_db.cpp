@@ -7,6 +7,7 @@
 #include "keel/db/migrations.h"
 #include "keel/kernel/error.h"
 #include "keel/kernel/version.h"
+#include "keel/server/server.h"
 
 #include <Poco/File.h>
 #include <Poco/JSON/Array.h>
@@ -14,6 +15,7 @@
 #include <Poco/Version.h>
 
 #include <ostream>
+#include <sstream>
 
 namespace keel::cli {
 
@@ -50,8 +52,9 @@ void checkSqliteDirectory(db::Database& database) {
     }
 }
 
-// Applies pending migrations, announcing each (text output), and reports the status with what was applied.
-StatusReport migrateAndReport(Context& context, const std::string& indent) {
+// Applies pending migrations, announcing each (text output), and reports the status with what was applied (with
+// --json, as a JSON document unless `json_report` is false: keel demo writes one document of its own).
+StatusReport migrateAndReport(Context& context, const std::string& indent, bool json_report = true) {
     db::Database& database = context.database();
     checkSqliteDirectory(database);
     const auto applied = db::Migrator(database).migrate([&](const db::Migration& m) {
@@ -64,6 +67,7 @@ StatusReport migrateAndReport(Context& context, const std::string& indent) {
     });
     const StatusReport report = gatherStatus(database);
     if (context.json()) {
+        if (!json_report) return report;
         Poco::JSON::Object::Ptr o = statusJson(report);
         Poco::JSON::Array list;
         for (int v : applied) list.add(v);
@@ -101,20 +105,19 @@ int statusCommand(Context& context, const std::vector<std::string>& args) {
     return report.schema.problems.empty() ? 0 : static_cast<int>(ExitCode::kInfrastructure);
 }
 
-int demoCommand(Context& context, const std::vector<std::string>& args) {
-    expectNoArguments(args, "demo");
+int demoCommand(Context& context, const std::vector<std::string>& raw) {
+    const Arguments args(raw, "demo", {}, {"once"});
+    args.expectPositional(0, 0, "[--once]");
+    // SIGINT and SIGTERM end the serving part through sigwait: blocked before any thread (the database pool's
+    // timer, the HTTP server's) starts, so that no thread takes the default action and kills the process.
+    if (!args.flag("once")) server::blockTerminationSignals();
     if (!context.json()) context.out() << "Keel demo on " << context.database().spec().display << "\n\n";
-    const StatusReport report = migrateAndReport(context, "  ");
-    if (!context.json()) {
-        inventoryDemo(services(context), context.database(), context.out());
-        ordersDemo(services(context).orders, context.database(), context.out());
-        taxDemo(services(context), context.config(), context.out());
-        verifyDemo(services(context), context.database(), context.out());
-        context.out() << "\nVersions: keel " << versionString() << ", schema " << report.schema.current
-                      << ", ODBC driver " << report.server.driver_name << " " << report.server.driver_version << ", "
-                      << report.server.dbms_name << " " << report.server.dbms_version << "\n";
-    }
-    return 0;
+    const StatusReport report = migrateAndReport(context, "  ", false);
+    std::ostringstream versions;
+    versions << "Versions: keel " << versionString() << ", schema " << report.schema.current << ", ODBC driver "
+             << report.server.driver_name << " " << report.server.driver_version << ", " << report.server.dbms_name
+             << " " << report.server.dbms_version;
+    return runDemo(context, args.flag("once"), versions.str());
 }
 
 }  // namespace
@@ -131,13 +134,16 @@ void addDbCommands(std::vector<Command>& table) {
                      "Exit 0 when the database is reachable and its schema is usable (pending migrations are\n"
                      "listed), 5 when it is unreachable, newer than this keel, or its migrations were changed.",
                      statusCommand});
-    table.push_back({{"demo"}, "", "run Keel's main job on the configured database and show what happened",
-                     "Migrates the database and prints its status; loads a small catalog and stock once (receipts,\n"
-                     "an expired lot, an order allocating kits, a cart hold, a channel rule) and shows\n"
-                     "available-to-promise; imports three web orders (one held for payment, one re-sent, one\n"
-                     "partly backordered) and takes one through allocation, shipment and delivery, then shows\n"
-                     "the orders, the exception queue and `stock verify`; then the versions of keel, the schema\n"
-                     "and the ODBC driver. `make demo` runs it on an embedded SQLite database under ./var/.",
+    table.push_back({{"demo"}, "[--once]", "run Keel's main job on the configured database, then serve it",
+                     "Migrates the database and loads the sample files of demo.directory (default config/demo): a\n"
+                     "catalog of 300 SKUs with channel aliases, three warehouses, opening stock with lots and expiry.\n"
+                     "Takes orders in from a marketplace JSON file and an EDI 850 (edi-x12 plugin, partner harbor)\n"
+                     "through the same intake; allocates them (a split shipment, a backorder), ships some, fills the\n"
+                     "backorder from a receipt and processes a return; shows the orders, stock verify, ledger verify,\n"
+                     "the audit chain and the trial balance, and creates an admin API key. Then it serves what keeld\n"
+                     "serves (dashboard /ui, REST API, /healthz on server.address:server.port) until Ctrl-C or\n"
+                     "SIGTERM; --once exits instead. Run again, it loads nothing twice. `make demo` runs it on\n"
+                     "./var/keel.db with the plugins of the build tree.",
                      demoCommand});
 }
 

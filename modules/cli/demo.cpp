@@ -1,209 +1,328 @@
 #include "demo.h"
+#include "services.h"
 
-#include "keel/catalog/catalog.h"
+#include "keel/app/edi_exchange.h"
+#include "keel/auth/api_keys.h"
+#include "keel/catalog/import.h"
 #include "keel/events/log.h"
-#include "keel/inventory/inventory.h"
+#include "keel/inventory/stock_import.h"
+#include "keel/kernel/error.h"
+#include "keel/kernel/logging.h"
 #include "keel/orders/document.h"
+#include "keel/orders/returns.h"
+#include "keel/server/server.h"
 
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
+
+#include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <map>
 #include <ostream>
+#include <sstream>
 
 namespace keel::cli {
 
 namespace {
 
-catalog::Location location(const std::string& code, const std::string& region, int priority) {
-    catalog::Location l;
-    l.code = code;
-    l.name = "Demo warehouse " + code;
-    l.priority = priority;
-    l.country = "US";
-    l.region = region;
-    return l;
-}
+namespace fs = std::filesystem;
 
-// Receipts, an order's allocation and a cart hold, once per database.
-void seed(db::UnitOfWork& uow, const catalog::Catalog& catalog, inventory::Inventory& inventory, std::ostream& out) {
-    const std::string east = catalog.saveLocation(uow, location("WH-EAST", "NY", 10));
-    const std::string west = catalog.saveLocation(uow, location("WH-WEST", "CA", 20));
-    catalog::Item mug;
-    mug.sku = "DEMO-MUG";
-    mug.name = "Stoneware mug";
-    mug.safety_stock = 2;
-    mug.units.push_back({"case", 12, std::nullopt});
-    const std::string mug_id = catalog.saveItem(uow, mug);
-    catalog::Item tea;
-    tea.sku = "DEMO-TEA";
-    tea.name = "Green tea, 100 g";
-    tea.lot_tracked = true;
-    tea.expiry_tracked = true;
-    tea.shelf_life_days = 365;
-    const std::string tea_id = catalog.saveItem(uow, tea);
-    catalog::Item gift;
-    gift.sku = "DEMO-GIFT";
-    gift.name = "Mug and tea gift set";
-    gift.is_kit = true;
-    gift.components = {{"", "DEMO-MUG", 1}, {"", "DEMO-TEA", 2}};
-    catalog.saveItem(uow, gift);
+const orders::Actor kActor{"demo"};
+const char* const kChannel = "marketplace";
+const char* const kPartner = "harbor";
+// The orders of the sample files, in the order the walkthrough shows them.
+const std::vector<std::pair<std::string, std::string>> kOrders = {
+    {"marketplace", "M-1001"}, {"marketplace", "M-1002"}, {"marketplace", "M-1003"}, {"marketplace", "M-1004"},
+    {"marketplace", "M-1005"}, {"edi.harbor", "HB-5001"}, {"edi.harbor", "HB-5002"}};
 
-    const Date today = Date::today(Clock::system());
-    auto receive = [&](const std::string& item, const std::string& at, std::int64_t quantity,
-                       std::optional<std::string> lot, std::optional<Date> expiry, const char* cost) {
-        inventory::ReceiveRequest r;
-        r.item_id = item;
-        r.location_id = at;
-        r.quantity = quantity;
-        r.lot_code = std::move(lot);
-        r.expiry = expiry;
-        r.unit_cost = Money::parse(cost, Currency::of("USD"));
-        r.source = inventory::Source{"demo", "PO-DEMO-1", "demo", ""};
-        (void)inventory.receive(uow, r).value();
-    };
-    receive(mug_id, east, 36, std::nullopt, std::nullopt, "3.10");
-    receive(mug_id, west, 24, std::nullopt, std::nullopt, "3.10");
-    receive(tea_id, east, 60, std::string("T-FRESH"), today.plusDays(180), "1.95");
-    receive(tea_id, east, 10, std::string("T-OLD"), today.plusDays(-1), "1.95");  // expired: never available
-    out << "  received 36 + 24 DEMO-MUG, 60 DEMO-TEA (lot T-FRESH) and 10 expired DEMO-TEA (lot T-OLD)\n";
-
-    inventory::ReserveRequest gifts;
-    gifts.item_id = catalog.requireItem(uow, "DEMO-GIFT").id;
-    gifts.location_id = east;
-    gifts.quantity = 3;
-    gifts.order_id = "DEMO-1001";
-    gifts.order_line = "1";
-    (void)inventory.reserve(uow, gifts).value();
-    inventory::ReserveRequest cart;
-    cart.item_id = mug_id;
-    cart.location_id = west;
-    cart.quantity = 5;
-    cart.kind = inventory::ReservationKind::kHold;
-    cart.ttl_micros = 900'000'000;
-    cart.order_id = "CART-42";
-    (void)inventory.reserve(uow, cart).value();
-    inventory.setChannelRule(uow, "marketplace", "", inventory::ChannelRule{50, std::nullopt});
-    out << "  order DEMO-1001 allocated 3 gift sets (3 mugs, 6 tea, first expiring lot first); cart CART-42 holds 5 "
-           "mugs\n"
-        << "  channel rule: the marketplace sees 50% of what is available\n";
-}
-
-}  // namespace
-
-void inventoryDemo(app::Services& services, db::Database& database, std::ostream& out) {
-    const catalog::Catalog& catalog = services.catalog;
-    inventory::Inventory& inventory = services.inventory;
-    out << "\nInventory\n";
-    database.run([&](db::UnitOfWork& uow) {
-        if (catalog.findItem(uow, "DEMO-MUG")) {
-            out << "  demo stock already loaded (a fresh database shows the whole story)\n";
-        } else {
-            seed(uow, catalog, inventory, out);
+// The sample files, found in demo.directory (default config/demo: `make demo` runs in the repository).
+class Samples {
+public:
+    explicit Samples(const Poco::Util::AbstractConfiguration& config)
+        : directory_(config.getString("demo.directory", "config/demo")) {}
+    fs::path path(const std::string& name) const {
+        const fs::path file = fs::path(directory_) / name;
+        if (!fs::is_regular_file(file)) {
+            throw InfrastructureError("keel demo: sample file " + file.string() +
+                                      " not found: run it in Keel's repository (make demo) or set demo.directory");
         }
-    });
-    database.run([&](db::UnitOfWork& uow) {
-        out << "\n  " << std::left << std::setw(12) << "sku" << std::right << std::setw(10) << "available"
-            << std::setw(13) << "marketplace"
-            << "   by location\n";
-        for (const char* sku : {"DEMO-MUG", "DEMO-TEA", "DEMO-GIFT"}) {
-            const auto item = catalog.requireItem(uow, sku);
-            const auto all = inventory.atp(uow, item.id);
-            const auto marketplace = inventory.atp(uow, item.id, std::nullopt, std::string_view("marketplace"));
-            out << "  " << std::left << std::setw(12) << sku << std::right << std::setw(10) << all.available
-                << std::setw(13) << marketplace.available << "   ";
-            for (const auto& line : all.locations) out << line.location_code << " " << line.available << "  ";
-            out << "\n";
-        }
-    });
-}
+        return file;
+    }
+    std::string read(const std::string& name) const {
+        std::ifstream in(path(name), std::ios::binary);
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    }
 
-namespace {
-
-std::string orderJson(const std::string& external_id, const std::string& payment, const std::string& region,
-                      const std::string& lines) {
-    // A consistent address per state: destination tax (the tax-table plugin) checks the ZIP against the state.
-    const bool ny = region == "NY";
-    return R"({"type": "order", "version": 1, "channel": "web", "external_id": ")" + external_id +
-           R"(", "currency": "USD", "customer": {"email": "ann@example.com", "name": "Ann Lee"}, )"
-           R"("ship_to": {"name": "Ann Lee", "line1": "1 Main St", "city": ")" +
-           (ny ? "New York" : "San Francisco") + R"(", "region": ")" + region + R"(", "postal_code": ")" +
-           (ny ? "10001" : "94103") + R"(", "country": "US"}, "lines": [)" + lines +
-           R"(], "shipping": {"amount": "5.00", "service": "ground"}, "payment": {"status": ")" + payment + R"("}})";
-}
-
-const std::vector<std::pair<std::string, std::string>>& demoOrders() {
-    static const std::vector<std::pair<std::string, std::string>> documents = {
-        {"W-1001", orderJson("W-1001", "captured", "NY",
-                             R"({"sku": "DEMO-MUG", "quantity": 2, "unit_price": "12.50"}, )"
-                             R"({"sku": "DEMO-GIFT", "quantity": 1, "unit_price": "29.00", "discount": "4.00"})")},
-        {"W-1002", orderJson("W-1002", "pending", "NY", R"({"sku": "DEMO-TEA", "quantity": 3, "unit_price": "6.00"})")},
-        {"W-1003",
-         orderJson("W-1003", "authorized", "CA", R"({"sku": "DEMO-MUG", "quantity": 60, "unit_price": "11.00"})")},
-    };
-    return documents;
-}
+private:
+    std::string directory_;
+};
 
 template <typename Work>
 auto step(db::Database& database, Work&& work) {
     return database.run([&](db::UnitOfWork& uow) { return work(uow); }).value();
 }
 
-void runOrders(orders::Orders& service, db::Database& database, std::ostream& out) {
-    const orders::Actor actor{"demo"};
-    std::map<std::string, std::string> ids;
-    for (const auto& [external_id, text] : demoOrders()) {
-        const auto parsed = orders::parseOrderDocument(text);
-        const auto imported = service.importDocument(database, *parsed.document, actor).value();
-        ids[external_id] = imported.order_id;
-        out << "  web/" << external_id << "  imported: " << orders::toString(imported.state);
-        for (const auto& hold : imported.holds) out << " (" << hold << ")";
-        out << "\n";
+std::string importLine(const std::string& file, const catalog::ImportReport& report, const std::string& what) {
+    if (!report.ok()) {
+        std::string message = "keel demo: " + file + " was refused:";
+        for (const auto& problem : report.problems) message += "\n  " + std::string(problem.what());
+        throw InfrastructureError(message);
     }
-    const auto again =
-        service.importDocument(database, *orders::parseOrderDocument(demoOrders()[0].second).document, actor);
-    out << "  web/W-1001  sent again: "
-        << (again.value().status == orders::ImportStatus::kAlreadyImported ? "already imported, nothing changed"
-                                                                           : "NOT recognised as a re-send")
-        << "\n";
-
-    for (const char* external_id : {"W-1001", "W-1003"}) {
-        const auto allocated =
-            step(database, [&](db::UnitOfWork& uow) { return service.allocate(uow, ids[external_id], actor); });
-        out << "  web/" << external_id << "  allocate: " << orders::toString(allocated.state) << ", "
-            << allocated.allocated << " allocated from " << allocated.locations << " location(s), "
-            << allocated.backordered << " backordered\n";
-    }
-    const auto shipments =
-        step(database, [&](db::UnitOfWork& uow) { return service.releaseToFulfillment(uow, ids["W-1001"], actor); });
-    for (const auto& shipment : shipments) {
-        step(database, [&](db::UnitOfWork& uow) { return service.pick(uow, shipment, actor); });
-        step(database, [&](db::UnitOfWork& uow) { return service.pack(uow, shipment, 1, 1'400'000, actor); });
-        step(database, [&](db::UnitOfWork& uow) {
-            return service.confirmShipment(uow, shipment, "UPS", "ground", "1Z-DEMO-1001", actor);
-        });
-        step(database,
-             [&](db::UnitOfWork& uow) { return service.recordDelivery(uow, shipment, "signed: A. Lee", actor); });
-    }
-    out << "  web/W-1001  " << shipments.size()
-        << " shipment released, picked, packed, shipped with UPS 1Z-DEMO-1001, delivered\n";
+    std::ostringstream line;
+    line << file << ": " << report.rows << " " << what << " (" << report.created << " created, " << report.updated
+         << " updated, " << report.unchanged << " unchanged)";
+    return line.str();
 }
 
-}  // namespace
+// Items, aliases and locations: imports that change nothing when run again.
+void loadCatalog(const Samples& samples, db::Database& database, std::ostream& out) {
+    const catalog::CatalogCsv importer;
+    out << "\nCatalog (" << samples.path("catalog.csv").parent_path().string() << ")\n";
+    std::ifstream locations(samples.path("locations.csv"));
+    out << "  " << importLine("locations.csv", importer.importLocations(database, locations, "locations.csv"), "warehouses")
+        << "\n";
+    std::ifstream items(samples.path("catalog.csv"));
+    out << "  " << importLine("catalog.csv", importer.importItems(database, items, "catalog.csv"), "SKUs") << "\n";
+    std::ifstream aliases(samples.path("aliases.csv"));
+    out << "  " << importLine("aliases.csv", importer.importAliases(database, aliases, "aliases.csv"), "channel aliases")
+        << " for channels marketplace and edi.harbor\n";
+}
 
-void ordersDemo(orders::Orders& service, db::Database& database, std::ostream& out) {
-    out << "\nOrders\n";
-    const bool loaded =
-        database.run([&](db::UnitOfWork& uow) { return service.findByExternal(uow, "web", "W-1001").has_value(); });
-    if (loaded) {
-        out << "  demo orders already imported (a fresh database shows the whole story)\n";
+std::int64_t countMoves(db::Database& database, const std::string& type, const std::string& id) {
+    std::int64_t count = 0;
+    database.run([&](db::UnitOfWork& uow) {
+        db::Statement& s = uow.statement("SELECT COUNT(*) FROM stock_move WHERE source_type = ? AND source_id = ?");
+        s.bindAll(type, id).execute();
+        while (s.next()) count = s.getInt64(0);
+    });
+    return count;
+}
+
+void loadStock(const Samples& samples, app::Services& services, db::Database& database, std::ostream& out) {
+    // The import names each move after its file and line: the first data row's move says it was loaded.
+    if (countMoves(database, "stock_import", "demo/stock.csv:2") > 0) {
+        out << "  stock.csv: already received (nothing loaded twice)\n";
     } else {
-        runOrders(service, database, out);
+        std::ifstream in(samples.path("stock.csv"));
+        const auto result = inventory::importStockLevels(database, services.inventory, in, "demo/stock.csv",
+                                                         inventory::Source{"demo", "stock.csv", "demo", ""}, "USD");
+        if (!result.ok()) {
+            std::string message = "keel demo: stock.csv was refused:";
+            for (const auto& problem : result.problems) message += "\n  " + problem;
+            throw InfrastructureError(message);
+        }
+        out << "  stock.csv: " << result.rows << " opening balances, " << result.quantity
+            << " units in 3 warehouses (tea and coffee in lots with expiry; lot LCOF-2501-X expired)\n";
     }
     database.run([&](db::UnitOfWork& uow) {
-        out << "\n  " << std::left << std::setw(12) << "order" << std::setw(21) << "state" << std::right
-            << std::setw(10) << "total" << std::setw(10) << "shipped" << std::setw(13) << "backordered"
+        out << "\n  " << std::left << std::setw(12) << "sku" << std::right << std::setw(10) << "available"
+            << "   by location\n";
+        for (const char* sku : {"KL-MUG-001", "KL-TEA-001", "KL-COF-001", "KL-LMP-001", "KL-CHR-001"}) {
+            const auto item = services.catalog.requireItem(uow, sku);
+            const auto atp = services.inventory.atp(uow, item.id);
+            out << "  " << std::left << std::setw(12) << sku << std::right << std::setw(10) << atp.available << "   ";
+            for (const auto& line : atp.locations) out << line.location_code << " " << line.available << "  ";
+            out << "\n";
+        }
+    });
+}
+
+std::vector<std::string> splitDocuments(const std::string& text) {
+    const auto array = Poco::JSON::Parser().parse(text).extract<Poco::JSON::Array::Ptr>();
+    std::vector<std::string> documents;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        std::ostringstream one;
+        Poco::JSON::Stringifier::stringify(array->get(i), one);
+        documents.push_back(one.str());
+    }
+    return documents;
+}
+
+std::string holdsText(const std::vector<std::string>& holds) {
+    std::string text;
+    for (const auto& hold : holds) text += " (" + hold + ")";
+    return text;
+}
+
+// Both intakes. True when the marketplace file's orders were new, so the rest of the story is still to be told.
+bool takeOrders(const Samples& samples, app::Services& services, db::Database& database,
+                const Poco::Util::AbstractConfiguration& config, std::ostream& out) {
+    out << "\nOrders, through one intake\n  marketplace-orders.json (channel " << kChannel
+        << ", items by the marketplace's listing ids):\n";
+    bool fresh = false;
+    for (const auto& text : splitDocuments(samples.read("marketplace-orders.json"))) {
+        const auto parsed = orders::parseOrderDocument(text);
+        if (!parsed.document) throw InfrastructureError("keel demo: marketplace-orders.json: an invalid order");
+        const auto imported = services.orders.importDocument(database, *parsed.document, kActor).value();
+        const bool created = imported.status == orders::ImportStatus::kCreated;
+        fresh = fresh || created;
+        out << "    " << std::left << std::setw(20) << (std::string(kChannel) + "/" + parsed.document->external_id)
+            << std::right << (created ? "imported: " + std::string(orders::toString(imported.state)) + holdsText(imported.holds)
+                        : std::string("already imported, nothing changed"))
             << "\n";
-        for (const auto& [external_id, text] : demoOrders()) {
-            const auto order = service.findByExternal(uow, "web", external_id);
+    }
+
+    const bool edi_loaded = database.run([&](db::UnitOfWork& uow) {
+        return services.orders.findByExternal(uow, "edi.harbor", "HB-5001").has_value();
+    });
+    out << "  harbor-850.edi (X12 850 from trading partner " << kPartner << ", through the edi-x12 plugin):\n";
+    if (edi_loaded) {
+        out << "    already received (nothing taken in twice)\n";
+        return fresh;
+    }
+    // Without a translator the file is not stored at all (it would wait as a failed message for reprocessing).
+    if (config.getString("edi.plugin", "").empty() &&
+        services.pluginHost().instancesWith(plugin_host::Capability::kEdi).empty()) {
+        out << "    skipped: no plugin instance translates EDI here (`make demo` loads the edi-x12 plugin: "
+               "plugins.directory, plugins.instances = config/demo/plugins.d)\n";
+        return fresh;
+    }
+    app::EdiExchange exchange(services, database, config);
+    const auto receipt = exchange.receive(kPartner, "harbor-850.edi", samples.read("harbor-850.edi"), kActor);
+    const auto set = receipt.ack.find("ST*");
+    out << "    " << receipt.status << ": " << receipt.sets << " purchase orders, "
+        << (set == std::string::npos ? std::string("no acknowledgment")
+                                     : "acknowledged with a " + receipt.ack.substr(set + 3, 3))
+        << " (stored as message " << receipt.message_id << ")\n";
+    for (const auto& order : receipt.orders) {
+        out << "    " << std::left << std::setw(20) << ("edi.harbor/" + order.external_id) << std::right
+            << (order.created ? "imported: " : "already imported: ") << order.state << "\n";
+    }
+    for (const auto& error : receipt.errors) out << "    error: " << error << "\n";
+    return fresh;
+}
+
+std::string orderId(app::Services& services, db::Database& database, const std::string& channel,
+                    const std::string& external_id) {
+    const auto order = database.run(
+        [&](db::UnitOfWork& uow) { return services.orders.findByExternal(uow, channel, external_id); });
+    return order ? order->id : std::string();
+}
+
+std::string locationCode(app::Services& services, db::UnitOfWork& uow, const std::string& id) {
+    const auto location = services.catalog.findLocationById(uow, id);
+    return location ? location->code : id;
+}
+
+// Releases an order's allocations to fulfillment and ships every shipment: picked, packed, shipped, delivered.
+std::vector<std::string> shipOrder(app::Services& services, db::Database& database, const std::string& order_id,
+                                   int& tracking) {
+    auto& service = services.orders;
+    const auto shipments =
+        step(database, [&](db::UnitOfWork& uow) { return service.releaseToFulfillment(uow, order_id, kActor); });
+    std::vector<std::string> where;
+    for (const auto& shipment : shipments) {
+        const std::string number = "1Z-DEMO-" + std::to_string(++tracking);
+        step(database, [&](db::UnitOfWork& uow) { return service.pick(uow, shipment, kActor); });
+        step(database, [&](db::UnitOfWork& uow) { return service.pack(uow, shipment, 1, 2'000'000, kActor); });
+        step(database, [&](db::UnitOfWork& uow) {
+            return service.confirmShipment(uow, shipment, "UPS", "ground", number, kActor);
+        });
+        step(database, [&](db::UnitOfWork& uow) { return service.recordDelivery(uow, shipment, "signed", kActor); });
+    }
+    database.run([&](db::UnitOfWork& uow) {
+        for (const auto& shipment : service.shipments(uow, order_id)) {
+            where.push_back(locationCode(services, uow, shipment.location_id) + " " + shipment.tracking);
+        }
+    });
+    return where;
+}
+
+std::string joined(const std::vector<std::string>& parts) {
+    std::string text;
+    for (const auto& part : parts) text += (text.empty() ? "" : ", ") + part;
+    return text;
+}
+
+// Allocation, shipments, the backorder filled from a receipt and a return: once, after the orders arrived.
+void fulfil(app::Services& services, db::Database& database, std::ostream& out) {
+    auto& service = services.orders;
+    std::map<std::string, std::string> ids;
+    for (const auto& [channel, external_id] : kOrders) ids[external_id] = orderId(services, database, channel, external_id);
+
+    // The partner buys on account: its purchase orders wait for an operator (payment not authorized), who releases
+    // them from the exception queue. M-1005 stays there until its payment is authorized.
+    out << "\nException queue\n";
+    for (const char* external_id : {"HB-5001", "HB-5002"}) {
+        const std::string& id = ids[external_id];
+        if (id.empty()) continue;
+        const auto state = step(database, [&](db::UnitOfWork& uow) { return service.release(uow, id, kActor); });
+        out << "  " << std::left << std::setw(20) << ("edi.harbor/" + std::string(external_id)) << std::right
+            << "released by the operator (a purchase order on account): " << orders::toString(state) << "\n";
+    }
+
+    out << "\nRouting and allocation (one location when it can ship everything, else the fewest)\n";
+    for (const auto& [channel, external_id] : kOrders) {
+        const std::string& id = ids[external_id];
+        if (id.empty() || external_id == "M-1005") continue;  // M-1005 waits on hold for its payment
+        const auto allocated = step(database, [&](db::UnitOfWork& uow) { return service.allocate(uow, id, kActor); });
+        out << "  " << std::left << std::setw(20) << (channel + "/" + external_id) << std::right
+            << orders::toString(allocated.state) << ": ";
+        if (allocated.allocated > 0) {
+            out << allocated.allocated << " units from " << allocated.locations
+                << (allocated.locations == 1 ? " location" : " locations (a split shipment)");
+        }
+        if (allocated.backordered > 0) {
+            out << (allocated.allocated > 0 ? ", " : "") << allocated.backordered << " units wait for stock";
+        }
+        out << "\n";
+    }
+
+    out << "\nFulfillment (picked, packed, shipped with UPS, delivered, invoiced)\n";
+    int tracking = 0;
+    for (const char* external_id : {"M-1001", "M-1002", "HB-5001"}) {
+        if (ids[external_id].empty()) continue;
+        const auto shipments = shipOrder(services, database, ids[external_id], tracking);
+        out << "  " << std::left << std::setw(20) << ((external_id[0] == 'H' ? "edi.harbor/" : "marketplace/") +
+                                                     std::string(external_id))
+            << std::right << shipments.size() << " shipment(s): " << joined(shipments) << "\n";
+    }
+
+    // Six chairs arrive at the central warehouse: the backordered order receives them first.
+    const auto chair = database.run([&](db::UnitOfWork& uow) { return services.catalog.requireItem(uow, "KL-CHR-001"); });
+    step(database, [&](db::UnitOfWork& uow) {
+        inventory::ReceiveRequest receipt;
+        receipt.item_id = chair.id;
+        receipt.location_id = services.catalog.requireLocation(uow, "WH-CENTRAL").id;
+        receipt.quantity = 6;
+        receipt.unit_cost = Money::parse("72.00", Currency::of("USD"));
+        receipt.source = inventory::Source{"demo", "PO-DEMO-CHAIRS", "demo", ""};
+        return services.inventory.receive(uow, receipt);
+    });
+    const auto filled = service.fillBackorders(database, {chair.id}, kActor);
+    out << "  receipt: 6 KL-CHR-001 at WH-CENTRAL; backorders filled: " << filled.size() << " order(s)";
+    if (!ids["M-1003"].empty()) {
+        const auto shipments = shipOrder(services, database, ids["M-1003"], tracking);
+        out << "; marketplace/M-1003 shipped: " << joined(shipments);
+    }
+    out << "\n";
+
+    // The customer of M-1001 sends one mug back: received, inspected, restocked, refunded.
+    orders::Returns returns(services.orders, services.inventory);
+    const std::string rma = step(database, [&](db::UnitOfWork& uow) {
+        return returns.authorize(uow, ids["M-1001"], {{1, 1}}, orders::ReturnReason::kUnwanted, orders::RefundPolicy{},
+                                 kActor);
+    });
+    step(database, [&](db::UnitOfWork& uow) { return returns.receive(uow, rma, {}, std::nullopt, kActor); });
+    step(database, [&](db::UnitOfWork& uow) {
+        return returns.inspect(uow, rma, 1, orders::Disposition::kRestock, std::nullopt, kActor);
+    });
+    step(database, [&](db::UnitOfWork& uow) { return returns.close(uow, rma, kActor); });
+    const auto closed = database.run([&](db::UnitOfWork& uow) { return returns.find(uow, rma); });
+    out << "\nReturn " << rma << " of marketplace/M-1001: 1 KL-MUG-001 (unwanted) received, restocked, closed; refund "
+        << Money(closed->refund_amount, *closed->currency).toString() << " USD (credit note on the books)\n";
+}
+
+void showOrders(app::Services& services, db::Database& database, std::ostream& out) {
+    database.run([&](db::UnitOfWork& uow) {
+        out << "\n  " << std::left << std::setw(20) << "order" << std::setw(21) << "state" << std::right
+            << std::setw(10) << "total" << std::setw(9) << "shipped" << std::setw(13) << "backordered"
+            << std::setw(11) << "shipments\n";
+        for (const auto& [channel, external_id] : kOrders) {
+            const auto order = services.orders.findByExternal(uow, channel, external_id);
             if (!order) continue;
             std::int64_t shipped = 0;
             std::int64_t backordered = 0;
@@ -211,12 +330,14 @@ void ordersDemo(orders::Orders& service, db::Database& database, std::ostream& o
                 shipped += line.shipped;
                 backordered += line.backordered;
             }
-            out << "  " << std::left << std::setw(12) << external_id << std::setw(21) << orders::toString(order->state)
-                << std::right << std::setw(10) << Money(order->total, *order->currency).toString() << std::setw(10)
-                << shipped << std::setw(13) << backordered << "\n";
+            out << "  " << std::left << std::setw(20) << (channel + "/" + external_id) << std::setw(21)
+                << orders::toString(order->state) << std::right << std::setw(10)
+                << (order->currency ? Money(order->total, *order->currency).toString() : "") << std::setw(9)
+                << shipped << std::setw(13) << backordered << std::setw(10)
+                << services.orders.shipments(uow, order->id).size() << "\n";
         }
-        const auto exceptions = service.exceptions(uow);
-        out << "\n  exception queue: " << exceptions.size() << " order(s)";
+        const auto exceptions = services.orders.exceptions(uow);
+        out << "  exception queue: " << exceptions.size() << " order(s)";
         for (const auto& e : exceptions) {
             out << "; " << e.channel << "/" << e.external_id << " " << orders::toString(e.state);
             for (const auto& reason : e.reasons) out << ": " << reason;
@@ -225,7 +346,7 @@ void ordersDemo(orders::Orders& service, db::Database& database, std::ostream& o
     });
 }
 
-void taxDemo(app::Services& services, const Poco::Util::AbstractConfiguration& config, std::ostream& out) {
+void showTax(app::Services& services, const Poco::Util::AbstractConfiguration& config, std::ostream& out) {
     const std::string instance = config.getString("tax.plugin", "");
     if (instance.empty() || !services.plugins) {
         out << "\n  tax: the rate table (tax.rate.*); `make demo` quotes it through the tax-table plugin instead\n";
@@ -241,36 +362,124 @@ void taxDemo(app::Services& services, const Poco::Util::AbstractConfiguration& c
         << (status->last_error.empty() ? "" : "; last error: " + status->last_error) << "\n";
 }
 
-void verifyDemo(app::Services& services, db::Database& database, std::ostream& out) {
+void showChecks(app::Services& services, db::Database& database, std::ostream& out) {
     events::EventLog log;
     log.sequenceAll(database);
     const auto chain = log.verifyChain(database);
     database.run([&](db::UnitOfWork& uow) {
         const auto report = services.inventory.verify(uow);
-        out << "\n  stock verify: " << report.balances_checked << " balances, " << report.moves_checked
+        out << "  stock verify: " << report.balances_checked << " balances, " << report.moves_checked
             << " ledger moves, " << report.reservations_checked
             << " active reservations: " << (report.ok() ? "no drift" : std::to_string(report.drifts.size()) + " DRIFTS")
             << "\n";
         out << "  events: " << chain.verified << " numbered and hash-chained, audit chain "
             << (chain.ok ? "ok"
                          : "BROKEN at #" + std::to_string(chain.first_bad_seq.value_or(0)) + ": " + chain.problem)
-            << " (head #" << chain.head_seq << " " << chain.head_hash.substr(0, 16) << "...)\n";
+            << "\n";
         const auto books = services.ledger.verify(uow);
         out << "  ledger verify: " << books.entries_checked << " journal entries balanced, inventory of "
             << books.items_checked << " items reconciled with the stock ledger: "
             << (books.ok() ? "ok" : std::to_string(books.problems.size()) + " MISMATCHES") << "\n";
         for (const auto& p : books.problems) out << "    " << p << "\n";
         const auto tb = services.ledger.trialBalance(uow);
-        out << "\n  trial balance (" << tb.currency->code() << ")\n";
+        out << "\nTrial balance (" << tb.currency->code() << ")\n";
         for (const auto& r : tb.rows) {
-            out << "  " << std::left << std::setw(16) << r.code << std::setw(34) << r.name << std::right
-                << std::setw(10) << (r.debit ? Money(r.debit, *tb.currency).toString() : "") << std::setw(10)
+            out << "  " << std::left << std::setw(19) << r.code << std::setw(31) << r.name << std::right
+                << std::setw(11) << (r.debit ? Money(r.debit, *tb.currency).toString() : "") << std::setw(11)
                 << (r.credit ? Money(r.credit, *tb.currency).toString() : "") << "\n";
         }
-        out << "  " << std::left << std::setw(50) << "total" << std::right << std::setw(10)
-            << Money(tb.total_debit, *tb.currency).toString() << std::setw(10)
-            << Money(tb.total_credit, *tb.currency).toString() << "\n";
+        out << "  " << std::left << std::setw(50) << "total" << std::right << std::setw(11)
+            << Money(tb.total_debit, *tb.currency).toString() << std::setw(11)
+            << Money(tb.total_credit, *tb.currency).toString()
+            << (tb.total_debit == tb.total_credit ? "   balanced" : "   NOT BALANCED") << "\n";
     });
+}
+
+// A fresh admin key for the dashboard on every run (a key is shown only once); the demo's earlier keys are revoked.
+std::string demoKey(db::Database& database) {
+    auth::ApiKeys keys;
+    return step(database, [&](db::UnitOfWork& uow) -> Result<std::string> {
+        int count = 0;
+        for (const auto& key : keys.list(uow)) {
+            if (!key.name.starts_with("demo-")) continue;
+            ++count;
+            if (key.active()) {
+                if (auto revoked = keys.revoke(uow, key.name, "demo"); !revoked) return revoked.problem();
+            }
+        }
+        auto created = keys.create(uow, "demo-" + std::to_string(count + 1), auth::Role::kAdmin, "demo");
+        if (!created) return created.problem();
+        return created.value().token;
+    });
+}
+
+std::string baseUrl(const std::string& address, int port) {
+    const std::string host = address == "0.0.0.0" || address.empty() ? "127.0.0.1" : address;
+    return "http://" + host + ":" + std::to_string(port);
+}
+
+void showUrls(std::ostream& out, const std::string& base, const std::string& key) {
+    out << "\n  dashboard  " << base << "/ui\n"
+        << "  REST API   " << base << "/api/v1 (OpenAPI: " << base << "/api/v1/openapi.json), health " << base
+        << "/healthz\n"
+        << "  API key    " << key << " (role admin, made for this run; earlier demo keys revoked)\n"
+        << "             curl -H 'Authorization: Bearer " << key << "' " << base << "/api/v1/orders\n";
+}
+
+}  // namespace
+
+int runDemo(Context& context, bool once, const std::string& versions) {
+    std::ostringstream quiet;
+    std::ostream& out = context.json() ? static_cast<std::ostream&>(quiet) : context.out();
+    const auto& config = context.config();
+    app::Services& services = cli::services(context);
+    db::Database& database = context.database();
+    const Samples samples(config);
+
+    loadCatalog(samples, database, out);
+    loadStock(samples, services, database, out);
+    const bool fresh = takeOrders(samples, services, database, config, out);
+    if (fresh) {
+        fulfil(services, database, out);
+    } else {
+        out << "\n  the walkthrough ran on this database before (a fresh database shows the whole story)\n";
+    }
+    showOrders(services, database, out);
+    showTax(services, config, out);
+    out << "\nChecks\n";
+    showChecks(services, database, out);
+    out << "\n" << versions << "\n";
+
+    const std::string key = demoKey(database);
+    const std::string address = config.getString("server.address", "127.0.0.1");
+    if (once) {
+        const std::string base = baseUrl(address, config.getInt("server.port", 8080));
+        showUrls(out, base, key);
+        out << "  (--once: not serving; `keel demo` or keeld serves them)\n";
+        if (context.json()) {
+            Poco::JSON::Object result;
+            result.set("api_key", key);
+            result.set("dashboard", base + "/ui");
+            result.set("api", base + "/api/v1");
+            context.writeJson(result);
+        }
+        return 0;
+    }
+    server::HttpServer http(config, database, services, logging::get("server"));
+    const std::string base = baseUrl(address, http.port());
+    showUrls(out, base, key);
+    out << "\nServing on " << http.address() << " until Ctrl-C\n" << std::flush;
+    if (context.json()) {
+        Poco::JSON::Object result;
+        result.set("api_key", key);
+        result.set("dashboard", base + "/ui");
+        result.set("api", base + "/api/v1");
+        context.writeJson(result);
+        context.out() << std::flush;
+    }
+    const int received = server::waitForTerminationSignal();
+    context.err() << "keel demo: stopping (signal " << received << ")\n";
+    return 0;
 }
 
 }  // namespace keel::cli

@@ -1,25 +1,20 @@
 #pragma once
-// `keel demo`: a small catalog, receipts, an allocation and a cart hold with their available-to-promise; then
-// orders through their lifecycle (import, a payment hold, a re-send, allocation with a backorder, a shipment
-// picked, packed, shipped, delivered and invoiced) and the exception queue; then `stock verify`, `ledger verify` and
-// the trial balance, the audit chain of the events and which tax engine quoted the orders. Loads its data once per
-// database.
+// `keel demo` (issue #8): from an empty database, the sample files of config/demo (demo.directory) go through Keel
+// as a business would use it: a catalog of a few hundred SKUs with channel aliases, three warehouses, opening stock
+// with lots and expiry; orders from a marketplace JSON file and an EDI 850 (the edi-x12 plugin, EdiExchange) through
+// the same intake; allocation with a split shipment and a backorder, shipments, the backorder filled by a receipt,
+// a return; then stock verify, ledger verify, the trial balance and the audit chain. Without --once it then serves
+// what keeld serves (REST API, dashboard, health) until SIGINT or SIGTERM. Nothing is loaded twice on a re-run.
 
-#include "keel/app/services.h"
-#include "keel/db/database.h"
-#include "keel/orders/orders.h"
+#include "keel/cli/cli.h"
 
-#include <Poco/Util/AbstractConfiguration.h>
-
-#include <iosfwd>
+#include <string>
+#include <vector>
 
 namespace keel::cli {
 
-void inventoryDemo(app::Services& services, db::Database& database, std::ostream& out);
-void ordersDemo(orders::Orders& service, db::Database& database, std::ostream& out);
-/// Which tax engine priced the orders: a plugin instance (tax.plugin, through the SDK) or the rate table.
-void taxDemo(app::Services& services, const Poco::Util::AbstractConfiguration& config, std::ostream& out);
-/// `stock verify`, `ledger verify`, the trial balance and the audit chain of the events, after the other parts.
-void verifyDemo(app::Services& services, db::Database& database, std::ostream& out);
+/// Runs the walkthrough on the migrated database, prints `versions` (a line about keel, schema and driver) and an
+/// admin API key, then serves unless `once`. Returns the exit code.
+int runDemo(Context& context, bool once, const std::string& versions);
 
 }  // namespace keel::cli

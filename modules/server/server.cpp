@@ -24,6 +24,9 @@
 #include <algorithm>
 #include <iostream>
 
+#include <pthread.h>
+#include <signal.h>
+
 namespace keel::server {
 
 KeelDaemon::KeelDaemon() { setUnixOptions(true); }
@@ -79,83 +82,13 @@ int KeelDaemon::main(const std::vector<std::string>& args) {
         db::Database database(db::optionsFromConfig(*configuration));
         log->information("keeld %s (%s) starting; database %s", std::string(versionString()),
                          std::string(gitDescribe()), database.spec().display);
-
-        Readiness readiness(database);
-        std::string reason;
-        if (!readiness.check(reason)) log->warning("not ready yet: %s", reason);
-
-        const std::string address = configuration->getString("server.address", "127.0.0.1");
-        const int port = configuration->getInt("server.port", 8080);
-        Poco::Net::ServerSocket socket;
-        try {
-            socket.bind(Poco::Net::SocketAddress(address, static_cast<Poco::UInt16>(port)), true);
-            socket.listen(128);
-        } catch (const Poco::Exception& e) {
-            throw InfrastructureError("cannot listen on " + address + ":" + std::to_string(port) + ": " + e.displayText() +
-                                      " (server.address, server.port)");
-        }
-        JobSettings jobs_settings;
-        const int sweep = configuration->getInt("inventory.sweep.interval", 60);
-        if (sweep < 1) throw InfrastructureError("configuration: inventory.sweep.interval must be at least 1 second");
-        jobs_settings.sweep_interval = std::chrono::seconds(sweep);
-        const int allocate = configuration->getInt("orders.allocate.interval", 30);
-        if (allocate < 0) {
-            throw InfrastructureError("configuration: orders.allocate.interval must be 0 (off) or a number of seconds");
-        }
-        jobs_settings.allocate_interval = std::chrono::seconds(allocate);
-        jobs_settings.node = Poco::Environment::nodeName() + ":" + std::to_string(Poco::Process::id());
-        const int dispatch = configuration->getInt("events.dispatch.interval_ms", 1000);
-        if (dispatch < 0) {
-            throw InfrastructureError("configuration: events.dispatch.interval_ms must be 0 (off) or milliseconds");
-        }
-        jobs_settings.dispatch_interval = std::chrono::milliseconds(dispatch);
-        const int lease = configuration->getInt("events.dispatch.lease_ms", 30000);
-        if (lease < 100) throw InfrastructureError("configuration: events.dispatch.lease_ms must be at least 100");
-        jobs_settings.dispatch_lease = std::chrono::milliseconds(lease);
-        jobs_settings.subscribers = events::readSubscribers(*configuration);
         app::Services services(*configuration);
         services.attachDatabase(database);
-        // Plugins load at start, whatever uses them: a refused library or a failed instance is logged and listed
-        // (keel plugin list) and the rest of Keel runs. Subscriber plugins receive events through the host, and
-        // the tasks instances scheduled run on the jobs' timer.
-        plugin_host::PluginHost& plugins = services.pluginHost();
-        for (const auto& refusal : plugins.refused()) log->warning("plugin refused: %s", refusal.reason);
-        for (const auto& instance : plugins.instances()) {
-            if (instance.state == plugin_host::InstanceState::kFailed) {
-                log->error("plugin instance %s (%s) failed: %s", instance.name, instance.plugin, instance.last_error);
-            } else {
-                log->information("plugin instance %s: %s %s", instance.name, instance.plugin, instance.version);
-            }
+        {
+            HttpServer server(*configuration, database, services, *log);
+            waitForTerminationRequest();
+            log->information("stopping: finishing requests in progress");
         }
-        const int timeout = configuration->getInt("server.timeout", 30);
-        if (timeout < 1) throw InfrastructureError("configuration: server.timeout must be at least 1 second");
-        const ApiSettings api_settings = ApiSettings::fromConfig(*configuration);
-        Poco::Net::HTTPServerParams::Ptr params(new Poco::Net::HTTPServerParams);
-        params->setMaxThreads(configuration->getInt("server.threads", 16));
-        params->setMaxQueued(256);
-        // A client that stops sending (or reading) holds a thread at most this long.
-        params->setTimeout(Poco::Timespan(timeout, 0));
-        params->setKeepAlive(true);
-        params->setKeepAliveTimeout(Poco::Timespan(std::min(timeout, 15), 0));
-        params->setServerName("keeld/" + std::string(versionString()));
-        Metrics metrics;
-        Api api(database, services, api_settings, metrics);
-        Poco::Net::HTTPServer server(
-            new RequestHandlerFactory(
-                readiness, &api, [&]() { return metrics.render(database, services.orders, services.plugins.get()); }),
-            socket, params);
-        server.start();
-        log->information("listening on http://%s (REST API under /api/v1, dashboard /ui/, /metrics)",
-                         socket.address().toString());
-        jobs_settings.plugin_delivery = services.pluginDelivery();
-        jobs_settings.tax_commit_delivery = services.taxCommitDelivery();
-        jobs_settings.plugins = &plugins;
-        Jobs jobs(database, services.orders, jobs_settings, logging::get("jobs"));
-
-        waitForTerminationRequest();
-
-        log->information("stopping: finishing requests in progress");
-        server.stopAll(false);
         log->information("stopped");
         return EXIT_OK;
     } catch (const Error& e) {
@@ -167,6 +100,140 @@ int KeelDaemon::main(const std::vector<std::string>& args) {
         std::cerr << "keeld: " << e.displayText() << "\n";
         return EXIT_SOFTWARE;
     }
+}
+
+namespace {
+
+JobSettings jobSettings(const Poco::Util::AbstractConfiguration& configuration) {
+    JobSettings jobs_settings;
+    const int sweep = configuration.getInt("inventory.sweep.interval", 60);
+    if (sweep < 1) throw InfrastructureError("configuration: inventory.sweep.interval must be at least 1 second");
+    jobs_settings.sweep_interval = std::chrono::seconds(sweep);
+    const int allocate = configuration.getInt("orders.allocate.interval", 30);
+    if (allocate < 0) {
+        throw InfrastructureError("configuration: orders.allocate.interval must be 0 (off) or a number of seconds");
+    }
+    jobs_settings.allocate_interval = std::chrono::seconds(allocate);
+    jobs_settings.node = Poco::Environment::nodeName() + ":" + std::to_string(Poco::Process::id());
+    const int dispatch = configuration.getInt("events.dispatch.interval_ms", 1000);
+    if (dispatch < 0) {
+        throw InfrastructureError("configuration: events.dispatch.interval_ms must be 0 (off) or milliseconds");
+    }
+    jobs_settings.dispatch_interval = std::chrono::milliseconds(dispatch);
+    const int lease = configuration.getInt("events.dispatch.lease_ms", 30000);
+    if (lease < 100) throw InfrastructureError("configuration: events.dispatch.lease_ms must be at least 100");
+    jobs_settings.dispatch_lease = std::chrono::milliseconds(lease);
+    jobs_settings.subscribers = events::readSubscribers(configuration);
+    return jobs_settings;
+}
+
+}  // namespace
+
+// Members in the order they are built; destroyed in reverse, so the jobs stop before the HTTP server, which stops
+// before the API it calls.
+struct HttpServer::State {
+    State(db::Database& database, app::Services& services, const ApiSettings& api_settings)
+        : readiness(database), api(database, services, api_settings, metrics) {}
+    Readiness readiness;
+    Metrics metrics;
+    Api api;
+    Poco::Net::ServerSocket socket;
+    std::unique_ptr<Poco::Net::HTTPServer> http;
+    std::unique_ptr<Jobs> jobs;
+};
+
+HttpServer::HttpServer(const Poco::Util::AbstractConfiguration& configuration, db::Database& database,
+                       app::Services& services, Poco::Logger& log) {
+    JobSettings jobs_settings = jobSettings(configuration);
+    const int timeout = configuration.getInt("server.timeout", 30);
+    if (timeout < 1) throw InfrastructureError("configuration: server.timeout must be at least 1 second");
+    const ApiSettings api_settings = ApiSettings::fromConfig(configuration);
+    state_ = std::make_unique<State>(database, services, api_settings);
+
+    std::string reason;
+    if (!state_->readiness.check(reason)) log.warning("not ready yet: %s", reason);
+
+    const std::string address = configuration.getString("server.address", "127.0.0.1");
+    const int port = configuration.getInt("server.port", 8080);
+    try {
+        state_->socket.bind(Poco::Net::SocketAddress(address, static_cast<Poco::UInt16>(port)), true);
+        state_->socket.listen(128);
+    } catch (const Poco::Exception& e) {
+        throw InfrastructureError("cannot listen on " + address + ":" + std::to_string(port) + ": " + e.displayText() +
+                                  " (server.address, server.port)");
+    }
+    // Plugins load at start, whatever uses them: a refused library or a failed instance is logged and listed
+    // (keel plugin list) and the rest of Keel runs. Subscriber plugins receive events through the host, and
+    // the tasks instances scheduled run on the jobs' timer.
+    plugin_host::PluginHost& plugins = services.pluginHost();
+    for (const auto& refusal : plugins.refused()) log.warning("plugin refused: %s", refusal.reason);
+    for (const auto& instance : plugins.instances()) {
+        if (instance.state == plugin_host::InstanceState::kFailed) {
+            log.error("plugin instance %s (%s) failed: %s", instance.name, instance.plugin, instance.last_error);
+        } else {
+            log.information("plugin instance %s: %s %s", instance.name, instance.plugin, instance.version);
+        }
+    }
+    Poco::Net::HTTPServerParams::Ptr params(new Poco::Net::HTTPServerParams);
+    params->setMaxThreads(configuration.getInt("server.threads", 16));
+    params->setMaxQueued(256);
+    // A client that stops sending (or reading) holds a thread at most this long.
+    params->setTimeout(Poco::Timespan(timeout, 0));
+    params->setKeepAlive(true);
+    params->setKeepAliveTimeout(Poco::Timespan(std::min(timeout, 15), 0));
+    params->setServerName("keeld/" + std::string(versionString()));
+    State& state = *state_;
+    state.http = std::make_unique<Poco::Net::HTTPServer>(
+        new RequestHandlerFactory(state.readiness, &state.api,
+                                  [&state, &database, &services]() {
+                                      return state.metrics.render(database, services.orders, services.plugins.get());
+                                  }),
+        state.socket, params);
+    state.http->start();
+    log.information("listening on http://%s (REST API under /api/v1, dashboard /ui/, /metrics)",
+                    state.socket.address().toString());
+    jobs_settings.plugin_delivery = services.pluginDelivery();
+    jobs_settings.tax_commit_delivery = services.taxCommitDelivery();
+    jobs_settings.plugins = &plugins;
+    state.jobs = std::make_unique<Jobs>(database, services.orders, jobs_settings, logging::get("jobs"));
+}
+
+HttpServer::~HttpServer() {
+    state_->jobs.reset();
+    state_->http->stopAll(false);
+}
+
+std::string HttpServer::address() const {
+    return state_->socket.address().toString();
+}
+
+int HttpServer::port() const {
+    return state_->socket.address().port();
+}
+
+namespace {
+
+sigset_t terminationSignals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    return set;
+}
+
+}  // namespace
+
+void blockTerminationSignals() {
+    const sigset_t set = terminationSignals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int waitForTerminationSignal() {
+    const sigset_t set = terminationSignals();
+    int received = 0;
+    while (sigwait(&set, &received) != 0) {
+    }
+    return received;
 }
 
 }  // namespace keel::server
