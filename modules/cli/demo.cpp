@@ -245,14 +245,16 @@ void fulfil(app::Services& services, db::Database& database, std::ostream& out) 
 
     // The partner buys on account: its purchase orders wait for an operator (payment not authorized), who releases
     // them from the exception queue. M-1005 stays there until its payment is authorized.
+    // The EDI orders are on terms (the partner profile's payment = authorized) and go straight to allocation; the
+    // marketplace order whose payment is not authorized waits in the exception queue.
     out << "\nException queue\n";
-    for (const char* external_id : {"HB-5001", "HB-5002"}) {
-        const std::string& id = ids[external_id];
-        if (id.empty()) continue;
-        const auto state = step(database, [&](db::UnitOfWork& uow) { return service.release(uow, id, kActor); });
-        out << "  " << std::left << std::setw(20) << ("edi.harbor/" + std::string(external_id)) << std::right
-            << "released by the operator (a purchase order on account): " << orders::toString(state) << "\n";
+    const auto queue = database.run([&](db::UnitOfWork& uow) { return service.exceptions(uow); });
+    for (const auto& e : queue) {
+        out << "  " << std::left << std::setw(20) << (e.channel + "/" + e.external_id) << std::right << "on hold:";
+        for (const auto& reason : e.reasons) out << " " << reason;
+        out << "\n";
     }
+    if (queue.empty()) out << "  empty\n";
 
     out << "\nRouting and allocation (one location when it can ship everything, else the fewest)\n";
     for (const auto& [channel, external_id] : kOrders) {
