@@ -92,6 +92,45 @@ private:
     std::int64_t ttl_micros_;
 };
 
+/// The trading partners' file drop: every partner's inbound folder read, then what it has not received sent. On one
+/// node at a time (two nodes reading one folder would both take a file in before either moved it).
+class EdiExchange : public Poco::Util::TimerTask {
+public:
+    static constexpr const char* kLease = "edi.exchange";
+
+    EdiExchange(db::Database& database, const JobSettings& settings, Poco::Logger& log)
+        : database_(database),
+          node_(settings.node),
+          partners_(settings.edi_partners),
+          exchange_(settings.edi_exchange),
+          log_(log),
+          ttl_micros_(std::max<std::int64_t>(3 * settings.edi_interval.count(), 60) * 1'000'000) {}
+
+    void run() override {
+        try {
+            if (!db::claimLease(database_, kLease, node_, Clock::system().nowMicros(), ttl_micros_)) return;
+        } catch (const std::exception& e) {
+            log_.error("EDI exchange: %s", std::string(e.what()));
+            return;
+        }
+        for (const auto& partner : partners_) {
+            try {
+                exchange_(partner);
+            } catch (const std::exception& e) {  // one partner's broken folder must not stop the others
+                log_.error("EDI exchange with %s failed: %s", partner, std::string(e.what()));
+            }
+        }
+    }
+
+private:
+    db::Database& database_;
+    std::string node_;
+    std::vector<std::string> partners_;
+    std::function<void(const std::string&)> exchange_;
+    Poco::Logger& log_;
+    std::int64_t ttl_micros_;
+};
+
 class DispatchEvents : public Poco::Util::TimerTask {
 public:
     DispatchEvents(std::shared_ptr<events::Dispatcher> dispatcher, Poco::Logger& log)
@@ -158,12 +197,17 @@ Jobs::Jobs(db::Database& database, orders::Orders& orders, const JobSettings& se
     // Each task keeps its own interval (keel_host_api.schedule); this only looks for due ones, on its own thread
     // so a slow plugin delays neither allocation nor event delivery.
     if (settings.plugins != nullptr) plugin_timer_.schedule(new PluginTasks(*settings.plugins, log), 1000, 1000);
+    if (settings.edi_exchange && !settings.edi_partners.empty() && settings.edi_interval.count() > 0) {
+        const long edi_ms = static_cast<long>(settings.edi_interval.count()) * 1000;
+        edi_timer_.schedule(new EdiExchange(database, settings, log), edi_ms, edi_ms);
+    }
 }
 
 Jobs::~Jobs() {
     timer_.cancel(true);
     events_timer_.cancel(true);
     plugin_timer_.cancel(true);
+    edi_timer_.cancel(true);
     if (dispatcher_) {
         try {
             dispatcher_->releaseLeases();

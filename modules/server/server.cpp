@@ -1,5 +1,6 @@
 #include "keel/server/server.h"
 
+#include "keel/app/edi_exchange.h"
 #include "keel/app/services.h"
 #include "keel/db/migrations.h"
 #include "keel/kernel/error.h"
@@ -17,6 +18,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Process.h>
+#include <Poco/StringTokenizer.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
@@ -124,6 +126,13 @@ JobSettings jobSettings(const Poco::Util::AbstractConfiguration& configuration) 
     if (lease < 100) throw InfrastructureError("configuration: events.dispatch.lease_ms must be at least 100");
     jobs_settings.dispatch_lease = std::chrono::milliseconds(lease);
     jobs_settings.subscribers = events::readSubscribers(configuration);
+    const int edi = configuration.getInt("edi.exchange.interval", 60);
+    if (edi < 0)
+        throw InfrastructureError("configuration: edi.exchange.interval must be 0 (off) or a number of seconds");
+    jobs_settings.edi_interval = std::chrono::seconds(edi);
+    Poco::StringTokenizer partners(configuration.getString("edi.exchange.partners", ""), ",",
+                                   Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+    jobs_settings.edi_partners.assign(partners.begin(), partners.end());
     return jobs_settings;
 }
 
@@ -195,6 +204,19 @@ HttpServer::HttpServer(const Poco::Util::AbstractConfiguration& configuration, d
     jobs_settings.plugin_delivery = services.pluginDelivery();
     jobs_settings.tax_commit_delivery = services.taxCommitDelivery();
     jobs_settings.plugins = &plugins;
+    // The configuration outlives the server (keeld's and the demo's main own both).
+    jobs_settings.edi_exchange = [&configuration, &database, &services, &log](const std::string& partner) {
+        app::EdiExchange exchange(services, database, configuration);
+        const auto polled = exchange.poll(partner, orders::Actor{"keeld"});
+        for (const auto& r : polled.receipts) {
+            log.information("EDI from %s: message %s %s, %z order(s), %z error(s)", partner, r.message_id, r.status,
+                            r.orders.size(), r.errors.size());
+        }
+        const auto sent = exchange.send(partner);
+        for (const auto& x : sent.sent)
+            log.information("EDI to %s: %s for PO %s", partner, x.transaction_set, x.external_id);
+        for (const auto& e : sent.errors) log.error("EDI to %s: %s", partner, e);
+    };
     state.jobs = std::make_unique<Jobs>(database, services.orders, jobs_settings, logging::get("jobs"));
 }
 

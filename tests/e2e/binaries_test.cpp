@@ -386,4 +386,48 @@ BOOST_AUTO_TEST_CASE(bad_configuration_fails_fast_with_the_key) {
     BOOST_TEST(contains(help.out, "--config"));
 }
 
+BOOST_AUTO_TEST_CASE(keeld_runs_the_trading_partners_file_drop) {
+    // A partner's 850 dropped in its inbound folder is taken in by keeld on its own (edi.exchange.partners), the 997
+    // goes to the outbound folder and the file to the archive.
+    test::TempDir dir;
+    for (const char* d : {"plugins.d", "partners", "in", "out", "archive", "error"}) {
+        Poco::File(dir.path + "/" + d).createDirectories();
+    }
+    std::ofstream(dir.path + "/plugins.d/edi.properties")
+        << "plugin = edi-x12\npartners = " << dir.path << "/partners\n";
+    std::ofstream(dir.path + "/partners/acme.properties")
+        << "isa.qualifier = ZZ\nisa.id = ACMEBUYER\nour.isa.qualifier = ZZ\nour.isa.id = KEELSELLER\ncustomer = ACME\n"
+        << "items = VN\ntransport.inbound = " << dir.path << "/in\ntransport.outbound = " << dir.path
+        << "/out\ntransport.archive = " << dir.path << "/archive\ntransport.error = " << dir.path << "/error\n";
+    const std::string db = "sqlite:" + dir.path + "/keel.db";
+    BOOST_TEST_REQUIRE(test::runCommand(test::binary("cli/keel"), {"--db", db, "db", "migrate"}).exit_code == 0);
+    const int port = test::freePort();
+    test::BackgroundProcess daemon(test::binary("server/keeld"),
+                                   {"-D", "db.connection=" + db, "-D", "server.port=" + std::to_string(port), "-D",
+                                    "plugins.directory=" + std::string(std::getenv("KEEL_BIN_DIR")) + "/../plugins/lib",
+                                    "-D", "plugins.instances=" + dir.path + "/plugins.d", "-D",
+                                    "plugins.allow_unsigned=true", "-D", "edi.partners=" + dir.path + "/partners", "-D",
+                                    "edi.exchange.partners=acme", "-D", "edi.exchange.interval=1"});
+    BOOST_TEST_REQUIRE(test::pollUntil([&] { return test::httpGet("127.0.0.1", port, "/healthz").status == 200; }, 20s),
+                       daemon.output());
+    {
+        std::ofstream po(dir.path + "/in/po.edi.tmp");
+        po << "ISA*00*          *00*          *ZZ*ACMEBUYER      *ZZ*KEELSELLER     "
+              "*261126*1200*U*00401*000000007*0*P*>~"
+              "GS*PO*ACMEBUYER*KEELSELLER*20261126*1200*7*X*004010~ST*850*0001~BEG*00*SA*PO-1**20261126~"
+              "PO1*1*2*EA*5**VN*A-1~CTT*1~SE*5*0001~GE*1*7~IEA*1*000000007~";
+    }
+    Poco::File(dir.path + "/in/po.edi.tmp").renameTo(dir.path + "/in/po.edi");
+    BOOST_TEST(test::pollUntil([&] { return Poco::File(dir.path + "/archive/po.edi").exists(); }, 20s),
+               daemon.output());
+    std::vector<std::string> acks;
+    Poco::File(dir.path + "/out").list(acks);
+    BOOST_TEST_REQUIRE(acks.size() == 1u, daemon.output());
+    std::ifstream ack(dir.path + "/out/" + acks.front());
+    const std::string text((std::istreambuf_iterator<char>(ack)), std::istreambuf_iterator<char>());
+    BOOST_TEST(contains(text, "AK9*A*1*1*1"), text);
+    BOOST_TEST(daemon.terminate() == 0);
+    BOOST_TEST(contains(daemon.output(), "EDI from acme: message"), daemon.output());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

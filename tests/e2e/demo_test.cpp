@@ -80,7 +80,7 @@ void walkthroughTwice(test::TestDatabase& database) {
     BOOST_TEST(contains(out, "processed: 2 purchase orders, acknowledged with a 997"), out);
     // Trading partners buy on terms: their orders are not held for payment.
     BOOST_TEST(contains(out, "edi.harbor/HB-5001  imported: validated"), out);
-    BOOST_TEST(contains(out, "marketplace/M-1005   on hold: payment not authorized"), out);
+    BOOST_TEST(contains(out, "marketplace/M-1005  on hold: payment not authorized"), out);
     BOOST_TEST(contains(out, "marketplace/M-1002  allocated: 6 units from 2 locations (a split shipment)"), out);
     BOOST_TEST(contains(out, "backordered: 2 units wait for stock"), out);
     BOOST_TEST(contains(out, "backorders filled: 1 order(s)"), out);

@@ -12,6 +12,7 @@
 #include <Poco/Util/Timer.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,12 +30,17 @@ struct JobSettings {
     events::PluginDelivery plugin_delivery;               ///< delivers to subscriber plugins, when plugins are hosted
     events::PluginDelivery tax_commit_delivery;           ///< commits invoices' tax with a tax plugin
     plugin_host::PluginHost* plugins = nullptr;           ///< runs the tasks plugin instances scheduled
+    /// edi.exchange.interval: the file drop of every partner of edi.exchange.partners (poll, then send); 0: off
+    std::chrono::seconds edi_interval{60};
+    std::vector<std::string> edi_partners;                         ///< edi.exchange.partners
+    std::function<void(const std::string& partner)> edi_exchange;  ///< polls and sends for one partner
 };
 
 /// Runs the periodic jobs on one timer thread: expiring inventory holds; allocating validated orders (highest
 /// priority, earliest promise, oldest first) and then filling backorders from whatever stock became available
 /// (receipts, transfers, returns, cancellations, expired holds, from any source); numbering events and
-/// delivering them to subscribers (on its own timer, so a slow webhook never delays allocation).
+/// delivering them to subscribers (on its own timer, so a slow webhook never delays allocation); the trading
+/// partners' file drop (on its own timer too, on the node that holds its lease).
 class Jobs {
 public:
     Jobs(db::Database& database, orders::Orders& orders, const JobSettings& settings, Poco::Logger& log);
@@ -48,6 +54,7 @@ private:
     Poco::Util::Timer timer_;
     Poco::Util::Timer events_timer_;
     Poco::Util::Timer plugin_timer_;
+    Poco::Util::Timer edi_timer_;
     std::shared_ptr<events::Dispatcher> dispatcher_;
 };
 
