@@ -47,8 +47,9 @@ test:
 bench: build
 	@cmake --build --preset $(PRESET) -j $(JOBS) --target keel_benchmarks
 	@./tests/scripts/with-databases.sh sh -c "./$(BUILD_DIR)/tests/bench/bench_db && ./$(BUILD_DIR)/tests/bench/bench_inventory && ./$(BUILD_DIR)/tests/bench/bench_orders && ./$(BUILD_DIR)/tests/bench/bench_ledger && ./$(BUILD_DIR)/tests/bench/bench_events && ./$(BUILD_DIR)/tests/bench/bench_edi"
+	@./tests/bench/bench_api.sh $(BUILD_DIR)
 
-# The Debian packages keel, keel-dev and keel-plugin-tax (packaging/CMakeLists.txt) from the tested build tree,
+# The Debian packages keel, keel-dev, keel-plugin-tax and keel-plugin-edi (packaging/CMakeLists.txt) from the tested build tree,
 # into $(BUILD_DIR)/packages.
 package: build
 	@cd $(BUILD_DIR) && cpack --config CPackConfig.cmake

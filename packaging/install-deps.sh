@@ -15,6 +15,7 @@ packages=(
   clang libclang-rt-14-dev
   python3-jsonschema
   openssl lintian adduser
+  wrk
   chromium  # the dashboard's browser test (tests/ui)
 )
 
