@@ -504,7 +504,7 @@ constexpr const char* kShipTo =
 
 }  // namespace
 
-SendResult EdiExchange::send(const std::string& partner) {
+SendResult EdiExchange::send(const std::string& partner, bool inventory) {
     const DropFolders drop = folders(partner);
     overdue(partner);
     const std::string channel = channelOf(partner);
@@ -695,6 +695,39 @@ SendResult EdiExchange::send(const std::string& partner) {
             documents.push_back(invoice);
             sets.push_back("810");
         }
+        if (inventory) {
+            // 846: available-to-promise for the partner's channel of every item it knows by an alias.
+            Poco::JSON::Object::Ptr advice = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            advice->set("type", "inventory_advice");
+            advice->set("version", 1);
+            advice->set("as_of", formatIso8601(now()));
+            advice->set("kind", "snapshot");
+            advice->set("channel", channel);
+            db::Statement& aliases =
+                uow.statement("SELECT channel_sku, item_id FROM item_alias WHERE channel = ? ORDER BY channel_sku");
+            aliases.bindAll(channel).execute();
+            std::vector<std::pair<std::string, std::string>> known;
+            while (aliases.next()) known.emplace_back(aliases.getString(0), aliases.getString(1));
+            Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+            for (const auto& [sku, item_id] : known) {
+                const auto atp = services_.inventory.atp(uow, item_id, std::nullopt, std::string_view(channel));
+                std::int64_t on_hand = 0;
+                for (const auto& location : atp.locations) on_hand += location.on_hand;
+                Poco::JSON::Object::Ptr item = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+                item->set("sku", sku);
+                item->set("on_hand", static_cast<Poco::Int64>(on_hand));
+                item->set("atp", static_cast<Poco::Int64>(std::max<std::int64_t>(atp.available, 0)));
+                items->add(item);
+            }
+            advice->set("items", items);
+            if (items->size() > 0) {
+                documents.push_back(advice);
+                sets.push_back("846");
+            } else {
+                result.errors.push_back("846: no item has an alias for channel " + channel +
+                                        " (keel alias import), so there is no inventory to advise");
+            }
+        }
     });
 
     for (std::size_t i = 0; i < documents.size(); ++i) {
@@ -702,8 +735,10 @@ SendResult EdiExchange::send(const std::string& partner) {
         const bool asn = sets[i] == "856";
         const std::string document_id = asn                ? document->getValue<std::string>("shipment_id")
                                         : sets[i] == "855" ? document->getValue<std::string>("order_id")
-                                                           : document->getValue<std::string>("x_keel_invoice_id");
-        const std::string external_id = document->getValue<std::string>("external_id");
+                                        : sets[i] == "810" ? document->getValue<std::string>("x_keel_invoice_id")
+                                                           : std::string();
+        const std::string external_id = document->optValue<std::string>("external_id", "");
+        const std::string label = sets[i] + (external_id.empty() ? std::string() : " for PO " + external_id);
         try {
             if (asn && !gs1_company_prefix_.empty()) {
                 const auto serial = reserve("*", "sscc", 1);
@@ -719,7 +754,7 @@ SendResult EdiExchange::send(const std::string& partner) {
             auto answer =
                 services_.pluginHost().invoke(instance(), plugin_host::Operation::kEdiFromDocument, stringify(request));
             if (!answer) {
-                result.errors.push_back(sets[i] + " for PO " + external_id + ": " + answer.problem().message);
+                result.errors.push_back(label + ": " + answer.problem().message);
                 continue;
             }
             const auto response = Poco::JSON::Parser().parse(answer.value()).extract<Poco::JSON::Object::Ptr>();
@@ -744,7 +779,7 @@ SendResult EdiExchange::send(const std::string& partner) {
             result.sent.push_back(
                 {message_id, sets[i], document_id, external_id, (fs::path(drop.outbound) / name).string()});
         } catch (const std::exception& e) {
-            result.errors.push_back(sets[i] + " for PO " + external_id + ": " + e.what());
+            result.errors.push_back(label + ": " + e.what());
         }
     }
     if (!result.errors.empty()) {

@@ -452,12 +452,12 @@ int pollCommand(Context& context, const std::vector<std::string>& raw) {
 }
 
 int sendCommand(Context& context, const std::vector<std::string>& raw) {
-    const Arguments args(raw, "edi send", {"partner"});
-    args.expectPositional(0, 0, "--partner PARTNER");
+    const Arguments args(raw, "edi send", {"partner"}, {"inventory"});
+    args.expectPositional(0, 0, "--partner PARTNER [--inventory]");
     const auto partner = args.value("partner");
     if (!partner || partner->empty()) throw UsageError("edi send: --partner PARTNER is required");
     app::EdiExchange exchange(services(context), context.database(), context.config());
-    const auto result = exchange.send(*partner);
+    const auto result = exchange.send(*partner, args.flag("inventory"));
     if (context.json()) {
         Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
         Poco::JSON::Array sent;
@@ -477,8 +477,9 @@ int sendCommand(Context& context, const std::vector<std::string>& raw) {
         context.writeJson(body);
     } else {
         for (const auto& x : result.sent) {
-            context.out() << x.transaction_set << " for PO " << x.external_id << " (" << x.document_id << ") -> "
-                          << x.file << "\n";
+            context.out() << x.transaction_set;
+            if (!x.external_id.empty()) context.out() << " for PO " << x.external_id << " (" << x.document_id << ")";
+            context.out() << " -> " << x.file << "\n";
         }
         for (const auto& e : result.errors) context.out() << "error: " << e << "\n";
         if (result.sent.empty() && result.errors.empty()) context.out() << "nothing to send to " << *partner << "\n";
@@ -568,13 +569,15 @@ void addEdiCommands(std::vector<Command>& table) {
          pollCommand});
     table.push_back(
         {{"edi", "send"},
-         "--partner PARTNER",
-         "send a partner the 856s of its shipped orders and the 810s of its invoices not sent yet",
-         "For the partner's orders (channel from its profile, default edi.PARTNER): an 856 ship notice for\n"
-         "every shipped shipment (S/O/P/I hierarchy, SSCC-18 from edi.gs1.company_prefix) and an 810 for\n"
-         "every invoice that has no outbound message yet, written by the EDI plugin, to the profile's\n"
-         "transport.outbound folder through a temporary name, and stored. Exit 2 when one could not be\n"
-         "written (an integration exception says why; the next send tries it again).",
+         "--partner PARTNER [--inventory]",
+         "send a partner the 855s, 856s and 810s of its orders not sent yet (--inventory: an 846 too)",
+         "For the partner's orders (channel from its profile, default edi.PARTNER): an 855 for every order\n"
+         "that left intake, an 856 ship notice for every shipped shipment (S/O/P/I hierarchy, SSCC-18 from\n"
+         "edi.gs1.company_prefix) and an 810 for every invoice that has no outbound message yet, written by\n"
+         "the EDI plugin to the profile's transport.outbound folder through a temporary name, and stored.\n"
+         "--inventory adds an 846 with the available-to-promise (for the partner's channel) of every item\n"
+         "it has an alias for. Exit 2 when one could not be written (an integration exception says why;\n"
+         "the next send tries it again).",
          sendCommand});
 }
 

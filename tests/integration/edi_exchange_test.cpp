@@ -302,6 +302,24 @@ BOOST_AUTO_TEST_CASE(an_850_in_the_inbound_folder_ships_and_is_invoiced_back_as_
     BOOST_TEST(code == 0);
     BOOST_TEST(contains(out, "nothing to send to xyz"), out);
 
+    // The inventory advice: available-to-promise of the items the partner knows (its aliases), by its part numbers.
+    std::tie(code, out, err) = keel({"--json", "edi", "send", "--partner", "xyz", "--inventory"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    const auto advised = json(out)->getArray("sent");
+    BOOST_TEST_REQUIRE(advised->size() == 1u, out);
+    BOOST_TEST(advised->getObject(0)->getValue<std::string>("transaction_set") == "846");
+    const std::string inventory = readFile(advised->getObject(0)->getValue<std::string>("file"));
+    for (const char* part : {"ST*846*0001~", "BIA*00*DD*", "LIN*1*VN*A-1~", "QTY*33*8*EA~", "QTY*17*8*EA~",
+                             "LIN*2*VN*B-2~", "QTY*33*9*EA~", "CTT*2~"}) {
+        BOOST_TEST(contains(inventory, part), part << " in\n" << inventory);
+    }
+    std::tie(code, out, err) = keel({"edi", "validate", advised->getObject(0)->getValue<std::string>("file")});
+    BOOST_TEST(code == 0, out << err);
+    BOOST_TEST(contains(out, "0 error(s), 0 warning(s); 1 set(s) checked against a dictionary"), out);
+    db.run([&](db::UnitOfWork& uow) {  // the 846 is not part of the acknowledgment story below
+        uow.statement("DELETE FROM edi_message WHERE kind = '846'").execute();
+    });
+
     // A day passes without the partner's 997s: past ack.deadline_hours (24) each document raises one exception.
     db.run([&](db::UnitOfWork& uow) {
         uow.statement("UPDATE edi_message SET received_at = received_at - ? WHERE direction = 'out' AND kind <> 'ack'")

@@ -5,8 +5,8 @@
 //   {"documents": [order...], "errors": [{"group","set","segment","element","message"}],
 //    "acknowledgments_received": [{"functional_id","group_control","status"}] (the partner's 997/999),
 //    "acknowledgments": [{"bytes" (base64), "accepted"}], "sets": N}
-// edi.from_document {"partner", "document" (order_acknowledgment → 855, advance_ship_notice → 856, invoice → 810),
-//   "control_number"} → {"bytes" (base64), "transaction_set": "855" | "856" | "810"}
+// edi.from_document {"partner", "document" (order_acknowledgment → 855, advance_ship_notice → 856, inventory_advice →
+//   846, invoice → 810), "control_number"} → {"bytes" (base64), "transaction_set": "855" | "856" | "846" | "810"}
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
@@ -184,6 +184,9 @@ public:
             } else if (type == "order_acknowledgment") {
                 bytes = write855(partner->second, *document, envelope);
                 set = "855";
+            } else if (type == "inventory_advice") {
+                bytes = write846(partner->second, *document, envelope);
+                set = "846";
             } else if (type == "invoice") {
                 bytes = write810(partner->second, *document, envelope);
                 set = "810";

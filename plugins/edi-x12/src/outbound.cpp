@@ -257,6 +257,31 @@ std::string write855(const PartnerProfile& partner, const Poco::JSON::Object& ac
     return envelopeEnd(s, envelope, s.inSet() - before);
 }
 
+std::string write846(const PartnerProfile& partner, const Poco::JSON::Object& advice, const Envelope& envelope) {
+    const std::string as_of = required(advice, "as_of", "");
+    const auto items = advice.getArray("items");
+    if (!items || items->size() == 0) throw DocumentError("items: at least one is required");
+    Segments s;
+    envelopeStart(s, partner, envelope, "IB");
+    const std::size_t before = s.inSet();
+    s.add({"ST", "846", "0001"});
+    s.add({"BIA", "00", "DD",
+           clean(optional(advice, "x_report_id").empty() ? std::to_string(envelope.control_number)
+                                                         : optional(advice, "x_report_id"),
+                 30),
+           ccyymmdd(as_of, "as_of"), hhmm(as_of)});
+    const std::string qualifier = productQualifier(partner);
+    for (std::size_t i = 0; i < items->size(); ++i) {
+        const auto item = items->getObject(static_cast<unsigned>(i));
+        const std::string at = "items[" + std::to_string(i) + "].";
+        s.add({"LIN", std::to_string(i + 1), qualifier, clean(required(*item, "sku", at), 48)});
+        s.add({"QTY", "33", required(*item, "atp", at), "EA"});
+        if (!optional(*item, "on_hand").empty()) s.add({"QTY", "17", optional(*item, "on_hand"), "EA"});
+    }
+    s.add({"CTT", std::to_string(items->size())});
+    return envelopeEnd(s, envelope, s.inSet() - before);
+}
+
 std::string write810(const PartnerProfile& partner, const Poco::JSON::Object& invoice, const Envelope& envelope) {
     const std::string number = clean(required(invoice, "invoice_id", ""), 22);
     const std::string issue_date = ccyymmdd(required(invoice, "issue_date", ""), "issue_date");

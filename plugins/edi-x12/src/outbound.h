@@ -32,6 +32,11 @@ std::string write856(const PartnerProfile& partner, const Poco::JSON::Object& as
 /// with changes such as backorders, RD rejected) and per line PO1 (as ordered) with ACK IA/IB/IR and quantities.
 std::string write855(const PartnerProfile& partner, const Poco::JSON::Object& acknowledgment, const Envelope& envelope);
 
+/// An 846 (inventory inquiry/advice) of an inventory_advice document: BIA (00, DD distributor inventory report), and
+/// per item LIN with the partner's product id and QTY*33 (quantity available for sale), with on hand (QTY*17) when
+/// given.
+std::string write846(const PartnerProfile& partner, const Poco::JSON::Object& advice, const Envelope& envelope);
+
 /// An 810 (invoice): BIG with the invoice number and the PO number, the parties, IT1 per line, TDS, TXI, SAC for
 /// shipping and CTT.
 std::string write810(const PartnerProfile& partner, const Poco::JSON::Object& invoice, const Envelope& envelope);

@@ -115,7 +115,9 @@ public:
     /// the partner's orders (channel: the profile's, default edi.PARTNER), each written to the outbound folder through
     /// a temporary name and stored as an outbound message (which is what "not received yet" is checked against).
     /// With edi.gs1.company_prefix set, each 856 carries an SSCC-18 (serials from edi_control_number, never reused).
-    SendResult send(const std::string& partner);
+    /// With `inventory`, also an 846 of available-to-promise (for the partner's channel) of every item it knows by an
+    /// alias of that channel.
+    SendResult send(const std::string& partner, bool inventory = false);
     /// Outbound documents of the partner not acknowledged within its profile's ack.deadline_hours: each gets one
     /// integration exception (code edi_ack_overdue), resolved when the 997/999 arrives. Returns their message ids.
     /// send() and poll() check it too.
