@@ -1,5 +1,6 @@
 #include "keel/app/edi_exchange.h"
 
+#include "keel/edi/base64.h"
 #include "keel/edi/gs1.h"
 #include "keel/kernel/clock.h"
 #include "keel/kernel/date.h"
@@ -12,8 +13,6 @@
 #include "keel/plugin_host/plugin_host.h"
 
 #include <Poco/AutoPtr.h>
-#include <Poco/Base64Decoder.h>
-#include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -30,21 +29,6 @@ namespace keel::app {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string base64Encode(const std::string& bytes) {
-    std::ostringstream out;
-    Poco::Base64Encoder encoder(out);
-    encoder.rdbuf()->setLineLength(0);
-    encoder << bytes;
-    encoder.close();
-    return out.str();
-}
-
-std::string base64Decode(const std::string& text) {
-    std::istringstream in(text);
-    Poco::Base64Decoder decoder(in);
-    return std::string((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
-}
 
 std::string stringify(const Poco::JSON::Object& object) {
     std::ostringstream out;
@@ -140,7 +124,7 @@ EdiReceipt EdiExchange::receive(const std::string& partner, const std::string& n
                "related_id, received_at, processed_at, attempts) VALUES (?, ?, 'in', 'interchange', ?, ?, ?, ?, "
                "'received', '{}', NULL, ?, NULL, 0)")
             .bindAll(id, partner, name.substr(0, 255), static_cast<std::int64_t>(bytes.size()), sha256Hex(bytes),
-                     base64Encode(bytes), now())
+                     edi::toBase64(bytes), now())
             .execute();
     });
     return process(id, partner, bytes, actor);
@@ -159,7 +143,7 @@ EdiReceipt EdiExchange::reprocess(const std::string& message_id, const orders::A
     });
     if (!found) throw NotFoundError("edi reprocess: no EDI message " + message_id + " (keel edi messages)");
     if (direction != "in") throw UsageError("edi reprocess: " + message_id + " is an outbound message");
-    return process(message_id, found->first, base64Decode(found->second), actor);
+    return process(message_id, found->first, edi::fromBase64(found->second), actor);
 }
 
 EdiReceipt EdiExchange::process(const std::string& message_id, const std::string& partner, const std::string& bytes,
@@ -178,7 +162,7 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
 
     Poco::JSON::Object request;
     request.set("partner", partner);
-    request.set("bytes", base64Encode(bytes));
+    request.set("bytes", edi::toBase64(bytes));
     request.set("ack_control_number", static_cast<Poco::Int64>(first));
     const std::string source = "edi:" + partner;
     std::string instance_name;
@@ -252,7 +236,8 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
         }
         if (const auto acks = response->getArray("acknowledgments")) {
             for (std::size_t i = 0; i < acks->size(); ++i) {
-                receipt.ack += base64Decode(acks->getObject(static_cast<unsigned>(i))->getValue<std::string>("bytes"));
+                receipt.ack +=
+                    edi::fromBase64(acks->getObject(static_cast<unsigned>(i))->getValue<std::string>("bytes"));
             }
         }
     }
@@ -321,7 +306,7 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
                    "'{}', ?, ?, ?, 1)")
                 .bindAll(receipt.ack_message_id, partner, "ack-" + message_id + ".edi",
                          static_cast<std::int64_t>(receipt.ack.size()), sha256Hex(receipt.ack),
-                         base64Encode(receipt.ack), message_id, at, at)
+                         edi::toBase64(receipt.ack), message_id, at, at)
                 .execute();
         }
         // The exception queue: one open entry per message that needs a person; resolved when it goes through.
@@ -758,7 +743,7 @@ SendResult EdiExchange::send(const std::string& partner, bool inventory) {
                 continue;
             }
             const auto response = Poco::JSON::Parser().parse(answer.value()).extract<Poco::JSON::Object::Ptr>();
-            const std::string bytes = base64Decode(response->getValue<std::string>("bytes"));
+            const std::string bytes = edi::fromBase64(response->getValue<std::string>("bytes"));
             const std::string message_id = IdGenerator::global().next();
             const std::string name = sets[i] + "-" + message_id + ".edi";
             fs::create_directories(drop.outbound);
@@ -772,7 +757,7 @@ SendResult EdiExchange::send(const std::string& partner, bool inventory) {
                        "detail, related_id, received_at, processed_at, attempts, control_number) VALUES (?, ?, 'out', "
                        "?, ?, ?, ?, ?, 'sent', ?, ?, ?, ?, 1, ?)")
                     .bindAll(message_id, partner, sets[i], name, static_cast<std::int64_t>(bytes.size()),
-                             sha256Hex(bytes), base64Encode(bytes), stringify(*document), document_id, at, at,
+                             sha256Hex(bytes), edi::toBase64(bytes), stringify(*document), document_id, at, at,
                              control_number)
                     .execute();
             });

@@ -2,6 +2,7 @@
 // the acknowledgments Keel would send for it.
 #include "commands_edi.h"
 #include "keel/app/edi_exchange.h"
+#include "keel/edi/base64.h"
 #include "keel/edi/x12_ack.h"
 #include "keel/edi/x12_envelope.h"
 #include "keel/edi/x12_json.h"
@@ -10,8 +11,6 @@
 #include "keel/plugin_host/plugin_host.h"
 #include "services.h"
 
-#include <Poco/Base64Decoder.h>
-#include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Parser.h>
 
 #include <Poco/JSON/Array.h>
@@ -272,14 +271,9 @@ int translateCommand(Context& context, const std::vector<std::string>& raw) {
         }
         instance = candidates.front();
     }
-    std::ostringstream encoded;
-    Poco::Base64Encoder encoder(encoded);
-    encoder.rdbuf()->setLineLength(0);
-    encoder << bytes;
-    encoder.close();
     Poco::JSON::Object request;
     request.set("partner", *partner);
-    request.set("bytes", encoded.str());
+    request.set("bytes", edi::toBase64(bytes));
     std::ostringstream request_json;
     request.stringify(request_json);
     auto response = host.invoke(instance, Operation::kEdiToDocuments, request_json.str(), false);
@@ -292,9 +286,7 @@ int translateCommand(Context& context, const std::vector<std::string>& raw) {
     if (acks) {
         for (std::size_t i = 0; i < acks->size(); ++i) {
             auto ack = acks->getObject(static_cast<unsigned>(i));
-            std::istringstream ack_in(ack->getValue<std::string>("bytes"));
-            Poco::Base64Decoder decoder(ack_in);
-            ack->set("text", std::string((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>()));
+            ack->set("text", edi::fromBase64(ack->getValue<std::string>("bytes")));
             ack->remove("bytes");
         }
     }

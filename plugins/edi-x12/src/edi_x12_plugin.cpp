@@ -7,8 +7,6 @@
 //    "acknowledgments": [{"bytes" (base64), "accepted"}], "sets": N}
 // edi.from_document {"partner", "document" (order_acknowledgment → 855, advance_ship_notice → 856, inventory_advice →
 //   846, invoice → 810), "control_number"} → {"bytes" (base64), "transaction_set": "855" | "856" | "846" | "810"}
-#include <Poco/Base64Decoder.h>
-#include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -19,6 +17,7 @@
 #include <set>
 #include <sstream>
 
+#include "keel/edi/base64.h"
 #include "keel/edi/x12_ack.h"
 #include "outbound.h"
 #include "partner.h"
@@ -31,22 +30,6 @@ namespace keel::edix12 {
 namespace {
 
 using keel::plugin::Error;
-
-std::string base64Decode(const std::string& text) {
-    std::istringstream in(text);
-    Poco::Base64Decoder decoder(in);
-    std::string bytes((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
-    return bytes;
-}
-
-std::string base64Encode(const std::string& bytes) {
-    std::ostringstream out;
-    Poco::Base64Encoder encoder(out);
-    encoder.rdbuf()->setLineLength(0);
-    encoder << bytes;
-    encoder.close();
-    return out.str();
-}
 
 /// Sets that could not become documents are rejected in the acknowledgment (AK5/IK5 R), and their group's AK9
 /// follows: P when some sets were accepted, R when none.
@@ -112,7 +95,7 @@ public:
         }
         std::string bytes;
         try {
-            bytes = base64Decode(request->getValue<std::string>("bytes"));
+            bytes = edi::fromBase64(request->getValue<std::string>("bytes"));
         } catch (const Poco::Exception& e) {
             throw Error(KEEL_E_INVALID, "to_documents: bytes is not base64: " + e.displayText());
         }
@@ -200,7 +183,7 @@ public:
             throw Error(KEEL_E_INVALID, type + ": " + e.what());
         }
         Poco::JSON::Object response(Poco::JSON_PRESERVE_KEY_ORDER);
-        response.set("bytes", base64Encode(bytes));
+        response.set("bytes", edi::toBase64(bytes));
         response.set("transaction_set", set);
         std::ostringstream out;
         response.stringify(out);
@@ -223,7 +206,7 @@ private:
         edi::writeAcks(out, report.interchanges, numbers, clock);
         if (out.str().empty()) return acks;
         Poco::JSON::Object::Ptr ack = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-        ack->set("bytes", base64Encode(out.str()));
+        ack->set("bytes", edi::toBase64(out.str()));
         ack->set("accepted", edi::allAccepted(report.interchanges));
         acks->add(ack);
         return acks;
