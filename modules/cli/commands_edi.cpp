@@ -33,6 +33,21 @@ std::ifstream openInput(const std::string& path) {
     return in;
 }
 
+// The envelope checks of one file (edi validate, edi ack): --strict or tolerant, and duplicate interchanges, groups
+// and sets within the file (the file drop's messages are kept in the database).
+struct FileChecks {
+    explicit FileChecks(bool strict) {
+        options.strictness = strict ? edi::Strictness::Strict : edi::Strictness::Tolerant;
+        options.registry = &registry;
+    }
+    FileChecks(const FileChecks&) = delete;
+    FileChecks& operator=(const FileChecks&) = delete;
+
+    edi::SystemClock clock;
+    edi::InMemoryInterchangeRegistry registry{clock, std::chrono::hours(24 * 30)};
+    edi::EnvelopeOptions options;
+};
+
 std::string describe(const edi::ParseError& e) {
     return std::string(edi::parseErrorKindName(e.kind)) + ": " + e.message;
 }
@@ -86,13 +101,8 @@ int validateCommand(Context& context, const std::vector<std::string>& raw) {
     chooseDictionaries(context, args, dictionaries);
     const std::string& path = args.positional()[0];
     std::ifstream in = openInput(path);
-    // Duplicates within this file; a database-backed registry remembers them across files (later).
-    const edi::SystemClock clock;
-    edi::InMemoryInterchangeRegistry registry(clock, std::chrono::hours(24 * 30));
-    edi::EnvelopeOptions options;
-    options.strictness = args.flag("strict") ? edi::Strictness::Strict : edi::Strictness::Tolerant;
-    options.registry = &registry;
-    const auto full = edi::validateX12(in, options, dictionaries.options);
+    const FileChecks checks(args.flag("strict"));
+    const auto full = edi::validateX12(in, checks.options, dictionaries.options);
     if (in.bad()) throw InfrastructureError("reading '" + path + "' failed");
     const auto& report = full.envelope;
 
@@ -210,19 +220,15 @@ int ackCommand(Context& context, const std::vector<std::string>& raw) {
     const std::int64_t first = args.integerValue("control-number").value_or(1);
     if (first < 1 || first > 999999999) throw UsageError("--control-number must be between 1 and 999999999");
     std::ifstream in = openInput(path);
-    const edi::SystemClock clock;
-    edi::InMemoryInterchangeRegistry registry(clock, std::chrono::hours(24 * 30));
-    edi::EnvelopeOptions envelope;
-    envelope.strictness = args.flag("strict") ? edi::Strictness::Strict : edi::Strictness::Tolerant;
-    envelope.registry = &registry;
-    const auto report = edi::acknowledgeX12(in, envelope, dictionaries.options);
+    const FileChecks checks(args.flag("strict"));
+    const auto report = edi::acknowledgeX12(in, checks.options, dictionaries.options);
     if (in.bad()) throw InfrastructureError("reading '" + path + "' failed");
     // An input that cannot be read safely has no trustworthy envelope to acknowledge (see docs/edi.md).
     if (report.parse_error) throw RejectedError(path + ": " + describe(*report.parse_error));
     // One-shot numbers: the CLI shows what would be sent; sending persists the partner's sequences.
     edi::SequentialControlNumbers numbers(static_cast<std::uint64_t>(first));
     std::ostringstream text;
-    edi::writeAcks(text, report.interchanges, numbers, clock);
+    edi::writeAcks(text, report.interchanges, numbers, checks.clock);
     if (context.json()) {
         Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
         body.set("file", path);
