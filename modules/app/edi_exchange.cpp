@@ -268,13 +268,19 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
             ask.set("partner", partner);
             ask.set("document", decision);
             ask.set("control_number", static_cast<Poco::Int64>(first));
-            auto answer =
-                services_.pluginHost().invoke(instance_name, plugin_host::Operation::kEdiFromDocument, stringify(ask));
-            if (!answer) {
-                receipt.errors.push_back("the acknowledgment could not be made: " + answer.problem().message);
-            } else {
-                const auto made = Poco::JSON::Parser().parse(answer.value()).extract<Poco::JSON::Object::Ptr>();
-                receipt.ack = edi::fromBase64(made->optValue<std::string>("bytes", ""));
+            // What was applied stays applied (each document committed on its own, idempotently); an acknowledgment
+            // that cannot be made leaves the message rejected, and reprocess makes it.
+            try {
+                auto answer = services_.pluginHost().invoke(instance_name, plugin_host::Operation::kEdiFromDocument,
+                                                            stringify(ask));
+                if (!answer) {
+                    receipt.errors.push_back("the acknowledgment could not be made: " + answer.problem().message);
+                } else {
+                    const auto made = Poco::JSON::Parser().parse(answer.value()).extract<Poco::JSON::Object::Ptr>();
+                    receipt.ack = edi::fromBase64(made->optValue<std::string>("bytes", ""));
+                }
+            } catch (const std::exception& e) {
+                receipt.errors.push_back(std::string("the acknowledgment could not be made: ") + e.what());
             }
         }
     }
@@ -365,8 +371,9 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
                 .execute();
         }
     });
-    logging::get("edi").information("EDI message %s from %s: %s, %z order(s), %z error(s)", message_id, partner,
-                                    receipt.status, receipt.orders.size(), receipt.errors.size());
+    logging::get("edi").information("EDI message %s from %s: %s, %z order(s), %z warehouse advice(s), %z error(s)",
+                                    message_id, partner, receipt.status, receipt.orders.size(), receipt.advices.size(),
+                                    receipt.errors.size());
     return receipt;
 }
 
