@@ -315,35 +315,21 @@ int translateCommand(Context& context, const std::vector<std::string>& raw) {
 // keel edi receive|reprocess|messages|poll: the exchange with partners, stored in the database.
 void printReceipt(Context& context, const app::EdiReceipt& r, Poco::JSON::Array* list) {
     if (list != nullptr) {
-        Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-        o->set("message_id", r.message_id);
-        o->set("partner", r.partner);
-        o->set("status", r.status);
-        o->set("sets", static_cast<Poco::UInt64>(r.sets));
-        Poco::JSON::Array::Ptr orders = new Poco::JSON::Array;
-        for (const auto& order : r.orders) {
-            Poco::JSON::Object::Ptr x = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-            x->set("external_id", order.external_id);
-            x->set("order_id", order.order_id);
-            x->set("status", order.created ? "created" : "already_imported");
-            x->set("state", order.state);
-            orders->add(x);
-        }
-        o->set("orders", orders);
-        Poco::JSON::Array::Ptr errors = new Poco::JSON::Array;
-        for (const auto& e : r.errors) errors->add(e);
-        o->set("errors", errors);
-        o->set("ack_message_id", r.ack_message_id);
-        o->set("ack", r.ack);
-        list->add(o);
+        list->add(app::toJson(r));
         return;
     }
     std::ostream& out = context.out();
     out << "EDI message " << r.message_id << " from " << r.partner << ": " << r.status << " (" << r.sets
-        << " transaction set(s), " << r.orders.size() << " order(s), " << r.errors.size() << " error(s))\n";
+        << " transaction set(s), " << r.orders.size() << " order(s), ";
+    if (!r.advices.empty()) out << r.advices.size() << " warehouse advice(s), ";
+    out << r.errors.size() << " error(s))\n";
     for (const auto& order : r.orders) {
         out << "  PO " << order.external_id << " -> order " << order.order_id << " ("
             << (order.created ? "created" : "already imported") << ", " << order.state << ")\n";
+    }
+    for (const auto& advice : r.advices) {
+        out << "  " << advice.transaction_set << " " << advice.reference << " -> " << advice.target << " ("
+            << advice.outcome << "): " << advice.note << "\n";
     }
     for (const auto& e : r.errors) out << "  error: " << e << "\n";
     if (!r.ack.empty()) out << "  acknowledgment " << r.ack_message_id << " (" << r.ack.size() << " bytes)\n";
@@ -539,7 +525,10 @@ void addEdiCommands(std::vector<Command>& table) {
                      "store a partner's X12 file, take its orders in and make its acknowledgment",
                      "Stores FILE's bytes first (edi_message), then translates it through the EDI plugin and takes\n"
                      "every order in through the common intake (idempotent on channel and PO number: a re-sent PO is\n"
-                     "reported as already imported). The 997/999 is stored as an outbound message and written to\n"
+                     "reported as already imported). From a 3PL (role = 3pl): each 945 confirms the shipment it names\n"
+                     "shipped (short lines are cancelled on the order, with an exception; a re-sent 945 changes\n"
+                     "nothing) and each 944 receives its stock at the 3PL's location, once per receipt number. The\n"
+                     "997/999, which rejects every set not taken in, is stored as an outbound message and written to\n"
                      "--ack FILE. A refused set or a translator failure leaves an integration exception; the bytes\n"
                      "stay for keel edi reprocess. Exit 0 processed, 2 some sets refused, 5 the translator failed.",
                      receiveCommand});
@@ -568,14 +557,15 @@ void addEdiCommands(std::vector<Command>& table) {
     table.push_back(
         {{"edi", "send"},
          "--partner PARTNER [--inventory]",
-         "send a partner the 855s, 856s and 810s of its orders not sent yet (--inventory: an 846 too)",
+         "send a partner the 855s, 856s, 810s (--inventory: an 846) or, to a 3PL, the 940s not sent yet",
          "For the partner's orders (channel from its profile, default edi.PARTNER): an 855 for every order\n"
          "that left intake, an 856 ship notice for every shipped shipment (S/O/P/I hierarchy, SSCC-18 from\n"
          "edi.gs1.company_prefix) and an 810 for every invoice that has no outbound message yet, written by\n"
          "the EDI plugin to the profile's transport.outbound folder through a temporary name, and stored.\n"
          "--inventory adds an 846 with the available-to-promise (for the partner's channel) of every item\n"
-         "it has an alias for. Exit 2 when one could not be written (an integration exception says why;\n"
-         "the next send tries it again).",
+         "it has an alias for. To a 3PL (role = 3pl): a 940 for every shipment released at the locations\n"
+         "it runs (its profile's locations) that was not sent yet. Exit 2 when one could not be written\n"
+         "(an integration exception says why; the next send tries it again).",
          sendCommand});
 }
 

@@ -1172,26 +1172,7 @@ void Api::addRoutes() {
                   app::EdiExchange exchange(s, database, settings_.edi_plugin, settings_.edi_partners);
                   const auto r = exchange.receive(*partner, call.queryValue("name").value_or("api-upload.edi"),
                                                   call.body, orders::Actor{call.actorName()});
-                  ObjectPtr body = new Object;
-                  body->set("message_id", r.message_id);
-                  body->set("partner", r.partner);
-                  body->set("status", r.status);
-                  body->set("sets", static_cast<Poco::UInt64>(r.sets));
-                  Poco::JSON::Array::Ptr orders = new Poco::JSON::Array;
-                  for (const auto& order : r.orders) {
-                      ObjectPtr o = new Object;
-                      o->set("external_id", order.external_id);
-                      o->set("order_id", order.order_id);
-                      o->set("status", order.created ? "created" : "already_imported");
-                      o->set("state", order.state);
-                      orders->add(o);
-                  }
-                  body->set("orders", orders);
-                  Poco::JSON::Array::Ptr errors = new Poco::JSON::Array;
-                  for (const auto& e : r.errors) errors->add(e);
-                  body->set("errors", errors);
-                  body->set("ack_message_id", r.ack_message_id);
-                  body->set("ack", r.ack);
+                  ObjectPtr body = app::toJson(r);
                   if (r.status == "processed") return ok(body);
                   body->set("code", r.status == "failed" ? "unavailable" : "rejected");
                   body->set("message", r.errors.empty() ? r.status : r.errors.front());
