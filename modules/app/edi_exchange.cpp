@@ -334,7 +334,7 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
 
 std::int64_t EdiExchange::reserve(const std::string& partner, const std::string& kind, std::int64_t count) {
     std::int64_t first = 1;
-    database_.run([&](db::UnitOfWork& uow) {
+    const auto take = [&](db::UnitOfWork& uow) {
         db::Statement& update =
             uow.statement("UPDATE edi_control_number SET next_value = next_value + ? WHERE partner = ? AND kind = ?");
         if (update.bindAll(count, partner, kind).execute() == 0) {
@@ -348,7 +348,12 @@ std::int64_t EdiExchange::reserve(const std::string& partner, const std::string&
             read.bindAll(partner, kind).execute();
             while (read.next()) first = read.getInt64(0) - count;
         }
-    });
+    };
+    // The first reservation of a sequence inserts its row: two at the same moment (two uploads from a new partner)
+    // both insert, and the one the primary key refuses runs again and finds the row to update.
+    db::RunOptions options;
+    options.retry_unique_violation = true;
+    database_.run(take, options);
     return first;
 }
 
