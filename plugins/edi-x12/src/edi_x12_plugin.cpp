@@ -18,9 +18,9 @@
 #include <sstream>
 
 #include "keel/edi/base64.h"
+#include "keel/edi/partner_profile.h"
 #include "keel/edi/x12_ack.h"
 #include "outbound.h"
-#include "partner.h"
 #include "po850.h"
 
 #include <Poco/DateTime.h>
@@ -64,8 +64,8 @@ public:
     explicit EdiX12Plugin(keel::plugin::Host host) : host_(host) {
         const std::string directory = host.configOr("partners", "/etc/keel/partners");
         try {
-            partners_ = loadProfiles(directory);
-        } catch (const ProfileError& e) {
+            partners_ = edi::loadProfiles(directory);
+        } catch (const edi::ProfileError& e) {
             // A half-read partner list would take one partner's orders for another's customer.
             throw Error(KEEL_E_INVALID, std::string("edi-x12: ") + e.what());
         }

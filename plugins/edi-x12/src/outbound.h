@@ -2,7 +2,7 @@
 // 856 and an invoice (docs/schemas/invoice.schema.json) as an 810, each in an interchange of its own.
 #pragma once
 
-#include "partner.h"
+#include "keel/edi/partner_profile.h"
 
 #include <Poco/JSON/Object.h>
 
@@ -11,6 +11,8 @@
 #include <string>
 
 namespace keel::edix12 {
+
+using edi::PartnerProfile;
 
 /// A document that cannot be written for this partner; the message names the field.
 class DocumentError : public std::runtime_error {

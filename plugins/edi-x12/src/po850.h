@@ -1,7 +1,7 @@
 // Inbound 850 purchase orders → Keel's canonical order documents (docs/order.schema.json), for one partner.
 #pragma once
 
-#include "partner.h"
+#include "keel/edi/partner_profile.h"
 
 #include <Poco/JSON/Object.h>
 
@@ -10,6 +10,8 @@
 #include <vector>
 
 namespace keel::edix12 {
+
+using edi::PartnerProfile;
 
 /// Something in the interchange that stops one transaction set (or the whole file) from becoming a document.
 struct MappingError {

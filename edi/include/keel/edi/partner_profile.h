@@ -1,13 +1,15 @@
 // A trading partner's profile (config/partners/NAME.properties, docs/edi.md): who the partner is in the envelopes,
-// which channel and customer its orders belong to, how its item identifiers and units map to Keel's.
+// which channel and customer its orders belong to, how its item identifiers and units map to Keel's, and its file-drop
+// folders. One reader for the EDI plugins and for Keel's host, which keeps the profiles in its database (edi_partner).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-namespace keel::edix12 {
+namespace keel::edi {
 
 /// A profile that cannot be used; the message names the file and the key.
 class ProfileError : public std::runtime_error {
@@ -17,7 +19,7 @@ public:
 
 struct PartnerProfile {
     std::string name;           ///< the file's stem; `--partner NAME`
-    std::string file;           ///< where it was read from
+    std::string file;           ///< where it was read from (a file, or the database row it was stored in)
     std::string isa_qualifier;  ///< ISA05 of what the partner sends (ISA07 of what Keel sends)
     std::string isa_id;         ///< ISA06, trimmed
     std::string gs_id;          ///< GS02 of what the partner sends
@@ -37,13 +39,26 @@ struct PartnerProfile {
     std::string payment = "authorized";
     std::string ack = "997";      ///< 997 | 999 | none
     int ack_deadline_hours = 24;  ///< an outbound group without its 997/999 after this long raises an exception
+    /// The file drop (transport.*): empty when the partner does not use one.
+    std::string transport_inbound;
+    std::string transport_outbound;
+    std::string transport_archive;
+    std::string transport_error;
+    std::int64_t transport_settle_ms = 0;  ///< also wait until a file is unchanged this long
 };
 
 /// Reads one profile file.
 PartnerProfile loadProfile(const std::string& file);
 
+/// Reads a profile from its text: `name` is the partner, `file` names where the text came from in errors (the file,
+/// or the database row a host stored it in). Throws ProfileError naming it and the key.
+PartnerProfile parseProfile(const std::string& name, const std::string& file, const std::string& text);
+
+/// Whether `name` can name a partner (a file stem): 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'.
+bool validPartnerName(const std::string& name);
+
 /// Every *.properties file of `directory`, by name; a bad file is an error (a partner half-configured would take
 /// orders for the wrong customer).
 std::map<std::string, PartnerProfile> loadProfiles(const std::string& directory);
 
-}  // namespace keel::edix12
+}  // namespace keel::edi
