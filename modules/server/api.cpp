@@ -276,8 +276,7 @@ ApiSettings ApiSettings::fromConfig(const Poco::Util::AbstractConfiguration& con
                                   text + "'");
     }
     settings.max_body_bytes = static_cast<std::size_t>(value);
-    settings.edi_plugin = config.getString("edi.plugin", "");
-    settings.edi_partners = config.getString("edi.partners", settings.edi_partners);
+    settings.edi = app::EdiSettings::fromConfig(config);
     return settings;
 }
 

@@ -1131,7 +1131,13 @@ void Api::addRoutes() {
           [this, &s, &database](Call& call) {
               if (const auto partner = call.queryValue("partner")) {
                   // The same path as keel edi receive and the file drop: stored first, then translated and taken in.
-                  app::EdiExchange exchange(s, database, settings_.edi_plugin, settings_.edi_partners);
+                  app::EdiExchange exchange(s, database, settings_.edi);
+                  try {
+                      exchange.partner(*partner);
+                  } catch (const NotFoundError& e) {
+                      // Nothing to store the bytes under: the query parameter is at fault, not the service.
+                      throw ApiError(422, "unknown_partner", e.what(), "partner");
+                  }
                   const auto r = exchange.receive(*partner, call.queryValue("name").value_or("api-upload.edi"),
                                                   call.body, orders::Actor{call.actorName()});
                   ObjectPtr body = new Object;
@@ -1152,6 +1158,17 @@ void Api::addRoutes() {
                   Poco::JSON::Array::Ptr errors = new Poco::JSON::Array;
                   for (const auto& e : r.errors) errors->add(e);
                   body->set("errors", errors);
+                  Poco::JSON::Array::Ptr duplicates = new Poco::JSON::Array;
+                  for (const auto& d : r.duplicates) {
+                      ObjectPtr o = new Object;
+                      o->set("control_number", d.control_number);
+                      o->set("sender", d.sender);
+                      o->set("receiver", d.receiver);
+                      o->set("earlier_message_id", d.earlier_message);
+                      o->set("seen_at", formatIso8601(d.seen_at));
+                      duplicates->add(o);
+                  }
+                  body->set("duplicates", duplicates);
                   body->set("ack_message_id", r.ack_message_id);
                   body->set("ack", r.ack);
                   if (r.status == "processed") return ok(body);
@@ -1160,7 +1177,8 @@ void Api::addRoutes() {
                   return ok(body, r.status == "failed" ? 503 : 422);
               }
               std::istringstream in(call.body);
-              // Duplicates within this upload; a registry across uploads arrives with the stored inbox.
+              // Only validated, nothing stored: duplicates within this upload (with ?partner= the database's
+              // registry of received interchanges applies).
               const edi::SystemClock clock;
               edi::InMemoryInterchangeRegistry registry(clock, std::chrono::hours(24 * 30));
               edi::EnvelopeOptions options;

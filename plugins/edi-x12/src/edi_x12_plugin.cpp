@@ -1,12 +1,15 @@
 // The edi-x12 plugin: X12 interchanges from trading partners → Keel documents (docs/edi.md).
 // Instance settings: partners (directory of PARTNER.properties profiles, default /etc/keel/partners).
 //
-// edi.to_documents {"partner", "bytes" (base64), ["ack_control_number"]} →
+// Both operations take the partner's profile text in "profile" when the host sends it (Keel sends the copy in its
+// database); without it, the instance's file of that partner is used.
+// edi.to_documents {"partner", "bytes" (base64), ["ack_control_number"], ["profile"]} →
 //   {"documents": [order...], "errors": [{"group","set","segment","element","message"}],
 //    "acknowledgments_received": [{"functional_id","group_control","status"}] (the partner's 997/999),
 //    "acknowledgments": [{"bytes" (base64), "accepted"}], "sets": N}
 // edi.from_document {"partner", "document" (order_acknowledgment → 855, advance_ship_notice → 856, inventory_advice →
-//   846, invoice → 810), "control_number"} → {"bytes" (base64), "transaction_set": "855" | "856" | "846" | "810"}
+//   846, invoice → 810), "control_number", ["profile"]} → {"bytes" (base64), "transaction_set": "855" | "856" | "846" |
+//   "810"}
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -82,14 +85,7 @@ public:
         } catch (const Poco::Exception& e) {
             throw Error(KEEL_E_INVALID, "to_documents: request is not JSON: " + e.displayText());
         }
-        const std::string partner_name = request->optValue<std::string>("partner", "");
-        const auto partner = partners_.find(partner_name);
-        if (partner == partners_.end()) {
-            std::string known;
-            for (const auto& [name, profile] : partners_) known += (known.empty() ? "" : ", ") + name;
-            throw Error(KEEL_E_NOT_FOUND, "partner '" + partner_name + "' has no profile (known: " +
-                                              (known.empty() ? std::string("none") : known) + ")");
-        }
+        const PartnerProfile partner = partnerOf(*request);
         if (!request->has("bytes") || !request->get("bytes").isString()) {
             throw Error(KEEL_E_INVALID, "to_documents: bytes (base64) is required");
         }
@@ -100,7 +96,7 @@ public:
             throw Error(KEEL_E_INVALID, "to_documents: bytes is not base64: " + e.displayText());
         }
 
-        const Translation translation = translate850(bytes, partner->second);
+        const Translation translation = translate850(bytes, partner);
 
         Poco::JSON::Object response(Poco::JSON_PRESERVE_KEY_ORDER);
         Poco::JSON::Array::Ptr documents = new Poco::JSON::Array;
@@ -127,7 +123,7 @@ public:
         }
         response.set("acknowledgments_received", received);
         response.set("sets", static_cast<Poco::UInt64>(translation.sets));
-        response.set("acknowledgments", acknowledgments(bytes, partner->second, translation, *request));
+        response.set("acknowledgments", acknowledgments(bytes, partner, translation, *request));
         std::ostringstream out;
         response.stringify(out);
         return out.str();
@@ -142,11 +138,7 @@ public:
         } catch (const Poco::Exception& e) {
             throw Error(KEEL_E_INVALID, "from_document: request is not JSON: " + e.displayText());
         }
-        const std::string partner_name = request->optValue<std::string>("partner", "");
-        const auto partner = partners_.find(partner_name);
-        if (partner == partners_.end()) {
-            throw Error(KEEL_E_NOT_FOUND, "partner '" + partner_name + "' has no profile");
-        }
+        const PartnerProfile partner = partnerOf(*request);
         const auto document = request->getObject("document");
         if (!document) throw Error(KEEL_E_INVALID, "from_document: document is required");
         Envelope envelope;
@@ -162,16 +154,16 @@ public:
         std::string set;
         try {
             if (type == "advance_ship_notice") {
-                bytes = write856(partner->second, *document, envelope);
+                bytes = write856(partner, *document, envelope);
                 set = "856";
             } else if (type == "order_acknowledgment") {
-                bytes = write855(partner->second, *document, envelope);
+                bytes = write855(partner, *document, envelope);
                 set = "855";
             } else if (type == "inventory_advice") {
-                bytes = write846(partner->second, *document, envelope);
+                bytes = write846(partner, *document, envelope);
                 set = "846";
             } else if (type == "invoice") {
-                bytes = write810(partner->second, *document, envelope);
+                bytes = write810(partner, *document, envelope);
                 set = "810";
             } else {
                 throw Error(KEEL_E_INVALID,
@@ -191,6 +183,28 @@ public:
     }
 
 private:
+    /// The profile of the request's partner: the copy Keel's host sends along ("profile": the text it keeps in its
+    /// database, so that a node without the files translates too), else the instance's own file.
+    PartnerProfile partnerOf(const Poco::JSON::Object& request) const {
+        const std::string name = request.optValue<std::string>("partner", "");
+        if (request.has("profile") && request.get("profile").isString()) {
+            try {
+                return edi::parseProfile(name, "the profile of partner '" + name + "' sent by the host",
+                                         request.getValue<std::string>("profile"));
+            } catch (const edi::ProfileError& e) {
+                throw Error(KEEL_E_INVALID, e.what());
+            }
+        }
+        const auto partner = partners_.find(name);
+        if (partner == partners_.end()) {
+            std::string known;
+            for (const auto& [known_name, profile] : partners_) known += (known.empty() ? "" : ", ") + known_name;
+            throw Error(KEEL_E_NOT_FOUND, "partner '" + name + "' has no profile (known: " +
+                                              (known.empty() ? std::string("none") : known) + ")");
+        }
+        return partner->second;
+    }
+
     Poco::JSON::Array::Ptr acknowledgments(const std::string& bytes, const PartnerProfile& partner,
                                            const Translation& translation, const Poco::JSON::Object& request) const {
         Poco::JSON::Array::Ptr acks = new Poco::JSON::Array;

@@ -3,8 +3,11 @@
 // plugin instance (edi.to_documents), its orders taken in through the common order intake (idempotent on channel +
 // PO number), and the acknowledgment stored as an outbound message. A file that fails keeps its bytes and an
 // integration exception until `keel edi reprocess ID` takes it in. The file drop moves files between a partner's
-// folders (transport.* in its profile) around the same steps.
+// folders (transport.* in its profile) around the same steps. An interchange received before (same sender, receiver
+// and ISA13 within edi.duplicate_window_days, in the database) is stored and answered with a TA1 but not taken in
+// again. Partner profiles come from the database (edi_partner), refreshed from edi.partners/PARTNER.properties.
 
+#include "keel/app/edi_partners.h"
 #include "keel/app/services.h"
 #include "keel/db/database.h"
 #include "keel/orders/orders.h"
@@ -33,6 +36,15 @@ struct EdiReceivedAck {
     std::string status;  ///< A, E, P, R
 };
 
+/// An interchange of a file that had been received before (docs/edi.md "Duplicate interchanges").
+struct EdiDuplicate {
+    std::string control_number;   ///< ISA13
+    std::string sender;           ///< ISA05/ISA06
+    std::string receiver;         ///< ISA07/ISA08
+    std::string earlier_message;  ///< the message that took it in (this one's id when the file holds it twice)
+    std::int64_t seen_at = 0;     ///< when, microseconds since the epoch
+};
+
 /// What receiving (or reprocessing) one file did.
 struct EdiReceipt {
     std::string message_id;
@@ -42,6 +54,7 @@ struct EdiReceipt {
     std::vector<EdiOrder> orders;
     std::vector<std::string> errors;  ///< "set 0001 segment 6 PO103: unit 'CA' has no Keel unit ..."
     std::vector<EdiReceivedAck> acks_received;  ///< the partner's acknowledgments in the file
+    std::vector<EdiDuplicate> duplicates;       ///< interchanges received before: answered by a TA1, not taken in
     std::string ack;                  ///< the 997/999 Keel sends back (empty: none)
     std::string ack_message_id;
 };
@@ -84,6 +97,20 @@ struct SendResult {
     std::vector<std::string> errors;
 };
 
+/// The EDI settings of a Keel process: edi.plugin, edi.partners, edi.gs1.*, edi.duplicate_window_days.
+struct EdiSettings {
+    std::string instance;  ///< edi.plugin: the EDI plugin instance ("": the only one with the edi capability)
+    std::string partners_directory = "/etc/keel/partners";  ///< edi.partners
+    std::string gs1_company_prefix;                         ///< edi.gs1.company_prefix
+    int gs1_extension = 0;                                  ///< edi.gs1.extension_digit
+    /// edi.duplicate_window_days: an interchange with the ISA13 of one received from the same sender for the same
+    /// receiver within this many days is a duplicate; 0 turns the check off.
+    int duplicate_window_days = 365;
+
+    /// Reads the keys; throws InfrastructureError naming a malformed one.
+    static EdiSettings fromConfig(const Poco::Util::AbstractConfiguration& config);
+};
+
 /// What one poll of a partner's inbound folder did.
 struct PollResult {
     std::vector<EdiReceipt> receipts;
@@ -92,13 +119,24 @@ struct PollResult {
 
 class EdiExchange {
 public:
-    /// Reads edi.plugin (the instance; default: the only one with the edi capability) and edi.partners (the
-    /// profiles' directory, default /etc/keel/partners, for their transport.* keys).
+    /// Reads the settings of EdiSettings::fromConfig.
     EdiExchange(Services& services, db::Database& database, const Poco::Util::AbstractConfiguration& config);
-    /// With the instance ("" for the only edi one) and the profiles' directory given.
-    EdiExchange(Services& services, db::Database& database, std::string instance, std::string partners_directory);
+    EdiExchange(Services& services, db::Database& database, EdiSettings settings);
 
-    /// Stores `bytes` as received from `partner` under `name`, then processes it.
+    /// The partner's profile (EdiPartners::get: its file loaded into the database first when there is one).
+    /// Throws NotFoundError when the partner has neither.
+    StoredPartner partner(const std::string& name);
+    /// Loads every profile file of edi.partners into the database (EdiPartners::loadAll).
+    std::vector<PartnerLoad> loadPartners();
+    /// The profiles in the database, by name.
+    std::vector<StoredPartner> partners();
+    /// The partner whose profile in the database says it sends the first interchange of `bytes` (ISA05/ISA06 to
+    /// ISA07/ISA08), after loading the profile files. Throws NotFoundError when none does, UsageError when several
+    /// do, RejectedError when the bytes are not X12.
+    std::string identify(const std::string& bytes);
+
+    /// Stores `bytes` as received from `partner` under `name`, then processes it. Throws NotFoundError (nothing is
+    /// stored) when the partner has no profile.
     EdiReceipt receive(const std::string& partner, const std::string& name, const std::string& bytes,
                        const orders::Actor& actor);
     /// Processes a stored inbound message again (its orders are idempotent); resolves its exceptions when it
@@ -124,8 +162,9 @@ public:
     std::vector<std::string> overdue(const std::string& partner);
 
 private:
+    /// `attempt`: a message whose interchanges another process registered at the same moment is decided again.
     EdiReceipt process(const std::string& message_id, const std::string& partner, const std::string& bytes,
-                       const orders::Actor& actor);
+                       const orders::Actor& actor, int attempt = 1);
     std::string instance();
 
     Services& services_;
@@ -134,6 +173,8 @@ private:
     std::string partners_directory_;
     std::string gs1_company_prefix_;  ///< edi.gs1.company_prefix
     int gs1_extension_ = 0;           ///< edi.gs1.extension_digit
+    int duplicate_window_days_ = 365;  ///< edi.duplicate_window_days
+    mutable EdiPartners partners_;     ///< the profiles (a cache for this object's life)
 
     std::int64_t reserve(const std::string& partner, const std::string& kind, std::int64_t count);
     std::string channelOf(const std::string& partner) const;

@@ -3,6 +3,7 @@
 // roles. Handlers are thin: they read the request, call the same app::Services the `keel` command uses, and write
 // JSON. Errors leave every handler as exceptions or Problems and become HTTP statuses in one place (api.cpp).
 
+#include "keel/app/edi_exchange.h"
 #include "keel/app/services.h"
 #include "keel/auth/api_keys.h"
 #include "keel/db/database.h"
@@ -28,10 +29,9 @@ namespace keel::server {
 /// server.* settings of the API.
 struct ApiSettings {
     std::size_t max_body_bytes = 1024 * 1024;  ///< server.max_body_bytes: larger bodies get 413 unread
-    std::string edi_plugin;                    ///< edi.plugin (EDI uploads with ?partner=)
-    std::string edi_partners = "/etc/keel/partners";  ///< edi.partners
+    app::EdiSettings edi;                      ///< edi.* (EDI uploads with ?partner=)
 
-    /// Reads server.max_body_bytes; throws InfrastructureError naming the key when it is not a positive number.
+    /// Reads server.max_body_bytes and edi.*; throws InfrastructureError naming a key that is malformed.
     static ApiSettings fromConfig(const Poco::Util::AbstractConfiguration& config);
 };
 
