@@ -47,3 +47,12 @@ CREATE TABLE edi_interchange (
 ){{table_options}};
 CREATE INDEX edi_interchange_message_idx ON edi_interchange (message_id);
 
+-- The version of the order (sales_order.version) an outbound 855 describes. Every change of an order's lines or
+-- state raises its version; keel edi send compares an order of a later version with its last 855 and sends a further
+-- one (a change acknowledgment) when what it acknowledges changed, or else notes here the version the last one still
+-- describes. 855s sent before this migration describe their orders as they are now: Keel sent no changes before.
+ALTER TABLE edi_message ADD subject_version BIGINT;
+UPDATE edi_message SET subject_version = (SELECT o.version FROM sales_order o WHERE o.id = edi_message.related_id)
+    WHERE kind = '855';
+-- What was sent for an order, shipment or invoice (every send looks it up).
+CREATE INDEX edi_message_related_idx ON edi_message (related_id, kind);

@@ -122,6 +122,12 @@ PartnerProfile parseProfile(const std::string& name, const std::string& file, co
         throw ProfileError(file + ": ack.deadline_hours: a whole number of hours");
     }
     if (profile.ack_deadline_hours < 1) throw ProfileError(file + ": ack.deadline_hours must be at least 1");
+    profile.po_ack_change_purpose = trim(config->getString("po_ack.change_purpose", profile.po_ack_change_purpose));
+    if (profile.po_ack_change_purpose != "19" && profile.po_ack_change_purpose != "04" &&
+        profile.po_ack_change_purpose != "05" && profile.po_ack_change_purpose != "06") {
+        throw ProfileError(file + ": po_ack.change_purpose = '" + profile.po_ack_change_purpose +
+                           "': use 19 (seller initiated change), 04 (change), 05 (replace) or 06 (confirmation)");
+    }
     profile.transport_inbound = trim(config->getString("transport.inbound", ""));
     profile.transport_outbound = trim(config->getString("transport.outbound", ""));
     profile.transport_archive = trim(config->getString("transport.archive", ""));

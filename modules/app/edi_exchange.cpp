@@ -626,6 +626,22 @@ constexpr const char* kShipTo =
     "o.ship_name, o.ship_line1, o.ship_line2, o.ship_city, o.ship_region, "
     "o.ship_postal_code, o.ship_country";
 
+/// What an order acknowledgment says: the order's status and each line's status and quantities (not its date or
+/// purpose), to tell whether a further 855 would say something new.
+std::string acknowledgmentSays(const Poco::JSON::Object& ack) {
+    std::string says = ack.optValue<std::string>("status", "");
+    if (const auto lines = ack.getArray("lines")) {
+        for (std::size_t i = 0; i < lines->size(); ++i) {
+            const auto line = lines->getObject(static_cast<unsigned>(i));
+            says += "|" + line->optValue<std::string>("line_id", "") + ":" + line->optValue<std::string>("status", "") +
+                    ":" + std::to_string(line->optValue<Poco::Int64>("quantity", 0)) + ":" +
+                    std::to_string(line->optValue<Poco::Int64>("x_backordered", 0)) + ":" +
+                    std::to_string(line->optValue<Poco::Int64>("x_rejected", 0));
+        }
+    }
+    return says;
+}
+
 }  // namespace
 
 SendResult EdiExchange::send(const std::string& partner, bool inventory) {
@@ -640,12 +656,14 @@ SendResult EdiExchange::send(const std::string& partner, bool inventory) {
     database_.run([&](db::UnitOfWork& uow) {
         documents.clear();
         sets.clear();
-        // 855: every order of the partner once allocation (or a person) decided what becomes of it.
+        // 855: every order of the partner once allocation (or a person) decided what becomes of it, and again when
+        // an order acknowledged before changed (its version passed the one its last 855 describes).
         db::Statement& decided = uow.statement(
-            "SELECT o.id, o.external_id, o.state, o.hold_reasons FROM sales_order o WHERE o.channel = ? AND o.state "
-            "NOT "
-            "IN ('received', 'validated', 'on_hold') AND NOT EXISTS (SELECT 1 FROM edi_message m WHERE m.related_id = "
-            "o.id AND m.kind = '855') ORDER BY o.id");
+            "SELECT o.id, o.external_id, o.state, o.hold_reasons, o.version, (SELECT COUNT(*) FROM edi_message m WHERE "
+            "m.related_id = o.id AND m.kind = '855') FROM sales_order o WHERE o.channel = ? AND o.state NOT IN "
+            "('received', 'validated', 'on_hold') AND (NOT EXISTS (SELECT 1 FROM edi_message m WHERE m.related_id = "
+            "o.id AND m.kind = '855') OR o.version > (SELECT MAX(m.subject_version) FROM edi_message m WHERE "
+            "m.related_id = o.id AND m.kind = '855')) ORDER BY o.id");
         decided.bindAll(channel).execute();
         std::vector<Poco::JSON::Object::Ptr> acks;
         while (decided.next()) {
@@ -655,9 +673,11 @@ SendResult EdiExchange::send(const std::string& partner, bool inventory) {
             ack->set("order_id", decided.getString(0));
             ack->set("channel", channel);
             ack->set("external_id", decided.getString(1));
+            ack->set("purpose", std::string(decided.getInt64(5) > 0 ? "change" : "original"));
             ack->set("x_state", decided.getString(2));
             if (!decided.getString(3).empty()) ack->set("reason", decided.getString(3).substr(0, 500));
             ack->set("acknowledged_at", formatIso8601(now()));
+            ack->set("x_order_version", static_cast<Poco::Int64>(decided.getInt64(4)));
             acks.push_back(ack);
         }
         for (auto& ack : acks) {
@@ -670,6 +690,7 @@ SendResult EdiExchange::send(const std::string& partner, bool inventory) {
             Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
             bool any_backordered = false;
             bool any_accepted = false;
+            bool any_rejected = false;
             while (lines.next()) {
                 const std::int64_t ordered = lines.getInt64(2);
                 const std::int64_t cancelled = refused ? ordered : lines.getInt64(3);
@@ -687,14 +708,36 @@ SendResult EdiExchange::send(const std::string& partner, bool inventory) {
                 line->set("x_rejected", static_cast<Poco::Int64>(cancelled));
                 any_backordered = any_backordered || backordered > 0;
                 any_accepted = any_accepted || accepted > 0;
+                any_rejected = any_rejected || cancelled > 0;
                 list->add(line);
             }
             ack->set("lines", list);
-            ack->set("status", std::string(refused            ? "rejected"
-                                           : !any_backordered ? "accepted"
-                                           : any_accepted     ? "partially_accepted"
-                                                              : "backordered"));
+            // Accepted only as ordered; a backordered or cancelled line makes it partly accepted (AC, with detail).
+            ack->set("status", std::string(refused                             ? "rejected"
+                                           : !any_backordered && !any_rejected ? "accepted"
+                                           : any_accepted                      ? "partially_accepted"
+                                                                               : "backordered"));
             ack->remove("x_state");
+            if (ack->getValue<std::string>("purpose") == "change") {
+                // A further 855 only when it would say something else than the last one; otherwise the last one
+                // still describes this version of the order.
+                db::Statement& last = uow.statement(
+                    "SELECT id, detail FROM edi_message WHERE related_id = ? AND kind = '855' ORDER BY received_at "
+                    "DESC, id DESC LIMIT 1");
+                last.bindAll(ack->getValue<std::string>("order_id")).execute();
+                std::optional<std::pair<std::string, std::string>> previous;  // id, the document it sent
+                while (last.next()) previous.emplace(last.getString(0), last.getString(1));
+                if (previous &&
+                    acknowledgmentSays(*ack) ==
+                        acknowledgmentSays(
+                            *Poco::JSON::Parser().parse(previous->second).extract<Poco::JSON::Object::Ptr>())) {
+                    uow.statement("UPDATE edi_message SET subject_version = ? WHERE id = ?")
+                        .bindAll(static_cast<std::int64_t>(ack->getValue<Poco::Int64>("x_order_version")),
+                                 previous->first)
+                        .execute();
+                    continue;
+                }
+            }
             documents.push_back(ack);
             sets.push_back("855");
         }
@@ -894,11 +937,14 @@ SendResult EdiExchange::send(const std::string& partner, bool inventory) {
             database_.run([&](db::UnitOfWork& uow) {
                 uow.statement(
                        "INSERT INTO edi_message (id, partner, direction, kind, name, size, sha256, body, status, "
-                       "detail, related_id, received_at, processed_at, attempts, control_number) VALUES (?, ?, 'out', "
-                       "?, ?, ?, ?, ?, 'sent', ?, ?, ?, ?, 1, ?)")
+                       "detail, related_id, received_at, processed_at, attempts, control_number, subject_version) "
+                       "VALUES (?, ?, 'out', ?, ?, ?, ?, ?, 'sent', ?, ?, ?, ?, 1, ?, ?)")
                     .bindAll(message_id, partner, sets[i], name, static_cast<std::int64_t>(bytes.size()),
                              sha256Hex(bytes), edi::toBase64(bytes), stringify(*document), document_id, at, at,
-                             control_number)
+                             control_number,
+                             sets[i] == "855"
+                                 ? std::optional<std::int64_t>(document->getValue<Poco::Int64>("x_order_version"))
+                                 : std::optional<std::int64_t>())
                     .execute();
             });
             result.sent.push_back(

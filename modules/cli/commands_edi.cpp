@@ -691,9 +691,11 @@ void addEdiCommands(std::vector<Command>& table) {
          "that left intake, an 856 ship notice for every shipped shipment (S/O/P/I hierarchy, SSCC-18 from\n"
          "edi.gs1.company_prefix) and an 810 for every invoice that has no outbound message yet, written by\n"
          "the EDI plugin to the profile's transport.outbound folder through a temporary name, and stored.\n"
-         "--inventory adds an 846 with the available-to-promise (for the partner's channel) of every item\n"
-         "it has an alias for. Exit 2 when one could not be written (an integration exception says why;\n"
-         "the next send tries it again).",
+         "An order that changed after its 855 (a backorder filled, a line or the order cancelled, a\n"
+         "rejection) gets a further 855 with BAK01 po_ack.change_purpose (19) and the new line statuses,\n"
+         "once per change. --inventory adds an 846 with the available-to-promise (for the partner's\n"
+         "channel) of every item it has an alias for. Exit 2 when one could not be written (an integration\n"
+         "exception says why; the next send tries it again).",
          sendCommand});
     table.push_back({{"edi", "partners"},
                      "[list]",

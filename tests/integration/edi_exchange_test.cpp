@@ -2,8 +2,8 @@
 // orders through the common intake (a re-sent PO is not doubled), its acknowledgment is stored with control
 // numbers that are never reused, a refused set leaves an integration exception until reprocess takes it in, a
 // translator that cannot run keeps the bytes, and the file drop reads only complete files. An interchange received
-// before is recognised across files, commands and processes (edi_interchange), and partner profiles live in the
-// database (edi_partner).
+// before is recognised across files, commands and processes (edi_interchange), partner profiles live in the database
+// (edi_partner), and an order's 855 follows its changes.
 #define BOOST_TEST_MODULE integration_edi_exchange
 #include <boost/test/unit_test.hpp>
 
@@ -115,6 +115,21 @@ struct Fixture {
         std::istringstream in(body);
         Poco::Base64Decoder decoder(in);
         return std::string((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
+    }
+    // Items WIDGET and GADGET (aliases A-1 and B-2 on the partner's channel) at WH1, the ledger, then `stock`.
+    void catalog(const std::vector<std::vector<std::string>>& stock) {
+        write(root / "items.csv", "sku,name\nWIDGET,Widget\nGADGET,Gadget\n");
+        write(root / "locations.csv", "code,name,country\nWH1,Main,US\n");
+        write(root / "aliases.csv", "channel,channel_sku,sku\nedi.xyz,A-1,WIDGET\nedi.xyz,B-2,GADGET\n");
+        std::vector<std::vector<std::string>> commands = {{"ledger", "init"},
+                                                          {"item", "import", (root / "items.csv").string()},
+                                                          {"location", "import", (root / "locations.csv").string()},
+                                                          {"alias", "import", (root / "aliases.csv").string()}};
+        commands.insert(commands.end(), stock.begin(), stock.end());
+        for (const auto& args : commands) {
+            const auto [code, out, err] = keel(args);
+            BOOST_TEST_REQUIRE(code == 0, args.front() << ": " << out << err);
+        }
     }
     std::int64_t count(const std::string& sql, const std::string& parameter = "") {
         std::int64_t n = -1;
@@ -411,18 +426,7 @@ BOOST_AUTO_TEST_CASE(the_file_drop_reads_complete_files_archives_or_parks_them_a
 }
 
 BOOST_AUTO_TEST_CASE(an_850_in_the_inbound_folder_ships_and_is_invoiced_back_as_an_856_and_an_810) {
-    write(root / "items.csv", "sku,name\nWIDGET,Widget\nGADGET,Gadget\n");
-    write(root / "locations.csv", "code,name,country\nWH1,Main,US\n");
-    write(root / "aliases.csv", "channel,channel_sku,sku\nedi.xyz,A-1,WIDGET\nedi.xyz,B-2,GADGET\n");
-    for (const std::vector<std::string>& args : {std::vector<std::string>{"ledger", "init"},
-                                                 {"item", "import", (root / "items.csv").string()},
-                                                 {"location", "import", (root / "locations.csv").string()},
-                                                 {"alias", "import", (root / "aliases.csv").string()},
-                                                 {"stock", "receive", "WIDGET", "WH1", "10"},
-                                                 {"stock", "receive", "GADGET", "WH1", "10"}}) {
-        const auto [code, out, err] = keel(args);
-        BOOST_TEST_REQUIRE(code == 0, args.front() << ": " << out << err);
-    }
+    catalog({{"stock", "receive", "WIDGET", "WH1", "10"}, {"stock", "receive", "GADGET", "WH1", "10"}});
     write(root / "in" / "po-777.edi",
           "ISA*00*          *00*          *12*4405197800     *01*999999999      *261126*1200*U*00401*000000101*0*P*>~\n"
           "GS*PO*4405197800*999999999*20261126*1200*101*X*004010~\nST*850*0001~\nBEG*00*SA*PO-777**20261126~\n"
@@ -645,6 +649,73 @@ BOOST_AUTO_TEST_CASE(partner_profiles_live_in_the_database_and_serve_a_node_with
     BOOST_TEST(code == 3, out << err);
     BOOST_TEST(contains(err, "partner 'nobody' has no profile"), err);
     BOOST_TEST(count("SELECT COUNT(*) FROM edi_message WHERE partner = 'nobody'") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(an_order_that_changes_after_its_855_gets_one_further_855_per_change) {
+    catalog({{"stock", "receive", "GADGET", "WH1", "10"}});
+    // Four widgets, none in stock, and a gadget.
+    write(root / "po.edi",
+          "ISA*00*          *00*          *12*4405197800     *01*999999999      *261126*1200*U*00401*000000201*0*P*>~\n"
+          "GS*PO*4405197800*999999999*20261126*1200*201*X*004010~\nST*850*0001~\nBEG*00*SA*PO-888**20261126~\n"
+          "N1*ST*Store 12~\nN3*1 Main St~\nN4*Springfield*IL*62701*US~\nPO1*1*4*EA*3.50**VN*A-1~\n"
+          "PO1*2*1*EA*10**VN*B-2~\nCTT*2~\nSE*9*0001~\nGE*1*201~\nIEA*1*000000201~\n");
+    auto [code, out, err] = keel({"--json", "edi", "receive", (root / "po.edi").string(), "--partner", "xyz"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    const std::string id = json(out)->getArray("orders")->getObject(0)->getValue<std::string>("order_id");
+    std::tie(code, out, err) = keel({"order", "allocate", id});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+
+    const auto send = [&](std::size_t expected) {
+        const auto [c, o, e] = keel({"--json", "edi", "send", "--partner", "xyz"});
+        BOOST_TEST_REQUIRE(c == 0, o << e);
+        const auto sent = json(o)->getArray("sent");
+        BOOST_TEST_REQUIRE(sent->size() == expected, o);
+        if (expected == 0) return std::string();
+        BOOST_TEST(sent->getObject(0)->getValue<std::string>("transaction_set") == "855");
+        const std::string file = sent->getObject(0)->getValue<std::string>("file");
+        const auto [vc, vo, ve] = keel({"edi", "validate", file});  // the 004010 dictionary, BAK01 code list included
+        BOOST_TEST(vc == 0, vo << ve);
+        BOOST_TEST(contains(vo, "0 error(s), 0 warning(s); 1 set(s) checked against a dictionary"), vo);
+        return readFile(file);
+    };
+    // Backordered: accepted with changes, the widgets backordered.
+    std::string po_ack = send(1);
+    for (const char* part : {"BAK*00*AC*PO-888*", "PO1*1*4*EA***VN*A-1~", "ACK*IB*4*EA~", "ACK*IA*1*EA~"}) {
+        BOOST_TEST(contains(po_ack, part), part << " in\n" << po_ack);
+    }
+    // The widgets arrive and fill the backorder: a further 855, a seller initiated change, every line accepted.
+    std::tie(code, out, err) = keel({"stock", "receive", "WIDGET", "WH1", "10"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    po_ack = send(1);
+    for (const char* part : {"BAK*19*AD*PO-888*", "ACK*IA*4*EA~", "ACK*IA*1*EA~"}) {
+        BOOST_TEST(contains(po_ack, part), part << " in\n" << po_ack);
+    }
+    BOOST_TEST(!contains(po_ack, "ACK*IB"), po_ack);
+    // Nothing changed: nothing more, however often it runs; a change that does not touch the acknowledgment (a hold
+    // and its release) neither.
+    send(0);
+    std::tie(code, out, err) = keel({"order", "hold", id, "--reason", "check the address"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    send(0);
+    std::tie(code, out, err) = keel({"order", "release", id});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    send(0);
+    // A line cancelled, then the order: one further 855 each; the partner's profile may ask for another BAK01.
+    std::tie(code, out, err) = keel({"order", "cancel", id, "--line", "2", "--reason", "discontinued"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    profile("po_ack.change_purpose = 04\n");
+    po_ack = send(1);
+    for (const char* part : {"BAK*04*AC*PO-888*", "ACK*IA*4*EA~", "PO1*2*1*EA***VN*B-2~", "ACK*IR*1*EA~"}) {
+        BOOST_TEST(contains(po_ack, part), part << " in\n" << po_ack);
+    }
+    std::tie(code, out, err) = keel({"order", "cancel", id, "--reason", "customer changed their mind"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    po_ack = send(1);
+    for (const char* part : {"BAK*04*RD*PO-888*", "ACK*IR*4*EA~", "ACK*IR*1*EA~"}) {
+        BOOST_TEST(contains(po_ack, part), part << " in\n" << po_ack);
+    }
+    send(0);
+    BOOST_TEST(count("SELECT COUNT(*) FROM edi_message WHERE kind = '855' AND related_id = ?", id) == 4);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

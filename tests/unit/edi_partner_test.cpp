@@ -36,24 +36,29 @@ BOOST_AUTO_TEST_CASE(a_minimal_profile_gets_every_default) {
     BOOST_TEST(p.version == "004010");
     BOOST_TEST(p.ack == "997");
     BOOST_TEST(p.ack_deadline_hours == 24);
+    BOOST_TEST(p.po_ack_change_purpose == "19");  // seller initiated change
     BOOST_TEST(p.transport_inbound.empty());
     BOOST_TEST(p.transport_settle_ms == 0);
 }
 
-BOOST_AUTO_TEST_CASE(the_file_drop_is_read) {
+BOOST_AUTO_TEST_CASE(the_file_drop_and_the_855_change_code_are_read) {
     const auto p = parseProfile("acme", "acme.properties",
                                 kMinimal +
                                     "transport.inbound = /var/in \ntransport.outbound = /var/out\n"
                                     "transport.archive = /var/archive\ntransport.error = /var/error\n"
-                                    "transport.settle_ms = 5000\n");
+                                    "transport.settle_ms = 5000\npo_ack.change_purpose = 04\n");
     BOOST_TEST(p.transport_inbound == "/var/in");
     BOOST_TEST(p.transport_outbound == "/var/out");
     BOOST_TEST(p.transport_archive == "/var/archive");
     BOOST_TEST(p.transport_error == "/var/error");
     BOOST_TEST(p.transport_settle_ms == 5000);
+    BOOST_TEST(p.po_ack_change_purpose == "04");
 }
 
 BOOST_AUTO_TEST_CASE(a_malformed_profile_is_refused_naming_its_source_and_the_key) {
+    BOOST_TEST(refusal("acme", kMinimal + "po_ack.change_purpose = 00\n") ==
+               "/etc/keel/partners/acme.properties: po_ack.change_purpose = '00': use 19 (seller initiated change), 04 "
+               "(change), 05 (replace) or 06 (confirmation)");
     BOOST_TEST(refusal("acme", kMinimal + "transport.settle_ms = soon\n") ==
                "/etc/keel/partners/acme.properties: transport.settle_ms: milliseconds");
     BOOST_TEST(refusal("acme", kMinimal + "transport.settle_ms = -1\n") ==

@@ -7,9 +7,9 @@
 //   {"documents": [order...], "errors": [{"group","set","segment","element","message"}],
 //    "acknowledgments_received": [{"functional_id","group_control","status"}] (the partner's 997/999),
 //    "acknowledgments": [{"bytes" (base64), "accepted"}], "sets": N}
-// edi.from_document {"partner", "document" (order_acknowledgment → 855, advance_ship_notice → 856, inventory_advice →
-//   846, invoice → 810), "control_number", ["profile"]} → {"bytes" (base64), "transaction_set": "855" | "856" | "846" |
-//   "810"}
+// edi.from_document {"partner", "document" (order_acknowledgment → 855, with BAK01 po_ack.change_purpose for "purpose":
+//   "change"; advance_ship_notice → 856; inventory_advice → 846; invoice → 810), "control_number", ["profile"]} →
+//   {"bytes" (base64), "transaction_set": "855" | "856" | "846" | "810"}
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>

@@ -39,6 +39,9 @@ struct PartnerProfile {
     std::string payment = "authorized";
     std::string ack = "997";      ///< 997 | 999 | none
     int ack_deadline_hours = 24;  ///< an outbound group without its 997/999 after this long raises an exception
+    /// BAK01 of an 855 that reports a change after the first one (353: 19 seller initiated change; 04 change, 05
+    /// replace or 06 confirmation where the partner's guide asks for it).
+    std::string po_ack_change_purpose = "19";
     /// The file drop (transport.*): empty when the partner does not use one.
     std::string transport_inbound;
     std::string transport_outbound;

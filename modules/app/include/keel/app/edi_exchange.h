@@ -155,6 +155,8 @@ public:
     /// With edi.gs1.company_prefix set, each 856 carries an SSCC-18 (serials from edi_control_number, never reused).
     /// With `inventory`, also an 846 of available-to-promise (for the partner's channel) of every item it knows by an
     /// alias of that channel.
+    /// An order whose acknowledgment changed since its last 855 (a backorder filled, a line or the order cancelled,
+    /// an operator's rejection) gets a further 855 with purpose "change" (BAK01 po_ack.change_purpose, 19).
     SendResult send(const std::string& partner, bool inventory = false);
     /// Outbound documents of the partner not acknowledged within its profile's ack.deadline_hours: each gets one
     /// integration exception (code edi_ack_overdue), resolved when the 997/999 arrives. Returns their message ids.
