@@ -642,9 +642,30 @@ std::string acknowledgmentSays(const Poco::JSON::Object& ack) {
     return says;
 }
 
+/// The same of an inventory advice: each item's part number, available-to-promise and on-hand quantity.
+std::string inventorySays(const Poco::JSON::Object& advice) {
+    std::string says;
+    if (const auto items = advice.getArray("items")) {
+        for (std::size_t i = 0; i < items->size(); ++i) {
+            const auto item = items->getObject(static_cast<unsigned>(i));
+            says += item->optValue<std::string>("sku", "") + ":" +
+                    std::to_string(item->optValue<Poco::Int64>("atp", 0)) + ":" +
+                    std::to_string(item->optValue<Poco::Int64>("on_hand", 0)) + "|";
+        }
+    }
+    return says;
+}
+
 }  // namespace
 
 SendResult EdiExchange::send(const std::string& partner, bool inventory) {
+    SendOptions options;
+    options.inventory = inventory;
+    return send(partner, options);
+}
+
+SendResult EdiExchange::send(const std::string& partner, const SendOptions& options) {
+    const bool inventory = options.inventory;
     const DropFolders drop = folders(partner);
     overdue(partner);
     const std::string channel = channelOf(partner);
@@ -656,6 +677,8 @@ SendResult EdiExchange::send(const std::string& partner, bool inventory) {
     database_.run([&](db::UnitOfWork& uow) {
         documents.clear();
         sets.clear();
+        result.errors.clear();
+        result.skipped.clear();
         // 855: every order of the partner once allocation (or a person) decided what becomes of it, and again when
         // an order acknowledged before changed (its version passed the one its last 855 describes).
         db::Statement& decided = uow.statement(
@@ -887,7 +910,28 @@ SendResult EdiExchange::send(const std::string& partner, bool inventory) {
                 items->add(item);
             }
             advice->set("items", items);
-            if (items->size() > 0) {
+            std::optional<std::string> unchanged;  // the last 846, when this one would repeat it
+            if (options.inventory_if_changed && items->size() > 0) {
+                db::Statement& last = uow.statement(
+                    "SELECT id, detail FROM edi_message WHERE partner = ? AND direction = 'out' AND kind = '846' "
+                    "ORDER BY received_at DESC, id DESC LIMIT 1");
+                last.bindAll(partner).execute();
+                std::optional<std::pair<std::string, std::string>> previous;  // id, the document it sent
+                while (last.next()) previous.emplace(last.getString(0), last.getString(1));
+                if (previous &&
+                    inventorySays(*advice) ==
+                        inventorySays(
+                            *Poco::JSON::Parser().parse(previous->second).extract<Poco::JSON::Object::Ptr>())) {
+                    unchanged = previous->first;
+                }
+            }
+            if (unchanged) {
+                result.skipped.push_back("846: the inventory of channel " + channel +
+                                         " is what the last 846 said (message " + *unchanged + "): not sent again");
+            } else if (items->size() == 0 && options.inventory_if_changed) {
+                // On a timer: the partner's items are not set up yet; an exception every interval would only bury it.
+                result.skipped.push_back("846: no item has an alias for channel " + channel + ": nothing to advise");
+            } else if (items->size() > 0) {
                 documents.push_back(advice);
                 sets.push_back("846");
             } else {

@@ -464,12 +464,18 @@ int pollCommand(Context& context, const std::vector<std::string>& raw) {
 }
 
 int sendCommand(Context& context, const std::vector<std::string>& raw) {
-    const Arguments args(raw, "edi send", {"partner"}, {"inventory"});
-    args.expectPositional(0, 0, "--partner PARTNER [--inventory]");
+    const Arguments args(raw, "edi send", {"partner"}, {"inventory", "if-changed"});
+    args.expectPositional(0, 0, "--partner PARTNER [--inventory [--if-changed]]");
     const auto partner = args.value("partner");
     if (!partner || partner->empty()) throw UsageError("edi send: --partner PARTNER is required");
+    if (args.flag("if-changed") && !args.flag("inventory")) {
+        throw UsageError("edi send: --if-changed is about the 846: use it with --inventory");
+    }
     app::EdiExchange exchange(services(context), context.database(), context.config());
-    const auto result = exchange.send(*partner, args.flag("inventory"));
+    app::SendOptions options;
+    options.inventory = args.flag("inventory");
+    options.inventory_if_changed = args.flag("if-changed");
+    const auto result = exchange.send(*partner, options);
     if (context.json()) {
         Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
         Poco::JSON::Array sent;
@@ -486,6 +492,9 @@ int sendCommand(Context& context, const std::vector<std::string>& raw) {
         Poco::JSON::Array errors;
         for (const auto& e : result.errors) errors.add(e);
         body.set("errors", errors);
+        Poco::JSON::Array skipped;
+        for (const auto& note : result.skipped) skipped.add(note);
+        body.set("skipped", skipped);
         context.writeJson(body);
     } else {
         for (const auto& x : result.sent) {
@@ -494,6 +503,7 @@ int sendCommand(Context& context, const std::vector<std::string>& raw) {
             context.out() << " -> " << x.file << "\n";
         }
         for (const auto& e : result.errors) context.out() << "error: " << e << "\n";
+        for (const auto& note : result.skipped) context.out() << note << "\n";
         if (result.sent.empty() && result.errors.empty()) context.out() << "nothing to send to " << *partner << "\n";
     }
     return result.errors.empty() ? 0 : static_cast<int>(ExitCode::kRejected);
@@ -685,7 +695,7 @@ void addEdiCommands(std::vector<Command>& table) {
          pollCommand});
     table.push_back(
         {{"edi", "send"},
-         "--partner PARTNER [--inventory]",
+         "--partner PARTNER [--inventory [--if-changed]]",
          "send a partner the 855s, 856s and 810s of its orders not sent yet (--inventory: an 846 too)",
          "For the partner's orders (channel from its profile, default edi.PARTNER): an 855 for every order\n"
          "that left intake, an 856 ship notice for every shipped shipment (S/O/P/I hierarchy, SSCC-18 from\n"
@@ -694,8 +704,9 @@ void addEdiCommands(std::vector<Command>& table) {
          "An order that changed after its 855 (a backorder filled, a line or the order cancelled, a\n"
          "rejection) gets a further 855 with BAK01 po_ack.change_purpose (19) and the new line statuses,\n"
          "once per change. --inventory adds an 846 with the available-to-promise (for the partner's\n"
-         "channel) of every item it has an alias for. Exit 2 when one could not be written (an integration\n"
-         "exception says why; the next send tries it again).",
+         "channel) of every item it has an alias for; with --if-changed only when it differs from the last\n"
+         "846 sent to the partner. Exit 2 when one could not be written (an integration exception says\n"
+         "why; the next send tries it again).",
          sendCommand});
     table.push_back({{"edi", "partners"},
                      "[list]",

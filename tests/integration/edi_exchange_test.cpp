@@ -3,7 +3,7 @@
 // numbers that are never reused, a refused set leaves an integration exception until reprocess takes it in, a
 // translator that cannot run keeps the bytes, and the file drop reads only complete files. An interchange received
 // before is recognised across files, commands and processes (edi_interchange), partner profiles live in the database
-// (edi_partner), and an order's 855 follows its changes.
+// (edi_partner), an order's 855 follows its changes and an unchanged 846 is not repeated.
 #define BOOST_TEST_MODULE integration_edi_exchange
 #include <boost/test/unit_test.hpp>
 
@@ -716,6 +716,34 @@ BOOST_AUTO_TEST_CASE(an_order_that_changes_after_its_855_gets_one_further_855_pe
     }
     send(0);
     BOOST_TEST(count("SELECT COUNT(*) FROM edi_message WHERE kind = '855' AND related_id = ?", id) == 4);
+}
+
+BOOST_AUTO_TEST_CASE(an_846_if_changed_is_sent_only_when_the_inventory_moved) {
+    catalog({{"stock", "receive", "WIDGET", "WH1", "5"}});
+    const auto advise = [&] {
+        const auto [c, o, e] = keel({"--json", "edi", "send", "--partner", "xyz", "--inventory", "--if-changed"});
+        BOOST_TEST_REQUIRE(c == 0, o << e);
+        return json(o);
+    };
+    auto first = advise();
+    BOOST_TEST_REQUIRE(first->getArray("sent")->size() == 1u);
+    BOOST_TEST(contains(readFile(first->getArray("sent")->getObject(0)->getValue<std::string>("file")),
+                        "LIN*1*VN*A-1~\nQTY*33*5*EA~"));
+    auto again = advise();
+    BOOST_TEST(again->getArray("sent")->size() == 0u);
+    BOOST_TEST(contains(again->getArray("skipped")->getElement<std::string>(0),
+                        "846: the inventory of channel edi.xyz is what the last 846 said"));
+    auto [code, out, err] = keel({"stock", "receive", "WIDGET", "WH1", "2"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    auto moved = advise();
+    BOOST_TEST_REQUIRE(moved->getArray("sent")->size() == 1u);
+    BOOST_TEST(contains(readFile(moved->getArray("sent")->getObject(0)->getValue<std::string>("file")),
+                        "LIN*1*VN*A-1~\nQTY*33*7*EA~"));
+    // Asked for by hand without --if-changed, it goes whatever the last one said.
+    std::tie(code, out, err) = keel({"--json", "edi", "send", "--partner", "xyz", "--inventory"});
+    BOOST_TEST(json(out)->getArray("sent")->size() == 1u);
+    std::tie(code, out, err) = keel({"edi", "send", "--partner", "xyz", "--if-changed"});
+    BOOST_TEST(code == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

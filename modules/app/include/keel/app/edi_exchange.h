@@ -95,6 +95,13 @@ struct EdiSent {
 struct SendResult {
     std::vector<EdiSent> sent;
     std::vector<std::string> errors;
+    std::vector<std::string> skipped;  ///< documents not sent because they would repeat the last one (an 846)
+};
+
+/// What a send includes besides the documents the partner has not received (855, 856, 810).
+struct SendOptions {
+    bool inventory = false;             ///< an 846 of the partner's items
+    bool inventory_if_changed = false;  ///< ... only when it differs from the last 846 sent to the partner
 };
 
 /// The EDI settings of a Keel process: edi.plugin, edi.partners, edi.gs1.*, edi.duplicate_window_days.
@@ -158,6 +165,7 @@ public:
     /// An order whose acknowledgment changed since its last 855 (a backorder filled, a line or the order cancelled,
     /// an operator's rejection) gets a further 855 with purpose "change" (BAK01 po_ack.change_purpose, 19).
     SendResult send(const std::string& partner, bool inventory = false);
+    SendResult send(const std::string& partner, const SendOptions& options);
     /// Outbound documents of the partner not acknowledged within its profile's ack.deadline_hours: each gets one
     /// integration exception (code edi_ack_overdue), resolved when the 997/999 arrives. Returns their message ids.
     /// send() and poll() check it too.
