@@ -69,6 +69,32 @@ StoredPartner fromProfile(const edi::PartnerProfile& profile, const std::string&
     return p;
 }
 
+/// The first value of `row` too long for its column in edi_partner (and where Keel keeps it elsewhere: a channel and
+/// a customer code have 64 characters in orders too), as "KEY = 'VALUE' ...", or empty when all fit.
+std::string tooLong(const StoredPartner& row) {
+    struct Field {
+        const char* key;
+        const std::string& value;
+        std::size_t limit;
+    };
+    const Field fields[] = {{"gs.id", row.gs_id, 15},
+                            {"our.gs.id", row.our_gs_id, 15},
+                            {"version", row.version, 12},
+                            {"channel", row.channel, 64},
+                            {"customer", row.customer, 64},
+                            {"transport.inbound", row.transport_inbound, 1000},
+                            {"transport.outbound", row.transport_outbound, 1000},
+                            {"transport.archive", row.transport_archive, 1000},
+                            {"transport.error", row.transport_error, 1000}};
+    for (const auto& f : fields) {
+        if (f.value.size() > f.limit) {
+            return std::string(f.key) + " = '" + f.value.substr(0, 80) + "' is longer than " + std::to_string(f.limit) +
+                   " characters";
+        }
+    }
+    return {};
+}
+
 std::string trimmed(std::string text) {
     while (!text.empty() && text.back() == ' ') text.pop_back();
     return text;
@@ -124,6 +150,11 @@ PartnerLoad EdiPartners::load(const std::string& partner, const std::string& fil
         return result;
     }
     StoredPartner row = fromProfile(profile, text);
+    if (const std::string problem = tooLong(row); !problem.empty()) {
+        result.outcome = "refused";
+        result.error = file + ": " + problem;
+        return result;
+    }
     row.loaded_at = Clock::system().nowMicros();
     database_.run([&](db::UnitOfWork& uow) {
         const std::string upsert = uow.dialect().upsert(

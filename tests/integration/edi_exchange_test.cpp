@@ -620,6 +620,13 @@ BOOST_AUTO_TEST_CASE(partner_profiles_live_in_the_database_and_serve_a_node_with
     BOOST_TEST(code == 5, out << err);
     BOOST_TEST(contains(err, "xyz.properties: ack = '998'"), err);
     BOOST_TEST(count("SELECT COUNT(*) FROM edi_message") == 0);
+    // So is a value that the plugin accepts but that does not fit where Keel keeps it (a channel has 64 characters).
+    profile("channel = " + std::string(65, 'c') + "\n");
+    std::tie(code, out, err) = keel({"edi", "partners", "load"});
+    BOOST_TEST(code == 2, out << err);
+    BOOST_TEST(contains(out, "xyz.properties: channel = 'ccc"), out);
+    BOOST_TEST(contains(out, "' is longer than 64 characters"), out);
+    BOOST_TEST(listed()->getValue<std::string>("channel") == "edi.xyz");
     profile("");
 
     // A node without the files (edi.partners and the plugin instance's partners both empty) works from the rows: the
