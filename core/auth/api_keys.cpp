@@ -127,7 +127,7 @@ Result<ApiKey> ApiKeys::revoke(db::UnitOfWork& uow, const std::string& name, con
     return *key;
 }
 
-std::optional<ApiKey> ApiKeys::authenticate(db::UnitOfWork& uow, std::string_view token) {
+std::optional<ApiKey> ApiKeys::verify(db::UnitOfWork& uow, std::string_view token) {
     // keel_ + 12 + _ + 64: anything else is not a key, and is refused before the database is asked.
     if (token.size() != 5 + 2 * kPrefixBytes + 1 + 2 * kSecretBytes || token.substr(0, 5) != "keel_" ||
         token[5 + 2 * kPrefixBytes] != '_') {
@@ -144,11 +144,22 @@ std::optional<ApiKey> ApiKeys::authenticate(db::UnitOfWork& uow, std::string_vie
         stored_hash = s.getString(8);
     }
     if (!key || !constantTimeEquals(sha256Hex(token), stored_hash) || key->revoked_at) return std::nullopt;
+    return key;
+}
+
+bool ApiKeys::useIsDue(const ApiKey& key) const {
+    return !key.last_used_at || clock_.nowMicros() - *key.last_used_at >= kUseRecordMicros;
+}
+
+void ApiKeys::recordUse(db::UnitOfWork& uow, ApiKey& key) {
     const std::int64_t now = clock_.nowMicros();
-    if (!key->last_used_at || now - *key->last_used_at >= kUseRecordMicros) {
-        uow.statement("UPDATE api_key SET last_used_at = ? WHERE id = ?").bindAll(now, key->id).execute();
-        key->last_used_at = now;
-    }
+    uow.statement("UPDATE api_key SET last_used_at = ? WHERE id = ?").bindAll(now, key.id).execute();
+    key.last_used_at = now;
+}
+
+std::optional<ApiKey> ApiKeys::authenticate(db::UnitOfWork& uow, std::string_view token) {
+    auto key = verify(uow, token);
+    if (key && useIsDue(*key)) recordUse(uow, *key);
     return key;
 }
 

@@ -134,23 +134,61 @@ std::vector<ChannelAlias> aliasesOfItem(db::UnitOfWork& uow, std::string_view it
     return aliases;
 }
 
-std::optional<Item> Catalog::findItem(db::UnitOfWork& uow, std::string_view identifier,
-                                      std::string_view channel) const {
+namespace {
+
+// The identifier rules of Catalog::findItem, whatever is read of the item: `load(where, value)` reads the item whose
+// column matches (sku = ?, gtin = ?, id = ?) or returns nullopt.
+template <typename Load>
+auto resolveItem(db::UnitOfWork& uow, std::string_view identifier, std::string_view channel, Load load)
+    -> decltype(load(std::string(), std::string_view())) {
     if (identifier.empty()) return std::nullopt;
-    if (auto item = loadItem(uow, "sku = ?", identifier)) return item;
+    if (auto found = load("sku = ?", identifier)) return found;
     if (!channel.empty()) {
         if (auto id = singleString(uow, "SELECT item_id FROM item_alias WHERE channel = ? AND channel_sku = ?", channel,
                                    identifier)) {
-            return findItemById(uow, *id);
+            return load("id = ?", *id);
         }
     }
     auto normalized = gtin::normalize(identifier);
     if (!normalized.ok()) return std::nullopt;
     const std::string gtin14 = std::move(normalized).value();
-    if (auto item = loadItem(uow, "gtin = ?", gtin14)) return item;
-    if (auto id = singleString(uow, "SELECT item_id FROM item_uom WHERE gtin = ?", gtin14))
-        return findItemById(uow, *id);
+    if (auto found = load("gtin = ?", gtin14)) return found;
+    if (auto id = singleString(uow, "SELECT item_id FROM item_uom WHERE gtin = ?", gtin14)) return load("id = ?", *id);
     return std::nullopt;
+}
+
+[[noreturn]] void throwUnknownItem(std::string_view identifier, std::string_view channel) {
+    if (channel.empty()) {
+        throw NotFoundError("unknown item '" + std::string(identifier) +
+                            "': no SKU or GTIN matches it (channel aliases need a channel)");
+    }
+    throw NotFoundError("unknown item '" + std::string(identifier) + "' on channel '" + std::string(channel) +
+                        "': no SKU, alias of that channel or GTIN matches it");
+}
+
+}  // namespace
+
+std::optional<Item> Catalog::findItem(db::UnitOfWork& uow, std::string_view identifier,
+                                      std::string_view channel) const {
+    return resolveItem(uow, identifier, channel,
+                       [&](const std::string& where, std::string_view value) { return loadItem(uow, where, value); });
+}
+
+std::optional<ItemRef> Catalog::findItemRef(db::UnitOfWork& uow, std::string_view identifier,
+                                            std::string_view channel) const {
+    return resolveItem(uow, identifier, channel,
+                       [&](const std::string& where, std::string_view value) -> std::optional<ItemRef> {
+                           db::Statement& statement = uow.statement("SELECT id, sku FROM item WHERE " + where);
+                           statement.bind(value).execute();
+                           std::optional<ItemRef> found;
+                           while (statement.next()) found = ItemRef{statement.getString(0), statement.getString(1)};
+                           return found;
+                       });
+}
+
+ItemRef Catalog::requireItemRef(db::UnitOfWork& uow, std::string_view identifier, std::string_view channel) const {
+    if (auto ref = findItemRef(uow, identifier, channel)) return std::move(*ref);
+    throwUnknownItem(identifier, channel);
 }
 
 std::map<std::string, Item> Catalog::findItems(db::UnitOfWork& uow, const std::vector<std::string>& identifiers,
@@ -207,12 +245,7 @@ std::vector<Item> Catalog::listItems(db::UnitOfWork& uow, const ItemQuery& query
 
 Item Catalog::requireItem(db::UnitOfWork& uow, std::string_view identifier, std::string_view channel) const {
     if (auto item = findItem(uow, identifier, channel)) return std::move(*item);
-    if (channel.empty()) {
-        throw NotFoundError("unknown item '" + std::string(identifier) +
-                            "': no SKU or GTIN matches it (channel aliases need a channel)");
-    }
-    throw NotFoundError("unknown item '" + std::string(identifier) + "' on channel '" + std::string(channel) +
-                        "': no SKU, alias of that channel or GTIN matches it");
+    throwUnknownItem(identifier, channel);
 }
 
 std::string Catalog::saveItem(db::UnitOfWork& uow, Item item) const {

@@ -1048,35 +1048,109 @@ Result<ShipmentState> Orders::pack(db::UnitOfWork& uow, std::string_view shipmen
 
 Result<ShipmentState> Orders::confirmShipment(db::UnitOfWork& uow, std::string_view shipment_id,
                                               const std::string& carrier, const std::string& service,
-                                              const std::string& tracking, const Actor& actor) {
+                                              const std::string& tracking, const Actor& actor,
+                                              const ShipmentReport& report) {
     auto shipment = findShipment(uow, shipment_id);
     if (!shipment) return uow.fail(ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
     if (carrier.size() > 64 || tracking.size() > 128 || service.size() > 32) {
         return uow.fail(ExitCode::kRejected, "carrier (64), service (32) or tracking (128) too long", "tracking");
     }
+    auto order = find(uow, shipment->order_id);
+    // What leaves of each line: everything released unless the report says less. Checked before anything moves.
+    std::map<int, std::int64_t> ships;
+    std::int64_t shipped_total = 0;
+    for (const auto& line : shipment->lines) ships[line.line_no] = line.quantity;
+    for (const auto& [line_no, quantity] : report.shipped) {
+        const auto line = std::find_if(shipment->lines.begin(), shipment->lines.end(),
+                                       [&](const ShipmentLine& l) { return l.line_no == line_no; });
+        const std::string label = "shipment " + shipment->id + " line " + std::to_string(line_no);
+        if (line == shipment->lines.end()) return uow.fail(ExitCode::kNotFound, label + " does not exist", "line");
+        if (quantity < 0 || quantity > line->quantity) {
+            return uow.fail(ExitCode::kRejected,
+                            label + ": " + std::to_string(quantity) + " shipped, " + std::to_string(line->quantity) +
+                                " were released (more than released cannot ship from this shipment)",
+                            "quantity");
+        }
+        // A kit ships as components, its count on the first one: a short component would leave a fraction of a kit.
+        const OrderLine& ordered = order->lines.at(static_cast<std::size_t>(line->order_line_no - 1));
+        if (quantity < line->quantity && (ordered.item_id != line->item_id || line->units != line->quantity)) {
+            return uow.fail(ExitCode::kRejected,
+                            label +
+                                " is a component of a kit: a short kit is not confirmed automatically; confirm "
+                                "it in full or cancel the order line",
+                            "quantity");
+        }
+        ships[line_no] = quantity;
+    }
+    for (const auto& [line_no, quantity] : ships) shipped_total += quantity;
+    if (shipped_total == 0) {
+        return uow.fail(ExitCode::kRejected,
+                        "shipment " + shipment->id + ": nothing shipped; cancel the order (or its lines) instead",
+                        "quantity");
+    }
     shipment->carrier = carrier;
     shipment->tracking = tracking;
     if (!service.empty()) shipment->service = service;
     uow.statement("UPDATE shipment SET carrier = ?, service = ?, tracking = ?, shipped_at = ? WHERE id = ?")
-        .bindAll(carrier, shipment->service, tracking, clock_.nowMicros(), shipment->id)
+        .bindAll(carrier, shipment->service, tracking, report.shipped_at.value_or(clock_.nowMicros()), shipment->id)
         .execute();
-    auto order = find(uow, shipment->order_id);
-    // The allocations leave the location: each one becomes a stock move out, in the same transaction.
+    // The allocations leave the location: each one becomes a stock move out, in the same transaction. What was not
+    // shipped of a short line is released and cancelled on the order line.
+    Poco::JSON::Array::Ptr shorts = new Poco::JSON::Array;
+    std::vector<ShipmentLine> shipped_lines;
     for (const auto& line : shipment->lines) {
+        const std::int64_t quantity = ships.at(line.line_no);
         inventory::Source source{"shipment", shipment->id, actor.name, tracking, order->channel, order->customer_id};
-        inventory::Reservation known;
-        known.id = line.reservation_id;
-        known.item_id = line.item_id;
-        known.location_id = shipment->location_id;
-        known.lot_id = line.lot_id;
-        known.order_id = shipment->order_id;
-        auto consumed = inventory_.consume(uow, known, line.quantity, source);
-        if (!consumed) return consumed.problem();
+        if (quantity > 0) {
+            inventory::Reservation known;
+            known.id = line.reservation_id;
+            known.item_id = line.item_id;
+            known.location_id = shipment->location_id;
+            known.lot_id = line.lot_id;
+            known.order_id = shipment->order_id;
+            auto consumed = inventory_.consume(uow, known, quantity, source);
+            if (!consumed) return consumed.problem();
+        }
         OrderLine& ol = order->lines.at(static_cast<std::size_t>(line.order_line_no - 1));
-        ol.shipped += line.units;
         ol.allocated -= line.units;
+        if (quantity == line.quantity) {
+            ol.shipped += line.units;
+            shipped_lines.push_back(line);
+            continue;
+        }
+        auto released = inventory_.release(uow, line.reservation_id);
+        if (!released) return released.problem();
+        ol.shipped += quantity;
+        ol.cancelled += line.quantity - quantity;
+        if (quantity > 0) {
+            uow.statement("UPDATE shipment_line SET quantity = ?, line_units = ? WHERE shipment_id = ? AND line_no = ?")
+                .bindAll(quantity, quantity, shipment->id, line.line_no)
+                .execute();
+            ShipmentLine kept = line;
+            kept.quantity = quantity;
+            kept.units = quantity;
+            shipped_lines.push_back(kept);
+        } else {
+            uow.statement("DELETE FROM shipment_line WHERE shipment_id = ? AND line_no = ?")
+                .bindAll(shipment->id, line.line_no)
+                .execute();
+        }
+        Poco::JSON::Object::Ptr short_line = new Poco::JSON::Object;
+        short_line->set("line", line.line_no);
+        short_line->set("order_line", line.order_line_no);
+        short_line->set("released", static_cast<Poco::Int64>(line.quantity));
+        short_line->set("shipped", static_cast<Poco::Int64>(quantity));
+        shorts->add(short_line);
     }
+    shipment->lines = std::move(shipped_lines);
     saveLines(uow, *order);
+    if (shorts->size() > 0) {
+        Poco::JSON::Object payload;
+        payload.set("shipment_id", shipment->id);
+        payload.set("order_id", shipment->order_id);
+        payload.set("lines", shorts);
+        writeEvent(uow, "shipment.short_shipped", "shipment", shipment->id, json(payload), actor);
+    }
     auto moved = moveShipment(uow, *shipment, ShipmentState::kShipped, actor);
     if (!moved) return moved;
     if (billing_) {

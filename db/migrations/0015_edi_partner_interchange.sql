@@ -13,6 +13,7 @@ CREATE TABLE edi_partner (
     our_isa_id          VARCHAR(15)   NOT NULL,
     our_gs_id           VARCHAR(15)   NOT NULL,
     version             VARCHAR(12)   NOT NULL,
+    role                VARCHAR(8)    NOT NULL,
     ack                 VARCHAR(4)    NOT NULL,
     ack_deadline_hours  INTEGER       NOT NULL,
     channel             VARCHAR(64)   NOT NULL,

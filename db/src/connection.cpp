@@ -6,6 +6,7 @@
 #include <Poco/Data/ODBC/ODBCException.h>
 #include <Poco/Data/ODBC/SessionImpl.h>
 #include <Poco/Exception.h>
+#include <Poco/String.h>
 
 #include <sql.h>
 #include <sqlext.h>
@@ -72,6 +73,11 @@ std::string getInfo(SQLHDBC dbc, SQLUSMALLINT what) {
 // ---------------------------------------------------------------------------------------------- Statement
 
 Statement::Statement(Connection& connection, std::string sql) : connection_(connection), sql_(std::move(sql)) {
+    const auto first = sql_.find_first_not_of(" \t\r\n(");
+    const std::string verb = first == std::string::npos ? std::string() : Poco::toUpper(sql_.substr(first, 7));
+    for (const char* writing : {"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "CREATE", "DROP", "ALTER"}) {
+        if (verb.rfind(writing, 0) == 0) writes_ = true;
+    }
     SQLHSTMT handle = SQL_NULL_HSTMT;
     if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, static_cast<SQLHDBC>(connection_.handle()), &handle))) {
         throw connection_.error("SQLAllocHandle", nullptr, sql_);
@@ -151,6 +157,11 @@ std::atomic<std::uint64_t> executed_statements{0};
 std::uint64_t statementsExecuted() { return executed_statements.load(std::memory_order_relaxed); }
 
 std::size_t Statement::execute() {
+    if (writes_ && connection_.readOnly()) {
+        throw DbError(
+            ErrorKind::kOther, "25006", 0,
+            connection_.display() + ": a read-only unit of work cannot write (RunOptions::read_only): " + sql_);
+    }
     executed_statements.fetch_add(1, std::memory_order_relaxed);
     SQLHSTMT h = stmtHandle(handle_);
     // Close a result set left open; unconditional SQL_CLOSE/SQL_RESET_PARAMS would make sqlite3odbc throw away

@@ -7,6 +7,7 @@
 #include <Poco/NumberParser.h>
 
 #include <algorithm>
+#include <atomic>
 #include <random>
 #include <thread>
 
@@ -86,12 +87,14 @@ void Lease::release() noexcept {
 
 // -------------------------------------------------------------------------------------------- UnitOfWork
 
-UnitOfWork::UnitOfWork(Lease lease, Isolation isolation) : lease_(std::move(lease)) {
+UnitOfWork::UnitOfWork(Lease lease, Isolation isolation, bool read_only) : lease_(std::move(lease)) {
     lease_.connection().begin(isolation);
+    lease_.connection().setReadOnly(read_only);
 }
 
 UnitOfWork::~UnitOfWork() {
     Connection& connection = lease_.connection();
+    connection.setReadOnly(false);
     if (committed_ || !connection.inTransaction() || connection.isBroken()) return;
     try {
         connection.rollback();
@@ -204,13 +207,43 @@ void Database::discardIdle() noexcept {
     available_.notify_all();
 }
 
+namespace {
+// Forgets which thread holds the SQLite writer mutex just before the mutex is unlocked (destroyed after the unit,
+// before the lock: declared between them).
+struct WriterRelease {
+    std::unique_lock<std::mutex>& lock;
+    std::atomic<std::thread::id>& holder;
+    ~WriterRelease() {
+        if (lock.owns_lock()) holder = std::thread::id();
+    }
+};
+}  // namespace
+
 void Database::runAttempts(const std::function<void(UnitOfWork&)>& body, const RunOptions& options,
                            bool returns_result) {
     const int max_attempts = options.max_attempts > 0 ? options.max_attempts : options_.retry_attempts;
     thread_local std::minstd_rand jitter(std::random_device{}());
     for (int attempt = 1;; ++attempt) {
         try {
-            UnitOfWork uow(acquire(), options.isolation);
+            Lease lease = acquire();
+            const bool sqlite = lease->backend() == Backend::kSQLite;
+            const Isolation isolation = options.read_only && sqlite && options.isolation == Isolation::kReadCommitted
+                                            ? Isolation::kRepeatableRead
+                                            : options.isolation;
+            // SQLite has one writer at a time, and a BEGIN IMMEDIATE that finds the lock taken sleeps in the
+            // driver's busy handler in steps of milliseconds, long after the lock is free again. This process's
+            // writers therefore queue on a mutex (woken the moment the previous unit ends) and meet the busy
+            // handler only when another process writes. Released after the unit ends (declared before it). A
+            // unit nested inside a writing unit on the same thread does not wait for itself: it meets the busy
+            // timeout as before.
+            std::unique_lock<std::mutex> writer;
+            if (sqlite && isolation == Isolation::kReadCommitted &&
+                sqlite_writer_thread_ != std::this_thread::get_id()) {
+                writer = std::unique_lock<std::mutex>(sqlite_writer_);
+                sqlite_writer_thread_ = std::this_thread::get_id();
+            }
+            const WriterRelease released{writer, sqlite_writer_thread_};
+            UnitOfWork uow(std::move(lease), isolation, options.read_only);
             body(uow);
             if (uow.rollbackOnly() && returns_result) return;  // the destructor rolls back
             if (!uow.committed()) uow.commit();

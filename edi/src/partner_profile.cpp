@@ -91,9 +91,35 @@ PartnerProfile parseProfile(const std::string& name, const std::string& file, co
         throw ProfileError(file + ": version = '" + profile.version + "': Keel speaks 004010 and 005010");
     }
     profile.channel = trim(config->getString("channel", "edi." + profile.name));
+    const std::string role = trim(config->getString("role", "customer"));
+    if (role == "3pl") {
+        profile.role = PartnerRole::kThreePl;
+    } else if (role != "customer") {
+        throw ProfileError(file + ": role = '" + role + "': use customer (sends orders) or 3pl (runs Keel locations)");
+    }
     profile.customer = trim(config->getString("customer", ""));
-    if (profile.customer.empty()) {
-        throw ProfileError(file + ": customer is required (the partner's account code in Keel)");
+    profile.locations = splitList(config->getString("locations", ""));
+    Poco::Util::AbstractConfiguration::Keys warehouses;
+    config->keys("warehouse", warehouses);
+    for (const auto& id : warehouses) profile.warehouses[id] = trim(config->getString("warehouse." + id));
+    if (profile.role == PartnerRole::kCustomer) {
+        if (profile.customer.empty()) {
+            throw ProfileError(file + ": customer is required (the partner's account code in Keel)");
+        }
+        if (!profile.locations.empty() || !profile.warehouses.empty()) {
+            throw ProfileError(file + ": locations and warehouse.* are for a 3PL's profile (role = 3pl)");
+        }
+    } else {
+        // A 3PL's 945s ship and its 944s receive stock at these locations: without them nothing can be matched.
+        if (profile.locations.empty()) {
+            throw ProfileError(file +
+                               ": locations is required for role = 3pl (the codes of the Keel locations it runs)");
+        }
+        for (const auto& [id, code] : profile.warehouses) {
+            if (std::find(profile.locations.begin(), profile.locations.end(), code) == profile.locations.end()) {
+                throw ProfileError(file + ": warehouse." + id + " = '" + code + "' is not one of locations");
+            }
+        }
     }
     profile.currency = trim(config->getString("currency", profile.currency));
     if (profile.currency.size() != 3)
@@ -139,6 +165,22 @@ PartnerProfile parseProfile(const std::string& name, const std::string& file, co
     }
     if (profile.transport_settle_ms < 0) throw ProfileError(file + ": transport.settle_ms: milliseconds");
     return profile;
+}
+
+std::string locationOf(const PartnerProfile& partner, const std::string& warehouse_id) {
+    if (warehouse_id.empty()) return partner.locations.size() == 1 ? partner.locations.front() : std::string();
+    const auto mapped = partner.warehouses.find(warehouse_id);
+    if (mapped != partner.warehouses.end()) return mapped->second;
+    const bool own =
+        std::find(partner.locations.begin(), partner.locations.end(), warehouse_id) != partner.locations.end();
+    return own ? warehouse_id : std::string();
+}
+
+std::string warehouseIdOf(const PartnerProfile& partner, const std::string& location_code) {
+    for (const auto& [id, code] : partner.warehouses) {
+        if (code == location_code) return id;
+    }
+    return location_code;
 }
 
 std::map<std::string, PartnerProfile> loadProfiles(const std::string& directory) {

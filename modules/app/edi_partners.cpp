@@ -15,10 +15,37 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kColumns =
-    "partner, isa_qualifier, isa_id, gs_id, our_isa_qualifier, our_isa_id, our_gs_id, version, ack, "
-    "ack_deadline_hours, channel, customer, transport_inbound, transport_outbound, transport_archive, "
-    "transport_error, source, profile, sha256, loaded_at";
+/// The columns of edi_partner after its key, partner, in the order fromRow() reads them and load() binds them.
+const std::vector<std::string>& valueColumns() {
+    static const std::vector<std::string> columns = {"isa_qualifier",
+                                                     "isa_id",
+                                                     "gs_id",
+                                                     "our_isa_qualifier",
+                                                     "our_isa_id",
+                                                     "our_gs_id",
+                                                     "version",
+                                                     "role",
+                                                     "ack",
+                                                     "ack_deadline_hours",
+                                                     "channel",
+                                                     "customer",
+                                                     "transport_inbound",
+                                                     "transport_outbound",
+                                                     "transport_archive",
+                                                     "transport_error",
+                                                     "source",
+                                                     "profile",
+                                                     "sha256",
+                                                     "loaded_at"};
+    return columns;
+}
+
+/// "partner, isa_qualifier, ...": every column, for SELECTs.
+std::string selectColumns() {
+    std::string list = "partner";
+    for (const auto& column : valueColumns()) list += ", " + column;
+    return list;
+}
 
 StoredPartner fromRow(db::Statement& s) {
     StoredPartner p;
@@ -30,18 +57,19 @@ StoredPartner fromRow(db::Statement& s) {
     p.our_isa_id = s.getString(5);
     p.our_gs_id = s.getString(6);
     p.version = s.getString(7);
-    p.ack = s.getString(8);
-    p.ack_deadline_hours = s.getInt64(9);
-    p.channel = s.getString(10);
-    p.customer = s.getString(11);
-    p.transport_inbound = s.getString(12);
-    p.transport_outbound = s.getString(13);
-    p.transport_archive = s.getString(14);
-    p.transport_error = s.getString(15);
-    p.source = s.getString(16);
-    p.text = s.getString(17);
-    p.sha256 = s.getString(18);
-    p.loaded_at = s.getInt64(19);
+    p.role = s.getString(8);
+    p.ack = s.getString(9);
+    p.ack_deadline_hours = s.getInt64(10);
+    p.channel = s.getString(11);
+    p.customer = s.getString(12);
+    p.transport_inbound = s.getString(13);
+    p.transport_outbound = s.getString(14);
+    p.transport_archive = s.getString(15);
+    p.transport_error = s.getString(16);
+    p.source = s.getString(17);
+    p.text = s.getString(18);
+    p.sha256 = s.getString(19);
+    p.loaded_at = s.getInt64(20);
     return p;
 }
 
@@ -55,6 +83,7 @@ StoredPartner fromProfile(const edi::PartnerProfile& profile, const std::string&
     p.our_isa_id = profile.our_isa_id;
     p.our_gs_id = profile.our_gs_id;
     p.version = profile.version;
+    p.role = profile.role == edi::PartnerRole::kThreePl ? "3pl" : "customer";
     p.ack = profile.ack;
     p.ack_deadline_hours = profile.ack_deadline_hours;
     p.channel = profile.channel;
@@ -118,7 +147,7 @@ std::optional<StoredPartner> EdiPartners::find(const std::string& partner) {
     std::optional<StoredPartner> found;
     database_.run([&](db::UnitOfWork& uow) {
         found.reset();
-        db::Statement& s = uow.statement(std::string("SELECT ") + kColumns + " FROM edi_partner WHERE partner = ?");
+        db::Statement& s = uow.statement("SELECT " + selectColumns() + " FROM edi_partner WHERE partner = ?");
         s.bindAll(partner).execute();
         while (s.next()) found = fromRow(s);
     });
@@ -157,35 +186,12 @@ PartnerLoad EdiPartners::load(const std::string& partner, const std::string& fil
     }
     row.loaded_at = Clock::system().nowMicros();
     database_.run([&](db::UnitOfWork& uow) {
-        const std::string upsert = uow.dialect().upsert(
-            "edi_partner",
-            {"partner",
-             "isa_qualifier",
-             "isa_id",
-             "gs_id",
-             "our_isa_qualifier",
-             "our_isa_id",
-             "our_gs_id",
-             "version",
-             "ack",
-             "ack_deadline_hours",
-             "channel",
-             "customer",
-             "transport_inbound",
-             "transport_outbound",
-             "transport_archive",
-             "transport_error",
-             "source",
-             "profile",
-             "sha256",
-             "loaded_at"},
-            {"partner"},
-            {"isa_qualifier", "isa_id", "gs_id", "our_isa_qualifier", "our_isa_id", "our_gs_id", "version", "ack",
-             "ack_deadline_hours", "channel", "customer", "transport_inbound", "transport_outbound",
-             "transport_archive", "transport_error", "source", "profile", "sha256", "loaded_at"});
+        std::vector<std::string> columns = {"partner"};
+        columns.insert(columns.end(), valueColumns().begin(), valueColumns().end());
+        const std::string upsert = uow.dialect().upsert("edi_partner", columns, {"partner"}, valueColumns());
         uow.statement(upsert)
             .bindAll(row.partner, row.isa_qualifier, row.isa_id, row.gs_id, row.our_isa_qualifier, row.our_isa_id,
-                     row.our_gs_id, row.version, row.ack, row.ack_deadline_hours, row.channel, row.customer,
+                     row.our_gs_id, row.version, row.role, row.ack, row.ack_deadline_hours, row.channel, row.customer,
                      row.transport_inbound, row.transport_outbound, row.transport_archive, row.transport_error,
                      row.source.substr(0, 1000), row.text, row.sha256, row.loaded_at)
             .execute();
@@ -245,7 +251,7 @@ std::vector<StoredPartner> EdiPartners::list() {
     std::vector<StoredPartner> rows;
     database_.run([&](db::UnitOfWork& uow) {
         rows.clear();
-        db::Statement& s = uow.statement(std::string("SELECT ") + kColumns + " FROM edi_partner ORDER BY partner");
+        db::Statement& s = uow.statement("SELECT " + selectColumns() + " FROM edi_partner ORDER BY partner");
         s.execute();
         while (s.next()) rows.push_back(fromRow(s));
     });

@@ -316,46 +316,21 @@ int translateCommand(Context& context, const std::vector<std::string>& raw) {
 // keel edi receive|reprocess|messages|poll: the exchange with partners, stored in the database.
 void printReceipt(Context& context, const app::EdiReceipt& r, Poco::JSON::Array* list) {
     if (list != nullptr) {
-        Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-        o->set("message_id", r.message_id);
-        o->set("partner", r.partner);
-        o->set("status", r.status);
-        o->set("sets", static_cast<Poco::UInt64>(r.sets));
-        Poco::JSON::Array::Ptr orders = new Poco::JSON::Array;
-        for (const auto& order : r.orders) {
-            Poco::JSON::Object::Ptr x = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-            x->set("external_id", order.external_id);
-            x->set("order_id", order.order_id);
-            x->set("status", order.created ? "created" : "already_imported");
-            x->set("state", order.state);
-            orders->add(x);
-        }
-        o->set("orders", orders);
-        Poco::JSON::Array::Ptr errors = new Poco::JSON::Array;
-        for (const auto& e : r.errors) errors->add(e);
-        o->set("errors", errors);
-        Poco::JSON::Array::Ptr duplicates = new Poco::JSON::Array;
-        for (const auto& d : r.duplicates) {
-            Poco::JSON::Object::Ptr x = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-            x->set("control_number", d.control_number);
-            x->set("sender", d.sender);
-            x->set("receiver", d.receiver);
-            x->set("earlier_message_id", d.earlier_message);
-            x->set("seen_at", formatIso8601(d.seen_at));
-            duplicates->add(x);
-        }
-        o->set("duplicates", duplicates);
-        o->set("ack_message_id", r.ack_message_id);
-        o->set("ack", r.ack);
-        list->add(o);
+        list->add(app::toJson(r));
         return;
     }
     std::ostream& out = context.out();
     out << "EDI message " << r.message_id << " from " << r.partner << ": " << r.status << " (" << r.sets
-        << " transaction set(s), " << r.orders.size() << " order(s), " << r.errors.size() << " error(s))\n";
+        << " transaction set(s), " << r.orders.size() << " order(s), ";
+    if (!r.advices.empty()) out << r.advices.size() << " warehouse advice(s), ";
+    out << r.errors.size() << " error(s))\n";
     for (const auto& order : r.orders) {
         out << "  PO " << order.external_id << " -> order " << order.order_id << " ("
             << (order.created ? "created" : "already imported") << ", " << order.state << ")\n";
+    }
+    for (const auto& advice : r.advices) {
+        out << "  " << advice.transaction_set << " " << advice.reference << " -> " << advice.target << " ("
+            << advice.outcome << "): " << advice.note << "\n";
     }
     for (const auto& e : r.errors) out << "  error: " << e << "\n";
     if (!r.ack.empty()) out << "  acknowledgment " << r.ack_message_id << " (" << r.ack.size() << " bytes)\n";
@@ -520,6 +495,7 @@ Poco::JSON::Object::Ptr partnerJson(const app::StoredPartner& p) {
     o->set("our_isa_id", p.our_isa_id);
     o->set("our_gs_id", p.our_gs_id);
     o->set("version", p.version);
+    o->set("role", p.role);
     o->set("ack", p.ack);
     o->set("ack_deadline_hours", static_cast<Poco::Int64>(p.ack_deadline_hours));
     o->set("channel", p.channel);
@@ -552,9 +528,9 @@ int partnersCommand(Context& context, const std::vector<std::string>& raw) {
         return 0;
     }
     for (const auto& p : partners) {
-        context.out() << p.partner << "  " << p.isa_qualifier << "/" << p.isa_id << " -> " << p.our_isa_qualifier << "/"
-                      << p.our_isa_id << "  " << p.version << "  channel " << p.channel << "  customer " << p.customer
-                      << "  ack " << p.ack << " (" << p.ack_deadline_hours << " h)"
+        context.out() << p.partner << " (" << p.role << ")  " << p.isa_qualifier << "/" << p.isa_id << " -> "
+                      << p.our_isa_qualifier << "/" << p.our_isa_id << "  " << p.version << "  channel " << p.channel
+                      << "  customer " << p.customer << "  ack " << p.ack << " (" << p.ack_deadline_hours << " h)"
                       << (p.transport_inbound.empty() ? "" : "  file drop " + p.transport_inbound) << "\n    from "
                       << p.source << ", loaded " << formatIso8601(p.loaded_at) << ", sha256 " << p.sha256.substr(0, 12)
                       << "\n";
@@ -662,7 +638,10 @@ void addEdiCommands(std::vector<Command>& table) {
          "store a partner's X12 file, take its orders in and make its acknowledgment",
          "Stores FILE's bytes first (edi_message), then translates it through the EDI plugin and takes\n"
          "every order in through the common intake (idempotent on channel and PO number: a re-sent PO is\n"
-         "reported as already imported). The 997/999 is stored as an outbound message and written to\n"
+         "reported as already imported). From a 3PL (role = 3pl): each 945 confirms the shipment it names\n"
+         "shipped (short lines are cancelled on the order, with an exception; a re-sent 945 changes\n"
+         "nothing) and each 944 receives its stock at the 3PL's location, once per receipt number. The\n"
+         "997/999, which rejects every set not taken in, is stored as an outbound message and written to\n"
          "--ack FILE. A refused set or a translator failure leaves an integration exception; the bytes\n"
          "stay for keel edi reprocess. An interchange received before (the same sender, receiver and\n"
          "ISA13 within edi.duplicate_window_days, 365) is stored but not taken in again: it gets a TA1\n"
@@ -696,7 +675,7 @@ void addEdiCommands(std::vector<Command>& table) {
     table.push_back(
         {{"edi", "send"},
          "--partner PARTNER [--inventory [--if-changed]]",
-         "send a partner the 855s, 856s and 810s of its orders not sent yet (--inventory: an 846 too)",
+         "send a partner the 855s, 856s, 810s (--inventory: an 846) or, to a 3PL, the 940s not sent yet",
          "For the partner's orders (channel from its profile, default edi.PARTNER): an 855 for every order\n"
          "that left intake, an 856 ship notice for every shipped shipment (S/O/P/I hierarchy, SSCC-18 from\n"
          "edi.gs1.company_prefix) and an 810 for every invoice that has no outbound message yet, written by\n"
@@ -705,16 +684,17 @@ void addEdiCommands(std::vector<Command>& table) {
          "rejection) gets a further 855 with BAK01 po_ack.change_purpose (19) and the new line statuses,\n"
          "once per change. --inventory adds an 846 with the available-to-promise (for the partner's\n"
          "channel) of every item it has an alias for; with --if-changed only when it differs from the last\n"
-         "846 sent to the partner. Exit 2 when one could not be written (an integration exception says\n"
-         "why; the next send tries it again).",
+         "846 sent to the partner. To a 3PL (role = 3pl): a 940 for every shipment released at the\n"
+         "locations it runs (its profile's locations) that was not sent yet. Exit 2 when one could not be\n"
+         "written (an integration exception says why; the next send tries it again).",
          sendCommand});
     table.push_back({{"edi", "partners"},
                      "[list]",
                      "list the trading-partner profiles in the database",
                      "The profiles as loaded into the database (edi_partner) from edi.partners/PARTNER.properties:\n"
-                     "the partner's and Keel's ISA/GS ids, version, acknowledgment policy and deadline, channel,\n"
-                     "customer, file-drop folders, the file, when it was loaded and its SHA-256. --json for all of\n"
-                     "it. keeld nodes and commands without the files work from these rows.",
+                     "the partner's and Keel's ISA/GS ids, version, role, acknowledgment policy and deadline,\n"
+                     "channel, customer, file-drop folders, the file, when it was loaded and its SHA-256. --json for\n"
+                     "all of it. keeld nodes and commands without the files work from these rows.",
                      partnersCommand});
     table.push_back({{"edi", "partners", "load"},
                      "",

@@ -1,6 +1,7 @@
 #include "keel/server/api.h"
 
 #include "keel/db/error.h"
+#include "keel/kernel/hash.h"
 #include "keel/kernel/logging.h"
 #include "keel/kernel/utf8.h"
 
@@ -276,9 +277,23 @@ ApiSettings ApiSettings::fromConfig(const Poco::Util::AbstractConfiguration& con
                                   text + "'");
     }
     settings.max_body_bytes = static_cast<std::size_t>(value);
+    const std::string cache_text =
+        config.getString("server.auth_cache_seconds", std::to_string(settings.auth_cache_seconds));
+    int cache_seconds = 0;
+    if (!Poco::NumberParser::tryParse(cache_text, cache_seconds) || cache_seconds < 0 || cache_seconds > 3600) {
+        throw InfrastructureError("configuration: server.auth_cache_seconds must be 0 to 3600 seconds, not '" +
+                                  cache_text + "'");
+    }
+    settings.auth_cache_seconds = cache_seconds;
     settings.edi = app::EdiSettings::fromConfig(config);
     return settings;
 }
+
+const db::RunOptions kReadOnlyUnit = [] {
+    db::RunOptions options;
+    options.read_only = true;
+    return options;
+}();
 
 int statusOf(ExitCode code) {
     switch (code) {
@@ -354,8 +369,40 @@ void sendError(Poco::Net::HTTPServerResponse& response, int status, const std::s
     sendJson(response, status, body);
 }
 
+std::optional<auth::ApiKey> AuthCache::find(const std::string& token_hash, std::chrono::steady_clock::time_point now) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto found = entries_.find(token_hash);
+    if (found == entries_.end()) return std::nullopt;
+    if (found->second.expires <= now) {
+        entries_.erase(found);
+        return std::nullopt;
+    }
+    return found->second.key;
+}
+
+void AuthCache::remember(const std::string& token_hash, const auth::ApiKey& key,
+                         std::chrono::steady_clock::time_point now) {
+    if (!enabled()) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (entries_.size() >= capacity_) {
+        std::erase_if(entries_, [now](const auto& entry) { return entry.second.expires <= now; });
+        if (entries_.size() >= capacity_) entries_.clear();
+    }
+    entries_.insert_or_assign(token_hash, Entry{key, now + ttl_});
+}
+
+std::size_t AuthCache::size() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return entries_.size();
+}
+
 Api::Api(db::Database& database, app::Services& services, ApiSettings settings, Metrics& metrics)
-    : database_(database), services_(services), settings_(settings), metrics_(metrics), log_(logging::get("server")) {
+    : database_(database),
+      services_(services),
+      settings_(settings),
+      metrics_(metrics),
+      log_(logging::get("server")),
+      auth_cache_(std::chrono::seconds(settings.auth_cache_seconds)) {
     addRoutes();
     addReportRoutes();
 }
@@ -456,7 +503,19 @@ Reply Api::dispatch(Poco::Net::HTTPServerRequest& request, const RouteMatch& mat
                            "an API key is required: send 'Authorization: Bearer KEY' or 'X-Api-Key: KEY' "
                            "(create one with `keel apikey create --role ROLE --name NAME`)");
         }
-        call.key = database_.run([&](db::UnitOfWork& uow) { return keys_.authenticate(uow, token); });
+        // A key authenticated in the last server.auth_cache_seconds is trusted without asking the database again.
+        // Otherwise it is read in a snapshot, which on SQLite never waits for the writer lock; the use is recorded
+        // (at most once a minute) in a writing unit of its own, since a snapshot must not write.
+        const auto now = std::chrono::steady_clock::now();
+        const std::string token_hash = auth_cache_.enabled() ? sha256Hex(token) : std::string();
+        if (auth_cache_.enabled()) call.key = auth_cache_.find(token_hash, now);
+        if (!call.key) {
+            call.key = database_.run([&](db::UnitOfWork& uow) { return keys_.verify(uow, token); }, kReadOnlyUnit);
+            if (call.key && keys_.useIsDue(*call.key)) {
+                database_.run([&](db::UnitOfWork& uow) { keys_.recordUse(uow, *call.key); });
+            }
+            if (call.key) auth_cache_.remember(token_hash, *call.key, now);
+        }
         if (!call.key) {
             throw ApiError(401, "unauthenticated", "the API key is unknown or revoked");
         }

@@ -441,7 +441,8 @@ void Api::addRoutes() {
         }
         query.limit = static_cast<std::size_t>(call.queryInteger("limit", 100, 1, 1000));
         query.offset = static_cast<std::size_t>(call.queryInteger("offset", 0, 0, 1'000'000'000));
-        const auto items = database.run([&](db::UnitOfWork& uow) { return s.catalog.listItems(uow, query); });
+        const auto items =
+            database.run([&](db::UnitOfWork& uow) { return s.catalog.listItems(uow, query); }, kReadOnlyUnit);
         ArrayPtr list = new Array;
         for (const auto& item : items) list->add(itemJson(item));
         return ok(listBody("items", list, query.limit, query.offset));
@@ -470,11 +471,13 @@ void Api::addRoutes() {
         return reply;
     });
     route("GET", "/api/v1/items/{sku}", kCatalogRead, none, "an item with its aliases", [&s, &database](Call& call) {
-        const auto [item, aliases] = database.run([&](db::UnitOfWork& uow) {
-            catalog::Item found =
-                s.catalog.requireItem(uow, call.param("sku"), call.queryValue("channel").value_or(""));
-            return std::make_pair(found, catalog::aliasesOfItem(uow, found.id));
-        });
+        const auto [item, aliases] = database.run(
+            [&](db::UnitOfWork& uow) {
+                catalog::Item found =
+                    s.catalog.requireItem(uow, call.param("sku"), call.queryValue("channel").value_or(""));
+                return std::make_pair(found, catalog::aliasesOfItem(uow, found.id));
+            },
+            kReadOnlyUnit);
         return ok(itemJson(item, &aliases));
     });
     route("PUT", "/api/v1/items/{sku}", kCatalogWrite, json, "change an item (fields given)",
@@ -497,9 +500,11 @@ void Api::addRoutes() {
           });
     route("GET", "/api/v1/items/{sku}/aliases", kCatalogRead, none, "an item's channel aliases",
           [&s, &database](Call& call) {
-              const auto aliases = database.run([&](db::UnitOfWork& uow) {
-                  return catalog::aliasesOfItem(uow, s.catalog.requireItem(uow, call.param("sku")).id);
-              });
+              const auto aliases = database.run(
+                  [&](db::UnitOfWork& uow) {
+                      return catalog::aliasesOfItem(uow, s.catalog.requireItem(uow, call.param("sku")).id);
+                  },
+                  kReadOnlyUnit);
               ArrayPtr list = new Array;
               for (const auto& alias : aliases) {
                   ObjectPtr a = new Object;
@@ -525,7 +530,8 @@ void Api::addRoutes() {
               return ok(body, 201);
           });
     route("GET", "/api/v1/locations", kCatalogRead, none, "locations by priority", [&s, &database](Call&) {
-        const auto locations = database.run([&](db::UnitOfWork& uow) { return s.catalog.locations(uow); });
+        const auto locations =
+            database.run([&](db::UnitOfWork& uow) { return s.catalog.locations(uow); }, kReadOnlyUnit);
         ArrayPtr list = new Array;
         for (const auto& l : locations) list->add(locationJson(l));
         ObjectPtr body = new Object;
@@ -564,70 +570,85 @@ void Api::addRoutes() {
     // -------------------------------------------------------------------------------------------------- stock
     route("GET", "/api/v1/stock/{sku}", kCatalogRead, none, "balances and available-to-promise of an item",
           [&s, &database](Call& call) {
-              ObjectPtr body = database.run([&](db::UnitOfWork& uow) {
-                  const auto item = s.catalog.requireItem(uow, call.param("sku"));
-                  std::optional<std::string> location;
-                  if (auto code = call.queryValue("location")) location = s.catalog.requireLocation(uow, *code).id;
-                  const auto channel = call.queryValue("channel");
-                  const auto atp = s.inventory.atp(uow, item.id,
-                                                   location ? std::optional<std::string_view>(*location) : std::nullopt,
-                                                   channel ? std::optional<std::string_view>(*channel) : std::nullopt);
-                  ObjectPtr out = atpJson(atp, item.sku);
-                  ArrayPtr balances = new Array;
-                  for (const auto& b : s.inventory.balances(
-                           uow, item.id, location ? std::optional<std::string_view>(*location) : std::nullopt)) {
-                      ObjectPtr o = new Object;
-                      const auto loc = s.catalog.findLocationById(uow, b.location_id);
-                      o->set("location", loc ? loc->code : b.location_id);
-                      o->set("lot", b.lot_code);
-                      if (b.expiry) o->set("expiry", b.expiry->toString());
-                      o->set("state", std::string(inventory::toString(b.state)));
-                      o->set("quantity", static_cast<Poco::Int64>(b.quantity));
-                      o->set("allocated", static_cast<Poco::Int64>(b.allocated));
-                      balances->add(o);
-                  }
-                  out->set("balances", balances);
-                  return out;
-              });
+              ObjectPtr body = database.run(
+                  [&](db::UnitOfWork& uow) {
+                      const auto item = s.catalog.requireItemRef(uow, call.param("sku"));
+                      std::optional<std::string> location;
+                      if (auto code = call.queryValue("location")) location = s.catalog.requireLocation(uow, *code).id;
+                      const auto channel = call.queryValue("channel");
+                      const auto atp = s.inventory.atp(
+                          uow, item.id, location ? std::optional<std::string_view>(*location) : std::nullopt,
+                          channel ? std::optional<std::string_view>(*channel) : std::nullopt);
+                      ObjectPtr out = atpJson(atp, item.sku);
+                      // Location codes: those ATP read already, the others (balances in other states) once each.
+                      std::map<std::string, std::string> codes;
+                      for (const auto& line : atp.locations) codes.emplace(line.location_id, line.location_code);
+                      ArrayPtr balances = new Array;
+                      for (const auto& b : s.inventory.balances(
+                               uow, item.id, location ? std::optional<std::string_view>(*location) : std::nullopt)) {
+                          ObjectPtr o = new Object;
+                          auto code = codes.find(b.location_id);
+                          if (code == codes.end()) {
+                              const auto loc = s.catalog.findLocationById(uow, b.location_id);
+                              code = codes.emplace(b.location_id, loc ? loc->code : b.location_id).first;
+                          }
+                          o->set("location", code->second);
+                          o->set("lot", b.lot_code);
+                          if (b.expiry) o->set("expiry", b.expiry->toString());
+                          o->set("state", std::string(inventory::toString(b.state)));
+                          o->set("quantity", static_cast<Poco::Int64>(b.quantity));
+                          o->set("allocated", static_cast<Poco::Int64>(b.allocated));
+                          balances->add(o);
+                      }
+                      out->set("balances", balances);
+                      return out;
+                  },
+                  kReadOnlyUnit);
               return ok(body);
           });
     route("GET", "/api/v1/atp/{sku}", kCatalogRead, none, "available-to-promise of an item (kits from components)",
           [&s, &database](Call& call) {
-              ObjectPtr body = database.run([&](db::UnitOfWork& uow) {
-                  const auto channel = call.queryValue("channel");
-                  const auto item = s.catalog.requireItem(uow, call.param("sku"), channel.value_or(""));
-                  std::optional<std::string> location;
-                  if (auto code = call.queryValue("location")) location = s.catalog.requireLocation(uow, *code).id;
-                  return atpJson(s.inventory.atp(uow, item.id,
-                                                 location ? std::optional<std::string_view>(*location) : std::nullopt,
-                                                 channel ? std::optional<std::string_view>(*channel) : std::nullopt),
-                                 item.sku);
-              });
+              ObjectPtr body = database.run(
+                  [&](db::UnitOfWork& uow) {
+                      const auto channel = call.queryValue("channel");
+                      const auto item = s.catalog.requireItemRef(uow, call.param("sku"), channel.value_or(""));
+                      std::optional<std::string> location;
+                      if (auto code = call.queryValue("location")) location = s.catalog.requireLocation(uow, *code).id;
+                      return atpJson(
+                          s.inventory.atp(uow, item.id,
+                                          location ? std::optional<std::string_view>(*location) : std::nullopt,
+                                          channel ? std::optional<std::string_view>(*channel) : std::nullopt),
+                          item.sku);
+                  },
+                  kReadOnlyUnit);
               return ok(body);
           });
-    route("GET", "/api/v1/locations/{code}/stock", kCatalogRead, none, "every balance at a location",
-          [&s, &database](Call& call) {
-              ObjectPtr body = database.run([&](db::UnitOfWork& uow) {
-                  const auto location = s.catalog.requireLocation(uow, call.param("code"));
-                  ArrayPtr balances = new Array;
-                  for (const auto& b : s.inventory.balances(uow, "", std::optional<std::string_view>(location.id))) {
-                      ObjectPtr o = new Object;
-                      const auto item = s.catalog.findItemById(uow, b.item_id);
-                      o->set("sku", item ? item->sku : b.item_id);
-                      o->set("lot", b.lot_code);
-                      if (b.expiry) o->set("expiry", b.expiry->toString());
-                      o->set("state", std::string(inventory::toString(b.state)));
-                      o->set("quantity", static_cast<Poco::Int64>(b.quantity));
-                      o->set("allocated", static_cast<Poco::Int64>(b.allocated));
-                      balances->add(o);
-                  }
-                  ObjectPtr out = new Object;
-                  out->set("location", location.code);
-                  out->set("balances", balances);
-                  return out;
-              });
-              return ok(body);
-          });
+    route(
+        "GET", "/api/v1/locations/{code}/stock", kCatalogRead, none, "every balance at a location",
+        [&s, &database](Call& call) {
+            ObjectPtr body = database.run(
+                [&](db::UnitOfWork& uow) {
+                    const auto location = s.catalog.requireLocation(uow, call.param("code"));
+                    ArrayPtr balances = new Array;
+                    for (const auto& b : s.inventory.balances(uow, "", std::optional<std::string_view>(location.id))) {
+                        ObjectPtr o = new Object;
+                        const auto item = s.catalog.findItemById(uow, b.item_id);
+                        o->set("sku", item ? item->sku : b.item_id);
+                        o->set("lot", b.lot_code);
+                        if (b.expiry) o->set("expiry", b.expiry->toString());
+                        o->set("state", std::string(inventory::toString(b.state)));
+                        o->set("quantity", static_cast<Poco::Int64>(b.quantity));
+                        o->set("allocated", static_cast<Poco::Int64>(b.allocated));
+                        balances->add(o);
+                    }
+                    ObjectPtr out = new Object;
+                    out->set("location", location.code);
+                    out->set("balances", balances);
+                    return out;
+                },
+                kReadOnlyUnit);
+            return ok(body);
+        });
     route("POST", "/api/v1/stock/receipts", kStockWrite, json, "receive stock at a location",
           [&s, &database](Call& call) {
               const std::string sku = reqString(call.json, "sku");
@@ -702,15 +723,17 @@ void Api::addRoutes() {
                   throw ApiError(400, "bad_parameter", "external_id needs channel (an external id is per channel)",
                                  "channel");
               }
-              const auto list = database.run([&](db::UnitOfWork& uow) {
-                  if (!external_id) return s.orders.list(uow, query);
-                  std::vector<orders::Order> found;
-                  auto order = s.orders.findByExternal(uow, query.channel, *external_id);
-                  if (order && (!query.state || order->state == *query.state) && query.offset == 0) {
-                      found.push_back(std::move(*order));
-                  }
-                  return found;
-              });
+              const auto list = database.run(
+                  [&](db::UnitOfWork& uow) {
+                      if (!external_id) return s.orders.list(uow, query);
+                      std::vector<orders::Order> found;
+                      auto order = s.orders.findByExternal(uow, query.channel, *external_id);
+                      if (order && (!query.state || order->state == *query.state) && query.offset == 0) {
+                          found.push_back(std::move(*order));
+                      }
+                      return found;
+                  },
+                  kReadOnlyUnit);
               ArrayPtr array = new Array;
               for (const auto& o : list) array->add(orderJson(o));
               return ok(listBody("orders", array, query.limit, query.offset));
@@ -749,6 +772,7 @@ void Api::addRoutes() {
             struct Intake {
                 orders::ImportOutcome outcome;
                 bool replay = false;
+                std::optional<orders::Order> order;  // read in the same unit: no second transaction per request
             };
             db::RunOptions options;
             options.retry_unique_violation = true;  // a concurrent request with the same key: the retry replays it
@@ -770,6 +794,7 @@ void Api::addRoutes() {
                         replay.outcome.status = orders::ImportStatus::kAlreadyImported;
                         replay.outcome.order_id = earlier->second;
                         replay.replay = true;
+                        replay.order = s.orders.find(uow, replay.outcome.order_id);
                         return replay;
                     }
                     auto imported = s.orders.import(uow, *parsed.document, orders::Actor{call.actorName()});
@@ -785,14 +810,13 @@ void Api::addRoutes() {
                            "VALUES (?, ?, ?, ?, ?)")
                         .bindAll(key_id, key, request_hash, imported.value().order_id, Clock::system().nowMicros())
                         .execute();
-                    return Intake{imported.value(), false};
+                    return Intake{imported.value(), false, s.orders.find(uow, imported.value().order_id)};
                 },
                 options);
             // A tax plugin's breaker may have opened during intake, whose unit of work could not write the row.
             if (s.plugins) s.plugins->flushExceptions();
             const Intake intake = valueOf(std::move(result));
-            const auto order =
-                database.run([&](db::UnitOfWork& uow) { return s.orders.find(uow, intake.outcome.order_id); });
+            const auto& order = intake.order;
             if (!order) throw NotFoundError("order " + intake.outcome.order_id + " vanished after intake");
             ObjectPtr body = orderJson(*order);
             const bool created = intake.outcome.status == orders::ImportStatus::kCreated;
@@ -804,15 +828,17 @@ void Api::addRoutes() {
         });
     route("GET", "/api/v1/orders/{id}", kOrdersRead, none, "an order with its lines and shipments",
           [&s, &database](Call& call) {
-              ObjectPtr body = database.run([&](db::UnitOfWork& uow) {
-                  auto order = s.orders.find(uow, call.param("id"));
-                  if (!order) throw NotFoundError("no order '" + call.param("id") + "'");
-                  ObjectPtr out = orderJson(*order);
-                  ArrayPtr shipments = new Array;
-                  for (const auto& sh : s.orders.shipments(uow, order->id)) shipments->add(shipmentJson(sh));
-                  out->set("shipments", shipments);
-                  return out;
-              });
+              ObjectPtr body = database.run(
+                  [&](db::UnitOfWork& uow) {
+                      auto order = s.orders.find(uow, call.param("id"));
+                      if (!order) throw NotFoundError("no order '" + call.param("id") + "'");
+                      ObjectPtr out = orderJson(*order);
+                      ArrayPtr shipments = new Array;
+                      for (const auto& sh : s.orders.shipments(uow, order->id)) shipments->add(shipmentJson(sh));
+                      out->set("shipments", shipments);
+                      return out;
+                  },
+                  kReadOnlyUnit);
               return ok(body);
           });
     auto stateReply = [](orders::OrderState state, const std::string& id) {
@@ -865,10 +891,13 @@ void Api::addRoutes() {
     // ---------------------------------------------------------------------------------------------- shipments
     route("GET", "/api/v1/orders/{id}/shipments", kOrdersRead, none, "an order's shipments",
           [&s, &database](Call& call) {
-              const auto list = database.run([&](db::UnitOfWork& uow) {
-                  if (!s.orders.find(uow, call.param("id"))) throw NotFoundError("no order '" + call.param("id") + "'");
-                  return s.orders.shipments(uow, call.param("id"));
-              });
+              const auto list = database.run(
+                  [&](db::UnitOfWork& uow) {
+                      if (!s.orders.find(uow, call.param("id")))
+                          throw NotFoundError("no order '" + call.param("id") + "'");
+                      return s.orders.shipments(uow, call.param("id"));
+                  },
+                  kReadOnlyUnit);
               ArrayPtr array = new Array;
               for (const auto& sh : list) array->add(shipmentJson(sh));
               ObjectPtr body = new Object;
@@ -916,10 +945,12 @@ void Api::addRoutes() {
     // ------------------------------------------------------------------------------------------------ returns
     route("GET", "/api/v1/orders/{id}/returns", kReturnsRead, none, "an order's returns", [&s, &database](Call& call) {
         orders::Returns returns(s.orders, s.inventory);
-        const auto list = database.run([&](db::UnitOfWork& uow) {
-            if (!s.orders.find(uow, call.param("id"))) throw NotFoundError("no order '" + call.param("id") + "'");
-            return returns.forOrder(uow, call.param("id"));
-        });
+        const auto list = database.run(
+            [&](db::UnitOfWork& uow) {
+                if (!s.orders.find(uow, call.param("id"))) throw NotFoundError("no order '" + call.param("id") + "'");
+                return returns.forOrder(uow, call.param("id"));
+            },
+            kReadOnlyUnit);
         ArrayPtr array = new Array;
         for (const auto& r : list) array->add(returnJson(r));
         ObjectPtr body = new Object;
@@ -961,7 +992,8 @@ void Api::addRoutes() {
     // ---------------------------------------------------------------------------------------- exception queue
     route("GET", "/api/v1/exceptions", kExceptionsRead, none,
           "the exception queue: held and overdue orders, and failed integrations", [&s, &database](Call&) {
-              const auto queue = database.run([&](db::UnitOfWork& uow) { return s.orders.exceptions(uow); });
+              const auto queue =
+                  database.run([&](db::UnitOfWork& uow) { return s.orders.exceptions(uow); }, kReadOnlyUnit);
               const auto integrations = plugin_host::openExceptions(database, 1000);
               const std::int64_t now = Clock::system().nowMicros();
               ArrayPtr array = new Array;
@@ -1013,12 +1045,14 @@ void Api::addRoutes() {
     route("GET", "/api/v1/ledger/trial-balance", kLedgerRead, none, "the trial balance (as_of=YYYY-MM-DD)",
           [&s, &database](Call& call) {
               const auto as_of = dateParam(call, "as_of");
-              const auto tb = database.run([&](db::UnitOfWork& uow) {
-                  if (!s.ledger.functionalCurrency(uow)) {
-                      throw InfrastructureError("the ledger is not initialized: run `keel db migrate`");
-                  }
-                  return s.ledger.trialBalance(uow, as_of);
-              });
+              const auto tb = database.run(
+                  [&](db::UnitOfWork& uow) {
+                      if (!s.ledger.functionalCurrency(uow)) {
+                          throw InfrastructureError("the ledger is not initialized: run `keel db migrate`");
+                      }
+                      return s.ledger.trialBalance(uow, as_of);
+                  },
+                  kReadOnlyUnit);
               ArrayPtr rows = new Array;
               for (const auto& r : tb.rows) {
                   ObjectPtr o = new Object;
@@ -1042,11 +1076,14 @@ void Api::addRoutes() {
               const auto from = dateParam(call, "from");
               const auto to = dateParam(call, "to");
               const Currency* functional = nullptr;
-              const auto channels = database.run([&](db::UnitOfWork& uow) {
-                  functional = s.ledger.functionalCurrency(uow);
-                  if (!functional) throw InfrastructureError("the ledger is not initialized: run `keel db migrate`");
-                  return s.ledger.profitAndLoss(uow, from, to);
-              });
+              const auto channels = database.run(
+                  [&](db::UnitOfWork& uow) {
+                      functional = s.ledger.functionalCurrency(uow);
+                      if (!functional)
+                          throw InfrastructureError("the ledger is not initialized: run `keel db migrate`");
+                      return s.ledger.profitAndLoss(uow, from, to);
+                  },
+                  kReadOnlyUnit);
               ArrayPtr rows = new Array;
               for (const auto& p : channels) {
                   ObjectPtr o = new Object;
@@ -1078,7 +1115,8 @@ void Api::addRoutes() {
               if (auto type = call.queryValue("type")) filter.types = {*type};
               events::EventLog log;
               log.sequenceAll(database);  // committed events get their numbers before they are read
-              const auto found = database.run([&](db::UnitOfWork& uow) { return log.read(uow, filter); });
+              const auto found =
+                  database.run([&](db::UnitOfWork& uow) { return log.read(uow, filter); }, kReadOnlyUnit);
               ArrayPtr list = new Array;
               Poco::JSON::Parser parser;
               for (const auto& e : found) {
@@ -1140,37 +1178,7 @@ void Api::addRoutes() {
                   }
                   const auto r = exchange.receive(*partner, call.queryValue("name").value_or("api-upload.edi"),
                                                   call.body, orders::Actor{call.actorName()});
-                  ObjectPtr body = new Object;
-                  body->set("message_id", r.message_id);
-                  body->set("partner", r.partner);
-                  body->set("status", r.status);
-                  body->set("sets", static_cast<Poco::UInt64>(r.sets));
-                  Poco::JSON::Array::Ptr orders = new Poco::JSON::Array;
-                  for (const auto& order : r.orders) {
-                      ObjectPtr o = new Object;
-                      o->set("external_id", order.external_id);
-                      o->set("order_id", order.order_id);
-                      o->set("status", order.created ? "created" : "already_imported");
-                      o->set("state", order.state);
-                      orders->add(o);
-                  }
-                  body->set("orders", orders);
-                  Poco::JSON::Array::Ptr errors = new Poco::JSON::Array;
-                  for (const auto& e : r.errors) errors->add(e);
-                  body->set("errors", errors);
-                  Poco::JSON::Array::Ptr duplicates = new Poco::JSON::Array;
-                  for (const auto& d : r.duplicates) {
-                      ObjectPtr o = new Object;
-                      o->set("control_number", d.control_number);
-                      o->set("sender", d.sender);
-                      o->set("receiver", d.receiver);
-                      o->set("earlier_message_id", d.earlier_message);
-                      o->set("seen_at", formatIso8601(d.seen_at));
-                      duplicates->add(o);
-                  }
-                  body->set("duplicates", duplicates);
-                  body->set("ack_message_id", r.ack_message_id);
-                  body->set("ack", r.ack);
+                  ObjectPtr body = app::toJson(r);
                   if (r.status == "processed") return ok(body);
                   body->set("code", r.status == "failed" ? "unavailable" : "rejected");
                   body->set("message", r.errors.empty() ? r.status : r.errors.front());

@@ -216,8 +216,8 @@ HttpServer::HttpServer(const Poco::Util::AbstractConfiguration& configuration, d
         app::EdiExchange exchange(services, database, configuration);
         const auto polled = exchange.poll(partner, orders::Actor{"keeld"});
         for (const auto& r : polled.receipts) {
-            log.information("EDI from %s: message %s %s, %z order(s), %z error(s)", partner, r.message_id, r.status,
-                            r.orders.size(), r.errors.size());
+            log.information("EDI from %s: message %s %s, %z order(s), %z warehouse advice(s), %z error(s)", partner,
+                            r.message_id, r.status, r.orders.size(), r.advices.size(), r.errors.size());
         }
         app::SendOptions options;
         options.inventory = inventory;

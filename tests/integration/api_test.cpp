@@ -32,6 +32,7 @@
 #include <filesystem>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -99,6 +100,7 @@ struct ApiFixture {
         config->setString("plugins.directory", plugins_dir.path);
         config->setString("plugins.instances", plugins_dir.path);
         config->setString("server.max_body_bytes", std::to_string(kMaxBody));
+        config->setString("server.auth_cache_seconds", "1");
         if (configure) configure(*config, plugins_dir.path);
         services = std::make_unique<app::Services>(*config);
         services->attachDatabase(db);
@@ -245,7 +247,11 @@ BOOST_AUTO_TEST_CASE(missing_unknown_and_revoked_keys_get_401_with_a_challenge) 
 
     auto revoked = db.run([&](db::UnitOfWork& uow) { return keys.revoke(uow, "test-read-only", "test"); });
     BOOST_TEST_REQUIRE(revoked.ok());
+    // keeld trusts a key it authenticated for server.auth_cache_seconds (1 here), then asks the database again.
+    BOOST_TEST(send(header).status == 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
     BOOST_TEST(send(header).status == 401);
+    BOOST_TEST(send(header).status == 401);  // a refusal is not cached as a success
 
     // The unauthenticated endpoints stay open.
     BOOST_TEST(send(Request{"GET", "/healthz", "", "", "", {}}).status == 200);

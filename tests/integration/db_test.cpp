@@ -10,6 +10,7 @@
 #include "keel/kernel/id.h"
 
 #include <atomic>
+#include <chrono>
 #include <limits>
 #include <thread>
 
@@ -257,6 +258,66 @@ BOOST_FIXTURE_TEST_CASE(a_unit_of_work_without_commit_rolls_back, Fresh) {
         uow.commit();
     }
     BOOST_TEST(count("t") == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_read_only_unit_refuses_to_write_and_leaves_the_connection_clean, Fresh) {
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
+    RunOptions read;
+    read.read_only = true;
+    const auto rows = db.run(
+        [&](UnitOfWork& uow) {
+            Statement& s = uow.statement("SELECT COUNT(*) FROM t");
+            s.execute();
+            s.next();
+            return s.getInt64(0);
+        },
+        read);
+    BOOST_TEST(rows == 0);
+    try {
+        db.run([&](UnitOfWork& uow) { uow.statement("INSERT INTO t (id) VALUES (?)").bind(1).execute(); }, read);
+        BOOST_FAIL("a write in a read-only unit ran");
+    } catch (const DbError& e) {
+        BOOST_TEST(e.sqlstate() == "25006");
+        BOOST_TEST(std::string(e.what()).find("INSERT INTO t") != std::string::npos);
+    }
+    BOOST_TEST(count("t") == 0);
+    // The pooled connection writes again in an ordinary unit.
+    db.run([&](UnitOfWork& uow) { uow.statement("INSERT INTO t (id) VALUES (?)").bind(2).execute(); });
+    BOOST_TEST(count("t") == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_read_only_unit_does_not_wait_for_a_writer, Fresh) {
+    // A writer holds its transaction open; a read-only unit meanwhile reads the last committed state at once
+    // (on SQLite a snapshot instead of queuing for the single writer lock, which would wait for the busy timeout).
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
+    db.run([&](UnitOfWork& uow) { uow.statement("INSERT INTO t (id) VALUES (?)").bind(1).execute(); });
+    std::atomic<bool> written{false};
+    std::atomic<bool> read_done{false};
+    std::thread writer([&] {
+        db.run([&](UnitOfWork& uow) {
+            uow.statement("INSERT INTO t (id) VALUES (?)").bind(2).execute();
+            written = true;
+            for (int i = 0; i < 1000 && !read_done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        });
+    });
+    while (!written) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    RunOptions read;
+    read.read_only = true;
+    const auto started = std::chrono::steady_clock::now();
+    const auto seen = db.run(
+        [&](UnitOfWork& uow) {
+            Statement& s = uow.statement("SELECT COUNT(*) FROM t");
+            s.execute();
+            s.next();
+            return s.getInt64(0);
+        },
+        read);
+    const auto waited = std::chrono::steady_clock::now() - started;
+    read_done = true;
+    writer.join();
+    BOOST_TEST(seen == 1);  // the uncommitted row is not seen
+    BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(waited).count() < 1000);
+    BOOST_TEST(count("t") == 2);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_failed_statement_leaves_nothing_behind, Fresh) {

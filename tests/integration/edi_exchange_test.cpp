@@ -3,7 +3,8 @@
 // numbers that are never reused, a refused set leaves an integration exception until reprocess takes it in, a
 // translator that cannot run keeps the bytes, and the file drop reads only complete files. An interchange received
 // before is recognised across files, commands and processes (edi_interchange), partner profiles live in the database
-// (edi_partner), an order's 855 follows its changes and an unchanged 846 is not repeated.
+// (edi_partner), an order's 855 follows its changes and an unchanged 846 is not repeated. With a 3PL: a shipment
+// released at its location goes out once as a 940, its 945 ships the shipment (once), its 944 receives stock (once).
 #define BOOST_TEST_MODULE integration_edi_exchange
 #include <boost/test/unit_test.hpp>
 
@@ -19,6 +20,7 @@
 #include <Poco/TemporaryFile.h>
 #include <Poco/Util/MapConfiguration.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -32,6 +34,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::string kX12 = std::string(KEEL_TESTDATA_DIR) + "/x12/valid/";
+const std::string kFixtures = std::string(KEEL_EDI_FIXTURES_DIR) + "/";
 
 std::string readFile(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -46,6 +49,11 @@ void write(const fs::path& path, const std::string& text) {
 bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
+
+// The customer partner's items (its part numbers A-1 and B-2 are aliases of its channel) at Keel's warehouse WH1.
+const std::string kItems = "sku,name\nWIDGET,Widget\nGADGET,Gadget\n";
+const std::string kWarehouse = "code,name,country\nWH1,Main,US\n";
+const std::string kAliases = "channel,channel_sku,sku\nedi.xyz,A-1,WIDGET\nedi.xyz,B-2,GADGET\n";
 
 // A copy of nodex12_850 (ISA13 000003438) as another interchange: the same PO under a new control number.
 std::string withControlNumber(const std::string& isa13) {
@@ -116,30 +124,121 @@ struct Fixture {
         Poco::Base64Decoder decoder(in);
         return std::string((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
     }
-    // Items WIDGET and GADGET (aliases A-1 and B-2 on the partner's channel) at WH1, the ledger, then `stock`.
-    void catalog(const std::vector<std::vector<std::string>>& stock) {
-        write(root / "items.csv", "sku,name\nWIDGET,Widget\nGADGET,Gadget\n");
-        write(root / "locations.csv", "code,name,country\nWH1,Main,US\n");
-        write(root / "aliases.csv", "channel,channel_sku,sku\nedi.xyz,A-1,WIDGET\nedi.xyz,B-2,GADGET\n");
-        std::vector<std::vector<std::string>> commands = {{"ledger", "init"},
-                                                          {"item", "import", (root / "items.csv").string()},
-                                                          {"location", "import", (root / "locations.csv").string()},
-                                                          {"alias", "import", (root / "aliases.csv").string()}};
-        commands.insert(commands.end(), stock.begin(), stock.end());
-        for (const auto& args : commands) {
-            const auto [code, out, err] = keel(args);
-            BOOST_TEST_REQUIRE(code == 0, args.front() << ": " << out << err);
-        }
+    // A 3PL (role = 3pl) running location 3PL-EAST, with folders of its own; its item ids are aliases of its channel.
+    void threePlProfile(const std::string& extra = "") {
+        for (const char* d : {"3pl-in", "3pl-out", "3pl-archive", "3pl-error"}) fs::create_directories(root / d);
+        write(root / "partners" / "3pl-east.properties",
+              "role = 3pl\nisa.qualifier = ZZ\nisa.id = 3PLEAST\nour.isa.qualifier = ZZ\nour.isa.id = KEELSELLER\n"
+              "locations = 3PL-EAST\nwarehouse.0614141000012 = 3PL-EAST\nitems = VN\n"
+              "transport.inbound = " +
+                  (root / "3pl-in").string() + "\ntransport.outbound = " + (root / "3pl-out").string() +
+                  "\ntransport.archive = " + (root / "3pl-archive").string() +
+                  "\ntransport.error = " + (root / "3pl-error").string() + "\n" + extra);
     }
-    std::int64_t count(const std::string& sql, const std::string& parameter = "") {
-        std::int64_t n = -1;
+    void run(const std::vector<std::string>& args) {
+        const auto [code, out, err] = keel(args);
+        BOOST_TEST_REQUIRE(code == 0, args.front() << " " << args.at(1) << ": " << out << err);
+    }
+    // The books started, the items, locations and aliases of these CSV texts imported, and each (SKU, LOCATION, QTY)
+    // received.
+    void catalog(const std::string& items, const std::string& locations, const std::string& aliases,
+                 const std::vector<std::vector<std::string>>& receipts) {
+        write(root / "items.csv", items);
+        write(root / "locations.csv", locations);
+        write(root / "aliases.csv", aliases);
+        for (const std::vector<std::string>& args : {std::vector<std::string>{"ledger", "init"},
+                                                     {"item", "import", (root / "items.csv").string()},
+                                                     {"location", "import", (root / "locations.csv").string()},
+                                                     {"alias", "import", (root / "aliases.csv").string()}}) {
+            run(args);
+        }
+        for (const auto& receipt : receipts) run({"stock", "receive", receipt.at(0), receipt.at(1), receipt.at(2)});
+    }
+    // Items, the 3PL's location with 10 of WIDGET and GADGET (its A-1 and B-2), and Keel's own warehouse with SPROCKET.
+    void threePlStock() {
+        threePlProfile();
+        catalog("sku,name\nWIDGET,Widget\nGADGET,Gadget\nSPROCKET,Sprocket\n",
+                "code,name,type,country\n3PL-EAST,East Fulfillment,3pl,US\nWH1,Main,warehouse,US\n",
+                "channel,channel_sku,sku\nedi.3pl-east,A-1,WIDGET\nedi.3pl-east,B-2,GADGET\n",
+                {{"WIDGET", "3PL-EAST", "10"}, {"GADGET", "3PL-EAST", "10"}, {"SPROCKET", "WH1", "5"}});
+    }
+    // A web order of `lines` (SKU, quantity), allocated and released to fulfillment: its one shipment.
+    std::string releasedShipment(const std::string& external_id,
+                                 const std::vector<std::pair<std::string, int>>& lines) {
+        std::string items;
+        for (const auto& [sku, quantity] : lines) {
+            items += std::string(items.empty() ? "" : ", ") + R"({"sku": ")" + sku + R"(", "quantity": )" +
+                     std::to_string(quantity) + R"(, "unit_price": "4.00"})";
+        }
+        write(root / "order.json",
+              R"({"type": "order", "version": 1, "channel": "web", "external_id": ")" + external_id +
+                  R"(", "currency": "USD", "customer": {"email": "ann@example.com"}, "ship_to": {"name": "Ann Lee", )"
+                  R"("line1": "1 Main St", "city": "Springfield", "region": "IL", "postal_code": "62701", )"
+                  R"("country": "US"}, "payment": {"status": "captured"}, "lines": [)" +
+                  items + "]}");
+        run({"order", "import", (root / "order.json").string()});
+        run({"order", "allocate", "web/" + external_id});
+        auto [code, out, err] = keel({"--json", "shipment", "release", "web/" + external_id});
+        BOOST_TEST_REQUIRE(code == 0, out << err);
+        return json(out)->getArray("shipments")->getElement<std::string>(0);
+    }
+    // The 945 fixture for a shipment: W0602 is the shipment's id without dashes, cut to 22 (what Keel's 940 says). Each
+    // is a new interchange (ISA13 501, 502, ...), as a 3PL sends them: the same interchange twice is a duplicate.
+    int advices_ = 0;
+    std::string shippingAdvice(const std::string& shipment,
+                               const std::vector<std::pair<std::string, std::string>>& edits = {}) {
+        std::string text = readFile(kFixtures + "945_shipping_advice.edi");
+        const std::string isa13 = std::to_string(1'000'000'501 + advices_++).substr(1);
+        for (const std::string envelope : {"*000000501*0*P*", "IEA*1*000000501"}) {
+            std::string fresh = envelope;
+            fresh.replace(fresh.find("000000501"), 9, isa13);
+            text.replace(text.find(envelope), envelope.size(), fresh);
+        }
+        std::string depositor = shipment;
+        depositor.erase(std::remove(depositor.begin(), depositor.end(), '-'), depositor.end());
+        const std::string zeros(22, '0');
+        if (!shipment.empty()) text.replace(text.find(zeros), zeros.size(), depositor.substr(0, 22));
+        for (const auto& [from, to] : edits) {
+            BOOST_TEST_REQUIRE(text.find(from) != std::string::npos, from);
+            text.replace(text.find(from), from.size(), to);
+        }
+        return text;
+    }
+    std::tuple<int, std::string, std::string> receive(const std::string& partner, const std::string& name,
+                                                      const std::string& text) {
+        write(root / name, text);
+        return keel({"--json", "edi", "receive", (root / name).string(), "--partner", partner});
+    }
+    std::int64_t number(const std::string& sql, const std::string& parameter = "") {
+        std::int64_t value = -1;
         db.run([&](db::UnitOfWork& uow) {
-            db::Statement& q = uow.statement(sql);
-            if (!parameter.empty()) q.bindAll(parameter);
-            q.execute();
-            while (q.next()) n = q.getInt64(0);
+            db::Statement& s = uow.statement(sql);
+            if (!parameter.empty()) s.bindAll(parameter);
+            s.execute();
+            while (s.next()) value = s.isNull(0) ? -1 : s.getInt64(0);
         });
-        return n;
+        return value;
+    }
+    std::string text(const std::string& sql, const std::string& parameter) {
+        std::string value;
+        db.run([&](db::UnitOfWork& uow) {
+            db::Statement& s = uow.statement(sql);
+            s.bindAll(parameter).execute();
+            while (s.next()) value = s.getString(0);
+        });
+        return value;
+    }
+    std::int64_t onHand(const std::string& sku, const std::string& location) {
+        std::int64_t value = 0;
+        db.run([&](db::UnitOfWork& uow) {
+            db::Statement& s = uow.statement(
+                "SELECT COALESCE(SUM(b.quantity), 0) FROM stock_balance b JOIN item i ON i.id = b.item_id JOIN "
+                "location "
+                "l ON l.id = b.location_id WHERE b.state = 'on_hand' AND i.sku = ? AND l.code = ?");
+            s.bindAll(sku, location).execute();
+            while (s.next()) value = s.getInt64(0);
+        });
+        return value;
     }
     int openExceptions(const std::string& reference) {
         int count = 0;
@@ -222,9 +321,9 @@ BOOST_AUTO_TEST_CASE(an_interchange_sent_again_is_stored_answered_with_a_ta1_and
     // Stored all the same (nothing received is lost), with an exception saying it repeats the earlier message.
     BOOST_TEST(stored(second) == readFile(kX12 + "nodex12_850.edi"));
     BOOST_TEST(openExceptions(second) == 1);
-    BOOST_TEST(count("SELECT COUNT(*) FROM integration_exception WHERE reference = ? AND code = 'edi_duplicate'",
-                     second) == 1);
-    BOOST_TEST(count("SELECT COUNT(*) FROM sales_order") == 1);
+    BOOST_TEST(number("SELECT COUNT(*) FROM integration_exception WHERE reference = ? AND code = 'edi_duplicate'",
+                      second) == 1);
+    BOOST_TEST(number("SELECT COUNT(*) FROM sales_order") == 1);
 
     // Processing the first message again is not a duplicate of itself; the second stays one.
     std::tie(code, out, err) = keel({"--json", "edi", "reprocess", first});
@@ -233,7 +332,7 @@ BOOST_AUTO_TEST_CASE(an_interchange_sent_again_is_stored_answered_with_a_ta1_and
     std::tie(code, out, err) = keel({"--json", "edi", "reprocess", second});
     BOOST_TEST(code == 2, out << err);
     BOOST_TEST(json(out)->getArray("duplicates")->getObject(0)->getValue<std::string>("earlier_message_id") == first);
-    BOOST_TEST(count("SELECT COUNT(*) FROM edi_interchange WHERE message_id = ?", first) == 1);
+    BOOST_TEST(number("SELECT COUNT(*) FROM edi_interchange WHERE message_id = ?", first) == 1);
 
     // The file drop: the re-sent file goes to the error folder, its TA1 to the outbound folder.
     write(root / "in" / "po-again.edi", readFile(kX12 + "nodex12_850.edi"));
@@ -265,8 +364,8 @@ BOOST_AUTO_TEST_CASE(an_interchange_sent_again_is_stored_answered_with_a_ta1_and
     std::tie(code, out, err) = keel({"--json", "edi", "receive", kX12 + "nodex12_850.edi", "--partner", "xyz"});
     BOOST_TEST(code == 0, out << err);
     const std::string later = json(out)->getValue<std::string>("message_id");
-    BOOST_TEST(count("SELECT COUNT(*) FROM edi_interchange WHERE control_number = '000003438' AND message_id = ?",
-                     later) == 1);
+    BOOST_TEST(number("SELECT COUNT(*) FROM edi_interchange WHERE control_number = '000003438' AND message_id = ?",
+                      later) == 1);
     std::tie(code, out, err) =
         keel({"-D", "edi.duplicate_window_days=0", "edi", "receive", kX12 + "nodex12_850.edi", "--partner", "xyz"});
     BOOST_TEST(code == 0, out << err);
@@ -312,9 +411,9 @@ BOOST_AUTO_TEST_CASE(two_processes_receiving_one_interchange_at_once_take_it_in_
         const auto& winner = receipts[0].status == "processed" ? receipts[0] : receipts[1];
         BOOST_TEST_REQUIRE(loser.duplicates.size() == 1u, loser.status);
         BOOST_TEST(loser.duplicates[0].earlier_message == winner.message_id);
-        BOOST_TEST(count("SELECT COUNT(*) FROM edi_interchange WHERE control_number = ?", isa13) == 1);
+        BOOST_TEST(number("SELECT COUNT(*) FROM edi_interchange WHERE control_number = ?", isa13) == 1);
     }
-    BOOST_TEST(count("SELECT COUNT(*) FROM sales_order") == 1);
+    BOOST_TEST(number("SELECT COUNT(*) FROM sales_order") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_registration_that_lost_the_race_is_refused_and_the_window_is_kept) {
@@ -327,7 +426,7 @@ BOOST_AUTO_TEST_CASE(a_registration_that_lost_the_race_is_refused_and_the_window
     db.run([&](db::UnitOfWork& uow) { a.record(uow); });
     BOOST_CHECK_THROW(db.run([&](db::UnitOfWork& uow) { b.record(uow); }), app::InterchangeTaken);
     db.run([&](db::UnitOfWork& uow) { a.record(uow); });  // the holder registering again changes nothing
-    BOOST_TEST(count("SELECT COUNT(*) FROM edi_interchange WHERE message_id = 'message-a'") == 1);
+    BOOST_TEST(number("SELECT COUNT(*) FROM edi_interchange WHERE message_id = 'message-a'") == 1);
     // A third message now finds it, with who had it first.
     app::DatabaseInterchangeRegistry c(db, "message-c", "xyz", std::chrono::hours(24), clock);
     BOOST_TEST(c.recordAndCheck(key).has_value());
@@ -349,7 +448,7 @@ BOOST_AUTO_TEST_CASE(a_registration_that_lost_the_race_is_refused_and_the_window
     });
     // message-d's row is older than the window: message-e takes it over, and message-d cannot take it back.
     db.run([&](db::UnitOfWork& uow) { e.record(uow); });
-    BOOST_TEST(count("SELECT COUNT(*) FROM edi_interchange WHERE message_id = 'message-e'") == 1);
+    BOOST_TEST(number("SELECT COUNT(*) FROM edi_interchange WHERE message_id = 'message-e'") == 1);
     BOOST_CHECK_THROW(db.run([&](db::UnitOfWork& uow) { d.record(uow); }), app::InterchangeTaken);
 }
 
@@ -426,7 +525,7 @@ BOOST_AUTO_TEST_CASE(the_file_drop_reads_complete_files_archives_or_parks_them_a
 }
 
 BOOST_AUTO_TEST_CASE(an_850_in_the_inbound_folder_ships_and_is_invoiced_back_as_an_856_and_an_810) {
-    catalog({{"stock", "receive", "WIDGET", "WH1", "10"}, {"stock", "receive", "GADGET", "WH1", "10"}});
+    catalog(kItems, kWarehouse, kAliases, {{"WIDGET", "WH1", "10"}, {"GADGET", "WH1", "10"}});
     write(root / "in" / "po-777.edi",
           "ISA*00*          *00*          *12*4405197800     *01*999999999      *261126*1200*U*00401*000000101*0*P*>~\n"
           "GS*PO*4405197800*999999999*20261126*1200*101*X*004010~\nST*850*0001~\nBEG*00*SA*PO-777**20261126~\n"
@@ -591,6 +690,7 @@ BOOST_AUTO_TEST_CASE(partner_profiles_live_in_the_database_and_serve_a_node_with
     BOOST_TEST(row->getValue<std::string>("our_isa_id") == "999999999");
     BOOST_TEST(row->getValue<std::string>("channel") == "edi.xyz");
     BOOST_TEST(row->getValue<std::string>("customer") == "XYZ-RETAIL");
+    BOOST_TEST(row->getValue<std::string>("role") == "customer");
     BOOST_TEST(row->getValue<std::string>("ack") == "997");
     BOOST_TEST(row->getObject("transport")->getValue<std::string>("inbound") == (root / "in").string());
     BOOST_TEST(row->getValue<std::string>("source") == (root / "partners" / "xyz.properties").string());
@@ -619,7 +719,7 @@ BOOST_AUTO_TEST_CASE(partner_profiles_live_in_the_database_and_serve_a_node_with
     std::tie(code, out, err) = keel({"edi", "receive", kX12 + "nodex12_850.edi", "--partner", "xyz"});
     BOOST_TEST(code == 5, out << err);
     BOOST_TEST(contains(err, "xyz.properties: ack = '998'"), err);
-    BOOST_TEST(count("SELECT COUNT(*) FROM edi_message") == 0);
+    BOOST_TEST(number("SELECT COUNT(*) FROM edi_message") == 0);
     // So is a value that the plugin accepts but that does not fit where Keel keeps it (a channel has 64 characters).
     profile("channel = " + std::string(65, 'c') + "\n");
     std::tie(code, out, err) = keel({"edi", "partners", "load"});
@@ -655,11 +755,11 @@ BOOST_AUTO_TEST_CASE(partner_profiles_live_in_the_database_and_serve_a_node_with
     std::tie(code, out, err) = keel({"edi", "receive", kX12 + "nodex12_850.edi", "--partner", "nobody"});
     BOOST_TEST(code == 3, out << err);
     BOOST_TEST(contains(err, "partner 'nobody' has no profile"), err);
-    BOOST_TEST(count("SELECT COUNT(*) FROM edi_message WHERE partner = 'nobody'") == 0);
+    BOOST_TEST(number("SELECT COUNT(*) FROM edi_message WHERE partner = 'nobody'") == 0);
 }
 
 BOOST_AUTO_TEST_CASE(an_order_that_changes_after_its_855_gets_one_further_855_per_change) {
-    catalog({{"stock", "receive", "GADGET", "WH1", "10"}});
+    catalog(kItems, kWarehouse, kAliases, {{"GADGET", "WH1", "10"}});
     // Four widgets, none in stock, and a gadget.
     write(root / "po.edi",
           "ISA*00*          *00*          *12*4405197800     *01*999999999      *261126*1200*U*00401*000000201*0*P*>~\n"
@@ -722,11 +822,11 @@ BOOST_AUTO_TEST_CASE(an_order_that_changes_after_its_855_gets_one_further_855_pe
         BOOST_TEST(contains(po_ack, part), part << " in\n" << po_ack);
     }
     send(0);
-    BOOST_TEST(count("SELECT COUNT(*) FROM edi_message WHERE kind = '855' AND related_id = ?", id) == 4);
+    BOOST_TEST(number("SELECT COUNT(*) FROM edi_message WHERE kind = '855' AND related_id = ?", id) == 4);
 }
 
 BOOST_AUTO_TEST_CASE(an_846_if_changed_is_sent_only_when_the_inventory_moved) {
-    catalog({{"stock", "receive", "WIDGET", "WH1", "5"}});
+    catalog(kItems, kWarehouse, kAliases, {{"WIDGET", "WH1", "5"}});
     const auto advise = [&] {
         const auto [c, o, e] = keel({"--json", "edi", "send", "--partner", "xyz", "--inventory", "--if-changed"});
         BOOST_TEST_REQUIRE(c == 0, o << e);
@@ -751,6 +851,217 @@ BOOST_AUTO_TEST_CASE(an_846_if_changed_is_sent_only_when_the_inventory_moved) {
     BOOST_TEST(json(out)->getArray("sent")->size() == 1u);
     std::tie(code, out, err) = keel({"edi", "send", "--partner", "xyz", "--if-changed"});
     BOOST_TEST(code == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_shipment_released_at_the_3pl_location_goes_out_once_as_a_940_that_keel_validates) {
+    threePlStock();
+    const std::string shipment = releasedShipment("W-3PL-1", {{"WIDGET", 3}, {"GADGET", 2}});
+    releasedShipment("W-OWN-1", {{"SPROCKET", 1}});  // at Keel's own warehouse: no 940
+    auto [code, out, err] = keel({"--json", "edi", "send", "--partner", "3pl-east"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    const auto sent = json(out)->getArray("sent");
+    BOOST_TEST_REQUIRE(sent->size() == 1u, out);
+    BOOST_TEST(sent->getObject(0)->getValue<std::string>("transaction_set") == "940");
+    BOOST_TEST(sent->getObject(0)->getValue<std::string>("document_id") == shipment);
+    const std::string file = sent->getObject(0)->getValue<std::string>("file");
+    const std::string order = readFile(file);
+    std::string depositor = shipment;
+    depositor.erase(std::remove(depositor.begin(), depositor.end(), '-'), depositor.end());
+    depositor.resize(22);
+    for (const std::string& part : std::vector<std::string>{
+             "*ZZ*KEELSELLER     *ZZ*3PLEAST        *", "GS*OW*KEELSELLER*3PLEAST*", "ST*940*0001~",
+             "W05*N*" + depositor + "*W-3PL-1~", "N1*ST*Ann Lee~", "N3*1 Main St~", "N4*Springfield*IL*62701*US~",
+             "N1*WH*East Fulfillment*91*0614141000012~", "W66*PP*M***ground~", "LX*1~", "W01*3*EA**VN*A-1~",
+             "G69*Widget~", "LX*2~", "W01*2*EA**VN*B-2~", "G69*Gadget~", "W76*5~", "SE*15*0001~"}) {
+        BOOST_TEST(contains(order, part), part << " in\n" << order);
+    }
+    // Keel's own validator accepts it against the 004010 940 dictionary, without a warning.
+    std::tie(code, out, err) = keel({"edi", "validate", file});
+    BOOST_TEST(code == 0, out << err);
+    BOOST_TEST(contains(out, "0 error(s), 0 warning(s); 1 set(s) checked against a dictionary"), out);
+    // Sent once: a second send has nothing to do; a customer's documents are not for a 3PL.
+    std::tie(code, out, err) = keel({"edi", "send", "--partner", "3pl-east"});
+    BOOST_TEST(code == 0, out << err);
+    BOOST_TEST(contains(out, "nothing to send to 3pl-east"), out);
+    std::tie(code, out, err) = keel({"edi", "send", "--partner", "3pl-east", "--inventory"});
+    BOOST_TEST(code == 2);
+    BOOST_TEST(contains(out, "is a 3PL (role = 3pl); inventory advice goes to customers"), out);
+}
+
+BOOST_AUTO_TEST_CASE(a_945_ships_the_shipment_with_its_tracking_and_a_resent_one_changes_nothing) {
+    threePlStock();
+    const std::string shipment = releasedShipment("W-3PL-1", {{"WIDGET", 3}, {"GADGET", 2}});
+    run({"edi", "send", "--partner", "3pl-east"});
+    auto [code, out, err] = receive("3pl-east", "945.edi", shippingAdvice(shipment));
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    auto body = json(out);
+    BOOST_TEST(body->getValue<std::string>("status") == "processed");
+    auto advice = body->getArray("advices")->getObject(0);
+    BOOST_TEST(advice->getValue<std::string>("transaction_set") == "945");
+    BOOST_TEST(advice->getValue<std::string>("target") == shipment);
+    BOOST_TEST(advice->getValue<std::string>("outcome") == "shipped");
+    // The 997 accepts the group (GS01 SW, GS06 501) and its set.
+    const std::string ack = body->getValue<std::string>("ack");
+    for (const char* part : {"GS*FA*KEELSELLER*3PLEAST*", "AK1*SW*501~", "AK9*A*1*1*1~"}) {
+        BOOST_TEST(contains(ack, part), part << " in\n" << ack);
+    }
+    // Shipped with the 3PL's carrier and tracking, on the 945's day; the allocations left the location as moves.
+    const std::string where = "SELECT state FROM shipment WHERE id = ?";
+    BOOST_TEST(text(where, shipment) == "shipped");
+    BOOST_TEST(text("SELECT tracking FROM shipment WHERE id = ?", shipment) == "1Z999AA10123456784");
+    BOOST_TEST(text("SELECT carrier FROM shipment WHERE id = ?", shipment) == "UPSN");
+    BOOST_TEST(text("SELECT service FROM shipment WHERE id = ?", shipment) == "UPS GROUND");
+    BOOST_TEST(number("SELECT shipped_at FROM shipment WHERE id = ?", shipment) ==
+               1'795'651'200'000'000);  // 2026-11-26
+    const std::string moves = "SELECT COUNT(*) FROM stock_move WHERE source_type = 'shipment' AND source_id = ?";
+    BOOST_TEST(number(moves, shipment) == 2);
+    BOOST_TEST(onHand("WIDGET", "3PL-EAST") == 7);
+    BOOST_TEST(onHand("GADGET", "3PL-EAST") == 8);
+    std::tie(code, out, err) = keel({"--json", "order", "show", "web/W-3PL-1"});
+    BOOST_TEST(json(out)->getValue<std::string>("state") == "shipped", out);
+    std::tie(code, out, err) = keel({"stock", "verify"});
+    BOOST_TEST(code == 0, out << err);
+
+    // The same 945 again (in a new interchange: the same file again is a duplicate interchange, not translated at
+    // all): nothing moves, and it says so; the 997 still accepts it.
+    std::tie(code, out, err) = receive("3pl-east", "945-again.edi", shippingAdvice(shipment));
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    body = json(out);
+    advice = body->getArray("advices")->getObject(0);
+    BOOST_TEST(advice->getValue<std::string>("outcome") == "already_shipped");
+    BOOST_TEST(contains(advice->getValue<std::string>("note"), "nothing changed"));
+    BOOST_TEST(contains(body->getValue<std::string>("ack"), "AK9*A*1*1*1~"));
+    BOOST_TEST(number(moves, shipment) == 2);
+    BOOST_TEST(onHand("WIDGET", "3PL-EAST") == 7);
+    std::tie(code, out, err) = keel({"edi", "reprocess", body->getValue<std::string>("message_id")});
+    BOOST_TEST(code == 0, out << err);
+    BOOST_TEST(number(moves, shipment) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_945_that_names_no_shipment_of_the_3pl_or_an_unknown_item_is_rejected_with_ak5_r) {
+    threePlStock();
+    const std::string shipment = releasedShipment("W-3PL-1", {{"WIDGET", 3}, {"GADGET", 2}});
+    const std::string own = releasedShipment("W-OWN-1", {{"SPROCKET", 1}});
+    const std::map<std::string, std::pair<std::string, std::string>> cases = {
+        // name: (945 text, the reason Keel gives)
+        {"unknown", {shippingAdvice(""), "no shipment of Keel's has this depositor order number"}},
+        {"elsewhere", {shippingAdvice(own), "is at location WH1, which partner 3pl-east does not run"}},
+        {"item", {shippingAdvice(shipment, {{"VN*B-2~", "VN*Z-9~"}}), "item 'Z-9' is not known to Keel"}},
+        {"over",
+         {shippingAdvice(shipment, {{"W12*CC*3*3**EA", "W12*CC*3*4**EA"}, {"W03*5*", "W03*6*"}}),
+          "4 of WIDGET shipped, 3 were released"}},
+    };
+    for (const auto& [name, c] : cases) {
+        auto [code, out, err] = receive("3pl-east", name + ".edi", c.first);
+        BOOST_TEST(code == 2, name << ": " << out << err);
+        const auto body = json(out);
+        BOOST_TEST(body->getValue<std::string>("status") == "rejected", name);
+        BOOST_TEST_REQUIRE(body->getArray("errors")->size() == 1u, name << ": " << out);
+        BOOST_TEST(contains(body->getArray("errors")->getElement<std::string>(0), c.second), name << ": " << out);
+        const std::string ack = body->getValue<std::string>("ack");
+        BOOST_TEST(contains(ack, "AK2*945*0001~\nAK5*R*5~\nAK9*R*1*1*0~"), name << ": " << ack);
+        BOOST_TEST(openExceptions(body->getValue<std::string>("message_id")) == 1, name);
+    }
+    BOOST_TEST(text("SELECT state FROM shipment WHERE id = ?", shipment) == "released");
+    BOOST_TEST(text("SELECT state FROM shipment WHERE id = ?", own) == "released");
+    BOOST_TEST(onHand("WIDGET", "3PL-EAST") == 10);
+}
+
+BOOST_AUTO_TEST_CASE(a_short_945_ships_what_shipped_cancels_the_rest_and_raises_an_exception) {
+    threePlStock();
+    const std::string shipment = releasedShipment("W-3PL-2", {{"WIDGET", 3}, {"GADGET", 2}});
+    // 2 of the 3 WIDGETs shipped; the GADGET line is not in the 945 at all.
+    const std::string advice = shippingAdvice(shipment, {{"W12*CC*3*3**EA", "W12*CP*3*2*1*EA"},
+                                                         {"LX*2~\nW12*CC*2*2**EA**VN*B-2~\n", ""},
+                                                         {"W03*5*", "W03*2*"},
+                                                         {"SE*15*", "SE*13*"}});
+    auto [code, out, err] = receive("3pl-east", "short.edi", advice);
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    const auto body = json(out);
+    const auto result = body->getArray("advices")->getObject(0);
+    BOOST_TEST(result->getValue<std::string>("outcome") == "short_shipped");
+    BOOST_TEST(contains(result->getValue<std::string>("note"), "short: WIDGET 2 of 3, GADGET 0 of 2"), out);
+    BOOST_TEST(contains(body->getValue<std::string>("ack"), "AK9*A*1*1*1~"));
+    BOOST_TEST(text("SELECT state FROM shipment WHERE id = ?", shipment) == "shipped");
+    BOOST_TEST(onHand("WIDGET", "3PL-EAST") == 8);
+    BOOST_TEST(onHand("GADGET", "3PL-EAST") == 10);  // still on Keel's books at the 3PL: the exception says check
+    BOOST_TEST(number("SELECT COUNT(*) FROM integration_exception WHERE reference = ? AND code = 'edi_short_shipment' "
+                      "AND resolved_at IS NULL",
+                      shipment) == 1);
+    std::tie(code, out, err) = keel({"--json", "order", "show", "web/W-3PL-2"});
+    const auto order = json(out);
+    BOOST_TEST(order->getValue<std::string>("state") == "shipped", out);
+    std::tie(code, out, err) = keel({"stock", "verify"});
+    BOOST_TEST(code == 0, out << err);
+    // The cancelled GADGETs are no longer allocated.
+    BOOST_TEST(number("SELECT COALESCE(SUM(b.allocated), 0) FROM stock_balance b JOIN item i ON i.id = b.item_id WHERE "
+                      "i.sku = ?",
+                      "GADGET") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_944_receives_stock_at_the_3pl_location_once_even_when_sent_again) {
+    // stupidedi's 944 comes from ZZ:SENDER, warehouse 1234567890001, item ITEM123 (UK) with warehouse lot LOT456.
+    write(root / "partners" / "acme-wh.properties",
+          "role = 3pl\nisa.qualifier = ZZ\nisa.id = SENDER\nour.isa.qualifier = ZZ\nour.isa.id = RECEIVER\n"
+          "locations = 3PL-ACME\nwarehouse.1234567890001 = 3PL-ACME\nitems = UK, VN\n");
+    write(root / "items.csv", "sku,name,lot_tracked\nWIDGET,Widget,false\nTEA,Tea,true\n");
+    write(root / "locations.csv", "code,name,type,country\n3PL-ACME,Acme Warehouse,3pl,US\n");
+    run({"item", "import", (root / "items.csv").string()});
+    run({"location", "import", (root / "locations.csv").string()});
+    const std::string file = kX12 + "stupidedi_004010_RE944_pass_1.edi";
+
+    // Its item is not known yet: the set is rejected, and says which item and how to make it known.
+    auto [code, out, err] = keel({"--json", "edi", "receive", file, "--partner", "acme-wh"});
+    BOOST_TEST(code == 2, out << err);
+    auto body = json(out);
+    const std::string first = body->getValue<std::string>("message_id");
+    BOOST_TEST(contains(body->getArray("errors")->getElement<std::string>(0),
+                        "set 0001: 944 receipt WR12345: line 1: item 'ITEM123' is not known to Keel (a SKU, an alias "
+                        "of channel edi.acme-wh or a GTIN; keel alias import)"),
+               out);
+    BOOST_TEST(contains(body->getValue<std::string>("ack"), "AK1*RE*1~\nAK2*944*0001~\nAK5*R*5~\nAK9*R*1*1*0~"));
+    BOOST_TEST(openExceptions(first) == 1);
+    BOOST_TEST(onHand("TEA", "3PL-ACME") == 0);
+
+    // The operator maps the 3PL's id to a lot-tracked item and reprocesses: 100 received, in the 3PL's lot.
+    write(root / "aliases.csv", "channel,channel_sku,sku\nedi.acme-wh,ITEM123,TEA\n");
+    run({"alias", "import", (root / "aliases.csv").string()});
+    std::tie(code, out, err) = keel({"--json", "edi", "reprocess", first});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    body = json(out);
+    BOOST_TEST(body->getValue<std::string>("status") == "processed");
+    const auto advice = body->getArray("advices")->getObject(0);
+    BOOST_TEST(advice->getValue<std::string>("outcome") == "received");
+    BOOST_TEST(advice->getValue<std::string>("target") == "3PL-ACME");
+    BOOST_TEST(contains(body->getValue<std::string>("ack"), "AK9*A*1*1*1~"));
+    BOOST_TEST(openExceptions(first) == 0);
+    BOOST_TEST(onHand("TEA", "3PL-ACME") == 100);
+    BOOST_TEST(text("SELECT l.lot_code FROM lot l JOIN item i ON i.id = l.item_id WHERE i.sku = ?", "TEA") == "LOT456");
+    BOOST_TEST(number("SELECT COUNT(*) FROM stock_move WHERE source_type = 'edi_944' AND source_id = ?", first) == 1);
+
+    // Sent again: the same interchange is a duplicate (a TA1, nothing translated); the same 944 in a new interchange,
+    // and the first message reprocessed again: no second receipt.
+    std::tie(code, out, err) = keel({"--json", "edi", "receive", file, "--partner", "acme-wh"});
+    BOOST_TEST(code == 2, out << err);
+    BOOST_TEST(json(out)->getArray("duplicates")->getObject(0)->getValue<std::string>("earlier_message_id") == first);
+    BOOST_TEST(json(out)->getArray("advices")->size() == 0u);
+    std::string again = readFile(file);
+    for (const std::string envelope : {"*000000001*0*T*", "IEA*1*000000001"}) {
+        std::string fresh = envelope;
+        fresh.replace(fresh.find("000000001"), 9, "000000002");
+        again.replace(again.find(envelope), envelope.size(), fresh);
+    }
+    std::tie(code, out, err) = receive("acme-wh", "944-again.edi", again);
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    body = json(out);
+    BOOST_TEST(body->getArray("advices")->getObject(0)->getValue<std::string>("outcome") == "already_received");
+    BOOST_TEST(contains(body->getArray("advices")->getObject(0)->getValue<std::string>("note"),
+                        "was received by message " + first + ": nothing changed"));
+    std::tie(code, out, err) = keel({"--json", "edi", "reprocess", first});
+    BOOST_TEST(code == 0, out << err);
+    BOOST_TEST(onHand("TEA", "3PL-ACME") == 100);
+    std::tie(code, out, err) = keel({"stock", "verify"});
+    BOOST_TEST(code == 0, out << err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

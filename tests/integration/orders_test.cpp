@@ -313,17 +313,42 @@ private:
         }
     }
 
+    // ship ORDER [SKU=N ...] [expect=REFUSAL]: confirms its released shipments; SKU=N says a fulfiller shipped only N
+    // of that item (a short shipment, spread over the item's lines in order).
     void ship(const Step& s) {
         const std::string order = id(s);
+        std::map<std::string, std::int64_t> shipped_items;
+        for (const auto& [key, value] : s.options) {
+            if (key != "channel" && key != "expect") shipped_items[items_.at(key)] = std::stoll(value);
+        }
         const auto shipments = db_.run([&](db::UnitOfWork& uow) { return orders_.shipments(uow, order); });
         for (const auto& sh : shipments) {
             if (sh.state != ShipmentState::kReleased) continue;
+            ShipmentReport report;
+            std::map<std::string, int> last_line;  // an item's last line takes what is left, even more than released
+            for (const auto& line : sh.lines) last_line[line.item_id] = line.line_no;
+            for (const auto& line : sh.lines) {
+                auto left = shipped_items.find(line.item_id);
+                if (left == shipped_items.end()) continue;
+                const std::int64_t here =
+                    last_line[line.item_id] == line.line_no ? left->second : std::min(left->second, line.quantity);
+                report.shipped[line.line_no] = here;
+                left->second -= here;
+            }
+            if (s.option("expect", "ok") != "ok") {
+                expectOk(db_.run([&](db::UnitOfWork& uow) {
+                    return orders_.confirmShipment(uow, sh.id, "UPS", "ground", "1Z999", actor_, report);
+                }),
+                         s);
+                continue;
+            }
             auto picked = db_.run([&](db::UnitOfWork& uow) { return orders_.pick(uow, sh.id, actor_); });
             BOOST_TEST_REQUIRE(picked.ok(), (picked.ok() ? "" : picked.problem().message));
             auto packed = db_.run([&](db::UnitOfWork& uow) { return orders_.pack(uow, sh.id, 1, 500000, actor_); });
             BOOST_TEST_REQUIRE(packed.ok(), (packed.ok() ? "" : packed.problem().message));
-            auto shipped = db_.run(
-                [&](db::UnitOfWork& uow) { return orders_.confirmShipment(uow, sh.id, "UPS", "ground", "1Z999", actor_); });
+            auto shipped = db_.run([&](db::UnitOfWork& uow) {
+                return orders_.confirmShipment(uow, sh.id, "UPS", "ground", "1Z999", actor_, report);
+            });
             BOOST_TEST_REQUIRE(shipped.ok(), (shipped.ok() ? "" : shipped.problem().message));
         }
     }

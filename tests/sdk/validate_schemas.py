@@ -47,6 +47,8 @@ refusals = [
     broken("invoice", lambda d: d.update(totl="47.48")),
     broken("tax_request", lambda d: d.update(currency="usd")),
     broken("event", lambda d: d.pop("id")),
+    broken("stock_receipt", lambda d: d["lines"][0].update(quantity=0)),
+    broken("shipment_confirmation", lambda d: d.pop("shipment_id")),  # names no shipment (nor a depositor_order)
 ]
 for name, document in refusals:
     validator = jsonschema.Draft202012Validator(schemas[name], registry=registry)

@@ -262,8 +262,13 @@ const Case kCases[] = {
     // No shared test file has an 846 or a 945: minimal sets show their tables accept a plausible document.
     {"valid 846", "846", "BIA*00*MM*INV1*20261126~DTM*405*20261126~LIN**UP*012345678905~QTY*33*10*EA~CTT*1~", ""},
     {"valid 945", "945", "W06*N*DO1*20261126*SH1~N1*ST*STORE~W27*M*UPSN~LX*1~W12*CC*10*10**EA**VN*SKU1~W03*10~", ""},
-    {"945 without its mandatory W03", "945", "W06*N*DO1*20261126*SH1~W27*M*UPSN~LX*1~W12*CC*10*10**EA~",
+    {"945 without its mandatory W03", "945", "W06*N*DO1*20261126*SH1~W27*M*UPSN~LX*1~W12*CC*10*10**EA**VN*SKU1~",
      "W03@6 seg=3 el=0 code=0"},
+    {"945 line naming no item (W12 R0607)", "945", "W06*N*DO1*20261126*SH1~W27*M*UPSN~LX*1~W12*CC*10*10**EA~W03*10~",
+     "W12@5 seg=8 el=6 code=2"},
+    {"945 with a warehouse lot longer than W1209's 12", "945",
+     "W06*N*DO1*20261126*SH1~W27*M*UPSN~LX*1~W12*CC*10*10**EA**VN*SKU1*LOT-2026-11-27~W03*10~",
+     "W12@5 seg=8 el=9 code=5"},
     {"valid minimal 850", "850", "BEG*00*SA*1**20261126~PO1*1*1*EA~CTT*1~AMT*TT*1.5~", ""},
     {"valid 856 hierarchy", "856", "BSN*00*S1*20261126*1200~HL*1**S~HL*2*1*O~HL*3*2*I~LIN**UP*1~SN1**1*EA~", ""},
 };

@@ -1,6 +1,6 @@
 // keel edi translate through the edi-x12 plugin: the real 850s of ../shared/testdata become order documents that
 // Keel's own order parser accepts, and what cannot be taken in is named (segment, element, reason) and rejected in
-// the 997.
+// the 997. A 3PL's 945 (tests/edi/data) and 944 (stupidedi's) become a shipment confirmation and a stock receipt.
 #define BOOST_TEST_MODULE edi_translate
 #include <boost/test/unit_test.hpp>
 
@@ -202,4 +202,106 @@ BOOST_AUTO_TEST_CASE(a_bad_partner_profile_stops_the_instance_with_the_file_and_
     const auto r = setup.keel({"edi", "translate", kX12 + "valid/nodex12_850.edi", "--partner", "xyz"});
     BOOST_TEST(r.code != 0);
     BOOST_TEST(contains(r.err, "broken.properties: our.isa.id is required"), r.err);
+}
+
+// A 3PL's profiles: 3pl-east sends the hand-made 945 of tests/edi/data, acme-wh stupidedi's 944.
+void threePlProfiles(const Setup& setup) {
+    write(setup.root / "partners" / "east.properties",
+          "role = 3pl\nisa.qualifier = ZZ\nisa.id = 3PLEAST\nour.isa.qualifier = ZZ\nour.isa.id = KEELSELLER\n"
+          "locations = 3PL-EAST\nwarehouse.0614141000012 = 3PL-EAST\nitems = VN\n");
+    write(setup.root / "partners" / "acme-wh.properties",
+          "role = 3pl\nisa.qualifier = ZZ\nisa.id = SENDER\nour.isa.qualifier = ZZ\nour.isa.id = RECEIVER\n"
+          "locations = 3PL-ACME, 3PL-WEST\nwarehouse.1234567890001 = 3PL-ACME\nitems = UK, VN\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_3pls_945_becomes_a_shipment_confirmation_of_the_depositor_order) {
+    Setup setup;
+    threePlProfiles(setup);
+    const auto r = setup.keel({"--json", "edi", "translate",
+                               std::string(KEEL_EDI_FIXTURES_DIR) + "/945_shipping_advice.edi", "--partner", "east"});
+    BOOST_TEST_REQUIRE(r.code == 0, r.out << r.err);
+    const auto body = parse(r.out);
+    const std::string json = stringify(body->getArray("documents")->get(0));
+    for (const char* part :
+         {R"("type":"shipment_confirmation")", R"("depositor_order":"0000000000000000000000")",
+          R"("reference":"SHP88231")", R"("shipped_at":"2026-11-26T00:00:00Z")", R"("location":"3PL-EAST")",
+          R"("carrier":{"carrier":"UPSN","service":"UPS GROUND","tracking_number":"1Z999AA10123456784"})",
+          R"({"line_id":"1","quantity":3,"sku":"A-1","x_ordered":3,"x_product_ids":{"VN":"A-1"},"x_status":"CC"})",
+          R"({"line_id":"2","quantity":2,"sku":"B-2")", R"("x_purchase_order":"W-3PL-1")"}) {
+        BOOST_TEST(contains(json, part), part << " in " << json);
+    }
+    BOOST_TEST(contains(body->getArray("acknowledgments")->getObject(0)->getValue<std::string>("text"), "AK9*A*1*1*1"));
+    // The fixture follows the 004010 dictionary to the letter (JSON keys print in alphabetical order).
+    const auto valid = setup.keel({"edi", "validate", std::string(KEEL_EDI_FIXTURES_DIR) + "/945_shipping_advice.edi"});
+    BOOST_TEST(valid.code == 0, valid.out << valid.err);
+    BOOST_TEST(contains(valid.out, "0 error(s), 0 warning(s); 1 set(s) checked against a dictionary"), valid.out);
+}
+
+BOOST_AUTO_TEST_CASE(stupidedis_944_becomes_a_stock_receipt_at_the_warehouse_it_names) {
+    Setup setup;
+    threePlProfiles(setup);
+    const auto r = setup.keel(
+        {"--json", "edi", "translate", kX12 + "valid/stupidedi_004010_RE944_pass_1.edi", "--partner", "acme-wh"});
+    BOOST_TEST_REQUIRE(r.code == 0, r.out << r.err);
+    const std::string json = stringify(parse(r.out)->getArray("documents")->get(0));
+    for (const char* part :
+         {R"("type":"stock_receipt")", R"("receipt_id":"WR12345")", R"("received_on":"2026-07-14")",
+          R"("location":"3PL-ACME")",
+          R"({"line_id":"1","lot":"LOT456","quantity":100,"sku":"ITEM123","x_product_ids":{"UK":"ITEM123"},)"
+          R"("x_references":{"PO":"REF789"}})",
+          R"("x_depositor_order":"DO12345")"}) {
+        BOOST_TEST(contains(json, part), part << " in " << json);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_3pl_sends_only_its_sets_and_names_its_own_warehouses) {
+    Setup setup;
+    threePlProfiles(setup);
+    // An 850 from a 3PL is not an order.
+    auto r = setup.keel(
+        {"--json", "edi", "translate", kX12 + "valid/stupidedi_004010_PO850_pass_1.edi", "--partner", "acme-wh"});
+    BOOST_TEST(r.code == 2, r.out << r.err);
+    auto error = parse(r.out)->getArray("errors")->getObject(0);
+    BOOST_TEST(error->getValue<std::string>("element") == "ST01");
+    BOOST_TEST(contains(error->getValue<std::string>("message"),
+                        "transaction set 850 is not taken from partner acme-wh (role 3pl: it sends 945 shipping "
+                        "advices and 944 receipt advices)"));
+    // A 944 from a warehouse the profile does not map, or one that adds up wrong, is refused where it says so.
+    std::ifstream in(kX12 + "valid/stupidedi_004010_RE944_pass_1.edi", std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    text.replace(text.find("1234567890001"), 13, "9999999999999");
+    text.replace(text.find("W14*100~"), 8, "W14*90~");
+    r = setup.keel({"--json", "edi", "translate", setup.file("944.edi", text).string(), "--partner", "acme-wh"});
+    BOOST_TEST(r.code == 2, r.out << r.err);
+    const auto errors = parse(r.out)->getArray("errors");
+    BOOST_TEST_REQUIRE(errors->size() == 2u, r.out);
+    BOOST_TEST(errors->getObject(0)->getValue<std::string>("element") == "W1401");
+    BOOST_TEST(
+        contains(errors->getObject(0)->getValue<std::string>("message"), "says 90 units, the 1 line(s) add up to 100"));
+    BOOST_TEST(errors->getObject(1)->getValue<std::string>("element") == "N104");
+    BOOST_TEST(errors->getObject(1)->getValue<int>("segment") == 5);
+    BOOST_TEST(contains(errors->getObject(1)->getValue<std::string>("message"),
+                        "warehouse '9999999999999' is none of the locations partner acme-wh runs (locations = "
+                        "3PL-ACME, 3PL-WEST; map it with warehouse.9999999999999 = CODE"));
+    BOOST_TEST(
+        contains(parse(r.out)->getArray("acknowledgments")->getObject(0)->getValue<std::string>("text"), "AK5*R*5"));
+}
+
+BOOST_AUTO_TEST_CASE(a_3pl_profile_without_locations_or_a_customer_with_them_is_refused) {
+    Setup setup;
+    write(setup.root / "partners" / "wh.properties",
+          "role = 3pl\nisa.qualifier = ZZ\nisa.id = WH\nour.isa.qualifier = ZZ\nour.isa.id = US\n");
+    auto r = setup.keel({"edi", "translate", kX12 + "valid/nodex12_850.edi", "--partner", "xyz"});
+    BOOST_TEST(r.code != 0);
+    BOOST_TEST(contains(r.err, "wh.properties: locations is required for role = 3pl"), r.err);
+    write(setup.root / "partners" / "wh.properties",
+          "isa.qualifier = ZZ\nisa.id = WH\nour.isa.qualifier = ZZ\nour.isa.id = US\ncustomer = WH\n"
+          "locations = 3PL-EAST\n");
+    r = setup.keel({"edi", "translate", kX12 + "valid/nodex12_850.edi", "--partner", "xyz"});
+    BOOST_TEST(contains(r.err, "wh.properties: locations and warehouse.* are for a 3PL's profile (role = 3pl)"), r.err);
+    write(setup.root / "partners" / "wh.properties",
+          "role = 3pl\nisa.qualifier = ZZ\nisa.id = WH\nour.isa.qualifier = ZZ\nour.isa.id = US\n"
+          "locations = 3PL-EAST\nwarehouse.77 = 3PL-WEST\n");
+    r = setup.keel({"edi", "translate", kX12 + "valid/nodex12_850.edi", "--partner", "xyz"});
+    BOOST_TEST(contains(r.err, "wh.properties: warehouse.77 = '3PL-WEST' is not one of locations"), r.err);
 }

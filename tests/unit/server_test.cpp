@@ -20,6 +20,7 @@
 #include <Poco/String.h>
 #include <Poco/Util/MapConfiguration.h>
 
+#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -217,4 +218,49 @@ BOOST_AUTO_TEST_CASE(max_body_bytes_must_be_a_positive_number) {
     BOOST_CHECK_THROW(server::ApiSettings::fromConfig(*config), InfrastructureError);
     config->setString("server.max_body_bytes", "1MB");
     BOOST_CHECK_THROW(server::ApiSettings::fromConfig(*config), InfrastructureError);
+}
+
+BOOST_AUTO_TEST_CASE(auth_cache_seconds_is_0_to_3600) {
+    Poco::AutoPtr<Poco::Util::MapConfiguration> config = new Poco::Util::MapConfiguration;
+    BOOST_TEST(server::ApiSettings::fromConfig(*config).auth_cache_seconds == 10);
+    config->setString("server.auth_cache_seconds", "0");
+    BOOST_TEST(server::ApiSettings::fromConfig(*config).auth_cache_seconds == 0);
+    for (const char* bad : {"-1", "3601", "ten", ""}) {
+        config->setString("server.auth_cache_seconds", bad);
+        BOOST_CHECK_THROW(server::ApiSettings::fromConfig(*config), InfrastructureError);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(the_auth_cache_trusts_a_key_until_its_expiry_and_stays_bounded) {
+    using namespace std::chrono_literals;
+    const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
+    auth::ApiKey key;
+    key.id = "K1";
+    key.name = "shop";
+    key.role = auth::Role::kIntegration;
+
+    server::AuthCache cache(10s, 3);
+    BOOST_TEST(cache.enabled());
+    BOOST_TEST(!cache.find("h1", t0).has_value());  // nothing is known before an authentication succeeded
+    cache.remember("h1", key, t0);
+    BOOST_TEST(cache.find("h1", t0 + 9s).value().name == "shop");
+    BOOST_TEST(!cache.find("h1", t0 + 10s).has_value());  // expired: the database is asked again
+    BOOST_TEST(cache.size() == 0u);                       // and the entry is gone
+
+    // Full: expired entries go first; when none has expired, everything goes (never more than the capacity).
+    cache.remember("a", key, t0);
+    cache.remember("b", key, t0 + 5s);
+    cache.remember("c", key, t0 + 5s);
+    cache.remember("d", key, t0 + 12s);  // "a" expired at t0 + 10s
+    BOOST_TEST(cache.size() == 3u);
+    BOOST_TEST(!cache.find("a", t0 + 12s).has_value());
+    BOOST_TEST(cache.find("b", t0 + 12s).has_value());
+    cache.remember("e", key, t0 + 13s);  // none expired: cleared, then "e"
+    BOOST_TEST(cache.size() == 1u);
+    BOOST_TEST(cache.find("e", t0 + 13s).has_value());
+
+    server::AuthCache off(0s);
+    BOOST_TEST(!off.enabled());
+    off.remember("h1", key, t0);
+    BOOST_TEST(!off.find("h1", t0).has_value());
 }

@@ -1,15 +1,20 @@
-// The edi-x12 plugin: X12 interchanges from trading partners → Keel documents (docs/edi.md).
+// The edi-x12 plugin: X12 interchanges from trading partners → Keel documents, and Keel documents → X12 (docs/edi.md).
 // Instance settings: partners (directory of PARTNER.properties profiles, default /etc/keel/partners).
 //
 // Both operations take the partner's profile text in "profile" when the host sends it (Keel sends the copy in its
 // database); without it, the instance's file of that partner is used.
-// edi.to_documents {"partner", "bytes" (base64), ["ack_control_number"], ["profile"]} →
-//   {"documents": [order...], "errors": [{"group","set","segment","element","message"}],
+// edi.to_documents {"partner", "bytes" (base64), ["ack_control_number"], ["acknowledge": true], ["profile"]} →
+//   {"documents": [order (850) | shipment_confirmation (945) | stock_receipt (944) ...],
+//    "errors": [{"group","set","segment","element","message"}],
 //    "acknowledgments_received": [{"functional_id","group_control","status"}] (the partner's 997/999),
-//    "acknowledgments": [{"bytes" (base64), "accepted"}], "sets": N}
-// edi.from_document {"partner", "document" (order_acknowledgment → 855, with BAK01 po_ack.change_purpose for "purpose":
-//   "change"; advance_ship_notice → 856; inventory_advice → 846; invoice → 810), "control_number", ["profile"]} →
-//   {"bytes" (base64), "transaction_set": "855" | "856" | "846" | "810"}
+//    "acknowledgments": [{"bytes" (base64), "accepted"}] (absent with "acknowledge": false), "sets": N}
+// edi.from_document {"partner", "document", "control_number", ["profile"]}, where the document is an
+//   order_acknowledgment (855; BAK01 po_ack.change_purpose for "purpose": "change"), advance_ship_notice (856),
+//   inventory_advice (846), invoice (810), shipment_request (940), or a functional_acknowledgment {"interchange"
+//   (base64 of an inbound file), "rejected": [{"group_control", "set_control"}]}: the 997/999 of that file with those
+//   sets rejected, for a host that decides after translation which sets it takes in → {"bytes" (base64),
+//   "transaction_set": "855" | "856" | "846" | "810" | "940"}, or for an acknowledgment
+//   {"bytes" (base64; empty when none is sent), "accepted"}
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -20,11 +25,11 @@
 #include <set>
 #include <sstream>
 
+#include "inbound.h"
 #include "keel/edi/base64.h"
-#include "keel/edi/partner_profile.h"
 #include "keel/edi/x12_ack.h"
 #include "outbound.h"
-#include "po850.h"
+#include "partner.h"
 
 #include <Poco/DateTime.h>
 #include <Poco/DateTimeFormatter.h>
@@ -34,13 +39,9 @@ namespace {
 
 using keel::plugin::Error;
 
-/// Sets that could not become documents are rejected in the acknowledgment (AK5/IK5 R), and their group's AK9
-/// follows: P when some sets were accepted, R when none.
-void rejectUntranslated(std::vector<edi::InterchangeAck>& acks, const std::vector<MappingError>& errors) {
-    std::set<std::pair<std::string, std::string>> rejected;
-    for (const auto& error : errors) {
-        if (!error.set_control.empty()) rejected.emplace(error.group_control, error.set_control);
-    }
+/// Sets that could not become documents (or that the host refused) are rejected in the acknowledgment (AK5/IK5 R),
+/// and their group's AK9 follows: P when some sets were accepted, R when none.
+void rejectSets(std::vector<edi::InterchangeAck>& acks, const std::set<std::pair<std::string, std::string>>& rejected) {
     for (auto& interchange : acks) {
         for (auto& group : interchange.groups) {
             bool changed = false;
@@ -60,6 +61,14 @@ void rejectUntranslated(std::vector<edi::InterchangeAck>& acks, const std::vecto
     }
 }
 
+std::set<std::pair<std::string, std::string>> untranslated(const std::vector<MappingError>& errors) {
+    std::set<std::pair<std::string, std::string>> rejected;
+    for (const auto& error : errors) {
+        if (!error.set_control.empty()) rejected.emplace(error.group_control, error.set_control);
+    }
+    return rejected;
+}
+
 }  // namespace
 
 class EdiX12Plugin final : public keel::plugin::Edi {
@@ -67,8 +76,8 @@ public:
     explicit EdiX12Plugin(keel::plugin::Host host) : host_(host) {
         const std::string directory = host.configOr("partners", "/etc/keel/partners");
         try {
-            partners_ = edi::loadProfiles(directory);
-        } catch (const edi::ProfileError& e) {
+            partners_ = loadProfiles(directory);
+        } catch (const ProfileError& e) {
             // A half-read partner list would take one partner's orders for another's customer.
             throw Error(KEEL_E_INVALID, std::string("edi-x12: ") + e.what());
         }
@@ -96,7 +105,7 @@ public:
             throw Error(KEEL_E_INVALID, "to_documents: bytes is not base64: " + e.displayText());
         }
 
-        const Translation translation = translate850(bytes, partner);
+        const Translation translation = translate(bytes, partner);
 
         Poco::JSON::Object response(Poco::JSON_PRESERVE_KEY_ORDER);
         Poco::JSON::Array::Ptr documents = new Poco::JSON::Array;
@@ -123,7 +132,15 @@ public:
         }
         response.set("acknowledgments_received", received);
         response.set("sets", static_cast<Poco::UInt64>(translation.sets));
-        response.set("acknowledgments", acknowledgments(bytes, partner, translation, *request));
+        // A host that applies the documents itself asks for the acknowledgment afterwards (functional_acknowledgment),
+        // so that the sets it refuses are rejected in it too.
+        if (request->optValue<bool>("acknowledge", true)) {
+            const auto first = request->optValue<Poco::UInt64>("ack_control_number", 1);
+            const auto ack = acknowledgment(bytes, partner, untranslated(translation.errors), first);
+            Poco::JSON::Array::Ptr acks = new Poco::JSON::Array;
+            if (ack) acks->add(ack);
+            response.set("acknowledgments", acks);
+        }
         std::ostringstream out;
         response.stringify(out);
         return out.str();
@@ -150,6 +167,7 @@ public:
         envelope.date = Poco::DateTimeFormatter::format(now, "%Y%m%d");
         envelope.time = Poco::DateTimeFormatter::format(now, "%H%M");
         const std::string type = document->optValue<std::string>("type", "");
+        if (type == "functional_acknowledgment") return functionalAcknowledgment(partner, *document, envelope);
         std::string bytes;
         std::string set;
         try {
@@ -165,11 +183,21 @@ public:
             } else if (type == "invoice") {
                 bytes = write810(partner, *document, envelope);
                 set = "810";
+            } else if (type == "shipment_request") {
+                bytes = write940(partner, *document, envelope);
+                set = "940";
             } else {
+                throw Error(KEEL_E_INVALID, "from_document: document type '" + type +
+                                                "' has no X12 mapping here (order_acknowledgment → 855, "
+                                                "advance_ship_notice → 856, inventory_advice → 846, invoice → 810, "
+                                                "shipment_request → 940, functional_acknowledgment → 997/999)");
+            }
+            // What a partner receives follows its role: a 3PL gets shipping orders, a customer the rest.
+            const bool for_3pl = set == "940";
+            if (for_3pl != (partner.role == PartnerRole::kThreePl)) {
                 throw Error(KEEL_E_INVALID,
-                            "from_document: document type '" + type +
-                                "' has no X12 mapping here (order_acknowledgment → 855, advance_ship_notice → 856, "
-                                "invoice → 810)");
+                            "from_document: a " + set + " is not sent to partner " + partner.name +
+                                (for_3pl ? " (a 940 goes to a 3PL: role = 3pl)" : " (role 3pl: a 3PL receives 940s)"));
             }
         } catch (const DocumentError& e) {
             throw Error(KEEL_E_INVALID, type + ": " + e.what());
@@ -205,25 +233,55 @@ private:
         return partner->second;
     }
 
-    Poco::JSON::Array::Ptr acknowledgments(const std::string& bytes, const PartnerProfile& partner,
-                                           const Translation& translation, const Poco::JSON::Object& request) const {
-        Poco::JSON::Array::Ptr acks = new Poco::JSON::Array;
-        if (partner.ack == "none") return acks;
+    /// The 997/999 of `bytes` for the partner (nullptr when none is sent: ack = none, an unreadable file, FA groups
+    /// only), with the `rejected` sets (GS06, ST02) rejected.
+    static Poco::JSON::Object::Ptr acknowledgment(const std::string& bytes, const PartnerProfile& partner,
+                                                  const std::set<std::pair<std::string, std::string>>& rejected,
+                                                  std::uint64_t first_control_number) {
+        if (partner.ack == "none") return nullptr;
         std::istringstream in(bytes);
         edi::AckReport report = edi::acknowledgeX12(in);
-        if (report.parse_error) return acks;  // an unreadable file: the translation's errors say why; no ack
-        rejectUntranslated(report.interchanges, translation.errors);
-        const auto first = request.optValue<Poco::UInt64>("ack_control_number", 1);
-        edi::SequentialControlNumbers numbers(first);
+        if (report.parse_error) return nullptr;  // an unreadable file: the translation's errors say why; no ack
+        rejectSets(report.interchanges, rejected);
+        edi::SequentialControlNumbers numbers(first_control_number);
         const edi::SystemClock clock;
         std::ostringstream out;
         edi::writeAcks(out, report.interchanges, numbers, clock);
-        if (out.str().empty()) return acks;
+        if (out.str().empty()) return nullptr;
         Poco::JSON::Object::Ptr ack = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
         ack->set("bytes", edi::toBase64(out.str()));
         ack->set("accepted", edi::allAccepted(report.interchanges));
-        acks->add(ack);
-        return acks;
+        return ack;
+    }
+
+    /// from_document of a functional_acknowledgment: the acknowledgment of an inbound file once the host decided.
+    static std::string functionalAcknowledgment(const PartnerProfile& partner, const Poco::JSON::Object& document,
+                                                const Envelope& envelope) {
+        if (!document.has("interchange") || !document.get("interchange").isString()) {
+            throw Error(KEEL_E_INVALID, "functional_acknowledgment: interchange (base64) is required");
+        }
+        std::string bytes;
+        try {
+            bytes = edi::fromBase64(document.getValue<std::string>("interchange"));
+        } catch (const Poco::Exception& e) {
+            throw Error(KEEL_E_INVALID, "functional_acknowledgment: interchange is not base64: " + e.displayText());
+        }
+        std::set<std::pair<std::string, std::string>> rejected;
+        if (const auto list = document.getArray("rejected")) {
+            for (std::size_t i = 0; i < list->size(); ++i) {
+                const auto set = list->getObject(static_cast<unsigned>(i));
+                if (!set) throw Error(KEEL_E_INVALID, "functional_acknowledgment: rejected[] holds objects");
+                rejected.emplace(set->optValue<std::string>("group_control", ""),
+                                 set->optValue<std::string>("set_control", ""));
+            }
+        }
+        const auto ack = acknowledgment(bytes, partner, rejected, envelope.control_number);
+        Poco::JSON::Object response(Poco::JSON_PRESERVE_KEY_ORDER);
+        response.set("bytes", ack ? ack->getValue<std::string>("bytes") : std::string());
+        response.set("accepted", ack ? ack->getValue<bool>("accepted") : true);
+        std::ostringstream out;
+        response.stringify(out);
+        return out.str();
     }
 
     keel::plugin::Host host_;

@@ -322,4 +322,58 @@ std::string write810(const PartnerProfile& partner, const Poco::JSON::Object& in
     return envelopeEnd(s, envelope, s.inSet() - before);
 }
 
+std::string write940(const PartnerProfile& partner, const Poco::JSON::Object& request, const Envelope& envelope) {
+    const std::string depositor_order = required(request, "depositor_order", "");
+    if (depositor_order.size() > 22 || clean(depositor_order, 22) != depositor_order) {
+        throw DocumentError("depositor_order: '" + depositor_order +
+                            "' does not fit W0502 (1 to 22 characters without delimiters)");
+    }
+    const std::string location = required(request, "location", "");
+    const auto ship_to = request.getObject("ship_to");
+    if (!ship_to) throw DocumentError("ship_to is required for a 940");
+    const auto lines = request.getArray("lines");
+    if (!lines || lines->size() == 0) throw DocumentError("lines: at least one is required");
+
+    Segments s;
+    envelopeStart(s, partner, envelope, "OW");
+    const std::size_t before = s.inSet();
+    s.add({"ST", "940", "0001"});
+    s.add({"W05", "N", depositor_order, clean(optional(request, "external_id"), 22)});
+    party(s, "ST", ship_to);
+    const std::string name = optional(request, "x_location_name");
+    s.add({"N1", "WH", clean(name.empty() ? location : name, 60), "91", clean(warehouseIdOf(partner, location), 80)});
+    // W66: how it travels. Payment PP (prepaid by the shipper) and method M (motor) are what Keel asks for; the
+    // service (W6605 routing) and the carrier when it is a SCAC (W6608) say the rest.
+    const std::string service = clean(optional(request, "service"), 35);
+    std::string carrier = clean(optional(request, "carrier"), 4);
+    if (carrier.size() < 2 || !std::all_of(carrier.begin(), carrier.end(),
+                                           [](unsigned char c) { return std::isupper(c) || std::isdigit(c); })) {
+        carrier.clear();
+    }
+    if (!service.empty() || !carrier.empty()) s.add({"W66", "PP", "M", "", "", service, "", "", carrier});
+    const std::string qualifier = productQualifier(partner);
+    std::uint64_t total = 0;
+    for (std::size_t l = 0; l < lines->size(); ++l) {
+        const auto line = lines->getObject(static_cast<unsigned>(l));
+        const std::string at = "lines[" + std::to_string(l) + "].";
+        const std::string quantity = required(*line, "quantity", at);
+        if (!std::all_of(quantity.begin(), quantity.end(), [](unsigned char c) { return std::isdigit(c); }) ||
+            quantity.size() > 10 || quantity == "0") {
+            throw DocumentError(at + "quantity: '" + quantity + "' is not a whole number of units");
+        }
+        total += std::stoull(quantity);
+        s.add({"LX", std::to_string(l + 1)});
+        s.add({"W01", quantity, "EA", "", qualifier, clean(required(*line, "sku", at), 48)});
+        const std::string description = clean(optional(*line, "x_description"), 45);
+        if (!description.empty()) s.add({"G69", description});
+        const std::string lot = optional(*line, "lot");
+        if (!lot.empty()) {
+            if (clean(lot, 30) != lot) throw DocumentError(at + "lot: '" + lot + "' does not fit N902 (30 characters)");
+            s.add({"N9", "LT", lot});
+        }
+    }
+    s.add({"W76", std::to_string(total)});
+    return envelopeEnd(s, envelope, s.inSet() - before);
+}
+
 }  // namespace keel::edix12

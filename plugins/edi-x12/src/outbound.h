@@ -1,8 +1,10 @@
-// Keel documents → X12 for one partner: an advance ship notice (docs/schemas/advance_ship_notice.schema.json) as an
-// 856 and an invoice (docs/schemas/invoice.schema.json) as an 810, each in an interchange of its own.
+// Keel documents → X12 for one partner, each in an interchange of its own: to a customer an order acknowledgment as an
+// 855, an advance ship notice (docs/schemas/advance_ship_notice.schema.json) as an 856, an inventory advice as an 846
+// and an invoice (docs/schemas/invoice.schema.json) as an 810; to a 3PL a shipment request
+// (docs/schemas/shipment_request.schema.json) as a 940.
 #pragma once
 
-#include "keel/edi/partner_profile.h"
+#include "partner.h"
 
 #include <Poco/JSON/Object.h>
 
@@ -11,8 +13,6 @@
 #include <string>
 
 namespace keel::edix12 {
-
-using edi::PartnerProfile;
 
 /// A document that cannot be written for this partner; the message names the field.
 class DocumentError : public std::runtime_error {
@@ -43,5 +43,11 @@ std::string write846(const PartnerProfile& partner, const Poco::JSON::Object& ad
 /// An 810 (invoice): BIG with the invoice number and the PO number, the parties, IT1 per line, TDS, TXI, SAC for
 /// shipping and CTT.
 std::string write810(const PartnerProfile& partner, const Poco::JSON::Object& invoice, const Envelope& envelope);
+
+/// A 940 (warehouse shipping order) of a shipment_request document: W05 (N original, the depositor order number the
+/// 945 will name, the PO number), N1*ST with N3/N4, N1*WH (the location, by the partner's id for it), W66 (service and
+/// carrier), per line LX, W01 (quantity, EA, the partner's product id under its first `items` qualifier), G69 (the
+/// description) and N9*LT (the lot to ship), then the W76 total.
+std::string write940(const PartnerProfile& partner, const Poco::JSON::Object& request, const Envelope& envelope);
 
 }  // namespace keel::edix12

@@ -56,6 +56,12 @@ public:
     /// The active key a presented token belongs to, or nullopt (malformed, unknown, wrong secret or revoked: the
     /// caller answers 401 without saying which). Records the use, at most once a minute per key.
     std::optional<ApiKey> authenticate(db::UnitOfWork& uow, std::string_view token);
+    /// authenticate() in two steps, for a caller that reads in a snapshot and writes in another unit (keeld): the
+    /// key of the token, without recording anything...
+    std::optional<ApiKey> verify(db::UnitOfWork& uow, std::string_view token);
+    /// ...and whether its use is due to be recorded (the last record is a minute old or more), and the record.
+    bool useIsDue(const ApiKey& key) const;
+    void recordUse(db::UnitOfWork& uow, ApiKey& key);
 
 private:
     const Clock& clock_;

@@ -86,6 +86,12 @@ struct ItemQuery {
     std::size_t offset = 0;
 };
 
+/// An item's identity without the rest of it: what a lookup that only needs to know which item was meant reads.
+struct ItemRef {
+    std::string id;
+    std::string sku;
+};
+
 /// Reads and writes the item master. Stateless apart from the clock and id generator it was given.
 class Catalog {
 public:
@@ -102,6 +108,11 @@ public:
                                           std::string_view channel = {}) const;
     /// As findItem, but throws NotFoundError "unknown item 'X'" (naming the channel when given).
     Item requireItem(db::UnitOfWork& uow, std::string_view identifier, std::string_view channel = {}) const;
+    /// findItem / requireItem resolving the same identifiers the same way, reading only the id and SKU (one
+    /// statement for a SKU instead of three): for lookups such as ATP that do not need units or components.
+    std::optional<ItemRef> findItemRef(db::UnitOfWork& uow, std::string_view identifier,
+                                       std::string_view channel = {}) const;
+    ItemRef requireItemRef(db::UnitOfWork& uow, std::string_view identifier, std::string_view channel = {}) const;
 
     /// A page of items (with units and components) in SKU order, for listings (the REST API).
     std::vector<Item> listItems(db::UnitOfWork& uow, const ItemQuery& query) const;

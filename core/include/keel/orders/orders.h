@@ -19,6 +19,7 @@
 #include "keel/orders/state.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -132,6 +133,16 @@ struct Shipment {
     std::vector<ShipmentLine> lines;
 };
 
+/// What a fulfiller reports about a shipment it shipped (a 3PL's 945); empty: everything as released, now.
+struct ShipmentReport {
+    std::optional<std::int64_t> shipped_at;  ///< epoch micros; now when absent
+    /// Base units shipped per shipment line (line_no); a line not named shipped in full. Less than released is a short
+    /// shipment: the rest of the line's allocation is released and cancelled on its order line (never backordered
+    /// behind the customer's back; the caller reports it). More than released, a short kit component, or nothing
+    /// shipped at all is refused.
+    std::map<int, std::int64_t> shipped;
+};
+
 /// An entry of the exception queue: an order that needs a person.
 struct Exception {
     std::string order_id;
@@ -222,9 +233,11 @@ public:
     Result<ShipmentState> pick(db::UnitOfWork& uow, std::string_view shipment_id, const Actor& actor);
     Result<ShipmentState> pack(db::UnitOfWork& uow, std::string_view shipment_id, int packages,
                                std::optional<std::int64_t> weight_mg, const Actor& actor);
-    /// Confirms a shipment shipped: its allocations leave the location as stock moves.
+    /// Confirms a shipment shipped: its allocations leave the location as stock moves. `report` says what a fulfiller
+    /// shipped when it is not everything that was released (see ShipmentReport).
     Result<ShipmentState> confirmShipment(db::UnitOfWork& uow, std::string_view shipment_id, const std::string& carrier,
-                                          const std::string& service, const std::string& tracking, const Actor& actor);
+                                          const std::string& service, const std::string& tracking, const Actor& actor,
+                                          const ShipmentReport& report = {});
     Result<ShipmentState> recordDelivery(db::UnitOfWork& uow, std::string_view shipment_id, const std::string& proof,
                                          const Actor& actor);
 

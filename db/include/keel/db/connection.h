@@ -119,6 +119,7 @@ private:
     bool executed_ = false;
     bool described_ = false;
     bool result_open_ = false;  ///< a result set is open and must be closed before the next execution
+    bool writes_ = false;       ///< INSERT, UPDATE, DELETE, ... (refused in a read-only unit)
     std::vector<Column> columns_;
     std::vector<Value> row_;
 };
@@ -165,6 +166,10 @@ public:
     void commit();
     void rollback();
     bool inTransaction() const { return in_transaction_; }
+    /// Marks the current unit of work as one that only reads (RunOptions::read_only): a statement that writes is
+    /// then refused before it runs (SQLSTATE 25006), on every backend, instead of stalling a SQLite snapshot.
+    void setReadOnly(bool read_only) { read_only_ = read_only; }
+    bool readOnly() const { return read_only_; }
 
     /// True when statements ran since the last commit or rollback (an implicit transaction is open).
     bool hasOpenWork() const { return open_work_; }
@@ -200,6 +205,7 @@ private:
     bool open_work_ = false;
     std::optional<std::string> failure_;  ///< first statement failure in the current transaction
     bool broken_ = false;
+    bool read_only_ = false;
 };
 
 }  // namespace keel::db

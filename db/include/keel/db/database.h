@@ -8,12 +8,14 @@
 
 #include <Poco/Util/AbstractConfiguration.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -58,7 +60,7 @@ private:
 /// it ends without commit (an exception, an early return). Use Database::run() to get retries.
 class UnitOfWork {
 public:
-    UnitOfWork(Lease lease, Isolation isolation);
+    UnitOfWork(Lease lease, Isolation isolation, bool read_only = false);
     ~UnitOfWork();
     UnitOfWork(const UnitOfWork&) = delete;
     UnitOfWork& operator=(const UnitOfWork&) = delete;
@@ -105,6 +107,12 @@ struct RunOptions {
     bool retry_unique_violation = false;
     /// Called before each retry with the error and the number of the attempt that failed (tests, metrics).
     std::function<void(const DbError&, int attempt)> on_retry;
+    /// The unit only reads: on SQLite it starts as a snapshot (BEGIN DEFERRED) instead of taking the single writer
+    /// lock, so concurrent readers never queue behind each other or behind a writer. It must not write: a snapshot
+    /// that writes while another connection holds the writer lock waits out the busy timeout (db.timeout) before
+    /// failing. On the server backends the isolation above applies unchanged (switching a pooled connection's level
+    /// costs a round trip).
+    bool read_only = false;
 };
 
 /// Pool usage for /metrics and diagnostics.
@@ -175,6 +183,8 @@ private:
     std::vector<std::unique_ptr<Connection>> idle_;
     std::size_t open_ = 0;
     Backend backend_;
+    std::mutex sqlite_writer_;  ///< held by this process's SQLite unit that has the writer lock (see runAttempts)
+    std::atomic<std::thread::id> sqlite_writer_thread_{};
 };
 
 }  // namespace keel::db

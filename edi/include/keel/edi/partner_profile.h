@@ -1,6 +1,7 @@
 // A trading partner's profile (config/partners/NAME.properties, docs/edi.md): who the partner is in the envelopes,
-// which channel and customer its orders belong to, how its item identifiers and units map to Keel's, and its file-drop
-// folders. One reader for the EDI plugins and for Keel's host, which keeps the profiles in its database (edi_partner).
+// what it is to Keel (a customer that sends orders, or a 3PL that runs Keel locations), which channel and customer its
+// orders belong to, how its item identifiers, units and warehouses map to Keel's, and its file-drop folders. One reader
+// for the EDI plugins and for Keel's host, which keeps the profiles in its database (edi_partner).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,12 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// What a partner is to Keel, which decides the transaction sets it exchanges.
+enum class PartnerRole {
+    kCustomer,  ///< sends 850s, receives 855/856/810/846 (the default)
+    kThreePl,   ///< runs Keel locations: receives 940s, sends 945s and 944s (role = 3pl)
+};
+
 struct PartnerProfile {
     std::string name;           ///< the file's stem; `--partner NAME`
     std::string file;           ///< where it was read from (a file, or the database row it was stored in)
@@ -27,8 +34,15 @@ struct PartnerProfile {
     std::string our_isa_id;
     std::string our_gs_id;
     std::string version = "004010";  ///< GS08 Keel sends
-    std::string channel;             ///< the orders' channel; default edi.NAME
-    std::string customer;            ///< the partner's account code (customer.id of its orders)
+    PartnerRole role = PartnerRole::kCustomer;
+    /// The channel of the partner's orders, and of the aliases that map its item ids to SKUs; default edi.NAME.
+    std::string channel;
+    std::string customer;  ///< the partner's account code (customer.id of its orders); role customer only
+    /// Codes of the Keel locations (of type 3pl) the partner runs; role 3pl only, at least one.
+    std::vector<std::string> locations;
+    /// The partner's ids of its warehouses (N1*WH N104) → Keel location codes (warehouse.ID = CODE); an N104 that is
+    /// itself one of `locations` needs no entry.
+    std::map<std::string, std::string> warehouses;
     std::string currency = "USD";    ///< when an 850 has no CUR segment
     /// PO1 product id qualifiers (PO106, PO108, ...) in order of preference; the first one present names the item.
     std::vector<std::string> item_qualifiers{"BP", "VP", "VN", "UP", "UK", "EN", "SK"};
@@ -49,6 +63,13 @@ struct PartnerProfile {
     std::string transport_error;
     std::int64_t transport_settle_ms = 0;  ///< also wait until a file is unchanged this long
 };
+
+/// The Keel location a warehouse id of the partner (N104 of its N1*WH) names: through `warehouses`, or the id itself
+/// when it is one of `locations`; empty when it names none. An empty id names the partner's only location, if it has
+/// exactly one.
+std::string locationOf(const PartnerProfile& partner, const std::string& warehouse_id);
+/// The partner's id of a Keel location (the reverse of `warehouses`; the code itself without an entry).
+std::string warehouseIdOf(const PartnerProfile& partner, const std::string& location_code);
 
 /// Reads one profile file.
 PartnerProfile loadProfile(const std::string& file);

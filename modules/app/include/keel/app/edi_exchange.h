@@ -1,17 +1,20 @@
 #pragma once
 // Trading-partner exchange (docs/edi.md): a partner's file is stored first (edi_message), then translated by the EDI
 // plugin instance (edi.to_documents), its orders taken in through the common order intake (idempotent on channel +
-// PO number), and the acknowledgment stored as an outbound message. A file that fails keeps its bytes and an
-// integration exception until `keel edi reprocess ID` takes it in. The file drop moves files between a partner's
-// folders (transport.* in its profile) around the same steps. An interchange received before (same sender, receiver
-// and ISA13 within edi.duplicate_window_days, in the database) is stored and answered with a TA1 but not taken in
-// again. Partner profiles come from the database (edi_partner), refreshed from edi.partners/PARTNER.properties.
+// PO number), a 3PL's 945s confirming its shipments and its 944s receiving stock at its locations, and the
+// acknowledgment (which rejects every set Keel refused) stored as an outbound message. A file that fails keeps its
+// bytes and an integration exception until `keel edi reprocess ID` takes it in. The file drop moves files between a
+// partner's folders (transport.* in its profile) around the same steps; send() writes what a partner has not received
+// (to a 3PL: a 940 for every shipment released at its locations). An interchange received before (same sender,
+// receiver and ISA13 within edi.duplicate_window_days, in the database) is stored and answered with a TA1 but not taken
+// in again. Partner profiles come from the database (edi_partner), refreshed from edi.partners/PARTNER.properties.
 
 #include "keel/app/edi_partners.h"
 #include "keel/app/services.h"
 #include "keel/db/database.h"
 #include "keel/orders/orders.h"
 
+#include <Poco/JSON/Object.h>
 #include <Poco/Util/AbstractConfiguration.h>
 
 #include <cstdint>
@@ -36,6 +39,16 @@ struct EdiReceivedAck {
     std::string status;  ///< A, E, P, R
 };
 
+/// A 3PL's 945 or 944 and what Keel did with it.
+struct EdiAdvice {
+    std::string transaction_set;  ///< 945 | 944
+    std::string reference;        ///< the depositor order number (945) or the warehouse receipt number (944)
+    std::string target;           ///< the shipment (945) or the location code (944)
+    /// shipped | short_shipped | already_shipped (945); received | already_received (944)
+    std::string outcome;
+    std::string note;  ///< what happened, for people
+};
+
 /// An interchange of a file that had been received before (docs/edi.md "Duplicate interchanges").
 struct EdiDuplicate {
     std::string control_number;   ///< ISA13
@@ -52,12 +65,17 @@ struct EdiReceipt {
     std::string status;  ///< processed | rejected | failed
     std::uint64_t sets = 0;
     std::vector<EdiOrder> orders;
+    std::vector<EdiAdvice> advices;   ///< a 3PL's shipping and receipt advices
     std::vector<std::string> errors;  ///< "set 0001 segment 6 PO103: unit 'CA' has no Keel unit ..."
     std::vector<EdiReceivedAck> acks_received;  ///< the partner's acknowledgments in the file
     std::vector<EdiDuplicate> duplicates;       ///< interchanges received before: answered by a TA1, not taken in
     std::string ack;                  ///< the 997/999 Keel sends back (empty: none)
     std::string ack_message_id;
 };
+
+/// A receipt as JSON (keel edi receive --json, the API's upload answer): message_id, partner, status, sets, orders,
+/// advices, errors, ack_message_id, ack.
+Poco::JSON::Object::Ptr toJson(const EdiReceipt& receipt);
 
 /// One stored message, for listings.
 struct EdiMessage {
@@ -85,8 +103,8 @@ struct DropFolders {
 /// A document Keel sent to a partner.
 struct EdiSent {
     std::string message_id;
-    std::string transaction_set;  ///< 856 | 810
-    std::string document_id;      ///< the shipment or invoice
+    std::string transaction_set;  ///< 855 | 856 | 810 | 846 | 940
+    std::string document_id;      ///< the order, shipment or invoice
     std::string external_id;      ///< the partner's PO number
     std::string file;             ///< where it was written (the outbound folder)
 };
@@ -101,7 +119,9 @@ struct SendResult {
 /// What a send includes besides the documents the partner has not received (855, 856, 810).
 struct SendOptions {
     bool inventory = false;             ///< an 846 of the partner's items
-    bool inventory_if_changed = false;  ///< ... only when it differs from the last 846 sent to the partner
+    /// ... only when it differs from the last 846 sent to the partner; a 3PL gets none, without an error (keeld's
+    /// timer)
+    bool inventory_if_changed = false;
 };
 
 /// The EDI settings of a Keel process: edi.plugin, edi.partners, edi.gs1.*, edi.duplicate_window_days.
@@ -156,12 +176,13 @@ public:
     /// Reads every complete file of the partner's inbound folder: stores and processes it, writes the
     /// acknowledgment to the outbound folder, and moves the file to archive (processed) or error (otherwise).
     PollResult poll(const std::string& partner, const orders::Actor& actor);
-    /// Sends what the partner has not received yet: an 856 for every shipped shipment and an 810 for every invoice of
-    /// the partner's orders (channel: the profile's, default edi.PARTNER), each written to the outbound folder through
-    /// a temporary name and stored as an outbound message (which is what "not received yet" is checked against).
-    /// With edi.gs1.company_prefix set, each 856 carries an SSCC-18 (serials from edi_control_number, never reused).
-    /// With `inventory`, also an 846 of available-to-promise (for the partner's channel) of every item it knows by an
-    /// alias of that channel.
+    /// Sends what the partner has not received yet, each document written to the outbound folder through a temporary
+    /// name and stored as an outbound message (which is what "not received yet" is checked against). To a customer
+    /// (role customer): an 855 for every decided order, an 856 for every shipped shipment and an 810 for every invoice
+    /// of its orders (channel: the profile's, default edi.PARTNER); with edi.gs1.company_prefix set, each 856 carries
+    /// an SSCC-18 (serials from edi_control_number, never reused); with `inventory`, also an 846 of
+    /// available-to-promise (for the partner's channel) of every item it knows by an alias of that channel. To a 3PL
+    /// (role = 3pl): a 940 for every shipment released (not yet shipped) at one of the locations it runs.
     /// An order whose acknowledgment changed since its last 855 (a backorder filled, a line or the order cancelled,
     /// an operator's rejection) gets a further 855 with purpose "change" (BAK01 po_ack.change_purpose, 19).
     SendResult send(const std::string& partner, bool inventory = false);
@@ -188,6 +209,27 @@ private:
 
     std::int64_t reserve(const std::string& partner, const std::string& kind, std::int64_t count);
     std::string channelOf(const std::string& partner) const;
+    /// The codes of the Keel locations a 3PL runs (its profile's locations); empty for a customer (role customer).
+    std::vector<std::string> threePlLocations(const std::string& partner) const;
+
+    /// An order document (an 850) through the common intake; the refusal when it is not taken in.
+    std::optional<std::string> takeOrder(const Poco::JSON::Object& document, const orders::Actor& actor,
+                                         EdiReceipt& receipt);
+    /// A 945: confirms the shipment it names shipped (short lines cancelled and reported), or says why not.
+    std::optional<std::string> applyShippingAdvice(const std::string& partner, const Poco::JSON::Object& advice,
+                                                   const std::string& message_id, const orders::Actor& actor,
+                                                   EdiReceipt& receipt);
+    /// A 944: receives its lines at the 3PL's location once per receipt number, or says why not.
+    std::optional<std::string> applyReceiptAdvice(const std::string& partner, const Poco::JSON::Object& advice,
+                                                  const std::string& message_id, const orders::Actor& actor,
+                                                  EdiReceipt& receipt);
+    /// The documents of send() for a customer: 855s (further ones for changed orders), 856s, 810s (and the 846).
+    void customerDocuments(db::UnitOfWork& uow, const std::string& partner, const std::string& channel,
+                           const SendOptions& options, std::vector<Poco::JSON::Object::Ptr>& documents,
+                           std::vector<std::string>& sets, SendResult& result);
+    /// The documents of send() for a 3PL: a shipment request (940) for each shipment released at its locations.
+    void shippingOrders(db::UnitOfWork& uow, const std::string& channel, const std::vector<std::string>& locations,
+                        std::vector<Poco::JSON::Object::Ptr>& documents, std::vector<std::string>& sets);
 };
 
 }  // namespace keel::app

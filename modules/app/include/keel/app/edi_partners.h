@@ -25,6 +25,7 @@ struct StoredPartner {
     std::string our_isa_id;
     std::string our_gs_id;
     std::string version;
+    std::string role;  ///< customer | 3pl
     std::string ack;
     std::int64_t ack_deadline_hours = 24;
     std::string channel;

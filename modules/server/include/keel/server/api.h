@@ -18,10 +18,13 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Util/AbstractConfiguration.h>
 
+#include <chrono>
 #include <cstddef>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace keel::server {
@@ -30,8 +33,12 @@ namespace keel::server {
 struct ApiSettings {
     std::size_t max_body_bytes = 1024 * 1024;  ///< server.max_body_bytes: larger bodies get 413 unread
     app::EdiSettings edi;                      ///< edi.* (EDI uploads with ?partner=)
+    /// server.auth_cache_seconds: how long keeld trusts a key it authenticated before asking the database again
+    /// (0: every request asks). A key revoked with `keel apikey revoke` is refused by running keelds within this time.
+    int auth_cache_seconds = 10;
 
-    /// Reads server.max_body_bytes and edi.*; throws InfrastructureError naming a key that is malformed.
+    /// Reads server.max_body_bytes, server.auth_cache_seconds and edi.*; throws InfrastructureError naming a key that
+    /// is malformed.
     static ApiSettings fromConfig(const Poco::Util::AbstractConfiguration& config);
 };
 
@@ -49,6 +56,10 @@ private:
     std::string code_;
     std::string field_;
 };
+
+/// The unit-of-work options of a handler that only reads (GET routes, authentication): on SQLite a snapshot that never
+/// waits for the writer lock, so lookups run side by side with each other and with a writer.
+extern const db::RunOptions kReadOnlyUnit;
 
 /// The HTTP status of a keel error (usage 400, rejected 422, not found 404, conflict 409, infrastructure 503).
 int statusOf(ExitCode code);
@@ -81,6 +92,28 @@ struct Reply {
     std::vector<std::pair<std::string, std::string>> headers;
 };
 
+/// Keys authenticated recently, by the SHA-256 of the presented token, each trusted until its expiry. Only successful
+/// authentications are kept (a new key works at once); at most `capacity` entries, the expired ones dropped first and
+/// everything when that is not enough. Thread-safe.
+class AuthCache {
+public:
+    AuthCache(std::chrono::seconds ttl, std::size_t capacity = 10000) : ttl_(ttl), capacity_(capacity) {}
+    bool enabled() const { return ttl_.count() > 0; }
+    std::optional<auth::ApiKey> find(const std::string& token_hash, std::chrono::steady_clock::time_point now);
+    void remember(const std::string& token_hash, const auth::ApiKey& key, std::chrono::steady_clock::time_point now);
+    std::size_t size();
+
+private:
+    struct Entry {
+        auth::ApiKey key;
+        std::chrono::steady_clock::time_point expires;
+    };
+    std::chrono::seconds ttl_;
+    std::size_t capacity_;
+    std::mutex mutex_;
+    std::unordered_map<std::string, Entry> entries_;
+};
+
 /// The API: its route table and the request pipeline (route, authenticate, authorize, read the body, handle,
 /// map errors, log writes, record metrics).
 class Api {
@@ -103,6 +136,7 @@ private:
     Metrics& metrics_;
     Poco::Logger& log_;
     auth::ApiKeys keys_;
+    AuthCache auth_cache_;
     Router router_;
 };
 
