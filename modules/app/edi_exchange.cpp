@@ -1,9 +1,11 @@
 #include "keel/app/edi_exchange.h"
 
+#include "keel/app/interchange_registry.h"
 #include "keel/db/error.h"
 #include "keel/db/for_each_in.h"
 #include "keel/edi/base64.h"
 #include "keel/edi/gs1.h"
+#include "keel/edi/x12_ack.h"
 #include "keel/kernel/clock.h"
 #include "keel/kernel/date.h"
 #include "keel/kernel/error.h"
@@ -14,11 +16,10 @@
 #include "keel/orders/document.h"
 #include "keel/plugin_host/plugin_host.h"
 
-#include <Poco/AutoPtr.h>
+#include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/Util/PropertyFileConfiguration.h>
 
 #include <algorithm>
 #include <chrono>
@@ -83,26 +84,103 @@ void moveInto(const fs::path& file, const std::string& directory, const std::str
     }
 }
 
-}  // namespace
-
-EdiExchange::EdiExchange(Services& services, db::Database& database, const Poco::Util::AbstractConfiguration& config)
-    : EdiExchange(services, database, config.getString("edi.plugin", ""),
-                  config.getString("edi.partners", "/etc/keel/partners")) {
-    gs1_company_prefix_ = config.getString("edi.gs1.company_prefix", "");
-    gs1_extension_ = config.getInt("edi.gs1.extension_digit", 0);
-    if (!gs1_company_prefix_.empty() && !edi::sscc18(gs1_extension_, gs1_company_prefix_, 0)) {
-        throw InfrastructureError("configuration: edi.gs1.company_prefix = '" + gs1_company_prefix_ +
-                                  "' must be 6 to 12 digits, edi.gs1.extension_digit 0 to 9");
-    }
+/// The TA1s for interchanges received before (`keys`, in `bytes`): rejected with note 025 (duplicate interchange
+/// control number), as the EDI library acknowledges a duplicate, but without the 997/999 of their groups: a rejected
+/// interchange is not processed, so its groups are neither accepted nor rejected again (they were acknowledged when
+/// they first came). Control numbers from `first` on.
+std::string duplicateAcks(const std::string& bytes, const std::vector<edi::InterchangeKey>& keys, std::uint64_t first) {
+    const edi::SystemClock clock;
+    edi::InMemoryInterchangeRegistry seen(clock, std::chrono::hours(24));
+    for (const auto& key : keys) seen.recordAndCheck(key);
+    edi::EnvelopeOptions envelope;
+    envelope.registry = &seen;
+    std::istringstream in(bytes);
+    edi::AckReport report = edi::acknowledgeX12(in, envelope);
+    if (report.parse_error) return {};  // no trustworthy envelope to answer (the file's errors say why)
+    for (auto& interchange : report.interchanges) interchange.groups.clear();
+    edi::SequentialControlNumbers numbers(first);
+    std::ostringstream out;
+    edi::writeAcks(out, report.interchanges, numbers, clock);
+    return out.str();
 }
 
-EdiExchange::EdiExchange(Services& services, db::Database& database, std::string instance,
-                         std::string partners_directory)
+}  // namespace
+
+EdiSettings EdiSettings::fromConfig(const Poco::Util::AbstractConfiguration& config) {
+    EdiSettings settings;
+    settings.instance = config.getString("edi.plugin", "");
+    settings.partners_directory = config.getString("edi.partners", settings.partners_directory);
+    settings.gs1_company_prefix = config.getString("edi.gs1.company_prefix", "");
+    try {
+        settings.gs1_extension = config.getInt("edi.gs1.extension_digit", 0);
+        settings.duplicate_window_days = config.getInt("edi.duplicate_window_days", settings.duplicate_window_days);
+    } catch (const Poco::SyntaxException&) {
+        throw InfrastructureError(
+            "configuration: edi.gs1.extension_digit and edi.duplicate_window_days are whole numbers");
+    }
+    if (!settings.gs1_company_prefix.empty() && !edi::sscc18(settings.gs1_extension, settings.gs1_company_prefix, 0)) {
+        throw InfrastructureError("configuration: edi.gs1.company_prefix = '" + settings.gs1_company_prefix +
+                                  "' must be 6 to 12 digits, edi.gs1.extension_digit 0 to 9");
+    }
+    if (settings.duplicate_window_days < 0 || settings.duplicate_window_days > 36500) {
+        throw InfrastructureError("configuration: edi.duplicate_window_days must be 0 (off) to 36500 days, not " +
+                                  std::to_string(settings.duplicate_window_days));
+    }
+    return settings;
+}
+
+EdiExchange::EdiExchange(Services& services, db::Database& database, const Poco::Util::AbstractConfiguration& config)
+    : EdiExchange(services, database, EdiSettings::fromConfig(config)) {}
+
+EdiExchange::EdiExchange(Services& services, db::Database& database, EdiSettings settings)
     : services_(services),
       database_(database),
-      instance_(std::move(instance)),
-      partners_directory_(std::move(partners_directory)) {
+      instance_(std::move(settings.instance)),
+      partners_directory_(std::move(settings.partners_directory)),
+      gs1_company_prefix_(std::move(settings.gs1_company_prefix)),
+      gs1_extension_(settings.gs1_extension),
+      duplicate_window_days_(settings.duplicate_window_days),
+      partners_(database, partners_directory_) {
     services_.attachDatabase(database_);  // the plugin host's exception rows, whenever it loads
+}
+
+StoredPartner EdiExchange::partner(const std::string& name) {
+    return partners_.get(name);
+}
+
+std::vector<PartnerLoad> EdiExchange::loadPartners() {
+    return partners_.loadAll();
+}
+
+std::vector<StoredPartner> EdiExchange::partners() {
+    return partners_.list();
+}
+
+std::string EdiExchange::identify(const std::string& bytes) {
+    const auto spans = interchangeSpans(bytes);
+    if (spans.empty()) {
+        throw RejectedError(
+            "edi: the file does not start with an ISA segment, so its sender cannot be read; name the "
+            "partner with --partner");
+    }
+    std::error_code ec;
+    if (fs::is_directory(partners_directory_, ec)) partners_.loadAll();  // a refused file keeps its old row
+    const auto& key = spans.front().key;
+    const std::string sender = key.sender_qualifier + "/" + key.sender_id;
+    const std::string receiver = key.receiver_qualifier + "/" + key.receiver_id;
+    const auto found = partners_.bySender(key.sender_qualifier, key.sender_id, key.receiver_qualifier, key.receiver_id);
+    if (found.empty()) {
+        throw NotFoundError("edi: no partner profile in the database sends as " + sender + " to " + receiver +
+                            " (isa.qualifier/isa.id, our.isa.qualifier/our.isa.id): name the partner with --partner, "
+                            "or load its profile (keel edi partners load)");
+    }
+    if (found.size() > 1) {
+        std::string names;
+        for (const auto& name : found) names += (names.empty() ? "" : ", ") + name;
+        throw UsageError("edi: the profiles of " + names + " all send as " + sender + " to " + receiver +
+                         "; name the partner with --partner");
+    }
+    return found.front();
 }
 
 std::string EdiExchange::instance() {
@@ -124,6 +202,7 @@ std::string EdiExchange::instance() {
 EdiReceipt EdiExchange::receive(const std::string& partner, const std::string& name, const std::string& bytes,
                                 const orders::Actor& actor) {
     if (partner.empty() || partner.size() > 64) throw UsageError("edi: a partner name of 1 to 64 characters");
+    partners_.get(partner);  // no profile: nothing to store the bytes under (NotFoundError)
     const std::string id = IdGenerator::global().next();
     // Stored before anything else, in a unit of work of its own: whatever happens next, the bytes are kept.
     database_.run([&](db::UnitOfWork& uow) {
@@ -155,10 +234,11 @@ EdiReceipt EdiExchange::reprocess(const std::string& message_id, const orders::A
 }
 
 EdiReceipt EdiExchange::process(const std::string& message_id, const std::string& partner, const std::string& bytes,
-                                const orders::Actor& actor) {
+                                const orders::Actor& actor, int attempt) {
     EdiReceipt receipt;
     receipt.message_id = message_id;
     receipt.partner = partner;
+    const StoredPartner profile = partners_.get(partner);
 
     // Control numbers for the acknowledgment: a block reserved (and committed) before the translator runs.
     const std::uint64_t block = interchangeBound(bytes);
@@ -168,11 +248,50 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
         throw InfrastructureError("edi: the interchange control numbers of partner " + partner + " are used up");
     }
 
+    // Interchanges received before (same sender, receiver and ISA13 within edi.duplicate_window_days, by any
+    // message but this one): kept out of translation, so their sets are not taken in again, and answered with a TA1.
+    // The others are registered with the message's outcome below.
+    const edi::SystemClock clock;
+    std::optional<DatabaseInterchangeRegistry> registry;
+    std::string fresh = bytes;  // what the translator gets
+    std::string repeated;       // the duplicate interchanges
+    std::vector<edi::InterchangeKey> repeated_keys;
+    std::uint64_t fresh_count = 0;
+    if (duplicate_window_days_ > 0) {
+        registry.emplace(database_, message_id, partner, std::chrono::hours(24) * duplicate_window_days_, clock);
+        std::string kept;
+        for (const auto& span : interchangeSpans(bytes)) {
+            const std::string part = bytes.substr(span.begin, span.end - span.begin);
+            if (!registry->recordAndCheck(span.key)) {
+                kept += part;
+                ++fresh_count;
+                continue;
+            }
+            const auto& earlier = registry->earlier();
+            EdiDuplicate duplicate{span.key.control_number, span.key.sender_qualifier + "/" + span.key.sender_id,
+                                   span.key.receiver_qualifier + "/" + span.key.receiver_id, earlier.message_id,
+                                   earlier.seen_at};
+            receipt.errors.push_back(
+                "interchange " + duplicate.control_number + " from " + duplicate.sender + " to " + duplicate.receiver +
+                (earlier.message_id == message_id
+                     ? std::string(" occurs twice in this file")
+                     : " was already received in message " + earlier.message_id + " at " +
+                           formatIso8601(earlier.seen_at) +
+                           " (within edi.duplicate_window_days = " + std::to_string(duplicate_window_days_) + ")") +
+                ": not taken in again (TA1 note 025); a new interchange needs a new ISA13");
+            receipt.duplicates.push_back(std::move(duplicate));
+            repeated += part;
+            repeated_keys.push_back(span.key);
+        }
+        if (!repeated.empty()) fresh = kept;
+    }
+
     Poco::JSON::Object request;
     request.set("partner", partner);
-    request.set("bytes", edi::toBase64(bytes));
+    request.set("bytes", edi::toBase64(fresh));
     request.set("ack_control_number", static_cast<Poco::Int64>(first));
-    request.set("acknowledge", false);  // asked for after the documents are applied, with Keel's refusals
+    request.set("acknowledge", false);     // asked for after the documents are applied, with Keel's refusals
+    request.set("profile", profile.text);  // the database's copy: a node without the files translates too
     const std::string source = "edi:" + partner;
     std::string instance_name;
     Poco::JSON::Object detail(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -180,19 +299,21 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
     Poco::JSON::Array::Ptr order_list = new Poco::JSON::Array;
     bool failed = false;
     Poco::JSON::Object::Ptr response;
-    try {
-        instance_name = instance();
-        auto answer =
-            services_.pluginHost().invoke(instance_name, plugin_host::Operation::kEdiToDocuments, stringify(request));
-        if (!answer) {
+    if (!fresh.empty()) {  // a file of duplicates only has nothing to translate
+        try {
+            instance_name = instance();
+            auto answer = services_.pluginHost().invoke(instance_name, plugin_host::Operation::kEdiToDocuments,
+                                                        stringify(request));
+            if (!answer) {
+                failed = true;
+                receipt.errors.push_back(answer.problem().message);
+            } else {
+                response = Poco::JSON::Parser().parse(answer.value()).extract<Poco::JSON::Object::Ptr>();
+            }
+        } catch (const std::exception& e) {
             failed = true;
-            receipt.errors.push_back(answer.problem().message);
-        } else {
-            response = Poco::JSON::Parser().parse(answer.value()).extract<Poco::JSON::Object::Ptr>();
+            receipt.errors.push_back(e.what());
         }
-    } catch (const std::exception& e) {
-        failed = true;
-        receipt.errors.push_back(e.what());
     }
 
     // Sets that are not taken in, by (GS06, ST02): the translator's and those Keel refuses. The acknowledgment, asked
@@ -267,6 +388,7 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
             Poco::JSON::Object ask;
             ask.set("partner", partner);
             ask.set("document", decision);
+            ask.set("profile", profile.text);
             ask.set("control_number", static_cast<Poco::Int64>(first));
             // What was applied stays applied (each document committed on its own, idempotently); an acknowledgment
             // that cannot be made leaves the message rejected, and reprocess makes it.
@@ -283,6 +405,10 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
                 receipt.errors.push_back(std::string("the acknowledgment could not be made: ") + e.what());
             }
         }
+    }
+    if (!repeated.empty() && profile.ack != "none") {
+        // The translator's acknowledgments used at most one number per interchange it got: the rest of the block.
+        receipt.ack += duplicateAcks(repeated, repeated_keys, static_cast<std::uint64_t>(first) + fresh_count);
     }
     // The partner's 997/999 of groups Keel sent: matched by GS06 (= ISA13 = control_number) to the outbound message;
     // an overdue-acknowledgment exception of that message is resolved.
@@ -335,9 +461,19 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
     detail.set("orders", order_list);
     if (!receipt.advices.empty()) detail.set("advices", toJson(receipt)->getArray("advices"));
     detail.set("errors", error_list);
+    if (!receipt.duplicates.empty()) {
+        Poco::JSON::Array::Ptr earlier = new Poco::JSON::Array;
+        for (const auto& d : receipt.duplicates) earlier->add(d.earlier_message);
+        detail.set("duplicate_of", earlier);
+    }
+    // Nothing but interchanges received before: the partner sent a file again, there is nothing to fix here.
+    const bool only_duplicates =
+        !failed && !receipt.errors.empty() && receipt.errors.size() == receipt.duplicates.size();
 
     const std::int64_t at = now();
-    database_.run([&](db::UnitOfWork& uow) {
+    const auto store = [&](db::UnitOfWork& uow) {
+        // First, so that a message that lost the race for an interchange changes nothing and is decided again.
+        if (registry && !failed) registry->record(uow);
         uow.statement(
                "UPDATE edi_message SET status = ?, detail = ?, processed_at = ?, attempts = attempts + 1 WHERE id = ?")
             .bindAll(receipt.status, stringify(detail), at, message_id)
@@ -360,17 +496,40 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
             .bindAll(at, message_id, source)
             .execute();
         if (receipt.status != "processed") {
-            std::string message = std::to_string(receipt.errors.size()) + " problem(s) in EDI message " + message_id +
-                                  " (keel edi reprocess " + message_id + " after fixing): " +
-                                  (receipt.errors.empty() ? std::string() : receipt.errors.front());
+            std::string message =
+                only_duplicates
+                    ? "EDI message " + message_id + " repeats what was received before: " + receipt.errors.front()
+                    : std::to_string(receipt.errors.size()) + " problem(s) in EDI message " + message_id +
+                          " (keel edi reprocess " + message_id +
+                          " after fixing): " + (receipt.errors.empty() ? std::string() : receipt.errors.front());
             uow.statement(
                    "INSERT INTO integration_exception (id, source, code, message, reference, created_at, resolved_at) "
                    "VALUES (?, ?, ?, ?, ?, ?, NULL)")
-                .bindAll(IdGenerator::global().next(), source, std::string(failed ? "edi_failed" : "edi_rejected"),
+                .bindAll(IdGenerator::global().next(), source,
+                         std::string(failed            ? "edi_failed"
+                                     : only_duplicates ? "edi_duplicate"
+                                                       : "edi_rejected"),
                          message.substr(0, 4000), message_id, at)
                 .execute();
         }
-    });
+    };
+    const auto decideAgain = [&](const std::string& why) {
+        if (attempt >= 3) {
+            throw ConflictError("edi: the interchanges of message " + message_id +
+                                " were registered by other messages at the same moment, three times (" + why +
+                                "); run keel edi reprocess " + message_id);
+        }
+        logging::get("edi").information("EDI message %s: deciding again (%s)", message_id, why);
+        return process(message_id, partner, bytes, actor, attempt + 1);
+    };
+    try {
+        database_.run(store);
+    } catch (const InterchangeTaken& e) {
+        return decideAgain(e.what());
+    } catch (const db::DbError& e) {
+        if (e.kind() != db::ErrorKind::kUniqueViolation) throw;
+        return decideAgain(e.what());
+    }
     logging::get("edi").information("EDI message %s from %s: %s, %z order(s), %z warehouse advice(s), %z error(s)",
                                     message_id, partner, receipt.status, receipt.orders.size(), receipt.advices.size(),
                                     receipt.errors.size());
@@ -407,6 +566,17 @@ Poco::JSON::Object::Ptr toJson(const EdiReceipt& r) {
     Poco::JSON::Array::Ptr errors = new Poco::JSON::Array;
     for (const auto& e : r.errors) errors->add(e);
     o->set("errors", errors);
+    Poco::JSON::Array::Ptr duplicates = new Poco::JSON::Array;
+    for (const auto& d : r.duplicates) {
+        Poco::JSON::Object::Ptr x = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        x->set("control_number", d.control_number);
+        x->set("sender", d.sender);
+        x->set("receiver", d.receiver);
+        x->set("earlier_message_id", d.earlier_message);
+        x->set("seen_at", formatIso8601(d.seen_at));
+        duplicates->add(x);
+    }
+    o->set("duplicates", duplicates);
     o->set("ack_message_id", r.ack_message_id);
     o->set("ack", r.ack);
     return o;
@@ -732,7 +902,7 @@ std::optional<std::string> EdiExchange::applyReceiptAdvice(const std::string& pa
 
 std::int64_t EdiExchange::reserve(const std::string& partner, const std::string& kind, std::int64_t count) {
     std::int64_t first = 1;
-    database_.run([&](db::UnitOfWork& uow) {
+    const auto take = [&](db::UnitOfWork& uow) {
         db::Statement& update =
             uow.statement("UPDATE edi_control_number SET next_value = next_value + ? WHERE partner = ? AND kind = ?");
         if (update.bindAll(count, partner, kind).execute() == 0) {
@@ -746,7 +916,12 @@ std::int64_t EdiExchange::reserve(const std::string& partner, const std::string&
             read.bindAll(partner, kind).execute();
             while (read.next()) first = read.getInt64(0) - count;
         }
-    });
+    };
+    // The first reservation of a sequence inserts its row: two at the same moment (two uploads from a new partner)
+    // both insert, and the one the primary key refuses runs again and finds the row to update.
+    db::RunOptions options;
+    options.retry_unique_violation = true;
+    database_.run(take, options);
     return first;
 }
 
@@ -778,63 +953,29 @@ std::vector<EdiMessage> EdiExchange::messages(const std::string& partner, std::s
     return out;
 }
 
-namespace {
-
-Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> readProfile(const std::string& directory,
-                                                                 const std::string& partner, fs::path& file) {
-    file = fs::path(directory) / (partner + ".properties");
-    std::error_code ec;
-    if (!fs::is_regular_file(file, ec)) {
-        throw NotFoundError("edi: partner '" + partner + "' has no profile " + file.string() + " (edi.partners)");
-    }
-    try {
-        return new Poco::Util::PropertyFileConfiguration(file.string());
-    } catch (const Poco::Exception& e) {
-        throw InfrastructureError(file.string() + ": " + e.displayText());
-    }
-}
-
-}  // namespace
-
 std::string EdiExchange::channelOf(const std::string& partner) const {
-    fs::path file;
-    return readProfile(partners_directory_, partner, file)->getString("channel", "edi." + partner);
+    return partners_.get(partner).channel;
 }
 
 std::vector<std::string> EdiExchange::threePlLocations(const std::string& partner) const {
-    fs::path file;
-    const auto profile = readProfile(partners_directory_, partner, file);
-    if (profile->getString("role", "customer") != "3pl") return {};
-    std::vector<std::string> codes;
-    std::stringstream list(profile->getString("locations", ""));
-    std::string code;
-    while (std::getline(list, code, ',')) {
-        code.erase(0, code.find_first_not_of(" \t"));
-        code.erase(code.find_last_not_of(" \t") + 1);
-        if (!code.empty()) codes.push_back(code);
-    }
-    if (codes.empty()) throw InfrastructureError(file.string() + ": locations is required for role = 3pl");
-    return codes;
+    const edi::PartnerProfile profile = partners_.get(partner).profile();
+    if (profile.role != edi::PartnerRole::kThreePl) return {};
+    return profile.locations;  // at least one: the profile is refused without
 }
 
 DropFolders EdiExchange::folders(const std::string& partner) const {
-    fs::path file;
-    const auto profile = readProfile(partners_directory_, partner, file);
+    const StoredPartner stored = partners_.get(partner);
+    const edi::PartnerProfile profile = stored.profile();
     DropFolders folders;
-    const auto required = [&](const std::string& key) {
-        const std::string value = profile->getString(key, "");
-        if (value.empty()) throw InfrastructureError(file.string() + ": " + key + " is required for the file drop");
+    const auto required = [&](const std::string& key, const std::string& value) {
+        if (value.empty()) throw InfrastructureError(stored.source + ": " + key + " is required for the file drop");
         return value;
     };
-    folders.inbound = required("transport.inbound");
-    folders.outbound = required("transport.outbound");
-    folders.archive = required("transport.archive");
-    folders.error = required("transport.error");
-    try {
-        folders.settle_ms = profile->getInt64("transport.settle_ms", 0);
-    } catch (const Poco::Exception&) {
-        throw InfrastructureError(file.string() + ": transport.settle_ms: milliseconds");
-    }
+    folders.inbound = required("transport.inbound", profile.transport_inbound);
+    folders.outbound = required("transport.outbound", profile.transport_outbound);
+    folders.archive = required("transport.archive", profile.transport_archive);
+    folders.error = required("transport.error", profile.transport_error);
+    folders.settle_ms = profile.transport_settle_ms;
     return folders;
 }
 
@@ -901,17 +1042,49 @@ constexpr const char* kShipTo =
     "o.ship_name, o.ship_line1, o.ship_line2, o.ship_city, o.ship_region, "
     "o.ship_postal_code, o.ship_country";
 
+/// What an order acknowledgment says: the order's status and each line's status and quantities (not its date or
+/// purpose), to tell whether a further 855 would say something new.
+std::string acknowledgmentSays(const Poco::JSON::Object& ack) {
+    std::string says = ack.optValue<std::string>("status", "");
+    if (const auto lines = ack.getArray("lines")) {
+        for (std::size_t i = 0; i < lines->size(); ++i) {
+            const auto line = lines->getObject(static_cast<unsigned>(i));
+            says += "|" + line->optValue<std::string>("line_id", "") + ":" + line->optValue<std::string>("status", "") +
+                    ":" + std::to_string(line->optValue<Poco::Int64>("quantity", 0)) + ":" +
+                    std::to_string(line->optValue<Poco::Int64>("x_backordered", 0)) + ":" +
+                    std::to_string(line->optValue<Poco::Int64>("x_rejected", 0));
+        }
+    }
+    return says;
+}
+
+/// The same of an inventory advice: each item's part number, available-to-promise and on-hand quantity.
+std::string inventorySays(const Poco::JSON::Object& advice) {
+    std::string says;
+    if (const auto items = advice.getArray("items")) {
+        for (std::size_t i = 0; i < items->size(); ++i) {
+            const auto item = items->getObject(static_cast<unsigned>(i));
+            says += item->optValue<std::string>("sku", "") + ":" +
+                    std::to_string(item->optValue<Poco::Int64>("atp", 0)) + ":" +
+                    std::to_string(item->optValue<Poco::Int64>("on_hand", 0)) + "|";
+        }
+    }
+    return says;
+}
+
 }  // namespace
 
-void EdiExchange::customerDocuments(db::UnitOfWork& uow, const std::string& channel, bool inventory,
-                                    std::vector<Poco::JSON::Object::Ptr>& documents, std::vector<std::string>& sets,
-                                    SendResult& result) {
-    // 855: every order of the partner once allocation (or a person) decided what becomes of it.
+void EdiExchange::customerDocuments(db::UnitOfWork& uow, const std::string& partner, const std::string& channel,
+                                    const SendOptions& options, std::vector<Poco::JSON::Object::Ptr>& documents,
+                                    std::vector<std::string>& sets, SendResult& result) {
+    // 855: every order of the partner once allocation (or a person) decided what becomes of it, and again when
+    // an order acknowledged before changed (its version passed the one its last 855 describes).
     db::Statement& decided = uow.statement(
-        "SELECT o.id, o.external_id, o.state, o.hold_reasons FROM sales_order o WHERE o.channel = ? AND o.state "
-        "NOT "
-        "IN ('received', 'validated', 'on_hold') AND NOT EXISTS (SELECT 1 FROM edi_message m WHERE m.related_id = "
-        "o.id AND m.kind = '855') ORDER BY o.id");
+        "SELECT o.id, o.external_id, o.state, o.hold_reasons, o.version, (SELECT COUNT(*) FROM edi_message m WHERE "
+        "m.related_id = o.id AND m.kind = '855') FROM sales_order o WHERE o.channel = ? AND o.state NOT IN "
+        "('received', 'validated', 'on_hold') AND (NOT EXISTS (SELECT 1 FROM edi_message m WHERE m.related_id = "
+        "o.id AND m.kind = '855') OR o.version > (SELECT MAX(m.subject_version) FROM edi_message m WHERE "
+        "m.related_id = o.id AND m.kind = '855')) ORDER BY o.id");
     decided.bindAll(channel).execute();
     std::vector<Poco::JSON::Object::Ptr> acks;
     while (decided.next()) {
@@ -921,9 +1094,11 @@ void EdiExchange::customerDocuments(db::UnitOfWork& uow, const std::string& chan
         ack->set("order_id", decided.getString(0));
         ack->set("channel", channel);
         ack->set("external_id", decided.getString(1));
+        ack->set("purpose", std::string(decided.getInt64(5) > 0 ? "change" : "original"));
         ack->set("x_state", decided.getString(2));
         if (!decided.getString(3).empty()) ack->set("reason", decided.getString(3).substr(0, 500));
         ack->set("acknowledged_at", formatIso8601(now()));
+        ack->set("x_order_version", static_cast<Poco::Int64>(decided.getInt64(4)));
         acks.push_back(ack);
     }
     for (auto& ack : acks) {
@@ -936,6 +1111,7 @@ void EdiExchange::customerDocuments(db::UnitOfWork& uow, const std::string& chan
         Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
         bool any_backordered = false;
         bool any_accepted = false;
+        bool any_rejected = false;
         while (lines.next()) {
             const std::int64_t ordered = lines.getInt64(2);
             const std::int64_t cancelled = refused ? ordered : lines.getInt64(3);
@@ -953,14 +1129,34 @@ void EdiExchange::customerDocuments(db::UnitOfWork& uow, const std::string& chan
             line->set("x_rejected", static_cast<Poco::Int64>(cancelled));
             any_backordered = any_backordered || backordered > 0;
             any_accepted = any_accepted || accepted > 0;
+            any_rejected = any_rejected || cancelled > 0;
             list->add(line);
         }
         ack->set("lines", list);
-        ack->set("status", std::string(refused            ? "rejected"
-                                       : !any_backordered ? "accepted"
-                                       : any_accepted     ? "partially_accepted"
-                                                          : "backordered"));
+        // Accepted only as ordered; a backordered or cancelled line makes it partly accepted (AC, with detail).
+        ack->set("status", std::string(refused                             ? "rejected"
+                                       : !any_backordered && !any_rejected ? "accepted"
+                                       : any_accepted                      ? "partially_accepted"
+                                                                           : "backordered"));
         ack->remove("x_state");
+        if (ack->getValue<std::string>("purpose") == "change") {
+            // A further 855 only when it would say something else than the last one; otherwise the last one
+            // still describes this version of the order.
+            db::Statement& last = uow.statement(
+                "SELECT id, detail FROM edi_message WHERE related_id = ? AND kind = '855' ORDER BY received_at "
+                "DESC, id DESC LIMIT 1");
+            last.bindAll(ack->getValue<std::string>("order_id")).execute();
+            std::optional<std::pair<std::string, std::string>> previous;  // id, the document it sent
+            while (last.next()) previous.emplace(last.getString(0), last.getString(1));
+            if (previous && acknowledgmentSays(*ack) ==
+                                acknowledgmentSays(
+                                    *Poco::JSON::Parser().parse(previous->second).extract<Poco::JSON::Object::Ptr>())) {
+                uow.statement("UPDATE edi_message SET subject_version = ? WHERE id = ?")
+                    .bindAll(static_cast<std::int64_t>(ack->getValue<Poco::Int64>("x_order_version")), previous->first)
+                    .execute();
+                continue;
+            }
+        }
         documents.push_back(ack);
         sets.push_back("855");
     }
@@ -1079,7 +1275,7 @@ void EdiExchange::customerDocuments(db::UnitOfWork& uow, const std::string& chan
         documents.push_back(invoice);
         sets.push_back("810");
     }
-    if (inventory) {
+    if (options.inventory) {
         // 846: available-to-promise for the partner's channel of every item it knows by an alias.
         Poco::JSON::Object::Ptr advice = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
         advice->set("type", "inventory_advice");
@@ -1104,7 +1300,27 @@ void EdiExchange::customerDocuments(db::UnitOfWork& uow, const std::string& chan
             items->add(item);
         }
         advice->set("items", items);
-        if (items->size() > 0) {
+        std::optional<std::string> unchanged;  // the last 846, when this one would repeat it
+        if (options.inventory_if_changed && items->size() > 0) {
+            db::Statement& last = uow.statement(
+                "SELECT id, detail FROM edi_message WHERE partner = ? AND direction = 'out' AND kind = '846' "
+                "ORDER BY received_at DESC, id DESC LIMIT 1");
+            last.bindAll(partner).execute();
+            std::optional<std::pair<std::string, std::string>> previous;  // id, the document it sent
+            while (last.next()) previous.emplace(last.getString(0), last.getString(1));
+            if (previous &&
+                inventorySays(*advice) ==
+                    inventorySays(*Poco::JSON::Parser().parse(previous->second).extract<Poco::JSON::Object::Ptr>())) {
+                unchanged = previous->first;
+            }
+        }
+        if (unchanged) {
+            result.skipped.push_back("846: the inventory of channel " + channel +
+                                     " is what the last 846 said (message " + *unchanged + "): not sent again");
+        } else if (items->size() == 0 && options.inventory_if_changed) {
+            // On a timer: the partner's items are not set up yet; an exception every interval would only bury it.
+            result.skipped.push_back("846: no item has an alias for channel " + channel + ": nothing to advise");
+        } else if (items->size() > 0) {
             documents.push_back(advice);
             sets.push_back("846");
         } else {
@@ -1178,6 +1394,12 @@ void EdiExchange::shippingOrders(db::UnitOfWork& uow, const std::string& channel
 }
 
 SendResult EdiExchange::send(const std::string& partner, bool inventory) {
+    SendOptions options;
+    options.inventory = inventory;
+    return send(partner, options);
+}
+
+SendResult EdiExchange::send(const std::string& partner, const SendOptions& options) {
     const DropFolders drop = folders(partner);
     overdue(partner);
     const std::string channel = channelOf(partner);
@@ -1187,15 +1409,17 @@ SendResult EdiExchange::send(const std::string& partner, bool inventory) {
     std::vector<Poco::JSON::Object::Ptr> documents;
     std::vector<std::string> sets;
     const auto locations = threePlLocations(partner);
-    if (!locations.empty() && inventory) {
+    // Asked for by hand, an 846 to a 3PL is a mistake to report; keeld's timer asks every partner it exchanges with.
+    if (!locations.empty() && options.inventory && !options.inventory_if_changed) {
         result.errors.push_back("846: partner " + partner +
                                 " is a 3PL (role = 3pl); inventory advice goes to customers");
     }
     database_.run([&](db::UnitOfWork& uow) {
         documents.clear();
         sets.clear();
+        result.skipped.clear();
         if (locations.empty()) {
-            customerDocuments(uow, channel, inventory, documents, sets, result);
+            customerDocuments(uow, partner, channel, options, documents, sets, result);
         } else {
             shippingOrders(uow, channel, locations, documents, sets);
         }
@@ -1220,6 +1444,7 @@ SendResult EdiExchange::send(const std::string& partner, bool inventory) {
             Poco::JSON::Object request;
             request.set("partner", partner);
             request.set("document", document);
+            request.set("profile", partners_.get(partner).text);  // the database's copy, as for receiving
             const std::int64_t control_number = reserve(partner, "interchange", 1);
             request.set("control_number", static_cast<Poco::Int64>(control_number));
             auto answer =
@@ -1240,11 +1465,14 @@ SendResult EdiExchange::send(const std::string& partner, bool inventory) {
             database_.run([&](db::UnitOfWork& uow) {
                 uow.statement(
                        "INSERT INTO edi_message (id, partner, direction, kind, name, size, sha256, body, status, "
-                       "detail, related_id, received_at, processed_at, attempts, control_number) VALUES (?, ?, 'out', "
-                       "?, ?, ?, ?, ?, 'sent', ?, ?, ?, ?, 1, ?)")
+                       "detail, related_id, received_at, processed_at, attempts, control_number, subject_version) "
+                       "VALUES (?, ?, 'out', ?, ?, ?, ?, ?, 'sent', ?, ?, ?, ?, 1, ?, ?)")
                     .bindAll(message_id, partner, sets[i], name, static_cast<std::int64_t>(bytes.size()),
                              sha256Hex(bytes), edi::toBase64(bytes), stringify(*document), document_id, at, at,
-                             control_number)
+                             control_number,
+                             sets[i] == "855"
+                                 ? std::optional<std::int64_t>(document->getValue<Poco::Int64>("x_order_version"))
+                                 : std::optional<std::int64_t>())
                     .execute();
             });
             result.sent.push_back(
@@ -1269,14 +1497,7 @@ SendResult EdiExchange::send(const std::string& partner, bool inventory) {
 }
 
 std::vector<std::string> EdiExchange::overdue(const std::string& partner) {
-    fs::path file;
-    const auto profile = readProfile(partners_directory_, partner, file);
-    std::int64_t hours = 24;
-    try {
-        hours = profile->getInt64("ack.deadline_hours", 24);
-    } catch (const Poco::Exception&) {
-        throw InfrastructureError(file.string() + ": ack.deadline_hours: a whole number of hours");
-    }
+    const std::int64_t hours = partners_.get(partner).ack_deadline_hours;  // the profile in the database
     std::vector<std::string> late;
     const std::int64_t at = now();
     const std::int64_t cutoff = at - hours * 3600LL * 1'000'000LL;

@@ -7,6 +7,7 @@
 #include "keel/edi/x12_envelope.h"
 #include "keel/edi/x12_json.h"
 #include "keel/edi/x12_validator.h"
+#include "keel/kernel/clock.h"
 #include "keel/kernel/error.h"
 #include "keel/plugin_host/plugin_host.h"
 #include "services.h"
@@ -337,15 +338,17 @@ void printReceipt(Context& context, const app::EdiReceipt& r, Poco::JSON::Array*
 
 int receiveCommand(Context& context, const std::vector<std::string>& raw) {
     const Arguments args(raw, "edi receive", {"partner", "ack"});
-    args.expectPositional(1, 1, "FILE --partner PARTNER [--ack FILE]");
+    args.expectPositional(1, 1, "FILE [--partner PARTNER] [--ack FILE]");
     const std::string& path = args.positional()[0];
-    const auto partner = args.value("partner");
-    if (!partner || partner->empty()) throw UsageError("edi receive: --partner PARTNER is required");
+    const auto named = args.value("partner");
+    if (named && named->empty()) throw UsageError("edi receive: --partner needs a partner's name");
     std::ifstream in = openInput(path);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.bad()) throw InfrastructureError("reading '" + path + "' failed");
     app::EdiExchange exchange(services(context), context.database(), context.config());
-    const auto receipt = exchange.receive(*partner, std::filesystem::path(path).filename().string(), bytes, actor());
+    // Without --partner: the partner whose profile (in the database) has the file's sender ids.
+    const std::string partner = named ? *named : exchange.identify(bytes);
+    const auto receipt = exchange.receive(partner, std::filesystem::path(path).filename().string(), bytes, actor());
     if (const auto ack_path = args.value("ack"); ack_path && !receipt.ack.empty()) {
         std::ofstream ack(*ack_path, std::ios::binary | std::ios::trunc);
         ack << receipt.ack;
@@ -436,12 +439,18 @@ int pollCommand(Context& context, const std::vector<std::string>& raw) {
 }
 
 int sendCommand(Context& context, const std::vector<std::string>& raw) {
-    const Arguments args(raw, "edi send", {"partner"}, {"inventory"});
-    args.expectPositional(0, 0, "--partner PARTNER [--inventory]");
+    const Arguments args(raw, "edi send", {"partner"}, {"inventory", "if-changed"});
+    args.expectPositional(0, 0, "--partner PARTNER [--inventory [--if-changed]]");
     const auto partner = args.value("partner");
     if (!partner || partner->empty()) throw UsageError("edi send: --partner PARTNER is required");
+    if (args.flag("if-changed") && !args.flag("inventory")) {
+        throw UsageError("edi send: --if-changed is about the 846: use it with --inventory");
+    }
     app::EdiExchange exchange(services(context), context.database(), context.config());
-    const auto result = exchange.send(*partner, args.flag("inventory"));
+    app::SendOptions options;
+    options.inventory = args.flag("inventory");
+    options.inventory_if_changed = args.flag("if-changed");
+    const auto result = exchange.send(*partner, options);
     if (context.json()) {
         Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
         Poco::JSON::Array sent;
@@ -458,6 +467,9 @@ int sendCommand(Context& context, const std::vector<std::string>& raw) {
         Poco::JSON::Array errors;
         for (const auto& e : result.errors) errors.add(e);
         body.set("errors", errors);
+        Poco::JSON::Array skipped;
+        for (const auto& note : result.skipped) skipped.add(note);
+        body.set("skipped", skipped);
         context.writeJson(body);
     } else {
         for (const auto& x : result.sent) {
@@ -466,9 +478,109 @@ int sendCommand(Context& context, const std::vector<std::string>& raw) {
             context.out() << " -> " << x.file << "\n";
         }
         for (const auto& e : result.errors) context.out() << "error: " << e << "\n";
+        for (const auto& note : result.skipped) context.out() << note << "\n";
         if (result.sent.empty() && result.errors.empty()) context.out() << "nothing to send to " << *partner << "\n";
     }
     return result.errors.empty() ? 0 : static_cast<int>(ExitCode::kRejected);
+}
+
+// keel edi partners [list] | keel edi partners load: the partner profiles in the database (edi_partner).
+Poco::JSON::Object::Ptr partnerJson(const app::StoredPartner& p) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("partner", p.partner);
+    o->set("isa_qualifier", p.isa_qualifier);
+    o->set("isa_id", p.isa_id);
+    o->set("gs_id", p.gs_id);
+    o->set("our_isa_qualifier", p.our_isa_qualifier);
+    o->set("our_isa_id", p.our_isa_id);
+    o->set("our_gs_id", p.our_gs_id);
+    o->set("version", p.version);
+    o->set("role", p.role);
+    o->set("ack", p.ack);
+    o->set("ack_deadline_hours", static_cast<Poco::Int64>(p.ack_deadline_hours));
+    o->set("channel", p.channel);
+    o->set("customer", p.customer);
+    Poco::JSON::Object::Ptr transport = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    transport->set("inbound", p.transport_inbound);
+    transport->set("outbound", p.transport_outbound);
+    transport->set("archive", p.transport_archive);
+    transport->set("error", p.transport_error);
+    o->set("transport", transport);
+    o->set("source", p.source);
+    o->set("sha256", p.sha256);
+    o->set("loaded_at", formatIso8601(p.loaded_at));
+    return o;
+}
+
+int partnersCommand(Context& context, const std::vector<std::string>& raw) {
+    const Arguments args(raw, "edi partners", {});
+    args.expectPositional(0, 1, "[list]");
+    if (!args.positional().empty() && args.positional()[0] != "list") {
+        throw UsageError("edi partners: '" + args.positional()[0] + "' is not list or load");
+    }
+    app::EdiExchange exchange(services(context), context.database(), context.config());
+    const auto partners = exchange.partners();
+    if (context.json()) {
+        Poco::JSON::Array list;
+        for (const auto& p : partners) list.add(partnerJson(p));
+        list.stringify(context.out());
+        context.out() << "\n";
+        return 0;
+    }
+    for (const auto& p : partners) {
+        context.out() << p.partner << " (" << p.role << ")  " << p.isa_qualifier << "/" << p.isa_id << " -> "
+                      << p.our_isa_qualifier << "/" << p.our_isa_id << "  " << p.version << "  channel " << p.channel
+                      << "  customer " << p.customer << "  ack " << p.ack << " (" << p.ack_deadline_hours << " h)"
+                      << (p.transport_inbound.empty() ? "" : "  file drop " + p.transport_inbound) << "\n    from "
+                      << p.source << ", loaded " << formatIso8601(p.loaded_at) << ", sha256 " << p.sha256.substr(0, 12)
+                      << "\n";
+    }
+    if (partners.empty()) context.out() << "no partner profiles in the database (keel edi partners load)\n";
+    return 0;
+}
+
+int partnersLoadCommand(Context& context, const std::vector<std::string>& raw) {
+    const Arguments args(raw, "edi partners load", {});
+    args.expectPositional(0, 0, "");
+    app::EdiExchange exchange(services(context), context.database(), context.config());
+    const auto loads = exchange.loadPartners();
+    bool refused = false;
+    if (context.json()) {
+        Poco::JSON::Array list;
+        for (const auto& l : loads) {
+            Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            o->set("partner", l.partner);
+            o->set("file", l.file);
+            o->set("outcome", l.outcome);
+            o->set("sha256", l.sha256);
+            if (!l.previous_sha256.empty()) o->set("previous_sha256", l.previous_sha256);
+            if (!l.error.empty()) o->set("error", l.error);
+            list.add(o);
+            refused = refused || l.outcome == "refused";
+        }
+        Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+        body.set("profiles", list);
+        context.writeJson(body);
+    } else {
+        for (const auto& l : loads) {
+            context.out() << l.partner << ": " << l.outcome;
+            if (l.outcome == "updated") {
+                context.out() << " (sha256 " << l.previous_sha256.substr(0, 12) << " -> " << l.sha256.substr(0, 12)
+                              << ")";
+            }
+            if (l.outcome == "refused") {
+                context.out() << ": " << l.error
+                              << (l.previous_sha256.empty() ? "" : " (the database keeps the profile loaded before)");
+            }
+            context.out() << "\n";
+            refused = refused || l.outcome == "refused";
+        }
+        if (loads.empty()) {
+            context.out() << "no *.properties files in "
+                          << context.config().getString("edi.partners", "/etc/keel/partners") << "\n";
+        }
+    }
+    return refused ? static_cast<int>(ExitCode::kRejected) : 0;
 }
 
 }  // namespace
@@ -520,18 +632,24 @@ void addEdiCommands(std::vector<Command>& table) {
                      "element, reason) and the 997/999 Keel would send, where refused sets are rejected. Nothing is\n"
                      "stored and no order is created. Exit 0 when every set translated, 2 otherwise.",
                      translateCommand});
-    table.push_back({{"edi", "receive"},
-                     "FILE --partner PARTNER [--ack FILE]",
-                     "store a partner's X12 file, take its orders in and make its acknowledgment",
-                     "Stores FILE's bytes first (edi_message), then translates it through the EDI plugin and takes\n"
-                     "every order in through the common intake (idempotent on channel and PO number: a re-sent PO is\n"
-                     "reported as already imported). From a 3PL (role = 3pl): each 945 confirms the shipment it names\n"
-                     "shipped (short lines are cancelled on the order, with an exception; a re-sent 945 changes\n"
-                     "nothing) and each 944 receives its stock at the 3PL's location, once per receipt number. The\n"
-                     "997/999, which rejects every set not taken in, is stored as an outbound message and written to\n"
-                     "--ack FILE. A refused set or a translator failure leaves an integration exception; the bytes\n"
-                     "stay for keel edi reprocess. Exit 0 processed, 2 some sets refused, 5 the translator failed.",
-                     receiveCommand});
+    table.push_back(
+        {{"edi", "receive"},
+         "FILE [--partner PARTNER] [--ack FILE]",
+         "store a partner's X12 file, take its orders in and make its acknowledgment",
+         "Stores FILE's bytes first (edi_message), then translates it through the EDI plugin and takes\n"
+         "every order in through the common intake (idempotent on channel and PO number: a re-sent PO is\n"
+         "reported as already imported). From a 3PL (role = 3pl): each 945 confirms the shipment it names\n"
+         "shipped (short lines are cancelled on the order, with an exception; a re-sent 945 changes\n"
+         "nothing) and each 944 receives its stock at the 3PL's location, once per receipt number. The\n"
+         "997/999, which rejects every set not taken in, is stored as an outbound message and written to\n"
+         "--ack FILE. A refused set or a translator failure leaves an integration exception; the bytes\n"
+         "stay for keel edi reprocess. An interchange received before (the same sender, receiver and\n"
+         "ISA13 within edi.duplicate_window_days, 365) is stored but not taken in again: it gets a TA1\n"
+         "with note 025 and the file is rejected. Without --partner, the partner is the one whose profile\n"
+         "in the database has the file's ISA05/ISA06 and ISA07/ISA08 (the profile files are loaded first).\n"
+         "Exit 0 processed, 2 some sets refused or a duplicate, 3 no such partner, 5 the translator\n"
+         "failed.",
+         receiveCommand});
     table.push_back({{"edi", "reprocess"},
                      "MESSAGE_ID",
                      "process a stored inbound EDI message again (after fixing a profile, an alias, the plugin)",
@@ -556,17 +674,38 @@ void addEdiCommands(std::vector<Command>& table) {
          pollCommand});
     table.push_back(
         {{"edi", "send"},
-         "--partner PARTNER [--inventory]",
+         "--partner PARTNER [--inventory [--if-changed]]",
          "send a partner the 855s, 856s, 810s (--inventory: an 846) or, to a 3PL, the 940s not sent yet",
          "For the partner's orders (channel from its profile, default edi.PARTNER): an 855 for every order\n"
          "that left intake, an 856 ship notice for every shipped shipment (S/O/P/I hierarchy, SSCC-18 from\n"
          "edi.gs1.company_prefix) and an 810 for every invoice that has no outbound message yet, written by\n"
          "the EDI plugin to the profile's transport.outbound folder through a temporary name, and stored.\n"
-         "--inventory adds an 846 with the available-to-promise (for the partner's channel) of every item\n"
-         "it has an alias for. To a 3PL (role = 3pl): a 940 for every shipment released at the locations\n"
-         "it runs (its profile's locations) that was not sent yet. Exit 2 when one could not be written\n"
-         "(an integration exception says why; the next send tries it again).",
+         "An order that changed after its 855 (a backorder filled, a line or the order cancelled, a\n"
+         "rejection) gets a further 855 with BAK01 po_ack.change_purpose (19) and the new line statuses,\n"
+         "once per change. --inventory adds an 846 with the available-to-promise (for the partner's\n"
+         "channel) of every item it has an alias for; with --if-changed only when it differs from the last\n"
+         "846 sent to the partner. To a 3PL (role = 3pl): a 940 for every shipment released at the\n"
+         "locations it runs (its profile's locations) that was not sent yet. Exit 2 when one could not be\n"
+         "written (an integration exception says why; the next send tries it again).",
          sendCommand});
+    table.push_back({{"edi", "partners"},
+                     "[list]",
+                     "list the trading-partner profiles in the database",
+                     "The profiles as loaded into the database (edi_partner) from edi.partners/PARTNER.properties:\n"
+                     "the partner's and Keel's ISA/GS ids, version, role, acknowledgment policy and deadline,\n"
+                     "channel, customer, file-drop folders, the file, when it was loaded and its SHA-256. --json for\n"
+                     "all of it. keeld nodes and commands without the files work from these rows.",
+                     partnersCommand});
+    table.push_back({{"edi", "partners", "load"},
+                     "",
+                     "load the partner profile files of edi.partners into the database",
+                     "Reads every *.properties file of edi.partners: a new file adds its partner, a changed one\n"
+                     "(another SHA-256) replaces the row (both reported), an unchanged one is left alone. A malformed\n"
+                     "profile is refused with its file and the key named, and the partner's row, if any, stays as\n"
+                     "it was. Rows whose file is not in the directory stay (other nodes may have it). Receive, poll\n"
+                     "and send load the profile of the partner they work for in the same way. Exit 2 when a file\n"
+                     "was refused.",
+                     partnersLoadCommand});
 }
 
 }  // namespace keel::cli

@@ -180,7 +180,14 @@ bool takeOrders(const Samples& samples, app::Services& services, db::Database& d
                "plugins.directory, plugins.instances = config/demo/plugins.d)\n";
         return fresh;
     }
-    app::EdiExchange exchange(services, database, config);
+    app::EdiSettings settings = app::EdiSettings::fromConfig(config);
+    // The partner's profile is a sample too (config/demo/partners, which the demo's plugin instance reads), unless
+    // edi.partners says otherwise; receiving loads it into the database.
+    if (!config.hasProperty("edi.partners")) {
+        settings.partners_directory =
+            samples.path("partners/" + std::string(kPartner) + ".properties").parent_path().string();
+    }
+    app::EdiExchange exchange(services, database, settings);
     const auto receipt = exchange.receive(kPartner, "harbor-850.edi", samples.read("harbor-850.edi"), kActor);
     const auto set = receipt.ack.find("ST*");
     out << "    " << receipt.status << ": " << receipt.sets << " purchase orders, "

@@ -285,8 +285,7 @@ ApiSettings ApiSettings::fromConfig(const Poco::Util::AbstractConfiguration& con
                                   cache_text + "'");
     }
     settings.auth_cache_seconds = cache_seconds;
-    settings.edi_plugin = config.getString("edi.plugin", "");
-    settings.edi_partners = config.getString("edi.partners", settings.edi_partners);
+    settings.edi = app::EdiSettings::fromConfig(config);
     return settings;
 }
 

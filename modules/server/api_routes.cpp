@@ -1169,7 +1169,13 @@ void Api::addRoutes() {
           [this, &s, &database](Call& call) {
               if (const auto partner = call.queryValue("partner")) {
                   // The same path as keel edi receive and the file drop: stored first, then translated and taken in.
-                  app::EdiExchange exchange(s, database, settings_.edi_plugin, settings_.edi_partners);
+                  app::EdiExchange exchange(s, database, settings_.edi);
+                  try {
+                      exchange.partner(*partner);
+                  } catch (const NotFoundError& e) {
+                      // Nothing to store the bytes under: the query parameter is at fault, not the service.
+                      throw ApiError(422, "unknown_partner", e.what(), "partner");
+                  }
                   const auto r = exchange.receive(*partner, call.queryValue("name").value_or("api-upload.edi"),
                                                   call.body, orders::Actor{call.actorName()});
                   ObjectPtr body = app::toJson(r);
@@ -1179,7 +1185,8 @@ void Api::addRoutes() {
                   return ok(body, r.status == "failed" ? 503 : 422);
               }
               std::istringstream in(call.body);
-              // Duplicates within this upload; a registry across uploads arrives with the stored inbox.
+              // Only validated, nothing stored: duplicates within this upload (with ?partner= the database's
+              // registry of received interchanges applies).
               const edi::SystemClock clock;
               edi::InMemoryInterchangeRegistry registry(clock, std::chrono::hours(24 * 30));
               edi::EnvelopeOptions options;

@@ -6,6 +6,7 @@
 
 #include <Poco/Util/TimerTask.h>
 
+#include <map>
 #include <set>
 
 namespace keel::server {
@@ -92,8 +93,9 @@ private:
     std::int64_t ttl_micros_;
 };
 
-/// The trading partners' file drop: every partner's inbound folder read, then what it has not received sent. On one
-/// node at a time (two nodes reading one folder would both take a file in before either moved it).
+/// The trading partners' file drop: every partner's inbound folder read, then what it has not received sent, with
+/// an 846 every edi.exchange.inventory_interval. On one node at a time (two nodes reading one folder would both take
+/// a file in before either moved it).
 class EdiExchange : public Poco::Util::TimerTask {
 public:
     static constexpr const char* kLease = "edi.exchange";
@@ -103,6 +105,7 @@ public:
           node_(settings.node),
           partners_(settings.edi_partners),
           exchange_(settings.edi_exchange),
+          inventory_interval_(settings.edi_inventory_interval),
           log_(log),
           ttl_micros_(std::max<std::int64_t>(3 * settings.edi_interval.count(), 60) * 1'000'000) {}
 
@@ -113,9 +116,15 @@ public:
             log_.error("EDI exchange: %s", std::string(e.what()));
             return;
         }
+        const auto now = std::chrono::steady_clock::now();
         for (const auto& partner : partners_) {
+            // Due at the first run on this node (an unchanged inventory is not sent again), then every interval.
+            const auto next = inventory_due_.find(partner);
+            const bool inventory =
+                inventory_interval_.count() > 0 && (next == inventory_due_.end() || now >= next->second);
             try {
-                exchange_(partner);
+                exchange_(partner, inventory);
+                if (inventory) inventory_due_[partner] = now + inventory_interval_;
             } catch (const std::exception& e) {  // one partner's broken folder must not stop the others
                 log_.error("EDI exchange with %s failed: %s", partner, std::string(e.what()));
             }
@@ -126,7 +135,9 @@ private:
     db::Database& database_;
     std::string node_;
     std::vector<std::string> partners_;
-    std::function<void(const std::string&)> exchange_;
+    std::function<void(const std::string&, bool)> exchange_;
+    std::chrono::seconds inventory_interval_;
+    std::map<std::string, std::chrono::steady_clock::time_point> inventory_due_;  ///< per partner, on this node
     Poco::Logger& log_;
     std::int64_t ttl_micros_;
 };

@@ -133,6 +133,12 @@ JobSettings jobSettings(const Poco::Util::AbstractConfiguration& configuration) 
     Poco::StringTokenizer partners(configuration.getString("edi.exchange.partners", ""), ",",
                                    Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
     jobs_settings.edi_partners.assign(partners.begin(), partners.end());
+    const int inventory = configuration.getInt("edi.exchange.inventory_interval", 0);
+    if (inventory < 0) {
+        throw InfrastructureError(
+            "configuration: edi.exchange.inventory_interval must be 0 (off) or a number of seconds");
+    }
+    jobs_settings.edi_inventory_interval = std::chrono::seconds(inventory);
     return jobs_settings;
 }
 
@@ -205,17 +211,27 @@ HttpServer::HttpServer(const Poco::Util::AbstractConfiguration& configuration, d
     jobs_settings.tax_commit_delivery = services.taxCommitDelivery();
     jobs_settings.plugins = &plugins;
     // The configuration outlives the server (keeld's and the demo's main own both).
-    jobs_settings.edi_exchange = [&configuration, &database, &services, &log](const std::string& partner) {
+    jobs_settings.edi_exchange = [&configuration, &database, &services, &log](const std::string& partner,
+                                                                              bool inventory) {
         app::EdiExchange exchange(services, database, configuration);
         const auto polled = exchange.poll(partner, orders::Actor{"keeld"});
         for (const auto& r : polled.receipts) {
             log.information("EDI from %s: message %s %s, %z order(s), %z warehouse advice(s), %z error(s)", partner,
                             r.message_id, r.status, r.orders.size(), r.advices.size(), r.errors.size());
         }
-        const auto sent = exchange.send(partner);
-        for (const auto& x : sent.sent)
-            log.information("EDI to %s: %s for PO %s", partner, x.transaction_set, x.external_id);
+        app::SendOptions options;
+        options.inventory = inventory;
+        options.inventory_if_changed = true;  // the timer repeats an 846 only when the inventory moved
+        const auto sent = exchange.send(partner, options);
+        for (const auto& x : sent.sent) {
+            if (x.external_id.empty()) {
+                log.information("EDI to %s: %s (message %s)", partner, x.transaction_set, x.message_id);
+            } else {
+                log.information("EDI to %s: %s for PO %s", partner, x.transaction_set, x.external_id);
+            }
+        }
         for (const auto& e : sent.errors) log.error("EDI to %s: %s", partner, e);
+        for (const auto& note : sent.skipped) log.information("EDI to %s: %s", partner, note);
     };
     state.jobs = std::make_unique<Jobs>(database, services.orders, jobs_settings, logging::get("jobs"));
 }

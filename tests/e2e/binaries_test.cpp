@@ -28,6 +28,17 @@ namespace {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+// An edi-x12 instance (plugins.d) and partner acme with its file-drop folders, under `dir`.
+void partnerFileDrop(const std::string& dir) {
+    for (const char* d : {"plugins.d", "partners", "in", "out", "archive", "error"}) {
+        Poco::File(dir + "/" + d).createDirectories();
+    }
+    std::ofstream(dir + "/plugins.d/edi.properties") << "plugin = edi-x12\npartners = " << dir << "/partners\n";
+    std::ofstream(dir + "/partners/acme.properties")
+        << "isa.qualifier = ZZ\nisa.id = ACMEBUYER\nour.isa.qualifier = ZZ\nour.isa.id = KEELSELLER\ncustomer = ACME\n"
+        << "items = VN\ntransport.inbound = " << dir << "/in\ntransport.outbound = " << dir
+        << "/out\ntransport.archive = " << dir << "/archive\ntransport.error = " << dir << "/error\n";
+}
 
 }  // namespace
 
@@ -390,15 +401,7 @@ BOOST_AUTO_TEST_CASE(keeld_runs_the_trading_partners_file_drop) {
     // A partner's 850 dropped in its inbound folder is taken in by keeld on its own (edi.exchange.partners), the 997
     // goes to the outbound folder and the file to the archive.
     test::TempDir dir;
-    for (const char* d : {"plugins.d", "partners", "in", "out", "archive", "error"}) {
-        Poco::File(dir.path + "/" + d).createDirectories();
-    }
-    std::ofstream(dir.path + "/plugins.d/edi.properties")
-        << "plugin = edi-x12\npartners = " << dir.path << "/partners\n";
-    std::ofstream(dir.path + "/partners/acme.properties")
-        << "isa.qualifier = ZZ\nisa.id = ACMEBUYER\nour.isa.qualifier = ZZ\nour.isa.id = KEELSELLER\ncustomer = ACME\n"
-        << "items = VN\ntransport.inbound = " << dir.path << "/in\ntransport.outbound = " << dir.path
-        << "/out\ntransport.archive = " << dir.path << "/archive\ntransport.error = " << dir.path << "/error\n";
+    partnerFileDrop(dir.path);
     const std::string db = "sqlite:" + dir.path + "/keel.db";
     BOOST_TEST_REQUIRE(test::runCommand(test::binary("cli/keel"), {"--db", db, "db", "migrate"}).exit_code == 0);
     const int port = test::freePort();
@@ -428,6 +431,68 @@ BOOST_AUTO_TEST_CASE(keeld_runs_the_trading_partners_file_drop) {
     BOOST_TEST(contains(text, "AK9*A*1*1*1"), text);
     BOOST_TEST(daemon.terminate() == 0);
     BOOST_TEST(contains(daemon.output(), "EDI from acme: message"), daemon.output());
+}
+
+BOOST_AUTO_TEST_CASE(keeld_sends_the_846_on_its_timer_when_the_inventory_moved) {
+    // edi.exchange.inventory_interval: the exchange job sends each partner an 846 of the items it knows by an alias,
+    // under the same lease, and not again while the inventory is what the last 846 said.
+    test::TempDir dir;
+    partnerFileDrop(dir.path);
+    {
+        std::ofstream(dir.path + "/items.csv") << "sku,name\nWIDGET,Widget\n";
+        std::ofstream(dir.path + "/locations.csv") << "code,name,country\nWH1,Main,US\n";
+        std::ofstream(dir.path + "/aliases.csv") << "channel,channel_sku,sku\nedi.acme,A-1,WIDGET\n";
+    }
+    const std::string db = "sqlite:" + dir.path + "/keel.db";
+    auto keel = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"--db", db});
+        return test::runCommand(test::binary("cli/keel"), args);
+    };
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"db", "migrate"},
+                                                 {"item", "import", dir.path + "/items.csv"},
+                                                 {"location", "import", dir.path + "/locations.csv"},
+                                                 {"alias", "import", dir.path + "/aliases.csv"},
+                                                 {"stock", "receive", "WIDGET", "WH1", "5"}}) {
+        const auto r = keel(args);
+        BOOST_TEST_REQUIRE(r.exit_code == 0, args.front() << ": " << r.out << r.err);
+    }
+    const auto advices = [&] {
+        std::vector<std::string> files;
+        Poco::File(dir.path + "/out").list(files);
+        std::vector<std::string> found;
+        for (const auto& f : files) {
+            if (f.rfind("846-", 0) == 0 && f.size() > 4 && f.substr(f.size() - 4) == ".edi") found.push_back(f);
+        }
+        return found;
+    };
+    const auto text = [&](const std::string& name) {
+        std::ifstream in(dir.path + "/out/" + name);
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    };
+    const int port = test::freePort();
+    test::BackgroundProcess daemon(
+        test::binary("server/keeld"),
+        {"-D", "db.connection=" + db, "-D", "server.port=" + std::to_string(port), "-D",
+         "plugins.directory=" + std::string(std::getenv("KEEL_BIN_DIR")) + "/../plugins/lib", "-D",
+         "plugins.instances=" + dir.path + "/plugins.d", "-D", "plugins.allow_unsigned=true", "-D",
+         "edi.partners=" + dir.path + "/partners", "-D", "edi.exchange.partners=acme", "-D", "edi.exchange.interval=1",
+         "-D", "edi.exchange.inventory_interval=1"});
+    BOOST_TEST_REQUIRE(test::pollUntil([&] { return advices().size() == 1; }, 30s), daemon.output());
+    BOOST_TEST(contains(text(advices().front()), "QTY*33*5*EA~"), text(advices().front()));
+    // The next runs find nothing new to say: no second 846.
+    BOOST_TEST_REQUIRE(
+        test::pollUntil([&] { return contains(daemon.output(), "846: the inventory of channel edi.acme is what"); },
+                        30s),
+        daemon.output());
+    BOOST_TEST(advices().size() == 1u);
+    // The stock moves: the next run advises it.
+    BOOST_TEST_REQUIRE(keel({"stock", "receive", "WIDGET", "WH1", "2"}).exit_code == 0);
+    BOOST_TEST_REQUIRE(test::pollUntil([&] { return advices().size() == 2; }, 30s), daemon.output());
+    bool seven = false;
+    for (const auto& name : advices()) seven = seven || contains(text(name), "QTY*33*7*EA~");
+    BOOST_TEST(seven);
+    BOOST_TEST(daemon.terminate() == 0);
+    BOOST_TEST(contains(daemon.output(), "EDI to acme: 846 (message"), daemon.output());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

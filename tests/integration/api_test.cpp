@@ -746,13 +746,38 @@ BOOST_AUTO_TEST_CASE(an_upload_for_a_partner_is_stored_and_becomes_an_order_once
     const auto found = get("/api/v1/orders/" + order->getValue<std::string>("order_id"), auth::Role::kReadOnly);
     BOOST_TEST(found.status == 200, found.body);
     BOOST_TEST(found.field("channel") == "edi.sender");
-    // Sent again: the same order, not a second one.
+    // Uploaded again: the same interchange (sender, receiver, ISA13) was received before. Stored, answered with a
+    // TA1, not taken in again.
     const auto again = send(upload);
-    BOOST_TEST(again.json()->getArray("orders")->getObject(0)->getValue<std::string>("status") == "already_imported");
-    // A partner without a profile: the bytes are still stored, the upload is refused with the reason.
+    BOOST_TEST(again.status == 422, again.body);
+    BOOST_TEST(again.field("code") == "rejected");
+    BOOST_TEST(again.field("status") == "rejected");
+    BOOST_TEST(again.json()->getArray("orders")->size() == 0u);
+    BOOST_TEST(again.json()->getArray("duplicates")->getObject(0)->getValue<std::string>("earlier_message_id") ==
+               first.field("message_id"));
+    BOOST_TEST(again.field("message").find("was already received in message " + first.field("message_id")) !=
+                   std::string::npos,
+               again.body);
+    BOOST_TEST(again.field("ack").find("TA1*000000001*") != std::string::npos, again.body);
+    // The same PO in a new interchange: the same order, not a second one.
+    std::string resent = kPartnerOrder;
+    for (const char* trailer : {"*000000001*0*P*>~", "IEA*1*000000001~"}) {
+        const std::string from(trailer);
+        std::string to = from;
+        to.replace(to.find("000000001"), 9, "000000002");
+        resent.replace(resent.find(from), from.size(), to);
+    }
+    upload.body = resent;
+    const auto po_again = send(upload);
+    BOOST_TEST(po_again.status == 200, po_again.body);
+    BOOST_TEST(po_again.json()->getArray("orders")->getObject(0)->getValue<std::string>("status") ==
+               "already_imported");
+    // A partner without a profile: refused, naming the query parameter; nothing is stored under a name nobody has.
     upload.path = "/api/v1/edi/inbound?partner=nobody";
     const auto unknown = send(upload);
-    BOOST_TEST(unknown.status == 503, unknown.body);
+    BOOST_TEST(unknown.status == 422, unknown.body);
+    BOOST_TEST(unknown.field("code") == "unknown_partner");
+    BOOST_TEST(unknown.field("field") == "partner");
     BOOST_TEST(unknown.field("message").find("partner 'nobody' has no profile") != std::string::npos, unknown.body);
     int stored = 0;
     db.run([&](db::UnitOfWork& uow) {

@@ -1,25 +1,31 @@
 // Trading-partner exchange on every backend: a partner's file is stored before anything else, its 850s become
 // orders through the common intake (a re-sent PO is not doubled), its acknowledgment is stored with control
 // numbers that are never reused, a refused set leaves an integration exception until reprocess takes it in, a
-// translator that cannot run keeps the bytes, and the file drop reads only complete files. With a 3PL: a shipment
+// translator that cannot run keeps the bytes, and the file drop reads only complete files. An interchange received
+// before is recognised across files, commands and processes (edi_interchange), partner profiles live in the database
+// (edi_partner), an order's 855 follows its changes and an unchanged 846 is not repeated. With a 3PL: a shipment
 // released at its location goes out once as a 940, its 945 ships the shipment (once), its 944 receives stock (once).
 #define BOOST_TEST_MODULE integration_edi_exchange
 #include <boost/test/unit_test.hpp>
 
 #include "test_database.h"
 
+#include "keel/app/edi_exchange.h"
+#include "keel/app/interchange_registry.h"
 #include "keel/cli/cli.h"
 #include "keel/db/migrations.h"
 
 #include <Poco/Base64Decoder.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/TemporaryFile.h>
+#include <Poco/Util/MapConfiguration.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 #include <tuple>
 
 using namespace keel;
@@ -42,6 +48,20 @@ void write(const fs::path& path, const std::string& text) {
 
 bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
+}
+
+// The customer partner's items (its part numbers A-1 and B-2 are aliases of its channel) at Keel's warehouse WH1.
+const std::string kItems = "sku,name\nWIDGET,Widget\nGADGET,Gadget\n";
+const std::string kWarehouse = "code,name,country\nWH1,Main,US\n";
+const std::string kAliases = "channel,channel_sku,sku\nedi.xyz,A-1,WIDGET\nedi.xyz,B-2,GADGET\n";
+
+// A copy of nodex12_850 (ISA13 000003438) as another interchange: the same PO under a new control number.
+std::string withControlNumber(const std::string& isa13) {
+    std::string text = readFile(kX12 + "nodex12_850.edi");
+    for (auto at = text.find("000003438"); at != std::string::npos; at = text.find("000003438", at)) {
+        text.replace(at, 9, isa13);
+    }
+    return text;
 }
 
 // nodex12_850 with its one PO1 in cases (CA) and the PO number changed, so that a profile without uom.CA refuses it.
@@ -162,10 +182,18 @@ struct Fixture {
         BOOST_TEST_REQUIRE(code == 0, out << err);
         return json(out)->getArray("shipments")->getElement<std::string>(0);
     }
-    // The 945 fixture for a shipment: W0602 is the shipment's id without dashes, cut to 22 (what Keel's 940 says).
+    // The 945 fixture for a shipment: W0602 is the shipment's id without dashes, cut to 22 (what Keel's 940 says). Each
+    // is a new interchange (ISA13 501, 502, ...), as a 3PL sends them: the same interchange twice is a duplicate.
+    int advices_ = 0;
     std::string shippingAdvice(const std::string& shipment,
                                const std::vector<std::pair<std::string, std::string>>& edits = {}) {
         std::string text = readFile(kFixtures + "945_shipping_advice.edi");
+        const std::string isa13 = std::to_string(1'000'000'501 + advices_++).substr(1);
+        for (const std::string envelope : {"*000000501*0*P*", "IEA*1*000000501"}) {
+            std::string fresh = envelope;
+            fresh.replace(fresh.find("000000501"), 9, isa13);
+            text.replace(text.find(envelope), envelope.size(), fresh);
+        }
         std::string depositor = shipment;
         depositor.erase(std::remove(depositor.begin(), depositor.end(), '-'), depositor.end());
         const std::string zeros(22, '0');
@@ -181,11 +209,12 @@ struct Fixture {
         write(root / name, text);
         return keel({"--json", "edi", "receive", (root / name).string(), "--partner", partner});
     }
-    std::int64_t number(const std::string& sql, const std::string& parameter) {
+    std::int64_t number(const std::string& sql, const std::string& parameter = "") {
         std::int64_t value = -1;
         db.run([&](db::UnitOfWork& uow) {
             db::Statement& s = uow.statement(sql);
-            s.bindAll(parameter).execute();
+            if (!parameter.empty()) s.bindAll(parameter);
+            s.execute();
             while (s.next()) value = s.isNull(0) ? -1 : s.getInt64(0);
         });
         return value;
@@ -243,8 +272,10 @@ BOOST_AUTO_TEST_CASE(a_received_850_is_stored_becomes_one_order_and_is_acknowled
     BOOST_TEST(contains(ack, "AK9*A*1*1*1"), ack);
     BOOST_TEST(stored(first->getValue<std::string>("ack_message_id")) == ack);
 
-    // Re-sent: the same order, reported as already imported; the acknowledgment gets the next control number.
-    std::tie(code, out, err) = keel({"--json", "edi", "receive", kX12 + "nodex12_850.edi", "--partner", "xyz"});
+    // The same PO in a new interchange (a new ISA13): the same order, reported as already imported; the
+    // acknowledgment gets the next control number.
+    write(root / "again.edi", withControlNumber("000003439"));
+    std::tie(code, out, err) = keel({"--json", "edi", "receive", (root / "again.edi").string(), "--partner", "xyz"});
     BOOST_TEST_REQUIRE(code == 0, out << err);
     const auto second = json(out);
     BOOST_TEST(second->getArray("orders")->getObject(0)->getValue<std::string>("order_id") ==
@@ -256,6 +287,169 @@ BOOST_AUTO_TEST_CASE(a_received_850_is_stored_becomes_one_order_and_is_acknowled
     BOOST_TEST(code == 0);
     BOOST_TEST(contains(out, "in  interchange  processed  1114 bytes  nodex12_850.edi"), out);
     BOOST_TEST(contains(out, "out  ack  sent"), out);
+}
+
+BOOST_AUTO_TEST_CASE(an_interchange_sent_again_is_stored_answered_with_a_ta1_and_not_taken_in_again) {
+    auto [code, out, err] = keel({"--json", "edi", "receive", kX12 + "nodex12_850.edi", "--partner", "xyz"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    const std::string first = json(out)->getValue<std::string>("message_id");
+
+    // The same file again (a partner that re-sends, another command, another node): the same sender, receiver and
+    // ISA13 within edi.duplicate_window_days.
+    std::tie(code, out, err) = keel({"--json", "edi", "receive", kX12 + "nodex12_850.edi", "--partner", "xyz"});
+    BOOST_TEST(code == 2, out << err);
+    const auto again = json(out);
+    const std::string second = again->getValue<std::string>("message_id");
+    BOOST_TEST(again->getValue<std::string>("status") == "rejected");
+    BOOST_TEST(again->getArray("orders")->size() == 0u);  // not translated, so not taken in again
+    BOOST_TEST(again->getValue<Poco::UInt64>("sets") == 0u);
+    const std::string why = again->getArray("errors")->getElement<std::string>(0);
+    BOOST_TEST(contains(why,
+                        "interchange 000003438 from 12/4405197800 to 01/999999999 was already received in "
+                        "message " +
+                            first),
+               why);
+    BOOST_TEST(contains(why, "edi.duplicate_window_days = 365"), why);
+    const auto duplicate = again->getArray("duplicates")->getObject(0);
+    BOOST_TEST(duplicate->getValue<std::string>("earlier_message_id") == first);
+    BOOST_TEST(duplicate->getValue<std::string>("control_number") == "000003438");
+    // The answer: a rejecting TA1 with note 025 (duplicate interchange control number) under the next ISA13, and no
+    // 997 for the group (the first one was acknowledged already).
+    const std::string ack = again->getValue<std::string>("ack");
+    BOOST_TEST(contains(ack, "*000000002*0*P*>~\nTA1*000003438*101127*1719*R*025~\nIEA*0*000000002~"), ack);
+    BOOST_TEST(!contains(ack, "AK9"), ack);
+    // Stored all the same (nothing received is lost), with an exception saying it repeats the earlier message.
+    BOOST_TEST(stored(second) == readFile(kX12 + "nodex12_850.edi"));
+    BOOST_TEST(openExceptions(second) == 1);
+    BOOST_TEST(number("SELECT COUNT(*) FROM integration_exception WHERE reference = ? AND code = 'edi_duplicate'",
+                      second) == 1);
+    BOOST_TEST(number("SELECT COUNT(*) FROM sales_order") == 1);
+
+    // Processing the first message again is not a duplicate of itself; the second stays one.
+    std::tie(code, out, err) = keel({"--json", "edi", "reprocess", first});
+    BOOST_TEST(code == 0, out << err);
+    BOOST_TEST(json(out)->getArray("duplicates")->size() == 0u);
+    std::tie(code, out, err) = keel({"--json", "edi", "reprocess", second});
+    BOOST_TEST(code == 2, out << err);
+    BOOST_TEST(json(out)->getArray("duplicates")->getObject(0)->getValue<std::string>("earlier_message_id") == first);
+    BOOST_TEST(number("SELECT COUNT(*) FROM edi_interchange WHERE message_id = ?", first) == 1);
+
+    // The file drop: the re-sent file goes to the error folder, its TA1 to the outbound folder.
+    write(root / "in" / "po-again.edi", readFile(kX12 + "nodex12_850.edi"));
+    std::tie(code, out, err) = keel({"--json", "edi", "poll", "--partner", "xyz"});
+    BOOST_TEST(code == 2, out << err);
+    BOOST_TEST(fs::exists(root / "error" / "po-again.edi"));
+    const auto polled = json(out)->getArray("received")->getObject(0);
+    BOOST_TEST(contains(readFile(root / "out" / ("ack-" + polled->getValue<std::string>("message_id") + ".edi")),
+                        "TA1*000003438*101127*1719*R*025~"));
+
+    // A file holding one interchange twice: the first is taken in, the second answered with a TA1.
+    write(root / "twice.edi", withControlNumber("000000777") + withControlNumber("000000777"));
+    std::tie(code, out, err) = keel({"--json", "edi", "receive", (root / "twice.edi").string(), "--partner", "xyz"});
+    BOOST_TEST(code == 2, out << err);
+    const auto twice = json(out);
+    BOOST_TEST(twice->getValue<Poco::UInt64>("sets") == 1u);
+    BOOST_TEST(twice->getArray("orders")->size() == 1u);
+    BOOST_TEST(contains(twice->getArray("errors")->getElement<std::string>(0), "occurs twice in this file"));
+    BOOST_TEST(contains(twice->getValue<std::string>("ack"), "AK9*A*1*1*1"));
+    BOOST_TEST(contains(twice->getValue<std::string>("ack"), "TA1*000000777*101127*1719*R*025~"));
+
+    // Past the window the partner's numbers may come round again: the interchange is taken in and its row taken
+    // over. With a window of 0 days there is no check at all.
+    db.run([&](db::UnitOfWork& uow) {
+        uow.statement("UPDATE edi_interchange SET seen_at = seen_at - ?")
+            .bindAll(static_cast<std::int64_t>(366) * 24 * 3600 * 1'000'000)
+            .execute();
+    });
+    std::tie(code, out, err) = keel({"--json", "edi", "receive", kX12 + "nodex12_850.edi", "--partner", "xyz"});
+    BOOST_TEST(code == 0, out << err);
+    const std::string later = json(out)->getValue<std::string>("message_id");
+    BOOST_TEST(number("SELECT COUNT(*) FROM edi_interchange WHERE control_number = '000003438' AND message_id = ?",
+                      later) == 1);
+    std::tie(code, out, err) =
+        keel({"-D", "edi.duplicate_window_days=0", "edi", "receive", kX12 + "nodex12_850.edi", "--partner", "xyz"});
+    BOOST_TEST(code == 0, out << err);
+    std::tie(code, out, err) =
+        keel({"-D", "edi.duplicate_window_days=-1", "edi", "receive", kX12 + "nodex12_850.edi", "--partner", "xyz"});
+    BOOST_TEST(code == 5);
+    BOOST_TEST(contains(err, "edi.duplicate_window_days must be 0 (off) to 36500 days"), err);
+}
+
+BOOST_AUTO_TEST_CASE(two_processes_receiving_one_interchange_at_once_take_it_in_once) {
+    // keeld's request threads share the services; each upload has its exchange. Both look the interchange up before
+    // either registered it: the unique key decides, and the loser is decided again as the duplicate.
+    Poco::AutoPtr<Poco::Util::MapConfiguration> config = new Poco::Util::MapConfiguration;
+    config->setString("plugins.directory", KEEL_PLUGIN_DIR);
+    config->setString("plugins.instances", (root / "plugins.d").string());
+    config->setString("plugins.allow_unsigned", "true");
+    config->setString("edi.partners", (root / "partners").string());
+    app::Services services(*config);
+    services.attachDatabase(db);
+    services.pluginHost();  // loaded once, before the threads
+    for (int round = 1; round <= 4; ++round) {
+        const std::string isa13 = "000000" + std::to_string(500 + round);
+        const std::string bytes = withControlNumber(isa13);
+        std::vector<app::EdiReceipt> receipts(2);
+        std::vector<std::string> failures(2);
+        std::vector<std::thread> threads;
+        for (std::size_t t = 0; t < 2; ++t) {
+            threads.emplace_back([&, t] {
+                try {
+                    app::EdiExchange exchange(services, db, *config);
+                    receipts[t] = exchange.receive("xyz", "race.edi", bytes, orders::Actor{"test"});
+                } catch (const std::exception& e) {
+                    failures[t] = e.what();
+                }
+            });
+        }
+        for (auto& thread : threads) thread.join();
+        BOOST_TEST_REQUIRE(failures[0].empty(), failures[0]);
+        BOOST_TEST_REQUIRE(failures[1].empty(), failures[1]);
+        const int processed = (receipts[0].status == "processed") + (receipts[1].status == "processed");
+        BOOST_TEST(processed == 1, "round " << round << ": " << receipts[0].status << ", " << receipts[1].status);
+        const auto& loser = receipts[0].status == "processed" ? receipts[1] : receipts[0];
+        const auto& winner = receipts[0].status == "processed" ? receipts[0] : receipts[1];
+        BOOST_TEST_REQUIRE(loser.duplicates.size() == 1u, loser.status);
+        BOOST_TEST(loser.duplicates[0].earlier_message == winner.message_id);
+        BOOST_TEST(number("SELECT COUNT(*) FROM edi_interchange WHERE control_number = ?", isa13) == 1);
+    }
+    BOOST_TEST(number("SELECT COUNT(*) FROM sales_order") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_registration_that_lost_the_race_is_refused_and_the_window_is_kept) {
+    const edi::ManualClock clock(std::chrono::system_clock::now());
+    const edi::InterchangeKey key{"ZZ", "SENDER", "ZZ", "KEEL", "000000042"};
+    app::DatabaseInterchangeRegistry a(db, "message-a", "xyz", std::chrono::hours(24), clock);
+    app::DatabaseInterchangeRegistry b(db, "message-b", "xyz", std::chrono::hours(24), clock);
+    BOOST_TEST(!a.recordAndCheck(key));  // both look it up before either registered it
+    BOOST_TEST(!b.recordAndCheck(key));
+    db.run([&](db::UnitOfWork& uow) { a.record(uow); });
+    BOOST_CHECK_THROW(db.run([&](db::UnitOfWork& uow) { b.record(uow); }), app::InterchangeTaken);
+    db.run([&](db::UnitOfWork& uow) { a.record(uow); });  // the holder registering again changes nothing
+    BOOST_TEST(number("SELECT COUNT(*) FROM edi_interchange WHERE message_id = 'message-a'") == 1);
+    // A third message now finds it, with who had it first.
+    app::DatabaseInterchangeRegistry c(db, "message-c", "xyz", std::chrono::hours(24), clock);
+    BOOST_TEST(c.recordAndCheck(key).has_value());
+    BOOST_TEST(c.earlier().message_id == "message-a");
+    // A row from before the window belongs to whoever registers the key next, once.
+    const edi::InterchangeKey other{"ZZ", "SENDER", "ZZ", "KEEL", "000000043"};
+    app::DatabaseInterchangeRegistry d(db, "message-d", "xyz", std::chrono::hours(24), clock);
+    app::DatabaseInterchangeRegistry e(db, "message-e", "xyz", std::chrono::hours(24), clock);
+    BOOST_TEST(!d.recordAndCheck(other));
+    BOOST_TEST(!e.recordAndCheck(other));
+    db.run([&](db::UnitOfWork& uow) {
+        uow.statement(
+               "INSERT INTO edi_interchange (sender_qualifier, sender_id, receiver_qualifier, receiver_id, "
+               "control_number, partner, message_id, seen_at) VALUES ('ZZ', 'SENDER', 'ZZ', 'KEEL', '000000043', "
+               "'xyz', "
+               "'message-d', ?)")
+            .bindAll(static_cast<std::int64_t>(1))
+            .execute();
+    });
+    // message-d's row is older than the window: message-e takes it over, and message-d cannot take it back.
+    db.run([&](db::UnitOfWork& uow) { e.record(uow); });
+    BOOST_TEST(number("SELECT COUNT(*) FROM edi_interchange WHERE message_id = 'message-e'") == 1);
+    BOOST_CHECK_THROW(db.run([&](db::UnitOfWork& uow) { d.record(uow); }), app::InterchangeTaken);
 }
 
 BOOST_AUTO_TEST_CASE(a_refused_set_stays_as_an_exception_until_reprocess_takes_it_in) {
@@ -331,9 +525,7 @@ BOOST_AUTO_TEST_CASE(the_file_drop_reads_complete_files_archives_or_parks_them_a
 }
 
 BOOST_AUTO_TEST_CASE(an_850_in_the_inbound_folder_ships_and_is_invoiced_back_as_an_856_and_an_810) {
-    catalog("sku,name\nWIDGET,Widget\nGADGET,Gadget\n", "code,name,country\nWH1,Main,US\n",
-            "channel,channel_sku,sku\nedi.xyz,A-1,WIDGET\nedi.xyz,B-2,GADGET\n",
-            {{"WIDGET", "WH1", "10"}, {"GADGET", "WH1", "10"}});
+    catalog(kItems, kWarehouse, kAliases, {{"WIDGET", "WH1", "10"}, {"GADGET", "WH1", "10"}});
     write(root / "in" / "po-777.edi",
           "ISA*00*          *00*          *12*4405197800     *01*999999999      *261126*1200*U*00401*000000101*0*P*>~\n"
           "GS*PO*4405197800*999999999*20261126*1200*101*X*004010~\nST*850*0001~\nBEG*00*SA*PO-777**20261126~\n"
@@ -475,6 +667,192 @@ BOOST_AUTO_TEST_CASE(an_850_in_the_inbound_folder_ships_and_is_invoiced_back_as_
     BOOST_TEST(status["810"] == "R");
 }
 
+BOOST_AUTO_TEST_CASE(partner_profiles_live_in_the_database_and_serve_a_node_without_the_files) {
+    auto [code, out, err] = keel({"--json", "edi", "partners", "load"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    auto loaded = json(out)->getArray("profiles")->getObject(0);
+    BOOST_TEST(loaded->getValue<std::string>("partner") == "xyz");
+    BOOST_TEST(loaded->getValue<std::string>("outcome") == "added");
+    const std::string first_sha = loaded->getValue<std::string>("sha256");
+    std::tie(code, out, err) = keel({"edi", "partners", "load"});
+    BOOST_TEST(contains(out, "xyz: unchanged"), out);
+
+    const auto listed = [&] {
+        const auto [c, o, e] = keel({"--json", "edi", "partners", "list"});
+        BOOST_TEST_REQUIRE(c == 0, o << e);
+        const auto all = Poco::JSON::Parser().parse(o).extract<Poco::JSON::Array::Ptr>();
+        BOOST_TEST_REQUIRE(all->size() == 1u, o);
+        return all->getObject(0);
+    };
+    auto row = listed();
+    BOOST_TEST(row->getValue<std::string>("isa_qualifier") == "12");
+    BOOST_TEST(row->getValue<std::string>("isa_id") == "4405197800");
+    BOOST_TEST(row->getValue<std::string>("our_isa_id") == "999999999");
+    BOOST_TEST(row->getValue<std::string>("channel") == "edi.xyz");
+    BOOST_TEST(row->getValue<std::string>("customer") == "XYZ-RETAIL");
+    BOOST_TEST(row->getValue<std::string>("role") == "customer");
+    BOOST_TEST(row->getValue<std::string>("ack") == "997");
+    BOOST_TEST(row->getObject("transport")->getValue<std::string>("inbound") == (root / "in").string());
+    BOOST_TEST(row->getValue<std::string>("source") == (root / "partners" / "xyz.properties").string());
+    BOOST_TEST(row->getValue<std::string>("sha256") == first_sha);
+
+    // A changed file replaces the row, and says so.
+    profile("ack.deadline_hours = 48\n");
+    std::tie(code, out, err) = keel({"--json", "edi", "partners", "load"});
+    BOOST_TEST(code == 0, out << err);
+    loaded = json(out)->getArray("profiles")->getObject(0);
+    BOOST_TEST(loaded->getValue<std::string>("outcome") == "updated");
+    BOOST_TEST(loaded->getValue<std::string>("previous_sha256") == first_sha);
+    BOOST_TEST(listed()->getValue<int>("ack_deadline_hours") == 48);
+
+    // A malformed one is refused with the file and the key, and the row stays as it was; nothing is received for the
+    // partner while its file is broken.
+    profile("ack = 998\n");
+    std::tie(code, out, err) = keel({"edi", "partners", "load"});
+    BOOST_TEST(code == 2, out << err);
+    BOOST_TEST(contains(out, "xyz: refused: " + (root / "partners" / "xyz.properties").string() +
+                                 ": ack = '998': use 997, 999 or none (the database keeps the profile loaded before)"),
+               out);
+    row = listed();
+    BOOST_TEST(row->getValue<std::string>("ack") == "997");
+    BOOST_TEST(row->getValue<int>("ack_deadline_hours") == 48);
+    std::tie(code, out, err) = keel({"edi", "receive", kX12 + "nodex12_850.edi", "--partner", "xyz"});
+    BOOST_TEST(code == 5, out << err);
+    BOOST_TEST(contains(err, "xyz.properties: ack = '998'"), err);
+    BOOST_TEST(number("SELECT COUNT(*) FROM edi_message") == 0);
+    // So is a value that the plugin accepts but that does not fit where Keel keeps it (a channel has 64 characters).
+    profile("channel = " + std::string(65, 'c') + "\n");
+    std::tie(code, out, err) = keel({"edi", "partners", "load"});
+    BOOST_TEST(code == 2, out << err);
+    BOOST_TEST(contains(out, "xyz.properties: channel = 'ccc"), out);
+    BOOST_TEST(contains(out, "' is longer than 64 characters"), out);
+    BOOST_TEST(listed()->getValue<std::string>("channel") == "edi.xyz");
+    profile("");
+
+    // A node without the files (edi.partners and the plugin instance's partners both empty) works from the rows: the
+    // translator gets the database's copy of the profile.
+    write(root / "empty" / "edi.properties", "plugin = edi-x12\npartners = " + (root / "empty").string() + "\n");
+    fs::create_directories(root / "bare.d");
+    fs::rename(root / "empty" / "edi.properties", root / "bare.d" / "edi.properties");
+    std::tie(code, out, err) = keel({"-D", "edi.partners=" + (root / "empty").string(), "--json", "edi", "receive",
+                                     kX12 + "nodex12_850.edi", "--partner", "xyz"},
+                                    "bare.d");
+    BOOST_TEST(code == 0, out << err);
+    BOOST_TEST(json(out)->getArray("orders")->getObject(0)->getValue<std::string>("external_id") == "08292233294");
+    // ... and finds the partner of a file by its sender and receiver ids.
+    write(root / "again.edi", withControlNumber("000003440"));
+    std::tie(code, out, err) = keel(
+        {"-D", "edi.partners=" + (root / "empty").string(), "--json", "edi", "receive", (root / "again.edi").string()},
+        "bare.d");
+    BOOST_TEST(code == 0, out << err);
+    BOOST_TEST(json(out)->getValue<std::string>("partner") == "xyz");
+    std::string stranger = withControlNumber("000003441");
+    stranger.replace(stranger.find("*12*4405197800     *"), 20, "*ZZ*STRANGER       *");
+    write(root / "stranger.edi", stranger);
+    std::tie(code, out, err) = keel({"edi", "receive", (root / "stranger.edi").string()});
+    BOOST_TEST(code == 3, out << err);
+    BOOST_TEST(contains(err, "no partner profile in the database sends as ZZ/STRANGER to 01/999999999"), err);
+    std::tie(code, out, err) = keel({"edi", "receive", kX12 + "nodex12_850.edi", "--partner", "nobody"});
+    BOOST_TEST(code == 3, out << err);
+    BOOST_TEST(contains(err, "partner 'nobody' has no profile"), err);
+    BOOST_TEST(number("SELECT COUNT(*) FROM edi_message WHERE partner = 'nobody'") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(an_order_that_changes_after_its_855_gets_one_further_855_per_change) {
+    catalog(kItems, kWarehouse, kAliases, {{"GADGET", "WH1", "10"}});
+    // Four widgets, none in stock, and a gadget.
+    write(root / "po.edi",
+          "ISA*00*          *00*          *12*4405197800     *01*999999999      *261126*1200*U*00401*000000201*0*P*>~\n"
+          "GS*PO*4405197800*999999999*20261126*1200*201*X*004010~\nST*850*0001~\nBEG*00*SA*PO-888**20261126~\n"
+          "N1*ST*Store 12~\nN3*1 Main St~\nN4*Springfield*IL*62701*US~\nPO1*1*4*EA*3.50**VN*A-1~\n"
+          "PO1*2*1*EA*10**VN*B-2~\nCTT*2~\nSE*9*0001~\nGE*1*201~\nIEA*1*000000201~\n");
+    auto [code, out, err] = keel({"--json", "edi", "receive", (root / "po.edi").string(), "--partner", "xyz"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    const std::string id = json(out)->getArray("orders")->getObject(0)->getValue<std::string>("order_id");
+    std::tie(code, out, err) = keel({"order", "allocate", id});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+
+    const auto send = [&](std::size_t expected) {
+        const auto [c, o, e] = keel({"--json", "edi", "send", "--partner", "xyz"});
+        BOOST_TEST_REQUIRE(c == 0, o << e);
+        const auto sent = json(o)->getArray("sent");
+        BOOST_TEST_REQUIRE(sent->size() == expected, o);
+        if (expected == 0) return std::string();
+        BOOST_TEST(sent->getObject(0)->getValue<std::string>("transaction_set") == "855");
+        const std::string file = sent->getObject(0)->getValue<std::string>("file");
+        const auto [vc, vo, ve] = keel({"edi", "validate", file});  // the 004010 dictionary, BAK01 code list included
+        BOOST_TEST(vc == 0, vo << ve);
+        BOOST_TEST(contains(vo, "0 error(s), 0 warning(s); 1 set(s) checked against a dictionary"), vo);
+        return readFile(file);
+    };
+    // Backordered: accepted with changes, the widgets backordered.
+    std::string po_ack = send(1);
+    for (const char* part : {"BAK*00*AC*PO-888*", "PO1*1*4*EA***VN*A-1~", "ACK*IB*4*EA~", "ACK*IA*1*EA~"}) {
+        BOOST_TEST(contains(po_ack, part), part << " in\n" << po_ack);
+    }
+    // The widgets arrive and fill the backorder: a further 855, a seller initiated change, every line accepted.
+    std::tie(code, out, err) = keel({"stock", "receive", "WIDGET", "WH1", "10"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    po_ack = send(1);
+    for (const char* part : {"BAK*19*AD*PO-888*", "ACK*IA*4*EA~", "ACK*IA*1*EA~"}) {
+        BOOST_TEST(contains(po_ack, part), part << " in\n" << po_ack);
+    }
+    BOOST_TEST(!contains(po_ack, "ACK*IB"), po_ack);
+    // Nothing changed: nothing more, however often it runs; a change that does not touch the acknowledgment (a hold
+    // and its release) neither.
+    send(0);
+    std::tie(code, out, err) = keel({"order", "hold", id, "--reason", "check the address"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    send(0);
+    std::tie(code, out, err) = keel({"order", "release", id});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    send(0);
+    // A line cancelled, then the order: one further 855 each; the partner's profile may ask for another BAK01.
+    std::tie(code, out, err) = keel({"order", "cancel", id, "--line", "2", "--reason", "discontinued"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    profile("po_ack.change_purpose = 04\n");
+    po_ack = send(1);
+    for (const char* part : {"BAK*04*AC*PO-888*", "ACK*IA*4*EA~", "PO1*2*1*EA***VN*B-2~", "ACK*IR*1*EA~"}) {
+        BOOST_TEST(contains(po_ack, part), part << " in\n" << po_ack);
+    }
+    std::tie(code, out, err) = keel({"order", "cancel", id, "--reason", "customer changed their mind"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    po_ack = send(1);
+    for (const char* part : {"BAK*04*RD*PO-888*", "ACK*IR*4*EA~", "ACK*IR*1*EA~"}) {
+        BOOST_TEST(contains(po_ack, part), part << " in\n" << po_ack);
+    }
+    send(0);
+    BOOST_TEST(number("SELECT COUNT(*) FROM edi_message WHERE kind = '855' AND related_id = ?", id) == 4);
+}
+
+BOOST_AUTO_TEST_CASE(an_846_if_changed_is_sent_only_when_the_inventory_moved) {
+    catalog(kItems, kWarehouse, kAliases, {{"WIDGET", "WH1", "5"}});
+    const auto advise = [&] {
+        const auto [c, o, e] = keel({"--json", "edi", "send", "--partner", "xyz", "--inventory", "--if-changed"});
+        BOOST_TEST_REQUIRE(c == 0, o << e);
+        return json(o);
+    };
+    auto first = advise();
+    BOOST_TEST_REQUIRE(first->getArray("sent")->size() == 1u);
+    BOOST_TEST(contains(readFile(first->getArray("sent")->getObject(0)->getValue<std::string>("file")),
+                        "LIN*1*VN*A-1~\nQTY*33*5*EA~"));
+    auto again = advise();
+    BOOST_TEST(again->getArray("sent")->size() == 0u);
+    BOOST_TEST(contains(again->getArray("skipped")->getElement<std::string>(0),
+                        "846: the inventory of channel edi.xyz is what the last 846 said"));
+    auto [code, out, err] = keel({"stock", "receive", "WIDGET", "WH1", "2"});
+    BOOST_TEST_REQUIRE(code == 0, out << err);
+    auto moved = advise();
+    BOOST_TEST_REQUIRE(moved->getArray("sent")->size() == 1u);
+    BOOST_TEST(contains(readFile(moved->getArray("sent")->getObject(0)->getValue<std::string>("file")),
+                        "LIN*1*VN*A-1~\nQTY*33*7*EA~"));
+    // Asked for by hand without --if-changed, it goes whatever the last one said.
+    std::tie(code, out, err) = keel({"--json", "edi", "send", "--partner", "xyz", "--inventory"});
+    BOOST_TEST(json(out)->getArray("sent")->size() == 1u);
+    std::tie(code, out, err) = keel({"edi", "send", "--partner", "xyz", "--if-changed"});
+    BOOST_TEST(code == 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_shipment_released_at_the_3pl_location_goes_out_once_as_a_940_that_keel_validates) {
     threePlStock();
     const std::string shipment = releasedShipment("W-3PL-1", {{"WIDGET", 3}, {"GADGET", 2}});
@@ -544,7 +922,8 @@ BOOST_AUTO_TEST_CASE(a_945_ships_the_shipment_with_its_tracking_and_a_resent_one
     std::tie(code, out, err) = keel({"stock", "verify"});
     BOOST_TEST(code == 0, out << err);
 
-    // The same 945 again: nothing moves, and it says so; the 997 still accepts it.
+    // The same 945 again (in a new interchange: the same file again is a duplicate interchange, not translated at
+    // all): nothing moves, and it says so; the 997 still accepts it.
     std::tie(code, out, err) = receive("3pl-east", "945-again.edi", shippingAdvice(shipment));
     BOOST_TEST_REQUIRE(code == 0, out << err);
     body = json(out);
@@ -660,8 +1039,19 @@ BOOST_AUTO_TEST_CASE(a_944_receives_stock_at_the_3pl_location_once_even_when_sen
     BOOST_TEST(text("SELECT l.lot_code FROM lot l JOIN item i ON i.id = l.item_id WHERE i.sku = ?", "TEA") == "LOT456");
     BOOST_TEST(number("SELECT COUNT(*) FROM stock_move WHERE source_type = 'edi_944' AND source_id = ?", first) == 1);
 
-    // Sent again, and reprocessed again: no second receipt.
+    // Sent again: the same interchange is a duplicate (a TA1, nothing translated); the same 944 in a new interchange,
+    // and the first message reprocessed again: no second receipt.
     std::tie(code, out, err) = keel({"--json", "edi", "receive", file, "--partner", "acme-wh"});
+    BOOST_TEST(code == 2, out << err);
+    BOOST_TEST(json(out)->getArray("duplicates")->getObject(0)->getValue<std::string>("earlier_message_id") == first);
+    BOOST_TEST(json(out)->getArray("advices")->size() == 0u);
+    std::string again = readFile(file);
+    for (const std::string envelope : {"*000000001*0*T*", "IEA*1*000000001"}) {
+        std::string fresh = envelope;
+        fresh.replace(fresh.find("000000001"), 9, "000000002");
+        again.replace(again.find(envelope), envelope.size(), fresh);
+    }
+    std::tie(code, out, err) = receive("acme-wh", "944-again.edi", again);
     BOOST_TEST_REQUIRE(code == 0, out << err);
     body = json(out);
     BOOST_TEST(body->getArray("advices")->getObject(0)->getValue<std::string>("outcome") == "already_received");

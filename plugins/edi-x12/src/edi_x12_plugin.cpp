@@ -1,17 +1,19 @@
 // The edi-x12 plugin: X12 interchanges from trading partners → Keel documents, and Keel documents → X12 (docs/edi.md).
 // Instance settings: partners (directory of PARTNER.properties profiles, default /etc/keel/partners).
 //
-// edi.to_documents {"partner", "bytes" (base64), ["ack_control_number"], ["acknowledge": true]} →
+// Both operations take the partner's profile text in "profile" when the host sends it (Keel sends the copy in its
+// database); without it, the instance's file of that partner is used.
+// edi.to_documents {"partner", "bytes" (base64), ["ack_control_number"], ["acknowledge": true], ["profile"]} →
 //   {"documents": [order (850) | shipment_confirmation (945) | stock_receipt (944) ...],
 //    "errors": [{"group","set","segment","element","message"}],
 //    "acknowledgments_received": [{"functional_id","group_control","status"}] (the partner's 997/999),
 //    "acknowledgments": [{"bytes" (base64), "accepted"}] (absent with "acknowledge": false), "sets": N}
-// edi.from_document {"partner", "document", "control_number"}, where the document is an order_acknowledgment (855),
-//   advance_ship_notice (856), inventory_advice (846), invoice (810), shipment_request (940), or a
-//   functional_acknowledgment {"interchange" (base64 of an inbound file), "rejected": [{"group_control",
-//   "set_control"}]}: the 997/999 of that file with those sets rejected, for a host that decides after translation
-//   which sets it takes in
-//   → {"bytes" (base64), "transaction_set": "855" | "856" | "846" | "810" | "940"}, or for an acknowledgment
+// edi.from_document {"partner", "document", "control_number", ["profile"]}, where the document is an
+//   order_acknowledgment (855; BAK01 po_ack.change_purpose for "purpose": "change"), advance_ship_notice (856),
+//   inventory_advice (846), invoice (810), shipment_request (940), or a functional_acknowledgment {"interchange"
+//   (base64 of an inbound file), "rejected": [{"group_control", "set_control"}]}: the 997/999 of that file with those
+//   sets rejected, for a host that decides after translation which sets it takes in → {"bytes" (base64),
+//   "transaction_set": "855" | "856" | "846" | "810" | "940"}, or for an acknowledgment
 //   {"bytes" (base64; empty when none is sent), "accepted"}
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
@@ -92,14 +94,7 @@ public:
         } catch (const Poco::Exception& e) {
             throw Error(KEEL_E_INVALID, "to_documents: request is not JSON: " + e.displayText());
         }
-        const std::string partner_name = request->optValue<std::string>("partner", "");
-        const auto partner = partners_.find(partner_name);
-        if (partner == partners_.end()) {
-            std::string known;
-            for (const auto& [name, profile] : partners_) known += (known.empty() ? "" : ", ") + name;
-            throw Error(KEEL_E_NOT_FOUND, "partner '" + partner_name + "' has no profile (known: " +
-                                              (known.empty() ? std::string("none") : known) + ")");
-        }
+        const PartnerProfile partner = partnerOf(*request);
         if (!request->has("bytes") || !request->get("bytes").isString()) {
             throw Error(KEEL_E_INVALID, "to_documents: bytes (base64) is required");
         }
@@ -110,7 +105,7 @@ public:
             throw Error(KEEL_E_INVALID, "to_documents: bytes is not base64: " + e.displayText());
         }
 
-        const Translation translation = translate(bytes, partner->second);
+        const Translation translation = translate(bytes, partner);
 
         Poco::JSON::Object response(Poco::JSON_PRESERVE_KEY_ORDER);
         Poco::JSON::Array::Ptr documents = new Poco::JSON::Array;
@@ -141,7 +136,7 @@ public:
         // so that the sets it refuses are rejected in it too.
         if (request->optValue<bool>("acknowledge", true)) {
             const auto first = request->optValue<Poco::UInt64>("ack_control_number", 1);
-            const auto ack = acknowledgment(bytes, partner->second, untranslated(translation.errors), first);
+            const auto ack = acknowledgment(bytes, partner, untranslated(translation.errors), first);
             Poco::JSON::Array::Ptr acks = new Poco::JSON::Array;
             if (ack) acks->add(ack);
             response.set("acknowledgments", acks);
@@ -160,11 +155,7 @@ public:
         } catch (const Poco::Exception& e) {
             throw Error(KEEL_E_INVALID, "from_document: request is not JSON: " + e.displayText());
         }
-        const std::string partner_name = request->optValue<std::string>("partner", "");
-        const auto partner = partners_.find(partner_name);
-        if (partner == partners_.end()) {
-            throw Error(KEEL_E_NOT_FOUND, "partner '" + partner_name + "' has no profile");
-        }
+        const PartnerProfile partner = partnerOf(*request);
         const auto document = request->getObject("document");
         if (!document) throw Error(KEEL_E_INVALID, "from_document: document is required");
         Envelope envelope;
@@ -176,24 +167,24 @@ public:
         envelope.date = Poco::DateTimeFormatter::format(now, "%Y%m%d");
         envelope.time = Poco::DateTimeFormatter::format(now, "%H%M");
         const std::string type = document->optValue<std::string>("type", "");
-        if (type == "functional_acknowledgment") return functionalAcknowledgment(partner->second, *document, envelope);
+        if (type == "functional_acknowledgment") return functionalAcknowledgment(partner, *document, envelope);
         std::string bytes;
         std::string set;
         try {
             if (type == "advance_ship_notice") {
-                bytes = write856(partner->second, *document, envelope);
+                bytes = write856(partner, *document, envelope);
                 set = "856";
             } else if (type == "order_acknowledgment") {
-                bytes = write855(partner->second, *document, envelope);
+                bytes = write855(partner, *document, envelope);
                 set = "855";
             } else if (type == "inventory_advice") {
-                bytes = write846(partner->second, *document, envelope);
+                bytes = write846(partner, *document, envelope);
                 set = "846";
             } else if (type == "invoice") {
-                bytes = write810(partner->second, *document, envelope);
+                bytes = write810(partner, *document, envelope);
                 set = "810";
             } else if (type == "shipment_request") {
-                bytes = write940(partner->second, *document, envelope);
+                bytes = write940(partner, *document, envelope);
                 set = "940";
             } else {
                 throw Error(KEEL_E_INVALID, "from_document: document type '" + type +
@@ -203,9 +194,9 @@ public:
             }
             // What a partner receives follows its role: a 3PL gets shipping orders, a customer the rest.
             const bool for_3pl = set == "940";
-            if (for_3pl != (partner->second.role == PartnerRole::kThreePl)) {
+            if (for_3pl != (partner.role == PartnerRole::kThreePl)) {
                 throw Error(KEEL_E_INVALID,
-                            "from_document: a " + set + " is not sent to partner " + partner_name +
+                            "from_document: a " + set + " is not sent to partner " + partner.name +
                                 (for_3pl ? " (a 940 goes to a 3PL: role = 3pl)" : " (role 3pl: a 3PL receives 940s)"));
             }
         } catch (const DocumentError& e) {
@@ -220,6 +211,28 @@ public:
     }
 
 private:
+    /// The profile of the request's partner: the copy Keel's host sends along ("profile": the text it keeps in its
+    /// database, so that a node without the files translates too), else the instance's own file.
+    PartnerProfile partnerOf(const Poco::JSON::Object& request) const {
+        const std::string name = request.optValue<std::string>("partner", "");
+        if (request.has("profile") && request.get("profile").isString()) {
+            try {
+                return edi::parseProfile(name, "the profile of partner '" + name + "' sent by the host",
+                                         request.getValue<std::string>("profile"));
+            } catch (const edi::ProfileError& e) {
+                throw Error(KEEL_E_INVALID, e.what());
+            }
+        }
+        const auto partner = partners_.find(name);
+        if (partner == partners_.end()) {
+            std::string known;
+            for (const auto& [known_name, profile] : partners_) known += (known.empty() ? "" : ", ") + known_name;
+            throw Error(KEEL_E_NOT_FOUND, "partner '" + name + "' has no profile (known: " +
+                                              (known.empty() ? std::string("none") : known) + ")");
+        }
+        return partner->second;
+    }
+
     /// The 997/999 of `bytes` for the partner (nullptr when none is sent: ack = none, an unreadable file, FA groups
     /// only), with the `rejected` sets (GS06, ST02) rejected.
     static Poco::JSON::Object::Ptr acknowledgment(const std::string& bytes, const PartnerProfile& partner,

@@ -210,13 +210,16 @@ std::string write855(const PartnerProfile& partner, const Poco::JSON::Object& ac
     const std::string status = required(acknowledgment, "status", "");
     const std::string when = ccyymmdd(required(acknowledgment, "acknowledged_at", ""), "acknowledged_at");
     const std::string type = status == "rejected" ? "RD" : status == "accepted" ? "AD" : "AC";
+    // A later 855 for the same PO reports a change of what the first one said (a backorder filled, a line cancelled).
+    const std::string purpose_code =
+        optional(acknowledgment, "purpose") == "change" ? partner.po_ack_change_purpose : std::string("00");
     const auto lines = acknowledgment.getArray("lines");
 
     Segments s;
     envelopeStart(s, partner, envelope, "PR");
     const std::size_t before = s.inSet();
     s.add({"ST", "855", "0001"});
-    s.add({"BAK", "00", type, po, when});
+    s.add({"BAK", purpose_code, type, po, when});
     const std::string qualifier = productQualifier(partner);
     std::size_t count = 0;
     if (lines) {

@@ -30,8 +30,9 @@ struct Envelope {
 /// SSCC-18 (MAN*GM) and one I per line (LIN with the partner's product id, SN1 with the quantity).
 std::string write856(const PartnerProfile& partner, const Poco::JSON::Object& asn, const Envelope& envelope);
 
-/// An 855 (purchase order acknowledgment) of an order_acknowledgment document: BAK (AD accepted as sent, AC accepted
-/// with changes such as backorders, RD rejected) and per line PO1 (as ordered) with ACK IA/IB/IR and quantities.
+/// An 855 (purchase order acknowledgment) of an order_acknowledgment document: BAK (BAK01 00 original, or the profile's
+/// po_ack.change_purpose for "purpose": "change"; BAK02 AD accepted as sent, AC accepted with changes such as
+/// backorders, RD rejected) and per line PO1 (as ordered) with ACK IA/IB/IR and quantities.
 std::string write855(const PartnerProfile& partner, const Poco::JSON::Object& acknowledgment, const Envelope& envelope);
 
 /// An 846 (inventory inquiry/advice) of an inventory_advice document: BIA (00, DD distributor inventory report), and

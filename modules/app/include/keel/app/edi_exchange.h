@@ -5,8 +5,11 @@
 // acknowledgment (which rejects every set Keel refused) stored as an outbound message. A file that fails keeps its
 // bytes and an integration exception until `keel edi reprocess ID` takes it in. The file drop moves files between a
 // partner's folders (transport.* in its profile) around the same steps; send() writes what a partner has not received
-// (to a 3PL: a 940 for every shipment released at its locations).
+// (to a 3PL: a 940 for every shipment released at its locations). An interchange received before (same sender,
+// receiver and ISA13 within edi.duplicate_window_days, in the database) is stored and answered with a TA1 but not taken
+// in again. Partner profiles come from the database (edi_partner), refreshed from edi.partners/PARTNER.properties.
 
+#include "keel/app/edi_partners.h"
 #include "keel/app/services.h"
 #include "keel/db/database.h"
 #include "keel/orders/orders.h"
@@ -46,6 +49,15 @@ struct EdiAdvice {
     std::string note;  ///< what happened, for people
 };
 
+/// An interchange of a file that had been received before (docs/edi.md "Duplicate interchanges").
+struct EdiDuplicate {
+    std::string control_number;   ///< ISA13
+    std::string sender;           ///< ISA05/ISA06
+    std::string receiver;         ///< ISA07/ISA08
+    std::string earlier_message;  ///< the message that took it in (this one's id when the file holds it twice)
+    std::int64_t seen_at = 0;     ///< when, microseconds since the epoch
+};
+
 /// What receiving (or reprocessing) one file did.
 struct EdiReceipt {
     std::string message_id;
@@ -56,6 +68,7 @@ struct EdiReceipt {
     std::vector<EdiAdvice> advices;   ///< a 3PL's shipping and receipt advices
     std::vector<std::string> errors;  ///< "set 0001 segment 6 PO103: unit 'CA' has no Keel unit ..."
     std::vector<EdiReceivedAck> acks_received;  ///< the partner's acknowledgments in the file
+    std::vector<EdiDuplicate> duplicates;       ///< interchanges received before: answered by a TA1, not taken in
     std::string ack;                  ///< the 997/999 Keel sends back (empty: none)
     std::string ack_message_id;
 };
@@ -100,6 +113,29 @@ struct EdiSent {
 struct SendResult {
     std::vector<EdiSent> sent;
     std::vector<std::string> errors;
+    std::vector<std::string> skipped;  ///< documents not sent because they would repeat the last one (an 846)
+};
+
+/// What a send includes besides the documents the partner has not received (855, 856, 810).
+struct SendOptions {
+    bool inventory = false;             ///< an 846 of the partner's items
+    /// ... only when it differs from the last 846 sent to the partner; a 3PL gets none, without an error (keeld's
+    /// timer)
+    bool inventory_if_changed = false;
+};
+
+/// The EDI settings of a Keel process: edi.plugin, edi.partners, edi.gs1.*, edi.duplicate_window_days.
+struct EdiSettings {
+    std::string instance;  ///< edi.plugin: the EDI plugin instance ("": the only one with the edi capability)
+    std::string partners_directory = "/etc/keel/partners";  ///< edi.partners
+    std::string gs1_company_prefix;                         ///< edi.gs1.company_prefix
+    int gs1_extension = 0;                                  ///< edi.gs1.extension_digit
+    /// edi.duplicate_window_days: an interchange with the ISA13 of one received from the same sender for the same
+    /// receiver within this many days is a duplicate; 0 turns the check off.
+    int duplicate_window_days = 365;
+
+    /// Reads the keys; throws InfrastructureError naming a malformed one.
+    static EdiSettings fromConfig(const Poco::Util::AbstractConfiguration& config);
 };
 
 /// What one poll of a partner's inbound folder did.
@@ -110,13 +146,24 @@ struct PollResult {
 
 class EdiExchange {
 public:
-    /// Reads edi.plugin (the instance; default: the only one with the edi capability) and edi.partners (the
-    /// profiles' directory, default /etc/keel/partners, for their transport.* keys).
+    /// Reads the settings of EdiSettings::fromConfig.
     EdiExchange(Services& services, db::Database& database, const Poco::Util::AbstractConfiguration& config);
-    /// With the instance ("" for the only edi one) and the profiles' directory given.
-    EdiExchange(Services& services, db::Database& database, std::string instance, std::string partners_directory);
+    EdiExchange(Services& services, db::Database& database, EdiSettings settings);
 
-    /// Stores `bytes` as received from `partner` under `name`, then processes it.
+    /// The partner's profile (EdiPartners::get: its file loaded into the database first when there is one).
+    /// Throws NotFoundError when the partner has neither.
+    StoredPartner partner(const std::string& name);
+    /// Loads every profile file of edi.partners into the database (EdiPartners::loadAll).
+    std::vector<PartnerLoad> loadPartners();
+    /// The profiles in the database, by name.
+    std::vector<StoredPartner> partners();
+    /// The partner whose profile in the database says it sends the first interchange of `bytes` (ISA05/ISA06 to
+    /// ISA07/ISA08), after loading the profile files. Throws NotFoundError when none does, UsageError when several
+    /// do, RejectedError when the bytes are not X12.
+    std::string identify(const std::string& bytes);
+
+    /// Stores `bytes` as received from `partner` under `name`, then processes it. Throws NotFoundError (nothing is
+    /// stored) when the partner has no profile.
     EdiReceipt receive(const std::string& partner, const std::string& name, const std::string& bytes,
                        const orders::Actor& actor);
     /// Processes a stored inbound message again (its orders are idempotent); resolves its exceptions when it
@@ -136,15 +183,19 @@ public:
     /// an SSCC-18 (serials from edi_control_number, never reused); with `inventory`, also an 846 of
     /// available-to-promise (for the partner's channel) of every item it knows by an alias of that channel. To a 3PL
     /// (role = 3pl): a 940 for every shipment released (not yet shipped) at one of the locations it runs.
+    /// An order whose acknowledgment changed since its last 855 (a backorder filled, a line or the order cancelled,
+    /// an operator's rejection) gets a further 855 with purpose "change" (BAK01 po_ack.change_purpose, 19).
     SendResult send(const std::string& partner, bool inventory = false);
+    SendResult send(const std::string& partner, const SendOptions& options);
     /// Outbound documents of the partner not acknowledged within its profile's ack.deadline_hours: each gets one
     /// integration exception (code edi_ack_overdue), resolved when the 997/999 arrives. Returns their message ids.
     /// send() and poll() check it too.
     std::vector<std::string> overdue(const std::string& partner);
 
 private:
+    /// `attempt`: a message whose interchanges another process registered at the same moment is decided again.
     EdiReceipt process(const std::string& message_id, const std::string& partner, const std::string& bytes,
-                       const orders::Actor& actor);
+                       const orders::Actor& actor, int attempt = 1);
     std::string instance();
 
     Services& services_;
@@ -153,6 +204,8 @@ private:
     std::string partners_directory_;
     std::string gs1_company_prefix_;  ///< edi.gs1.company_prefix
     int gs1_extension_ = 0;           ///< edi.gs1.extension_digit
+    int duplicate_window_days_ = 365;  ///< edi.duplicate_window_days
+    mutable EdiPartners partners_;     ///< the profiles (a cache for this object's life)
 
     std::int64_t reserve(const std::string& partner, const std::string& kind, std::int64_t count);
     std::string channelOf(const std::string& partner) const;
@@ -170,10 +223,10 @@ private:
     std::optional<std::string> applyReceiptAdvice(const std::string& partner, const Poco::JSON::Object& advice,
                                                   const std::string& message_id, const orders::Actor& actor,
                                                   EdiReceipt& receipt);
-    /// The documents of send() for a customer: 855s, 856s, 810s (and the 846).
-    void customerDocuments(db::UnitOfWork& uow, const std::string& channel, bool inventory,
-                           std::vector<Poco::JSON::Object::Ptr>& documents, std::vector<std::string>& sets,
-                           SendResult& result);
+    /// The documents of send() for a customer: 855s (further ones for changed orders), 856s, 810s (and the 846).
+    void customerDocuments(db::UnitOfWork& uow, const std::string& partner, const std::string& channel,
+                           const SendOptions& options, std::vector<Poco::JSON::Object::Ptr>& documents,
+                           std::vector<std::string>& sets, SendResult& result);
     /// The documents of send() for a 3PL: a shipment request (940) for each shipment released at its locations.
     void shippingOrders(db::UnitOfWork& uow, const std::string& channel, const std::vector<std::string>& locations,
                         std::vector<Poco::JSON::Object::Ptr>& documents, std::vector<std::string>& sets);

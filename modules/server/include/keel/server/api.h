@@ -3,6 +3,7 @@
 // roles. Handlers are thin: they read the request, call the same app::Services the `keel` command uses, and write
 // JSON. Errors leave every handler as exceptions or Problems and become HTTP statuses in one place (api.cpp).
 
+#include "keel/app/edi_exchange.h"
 #include "keel/app/services.h"
 #include "keel/auth/api_keys.h"
 #include "keel/db/database.h"
@@ -31,13 +32,13 @@ namespace keel::server {
 /// server.* settings of the API.
 struct ApiSettings {
     std::size_t max_body_bytes = 1024 * 1024;  ///< server.max_body_bytes: larger bodies get 413 unread
-    std::string edi_plugin;                    ///< edi.plugin (EDI uploads with ?partner=)
-    std::string edi_partners = "/etc/keel/partners";  ///< edi.partners
+    app::EdiSettings edi;                      ///< edi.* (EDI uploads with ?partner=)
     /// server.auth_cache_seconds: how long keeld trusts a key it authenticated before asking the database again
     /// (0: every request asks). A key revoked with `keel apikey revoke` is refused by running keelds within this time.
     int auth_cache_seconds = 10;
 
-    /// Reads server.max_body_bytes; throws InfrastructureError naming the key when it is not a positive number.
+    /// Reads server.max_body_bytes, server.auth_cache_seconds and edi.*; throws InfrastructureError naming a key that
+    /// is malformed.
     static ApiSettings fromConfig(const Poco::Util::AbstractConfiguration& config);
 };
 

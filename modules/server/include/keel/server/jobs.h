@@ -32,15 +32,19 @@ struct JobSettings {
     plugin_host::PluginHost* plugins = nullptr;           ///< runs the tasks plugin instances scheduled
     /// edi.exchange.interval: the file drop of every partner of edi.exchange.partners (poll, then send); 0: off
     std::chrono::seconds edi_interval{60};
-    std::vector<std::string> edi_partners;                         ///< edi.exchange.partners
-    std::function<void(const std::string& partner)> edi_exchange;  ///< polls and sends for one partner
+    std::vector<std::string> edi_partners;  ///< edi.exchange.partners
+    /// edi.exchange.inventory_interval: an 846 to every exchanged partner this often (when its inventory changed
+    /// since the last one); 0: off
+    std::chrono::seconds edi_inventory_interval{0};
+    /// Polls and sends for one partner; `inventory`: its 846 is due
+    std::function<void(const std::string& partner, bool inventory)> edi_exchange;
 };
 
 /// Runs the periodic jobs on one timer thread: expiring inventory holds; allocating validated orders (highest
 /// priority, earliest promise, oldest first) and then filling backorders from whatever stock became available
 /// (receipts, transfers, returns, cancellations, expired holds, from any source); numbering events and
 /// delivering them to subscribers (on its own timer, so a slow webhook never delays allocation); the trading
-/// partners' file drop (on its own timer too, on the node that holds its lease).
+/// partners' file drop and their 846s (on its own timer too, on the node that holds its lease).
 class Jobs {
 public:
     Jobs(db::Database& database, orders::Orders& orders, const JobSettings& settings, Poco::Logger& log);

@@ -1,4 +1,4 @@
-#include "partner.h"
+#include "keel/edi/partner_profile.h"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Exception.h>
@@ -7,9 +7,10 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
-namespace keel::edix12 {
+namespace keel::edi {
 
 namespace {
 
@@ -40,16 +41,35 @@ bool isCode(const std::string& text, std::size_t min, std::size_t max) {
 
 }  // namespace
 
+bool validPartnerName(const std::string& name) {
+    return !name.empty() && name.size() <= 64 && name.front() != '.' &&
+           std::all_of(name.begin(), name.end(),
+                       [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.'; });
+}
+
 PartnerProfile loadProfile(const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw ProfileError(file + ": cannot read the partner profile");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) throw ProfileError(file + ": cannot read the partner profile");
+    return parseProfile(fs::path(file).stem().string(), file, text);
+}
+
+PartnerProfile parseProfile(const std::string& name, const std::string& file, const std::string& text) {
+    if (!validPartnerName(name)) {
+        throw ProfileError(file + ": '" + name +
+                           "' cannot name a partner: 1 to 64 letters, digits, '-', '_' or '.' (the file's name)");
+    }
     Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> config;
     try {
-        config = new Poco::Util::PropertyFileConfiguration(file);
+        std::istringstream in(text);
+        config = new Poco::Util::PropertyFileConfiguration(in);
     } catch (const Poco::Exception& e) {
         throw ProfileError(file + ": cannot read the partner profile: " + e.displayText());
     }
     PartnerProfile profile;
     profile.file = file;
-    profile.name = fs::path(file).stem().string();
+    profile.name = name;
     const auto required = [&](const std::string& key, std::size_t min, std::size_t max) {
         const std::string value = trim(config->getString(key, ""));
         if (value.empty()) throw ProfileError(file + ": " + key + " is required");
@@ -128,6 +148,22 @@ PartnerProfile loadProfile(const std::string& file) {
         throw ProfileError(file + ": ack.deadline_hours: a whole number of hours");
     }
     if (profile.ack_deadline_hours < 1) throw ProfileError(file + ": ack.deadline_hours must be at least 1");
+    profile.po_ack_change_purpose = trim(config->getString("po_ack.change_purpose", profile.po_ack_change_purpose));
+    if (profile.po_ack_change_purpose != "19" && profile.po_ack_change_purpose != "04" &&
+        profile.po_ack_change_purpose != "05" && profile.po_ack_change_purpose != "06") {
+        throw ProfileError(file + ": po_ack.change_purpose = '" + profile.po_ack_change_purpose +
+                           "': use 19 (seller initiated change), 04 (change), 05 (replace) or 06 (confirmation)");
+    }
+    profile.transport_inbound = trim(config->getString("transport.inbound", ""));
+    profile.transport_outbound = trim(config->getString("transport.outbound", ""));
+    profile.transport_archive = trim(config->getString("transport.archive", ""));
+    profile.transport_error = trim(config->getString("transport.error", ""));
+    try {
+        profile.transport_settle_ms = config->getInt64("transport.settle_ms", 0);
+    } catch (const Poco::Exception&) {
+        throw ProfileError(file + ": transport.settle_ms: milliseconds");
+    }
+    if (profile.transport_settle_ms < 0) throw ProfileError(file + ": transport.settle_ms: milliseconds");
     return profile;
 }
 
@@ -163,4 +199,4 @@ std::map<std::string, PartnerProfile> loadProfiles(const std::string& directory)
     return profiles;
 }
 
-}  // namespace keel::edix12
+}  // namespace keel::edi
