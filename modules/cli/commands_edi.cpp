@@ -336,6 +336,17 @@ void printReceipt(Context& context, const app::EdiReceipt& r, Poco::JSON::Array*
     if (!r.ack.empty()) out << "  acknowledgment " << r.ack_message_id << " (" << r.ack.size() << " bytes)\n";
 }
 
+/// One message's outcome for `edi receive` and `edi reprocess`: printed (or its JSON), and the exit code: 0 processed,
+/// infrastructure when the translator could not run, rejected otherwise.
+int reportReceipt(Context& context, const app::EdiReceipt& receipt) {
+    Poco::JSON::Array list;
+    printReceipt(context, receipt, context.json() ? &list : nullptr);
+    if (context.json()) context.writeJson(*list.getObject(0));
+    return receipt.status == "processed"
+               ? 0
+               : static_cast<int>(receipt.status == "failed" ? ExitCode::kInfrastructure : ExitCode::kRejected);
+}
+
 int receiveCommand(Context& context, const std::vector<std::string>& raw) {
     const Arguments args(raw, "edi receive", {"partner", "ack"});
     args.expectPositional(1, 1, "FILE [--partner PARTNER] [--ack FILE]");
@@ -354,12 +365,7 @@ int receiveCommand(Context& context, const std::vector<std::string>& raw) {
         ack << receipt.ack;
         if (!ack) throw InfrastructureError("cannot write the acknowledgment to " + *ack_path);
     }
-    Poco::JSON::Array list;
-    printReceipt(context, receipt, context.json() ? &list : nullptr);
-    if (context.json()) context.writeJson(*list.getObject(0));
-    return receipt.status == "processed"
-               ? 0
-               : static_cast<int>(receipt.status == "failed" ? ExitCode::kInfrastructure : ExitCode::kRejected);
+    return reportReceipt(context, receipt);
 }
 
 int reprocessCommand(Context& context, const std::vector<std::string>& raw) {
@@ -367,12 +373,7 @@ int reprocessCommand(Context& context, const std::vector<std::string>& raw) {
     args.expectPositional(1, 1, "MESSAGE_ID");
     app::EdiExchange exchange(services(context), context.database(), context.config());
     const auto receipt = exchange.reprocess(args.positional()[0], actor());
-    Poco::JSON::Array list;
-    printReceipt(context, receipt, context.json() ? &list : nullptr);
-    if (context.json()) context.writeJson(*list.getObject(0));
-    return receipt.status == "processed"
-               ? 0
-               : static_cast<int>(receipt.status == "failed" ? ExitCode::kInfrastructure : ExitCode::kRejected);
+    return reportReceipt(context, receipt);
 }
 
 int messagesCommand(Context& context, const std::vector<std::string>& raw) {
