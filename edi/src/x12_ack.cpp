@@ -511,10 +511,11 @@ AckReport acknowledge(std::istream& in, const EnvelopeOptions& envelope, const D
         }
         if (status == X12Reader::Status::Error) {
             report.parse_error = reader.error();
-            return report;
+            break;
         }
         break;
     }
+    const bool broken_interchange = report.parse_error && builder.inInterchange();
     validator.finish(reader.offset());
     builder.finish();
     if (sets) {
@@ -522,6 +523,13 @@ AckReport acknowledge(std::istream& in, const EnvelopeOptions& envelope, const D
         report.interchanges = builder.evaluate(validator.findings(), sets->findings());
     } else {
         report.interchanges = builder.evaluate(validator.findings());
+    }
+    if (broken_interchange && !report.interchanges.empty()) {
+        InterchangeAck& broken = report.interchanges.back();
+        broken.groups.clear();
+        broken.ta1 = true;
+        broken.ta1_status = 'R';
+        broken.ta1_note = report.parse_error->kind == ParseErrorKind::UnterminatedSegment ? "023" : "024";
     }
     return report;
 }

@@ -477,6 +477,25 @@ BOOST_AUTO_TEST_CASE(a_refused_set_stays_as_an_exception_until_reprocess_takes_i
     BOOST_TEST(code == 3);
 }
 
+BOOST_AUTO_TEST_CASE(a_file_that_breaks_after_its_isa_gets_a_rejecting_ta1_and_an_exception) {
+    // A line break inside the BEG: the reader stops there rather than mis-split the rest.
+    std::string broken = readFile(kX12 + "nodex12_850.edi");
+    broken.replace(broken.find("BEG*00*SA"), 9, "BEG*00\n*SA");
+    write(root / "broken.edi", broken);
+    auto [code, out, err] = keel({"--json", "edi", "receive", (root / "broken.edi").string(), "--partner", "xyz"});
+    BOOST_TEST(code == 2, out << err);
+    const auto refused = json(out);
+    const std::string id = refused->getValue<std::string>("message_id");
+    BOOST_TEST(refused->getValue<std::string>("status") == "rejected");
+    BOOST_TEST(refused->getArray("orders")->size() == 0u);
+    // TA101 the interchange's ISA13, TA104 R, TA105 024 (invalid interchange content); no 997 for what was not read.
+    const std::string ack = refused->getValue<std::string>("ack");
+    BOOST_TEST(contains(ack, "TA1*000003438*101127*1719*R*024"), ack);
+    BOOST_TEST(!contains(ack, "AK1*"), ack);
+    BOOST_TEST(stored(id) == broken);
+    BOOST_TEST(openExceptions(id) == 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_translator_that_cannot_run_keeps_the_bytes_for_later) {
     auto [code, out, err] = keel({"--json", "edi", "receive", kX12 + "nodex12_850.edi", "--partner", "xyz"}, "empty");
     BOOST_TEST(code == 5, out << err);

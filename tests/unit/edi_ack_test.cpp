@@ -353,6 +353,43 @@ BOOST_AUTO_TEST_CASE(missing_trailers_reject_set_group_and_interchange) {
                boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(an_interchange_that_cannot_be_read_to_its_end_gets_a_rejecting_ta1_and_nothing_else) {
+    // Two interchanges; the second breaks inside a segment (a line break in the BHT) after its ISA was read.
+    std::string second = k837;
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"000000101", "000000102"}}) {
+        for (auto at = second.find(from); at != std::string::npos; at = second.find(from, at + to.size()))
+            second.replace(at, from.size(), to);
+    }
+    second.replace(second.find("BHT*0019*00*1"), 13, "BHT*0019*00\n*1");
+    const auto report = ackText(k837 + second);
+    BOOST_TEST_REQUIRE(report.parse_error.has_value());
+    BOOST_TEST(!report.accepted());
+    BOOST_TEST_REQUIRE(report.interchanges.size() == 2u);
+    BOOST_TEST(report.interchanges[1].groups.empty());  // nothing of the broken one is acknowledged as read
+    SequentialControlNumbers numbers(1);
+    std::ostringstream out;
+    writeAcks(out, report.interchanges, numbers, kClock);
+    expectValidAck(out.str());
+    const auto segments = segmentsOf(out.str());
+    // The first keeps its 999; the second gets TA105 024 (invalid interchange content).
+    BOOST_TEST(withPrefix(segments, "TA1*") == std::vector<std::string>{"TA1*000000102*261120*1200*R*024"},
+               boost::test_tools::per_element());
+    BOOST_TEST(withPrefix(segments, "AK9*").size() == 1u);
+
+    // The input ends inside a segment: 023, premature end of file.
+    const auto cut = ackText(k837.substr(0, k837.find("BHT*0019*00*2") + 6));
+    BOOST_TEST_REQUIRE(cut.parse_error.has_value());
+    BOOST_TEST(cut.parse_error->kind == ParseErrorKind::UnterminatedSegment);
+    BOOST_TEST_REQUIRE(cut.interchanges.size() == 1u);
+    BOOST_TEST(cut.interchanges[0].ta1_status == 'R');
+    BOOST_TEST(cut.interchanges[0].ta1_note == "023");
+
+    // No ISA read at all: there is no envelope to answer.
+    const auto not_x12 = ackText("hello, this is not X12\n");
+    BOOST_TEST(not_x12.parse_error.has_value());
+    BOOST_TEST(not_x12.interchanges.empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_duplicate_st02_rejects_the_second_set_with_code_23) {
     std::string text = k837;
     text.replace(text.find("SE*9*0002"), 9, "SE*3*0001");

@@ -241,7 +241,9 @@ private:
         if (partner.ack == "none") return nullptr;
         std::istringstream in(bytes);
         edi::AckReport report = edi::acknowledgeX12(in);
-        if (report.parse_error) return nullptr;  // an unreadable file: the translation's errors say why; no ack
+        // A file unreadable from its first ISA has no envelope to answer (the translation's errors say why); one that
+        // breaks after an ISA gets that interchange's rejecting TA1 (and the acks of the interchanges before it).
+        if (report.parse_error && report.interchanges.empty()) return nullptr;
         rejectSets(report.interchanges, rejected);
         edi::SequentialControlNumbers numbers(first_control_number);
         const edi::SystemClock clock;

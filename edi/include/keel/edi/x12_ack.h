@@ -144,6 +144,8 @@ public:
     /// missing and unknown sets are rejected) and decides every status and code. Call once, after finish().
     std::vector<InterchangeAck> evaluate(const std::vector<Finding>& findings,
                                          const std::vector<DictionaryFinding>& dictionary = {});
+    /// True between an ISA and its IEA (before finish()).
+    bool inInterchange() const { return in_interchange_; }
 
 private:
     void closeSet();
@@ -168,7 +170,10 @@ void writeAcks(std::ostream& out, const std::vector<InterchangeAck>& acks, Contr
 
 /// Everything `keel edi ack` needs: reads `in` (streaming), validates its envelopes and builds the acks.
 struct AckReport {
-    std::optional<ParseError> parse_error;  ///< set when the input could not be read; no ack is built then
+    /// Set when the input could not be read to its end. Interchanges read whole before the error keep their acks;
+    /// the one the error fell in, when its ISA was read, gets only a rejecting TA1 (TA105 023 when the input ended
+    /// inside a segment, 024 invalid interchange content otherwise): nothing of it can be trusted to acknowledge.
+    std::optional<ParseError> parse_error;
     std::vector<InterchangeAck> interchanges;
     bool accepted() const { return !parse_error && allAccepted(interchanges); }
 };
