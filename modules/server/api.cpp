@@ -285,6 +285,13 @@ ApiSettings ApiSettings::fromConfig(const Poco::Util::AbstractConfiguration& con
                                   cache_text + "'");
     }
     settings.auth_cache_seconds = cache_seconds;
+    const std::string group_text = config.getString("server.group_commit", std::to_string(settings.group_commit));
+    int group = 0;
+    if (!Poco::NumberParser::tryParse(group_text, group) || group < 1 || group > 1000) {
+        throw InfrastructureError("configuration: server.group_commit must be 1 to 1000 orders per commit, not '" +
+                                  group_text + "'");
+    }
+    settings.group_commit = static_cast<std::size_t>(group);
     settings.edi = app::EdiSettings::fromConfig(config);
     return settings;
 }
@@ -402,7 +409,8 @@ Api::Api(db::Database& database, app::Services& services, ApiSettings settings, 
       settings_(settings),
       metrics_(metrics),
       log_(logging::get("server")),
-      auth_cache_(std::chrono::seconds(settings.auth_cache_seconds)) {
+      auth_cache_(std::chrono::seconds(settings.auth_cache_seconds)),
+      intake_group_(database, settings.group_commit) {
     addRoutes();
     addReportRoutes();
 }

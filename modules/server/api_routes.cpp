@@ -776,7 +776,8 @@ void Api::addRoutes() {
             };
             db::RunOptions options;
             options.retry_unique_violation = true;  // a concurrent request with the same key: the retry replays it
-            auto result = database.run(
+            // Orders that arrive while another commits share the next commit (server.group_commit, SQLite only).
+            auto result = intake_group_.run(
                 [&](db::UnitOfWork& uow) -> Result<Intake> {
                     db::Statement& seen = uow.statement(
                         "SELECT request_hash, order_id FROM api_idempotency WHERE key_id = ? AND idempotency_key = ?");

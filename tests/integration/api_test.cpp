@@ -368,6 +368,50 @@ BOOST_AUTO_TEST_CASE(concurrent_retries_with_one_idempotency_key_create_one_orde
     BOOST_TEST(get("/api/v1/orders").json()->getArray("orders")->size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(concurrent_creations_with_refusals_among_them_each_get_their_own_answer) {
+    // On SQLite, orders that arrive while another commits share a commit (server.group_commit); a refused one among
+    // them must neither take the others down nor be committed with them.
+    BOOST_TEST_REQUIRE(post("/api/v1/items", R"({"sku":"SKU-1","name":"Widget"})").status == 201);
+    constexpr int kClients = 4;
+    constexpr int kEach = 15;
+    std::vector<std::vector<int>> statuses(kClients, std::vector<int>(kEach));
+    std::vector<std::vector<std::string>> ids(kClients, std::vector<std::string>(kEach));
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+        clients.emplace_back([&, c] {
+            for (int i = 0; i < kEach; ++i) {
+                const std::string mine = std::to_string(c) + "-" + std::to_string(i);
+                const std::string previous = std::to_string(c) + "-" + std::to_string(i - 1);
+                // Every fifth request reuses the previous key for another document: 422, nothing stored.
+                const bool reuse = i % 5 == 4;
+                const auto r = reuse ? post("/api/v1/orders", orderDocument("G-" + mine, 2), auth::Role::kIntegration,
+                                            {{"Idempotency-Key", "g-" + previous}})
+                                     : post("/api/v1/orders", orderDocument("G-" + mine, 1), auth::Role::kIntegration,
+                                            {{"Idempotency-Key", "g-" + mine}});
+                statuses[c][i] = r.status;
+                if (r.status == 201) ids[c][i] = r.field("id");
+            }
+        });
+    }
+    for (auto& t : clients) t.join();
+    std::size_t created = 0;
+    for (int c = 0; c < kClients; ++c) {
+        for (int i = 0; i < kEach; ++i) {
+            BOOST_TEST(statuses[c][i] == (i % 5 == 4 ? 422 : 201), "client " << c << " request " << i);
+            if (statuses[c][i] != 201) continue;
+            ++created;
+            // Committed for good: a replay answers the same order.
+            const auto again = post(
+                "/api/v1/orders", orderDocument("G-" + std::to_string(c) + "-" + std::to_string(i), 1),
+                auth::Role::kIntegration, {{"Idempotency-Key", "g-" + std::to_string(c) + "-" + std::to_string(i)}});
+            BOOST_TEST(again.status == 200);
+            BOOST_TEST(again.field("id") == ids[c][i]);
+        }
+    }
+    BOOST_TEST(created == static_cast<std::size_t>(kClients * (kEach - kEach / 5)));
+    BOOST_TEST(get("/api/v1/orders?limit=1000").json()->getArray("orders")->size() == created);
+}
+
 BOOST_AUTO_TEST_CASE(the_same_item_created_at_once_is_one_201_and_conflicts) {
     std::vector<int> statuses(4);
     std::vector<std::thread> clients;

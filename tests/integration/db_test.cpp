@@ -4,6 +4,7 @@
 #include "test_database.h"
 
 #include "keel/db/batch_insert.h"
+#include "keel/db/commit_group.h"
 #include "keel/db/lease.h"
 #include "keel/db/migrations.h"
 #include "keel/kernel/error.h"
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <limits>
+#include <stdexcept>
 #include <thread>
 
 using namespace keel;
@@ -469,6 +471,143 @@ BOOST_FIXTURE_TEST_CASE(guarded_update_reports_matched_rows, Fresh) {
     BOOST_TEST(db.run([&](UnitOfWork& uow) {
                    return uow.statement("UPDATE stock SET allocated = allocated WHERE sku = ?").bind("SKU-1").execute();
                }) == 1u);  // matched but unchanged still counts
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(commit_group)
+
+namespace {
+
+// Lines up a group: a first unit holds the group's transaction open until `followers` units wait in the queue, then
+// lets go; the units queued meanwhile are the next group(s). Returns when all have run.
+struct LinedUp {
+    Fresh& f;
+    CommitGroup& group;
+    std::vector<std::function<void()>> followers;
+
+    void run() {
+        std::atomic<bool> inside{false};
+        std::atomic<bool> go{false};
+        std::thread first([&] {
+            group.run([&](UnitOfWork& uow) {
+                uow.statement("INSERT INTO t (id) VALUES (?)").bind(0).execute();
+                inside = true;
+                for (int i = 0; i < 20000 && !go; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            });
+        });
+        while (!inside) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        std::vector<std::thread> threads;
+        for (std::size_t i = 0; i < followers.size(); ++i) {
+            threads.emplace_back(followers[i]);
+            // One at a time, so the queue (and the group) keeps the order of `followers`.
+            for (int wait = 0; wait < 20000 && group.queued() < i + 1; ++wait) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+            BOOST_TEST_REQUIRE(group.queued() == i + 1);
+        }
+        go = true;
+        first.join();
+        for (auto& t : threads) t.join();
+    }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(units_that_arrive_during_a_commit_share_the_next_one, Fresh) {
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
+    CommitGroup group(db, 4);
+    if (test.backend() != Backend::kSQLite) {
+        // Only SQLite groups (one writer, an fsync per commit): elsewhere run() is Database::run.
+        group.run([&](UnitOfWork& uow) { uow.statement("INSERT INTO t (id) VALUES (?)").bind(1).execute(); });
+        BOOST_TEST(count("t") == 1);
+        BOOST_TEST(group.stats().units == 0u);
+        return;
+    }
+    LinedUp lined{*this, group, {}};
+    for (int id = 1; id <= 6; ++id) {
+        lined.followers.emplace_back([&, id] {
+            const int echoed = group.run([&](UnitOfWork& uow) {
+                uow.statement("INSERT INTO t (id) VALUES (?)").bind(id).execute();
+                return id;
+            });
+            BOOST_TEST(echoed == id);
+        });
+    }
+    lined.run();
+    BOOST_TEST(count("t") == 7);
+    const CommitGroupStats stats = group.stats();
+    BOOST_TEST(stats.units == 7u);
+    // The first unit alone, then the six queued behind it in groups of at most four: 4 and 2.
+    BOOST_TEST(stats.groups == 2u);
+    BOOST_TEST(stats.grouped == 6u);
+    BOOST_TEST(stats.fallbacks == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_member_that_fails_leaves_the_others_their_own_outcome, Fresh) {
+    if (test.backend() != Backend::kSQLite) return;  // no grouping elsewhere (see above)
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
+    CommitGroup group(db, 16);
+    LinedUp lined{*this, group, {}};
+    const auto insert = [](UnitOfWork& uow, int id) {
+        uow.statement("INSERT INTO t (id) VALUES (?)").bind(id).execute();
+    };
+    lined.followers.emplace_back([&] { group.run([&](UnitOfWork& uow) { insert(uow, 1); }); });
+    lined.followers.emplace_back([&] {  // refused by a business rule: a failed Result
+        const Result<int> refused = group.run([&](UnitOfWork& uow) -> Result<int> {
+            insert(uow, 2);
+            return uow.fail(ExitCode::kRejected, "refused on purpose", "id");
+        });
+        BOOST_TEST(!refused.ok());
+        BOOST_TEST(refused.problem().message == "refused on purpose");
+    });
+    lined.followers.emplace_back([&] {  // throws
+        BOOST_CHECK_THROW(group.run([&](UnitOfWork& uow) {
+            insert(uow, 3);
+            throw std::runtime_error("boom");
+        }),
+                          std::runtime_error);
+    });
+    lined.followers.emplace_back([&] {  // a statement fails and the work swallows it: never committed
+        BOOST_CHECK_THROW(group.run([&](UnitOfWork& uow) {
+            insert(uow, 4);
+            try {
+                insert(uow, 0);  // the first unit's row
+            } catch (const DbError&) {
+            }
+        }),
+                          DbError);
+    });
+    lined.followers.emplace_back([&] { group.run([&](UnitOfWork& uow) { insert(uow, 5); }); });
+    lined.run();
+    BOOST_TEST(count("t") == 3);
+    BOOST_TEST(count("t", "id IN (0, 1, 5)") == 3);
+    const CommitGroupStats stats = group.stats();
+    BOOST_TEST(stats.units == 6u);
+    BOOST_TEST(stats.fallbacks == 1u);
+    BOOST_TEST(stats.groups == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(many_threads_lose_nothing_and_duplicate_nothing, Fresh) {
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
+    CommitGroup group(db, 32);
+    std::vector<std::thread> threads;
+    for (int w = 0; w < 8; ++w) {
+        threads.emplace_back([&, w] {
+            for (int i = 0; i < 50; ++i) {
+                group.run([&](UnitOfWork& uow) {
+                    uow.statement("INSERT INTO t (id) VALUES (?)").bind(w * 1000 + i).execute();
+                });
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    BOOST_TEST(count("t") == 400);
+    if (test.backend() == Backend::kSQLite) {
+        const CommitGroupStats stats = group.stats();
+        BOOST_TEST(stats.units == 400u);
+        BOOST_TEST(stats.fallbacks == 0u);
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

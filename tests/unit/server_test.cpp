@@ -231,6 +231,17 @@ BOOST_AUTO_TEST_CASE(auth_cache_seconds_is_0_to_3600) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(group_commit_is_1_to_1000_orders) {
+    Poco::AutoPtr<Poco::Util::MapConfiguration> config = new Poco::Util::MapConfiguration;
+    BOOST_TEST(server::ApiSettings::fromConfig(*config).group_commit == 32u);
+    config->setString("server.group_commit", "1");
+    BOOST_TEST(server::ApiSettings::fromConfig(*config).group_commit == 1u);
+    for (const char* bad : {"0", "-1", "1001", "many", ""}) {
+        config->setString("server.group_commit", bad);
+        BOOST_CHECK_THROW(server::ApiSettings::fromConfig(*config), InfrastructureError);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(the_auth_cache_trusts_a_key_until_its_expiry_and_stays_bounded) {
     using namespace std::chrono_literals;
     const auto t0 = std::chrono::steady_clock::time_point{} + 1h;

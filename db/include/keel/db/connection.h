@@ -177,6 +177,8 @@ public:
     /// Called by Statement when a statement fails: a unit of work with a failed statement never commits
     /// (PostgreSQL aborts the transaction anyway; MariaDB and SQLite would otherwise keep the rest).
     void noteStatementFailure(const DbError& error);
+    /// True when a statement failed in the current transaction (so it will not commit).
+    bool statementFailed() const { return failure_.has_value(); }
     void noteStatementRan();
 
     /// Marks the connection unusable (lost, or in an unknown state); the pool then discards it.

@@ -6,6 +6,7 @@
 #include "keel/app/edi_exchange.h"
 #include "keel/app/services.h"
 #include "keel/auth/api_keys.h"
+#include "keel/db/commit_group.h"
 #include "keel/db/database.h"
 #include "keel/kernel/error.h"
 #include "keel/server/metrics.h"
@@ -36,9 +37,12 @@ struct ApiSettings {
     /// server.auth_cache_seconds: how long keeld trusts a key it authenticated before asking the database again
     /// (0: every request asks). A key revoked with `keel apikey revoke` is refused by running keelds within this time.
     int auth_cache_seconds = 10;
+    /// server.group_commit: on SQLite, at most this many order creations that arrive while another commits share the
+    /// next transaction and its one fsync (db::CommitGroup); 1 commits each alone. Ignored on the server backends.
+    std::size_t group_commit = 32;
 
-    /// Reads server.max_body_bytes, server.auth_cache_seconds and edi.*; throws InfrastructureError naming a key that
-    /// is malformed.
+    /// Reads server.max_body_bytes, server.auth_cache_seconds, server.group_commit and edi.*; throws
+    /// InfrastructureError naming a key that is malformed.
     static ApiSettings fromConfig(const Poco::Util::AbstractConfiguration& config);
 };
 
@@ -137,6 +141,7 @@ private:
     Poco::Logger& log_;
     auth::ApiKeys keys_;
     AuthCache auth_cache_;
+    db::CommitGroup intake_group_;  ///< POST /orders
     Router router_;
 };
 
