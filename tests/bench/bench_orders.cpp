@@ -17,6 +17,7 @@
 #include "keel/ledger/postings.h"
 #include "keel/orders/orders.h"
 
+#include <malloc.h>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -39,7 +40,11 @@ public:
     }
 };
 
+// Resident memory after glibc returned the free pages of its arenas: without the trim, the arenas that four worker
+// threads create keep freed memory mapped, and the figure grows with fragmentation (27 -> 88 MB over two variants),
+// not with what Keel holds (16.7 -> 20.3 MB with it).
 long residentKb() {
+    malloc_trim(0);
     std::ifstream status("/proc/self/status");
     std::string line;
     while (std::getline(status, line)) {
