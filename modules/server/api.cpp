@@ -411,6 +411,7 @@ Api::Api(db::Database& database, app::Services& services, ApiSettings settings, 
       log_(logging::get("server")),
       auth_cache_(std::chrono::seconds(settings.auth_cache_seconds)),
       intake_group_(database, settings.group_commit) {
+    metrics_.addCommitGroup("order_intake", intake_group_);
     addRoutes();
     addReportRoutes();
 }

@@ -45,6 +45,11 @@ void Metrics::observe(const std::string& route, int status, std::int64_t micros)
     ++stats.by_status[status];
 }
 
+void Metrics::addCommitGroup(std::string name, const db::CommitGroup& group) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    commit_groups_[std::move(name)] = &group;
+}
+
 std::string Metrics::render(db::Database& database, orders::Orders& orders,
                             const plugin_host::PluginHost* plugins) const {
     std::ostringstream out;
@@ -76,6 +81,37 @@ std::string Metrics::render(db::Database& database, orders::Orders& orders,
                 << "keel_http_request_duration_seconds_sum{route=\"" << label(route) << "\"} "
                 << seconds(stats.sum_micros) << "\n"
                 << "keel_http_request_duration_seconds_count{route=\"" << label(route) << "\"} " << stats.count << "\n";
+        }
+    }
+
+    std::map<std::string, const db::CommitGroup*> groups;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        groups = commit_groups_;
+    }
+    if (!groups.empty()) {
+        struct Series {
+            const char* metric;
+            const char* help;
+            std::uint64_t db::CommitGroupStats::*field;
+        };
+        const Series series[] = {
+            {"keel_group_commit_units_total",
+             "Units of work submitted to a commit group (SQLite only; zero elsewhere).", &db::CommitGroupStats::units},
+            {"keel_group_commit_groups_total", "Transactions that committed two or more units together.",
+             &db::CommitGroupStats::groups},
+            {"keel_group_commit_grouped_units_total", "Units committed inside those transactions.",
+             &db::CommitGroupStats::grouped},
+            {"keel_group_commit_fallbacks_total",
+             "Groups rolled back because one unit failed; each unit then ran alone.",
+             &db::CommitGroupStats::fallbacks}};
+        std::map<std::string, db::CommitGroupStats> stats;
+        for (const auto& [name, group] : groups) stats[name] = group->stats();
+        for (const auto& [metric, help, field] : series) {
+            out << "# HELP " << metric << " " << help << "\n# TYPE " << metric << " counter\n";
+            for (const auto& [name, figures] : stats) {
+                out << metric << "{group=\"" << label(name) << "\"} " << figures.*field << "\n";
+            }
         }
     }
 

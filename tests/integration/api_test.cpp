@@ -410,6 +410,13 @@ BOOST_AUTO_TEST_CASE(concurrent_creations_with_refusals_among_them_each_get_thei
     }
     BOOST_TEST(created == static_cast<std::size_t>(kClients * (kEach - kEach / 5)));
     BOOST_TEST(get("/api/v1/orders?limit=1000").json()->getArray("orders")->size() == created);
+    // /metrics counts the intake's units: every creation and replay above on SQLite, none elsewhere (no grouping).
+    const auto metrics_text = send(Request{"GET", "/metrics", "", "", "", {}}).body;
+    const std::string units = std::to_string(test.backend() == db::Backend::kSQLite ? kClients * kEach + created : 0);
+    BOOST_TEST(
+        metrics_text.find("keel_group_commit_units_total{group=\"order_intake\"} " + units + "\n") != std::string::npos,
+        metrics_text);
+    BOOST_TEST(metrics_text.find("keel_group_commit_fallbacks_total{group=\"order_intake\"} ") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(the_same_item_created_at_once_is_one_201_and_conflicts) {

@@ -3,6 +3,7 @@
 // memory, and the business gauges (orders by state, exception queue, outbox lag per subscriber, plugin breakers)
 // read from the database and the plugin host when scraped.
 
+#include "keel/db/commit_group.h"
 #include "keel/db/database.h"
 #include "keel/orders/orders.h"
 #include "keel/plugin_host/plugin_host.h"
@@ -27,6 +28,10 @@ public:
     /// database does not answer; `plugins` may be null (not loaded).
     std::string render(db::Database& database, orders::Orders& orders, const plugin_host::PluginHost* plugins) const;
 
+    /// Adds a CommitGroup's figures to the text, labelled group="NAME" (the API's order intake). It must outlive the
+    /// scrapes.
+    void addCommitGroup(std::string name, const db::CommitGroup& group);
+
 private:
     struct RouteStats {
         std::array<std::uint64_t, kBuckets.size()> buckets{};  ///< not cumulative; summed when rendered
@@ -36,6 +41,7 @@ private:
     };
     mutable std::mutex mutex_;  // held for a map update per request: cheap next to a database round trip
     std::map<std::string, RouteStats> routes_;
+    std::map<std::string, const db::CommitGroup*> commit_groups_;
 };
 
 }  // namespace keel::server
