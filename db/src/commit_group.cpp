@@ -69,6 +69,7 @@ void CommitGroup::runGroup(const std::vector<Member*>& group) {
             for (Member* m : group) {
                 try {
                     m->in_group(uow);
+                    if (!uow.rollbackOnly()) uow.flushDeferred();  // its buffered rows fail as its own, not the group's
                 } catch (const DbError& e) {
                     if (e.retryable()) throw;  // the whole group again, as Database::run would retry a unit
                     throw GroupAbandoned{};

@@ -115,11 +115,16 @@ Problem UnitOfWork::fail(ExitCode code, std::string message, std::string field) 
     return problem;
 }
 
+void UnitOfWork::flushDeferred() {
+    for (auto& entry : deferred_) entry.second->flush(*this);
+}
+
 void UnitOfWork::commit() {
     if (rollback_only_) {
         lease_.connection().rollback();
         rollback_only_->raise();
     }
+    flushDeferred();
     try {
         lease_.connection().commit();
         committed_ = true;

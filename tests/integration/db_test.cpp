@@ -473,6 +473,50 @@ BOOST_FIXTURE_TEST_CASE(guarded_update_reports_matched_rows, Fresh) {
                }) == 1u);  // matched but unchanged still counts
 }
 
+namespace {
+// Buffers ids and writes them with one INSERT per flush.
+struct BufferedIds final : UnitOfWork::Deferred {
+    std::vector<int> ids;
+    void flush(UnitOfWork& uow) override {
+        if (ids.empty()) return;
+        BatchInsert insert(uow, "t", {"id"});
+        for (const int id : ids) insert.add(id);
+        insert.flush();
+        ids.clear();
+    }
+};
+const char kBuffer = 0;
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(deferred_rows_are_written_at_commit_and_dropped_on_rollback, Fresh) {
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
+    createTable("CREATE TABLE other (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
+    db.run([&](UnitOfWork& uow) {
+        for (int id = 1; id <= 3; ++id) uow.deferred<BufferedIds>(&kBuffer).ids.push_back(id);
+        // Not written yet: the unit does not see its own buffered rows.
+        Statement& seen = uow.statement("SELECT COUNT(*) FROM t");
+        seen.execute();
+        BOOST_TEST_REQUIRE(seen.next());
+        BOOST_TEST(seen.getInt64(0) == 0);
+        BOOST_TEST(&uow.deferred<BufferedIds>(&kBuffer) == &uow.deferred<BufferedIds>(&kBuffer));
+    });
+    BOOST_TEST(count("t") == 3);
+    BOOST_CHECK_THROW(db.run([&](UnitOfWork& uow) {
+        uow.deferred<BufferedIds>(&kBuffer).ids.push_back(4);
+        throw RejectedError("refused");
+    }),
+                      RejectedError);
+    BOOST_TEST(count("t") == 3);
+    // A row that cannot be written fails the commit, and the unit's other statements roll back with it.
+    BOOST_CHECK_THROW(db.run([&](UnitOfWork& uow) {
+        uow.statement("INSERT INTO other (id) VALUES (?)").bind(1).execute();
+        uow.deferred<BufferedIds>(&kBuffer).ids.push_back(1);  // already there
+    }),
+                      DbError);
+    BOOST_TEST(count("other") == 0);
+    BOOST_TEST(count("t") == 3);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(commit_group)

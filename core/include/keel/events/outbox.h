@@ -44,9 +44,11 @@ class Outbox {
 public:
     explicit Outbox(const Clock& clock = Clock::system(), IdGenerator& ids = IdGenerator::global())
         : clock_(clock), ids_(ids) {}
-    /// Writes the event inside `uow`; returns its id (time-ordered).
+    /// Writes the event inside `uow`; returns its id (time-ordered). The row is buffered and written, with the unit's
+    /// other events in multi-row INSERTs, just before the unit commits (db::UnitOfWork::deferred): same transaction,
+    /// but a query in the same unit does not see it yet.
     std::string append(db::UnitOfWork& uow, const Event& event);
-    /// Writes many events inside `uow`, several rows per statement (bulk imports).
+    /// Appends many events inside `uow` (bulk imports), the same way.
     void appendMany(db::UnitOfWork& uow, const std::vector<Event>& events);
 
 private:

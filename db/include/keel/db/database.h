@@ -85,10 +85,32 @@ public:
     Problem fail(ExitCode code, std::string message, std::string field = {});
     const std::optional<Problem>& rollbackOnly() const { return rollback_only_; }
 
+    /// Rows buffered in memory during the unit and written just before it commits, several per statement (the event
+    /// outbox: every state change appends an event, and one INSERT per event was a sixth of an order's statements).
+    /// A unit that rolls back drops them. Still the same transaction: they commit with the rest or not at all.
+    struct Deferred {
+        virtual ~Deferred() = default;
+        /// Writes what was buffered and forgets it. A failure fails the commit (and is retried like any statement).
+        virtual void flush(UnitOfWork& uow) = 0;
+    };
+    /// The unit's buffer of type T (a Deferred) for `owner`, made on first use; flushed in the order first used.
+    template <typename T>
+    T& deferred(const void* owner) {
+        for (auto& [key, buffer] : deferred_) {
+            if (key == owner) return static_cast<T&>(*buffer);
+        }
+        deferred_.emplace_back(owner, std::make_unique<T>());
+        return static_cast<T&>(*deferred_.back().second);
+    }
+    /// Writes the buffered rows now (commit() does it; CommitGroup does it after each member, so a failure is the
+    /// member's).
+    void flushDeferred();
+
 private:
     Lease lease_;
     bool committed_ = false;
     std::optional<Problem> rollback_only_;
+    std::vector<std::pair<const void*, std::unique_ptr<Deferred>>> deferred_;
 };
 
 namespace detail {
