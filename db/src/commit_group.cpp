@@ -10,8 +10,8 @@ struct GroupAbandoned {};
 }  // namespace
 
 bool CommitGroup::grouping(const RunOptions& options) {
-    return max_units_ > 1 && !options.read_only && options.isolation == Isolation::kReadCommitted &&
-           database_.backend() == Backend::kSQLite;
+    // Every SQLite unit that may write takes the writer lock up front whatever its isolation (Database::run).
+    return max_units_ > 1 && !options.read_only && database_.backend() == Backend::kSQLite;
 }
 
 CommitGroupStats CommitGroup::stats() const {

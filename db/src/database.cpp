@@ -232,9 +232,13 @@ void Database::runAttempts(const std::function<void(UnitOfWork&)>& body, const R
         try {
             Lease lease = acquire();
             const bool sqlite = lease->backend() == Backend::kSQLite;
-            const Isolation isolation = options.read_only && sqlite && options.isolation == Isolation::kReadCommitted
-                                            ? Isolation::kRepeatableRead
-                                            : options.isolation;
+            // SQLite: a unit that may write takes the single writer lock up front (BEGIN IMMEDIATE) whatever level it
+            // asked for: holding the only write lock from its first read on, it is serializable. A snapshot (DEFERRED)
+            // that writes late would instead fail whenever any other unit committed since it started, and under a
+            // steady stream of writers it would be retried for hundreds of milliseconds. Read-only units are snapshots.
+            const Isolation isolation =
+                sqlite ? (options.read_only ? Isolation::kRepeatableRead : Isolation::kReadCommitted)
+                       : options.isolation;
             // SQLite has one writer at a time, and a BEGIN IMMEDIATE that finds the lock taken sleeps in the
             // driver's busy handler in steps of milliseconds, long after the lock is free again. This process's
             // writers therefore queue on a mutex (woken the moment the previous unit ends) and meet the busy

@@ -61,6 +61,7 @@ int itemExportCommand(Context& context, const std::vector<std::string>& args) {
     requireCatalogSchema(database);
     db::RunOptions snapshot;  // one consistent view of items, units and components
     snapshot.isolation = db::Isolation::kRepeatableRead;
+    snapshot.read_only = true;  // on SQLite a snapshot instead of the writer lock
 
     // Gathered first: a retried unit of work must not write part of the output twice.
     std::ostringstream csv;

@@ -44,7 +44,7 @@ struct CommitGroupStats {
 /// would wait for the leader's own writer lock).
 ///
 /// Worth it where commits are the cost and writers are serialized anyway: SQLite (one writer, an fsync per commit).
-/// With `max_units` <= 1, or a backend other than SQLite, run() is Database::run.
+/// With `max_units` <= 1, a read-only unit, or a backend other than SQLite, run() is Database::run.
 class CommitGroup {
 public:
     CommitGroup(Database& database, std::size_t max_units) : database_(database), max_units_(max_units) {}

@@ -26,8 +26,9 @@ class Connection;
 
 /// Transaction isolation for a unit of work. On PostgreSQL and MariaDB the standard levels (MariaDB with
 /// innodb_snapshot_isolation, so REPEATABLE READ detects write conflicts like PostgreSQL). SQLite is always
-/// serializable: kReadCommitted takes its single writer lock up front (BEGIN IMMEDIATE), the others start a
-/// snapshot (BEGIN DEFERRED) that fails retryably if it writes after another writer committed.
+/// serializable: for Connection::begin, kReadCommitted takes its single writer lock up front (BEGIN IMMEDIATE), the
+/// others start a snapshot (BEGIN DEFERRED) that fails retryably if it writes after another writer committed.
+/// Database::run begins every SQLite unit that may write IMMEDIATE, and only read-only ones as snapshots.
 enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };
 
 /// The SQL type of a NULL parameter (PostgreSQL needs to know it for server-side prepared statements).

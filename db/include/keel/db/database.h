@@ -130,10 +130,10 @@ struct RunOptions {
     /// Called before each retry with the error and the number of the attempt that failed (tests, metrics).
     std::function<void(const DbError&, int attempt)> on_retry;
     /// The unit only reads: on SQLite it starts as a snapshot (BEGIN DEFERRED) instead of taking the single writer
-    /// lock, so concurrent readers never queue behind each other or behind a writer. It must not write: a snapshot
-    /// that writes while another connection holds the writer lock waits out the busy timeout (db.timeout) before
-    /// failing. On the server backends the isolation above applies unchanged (switching a pooled connection's level
-    /// costs a round trip).
+    /// lock, so concurrent readers never queue behind each other or behind a writer (every other SQLite unit begins
+    /// IMMEDIATE, whatever its isolation). It must not write: a write is refused before it runs (SQLSTATE 25006). On
+    /// the server backends the isolation above applies unchanged (switching a pooled connection's level costs a round
+    /// trip).
     bool read_only = false;
 };
 
