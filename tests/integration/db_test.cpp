@@ -565,7 +565,6 @@ namespace {
 // Lines up a group: a first unit holds the group's transaction open until `followers` units wait in the queue, then
 // lets go; the units queued meanwhile are the next group(s). Returns when all have run.
 struct LinedUp {
-    Fresh& f;
     CommitGroup& group;
     std::vector<std::function<void()>> followers;
 
@@ -607,7 +606,7 @@ BOOST_FIXTURE_TEST_CASE(units_that_arrive_during_a_commit_share_the_next_one, Fr
         BOOST_TEST(group.stats().units == 0u);
         return;
     }
-    LinedUp lined{*this, group, {}};
+    LinedUp lined{group, {}};
     for (int id = 1; id <= 6; ++id) {
         lined.followers.emplace_back([&, id] {
             const int echoed = group.run([&](UnitOfWork& uow) {
@@ -631,7 +630,7 @@ BOOST_FIXTURE_TEST_CASE(a_member_that_fails_leaves_the_others_their_own_outcome,
     if (test.backend() != Backend::kSQLite) return;  // no grouping elsewhere (see above)
     createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
     CommitGroup group(db, 16);
-    LinedUp lined{*this, group, {}};
+    LinedUp lined{group, {}};
     const auto insert = [](UnitOfWork& uow, int id) {
         uow.statement("INSERT INTO t (id) VALUES (?)").bind(id).execute();
     };
