@@ -2,6 +2,8 @@
 
 #include "keel/db/error.h"
 
+#include <optional>
+
 namespace keel::db {
 
 namespace {
@@ -63,41 +65,55 @@ void CommitGroup::runGroup(const std::vector<Member*>& group) {
         alone(*group.front());
         return;
     }
-    bool abandoned = false;
+    std::optional<std::size_t> failed;  // the member that made the group roll back
     try {
         database_.run([&](UnitOfWork& uow) {
-            for (Member* m : group) {
+            failed.reset();
+            for (std::size_t i = 0; i < group.size(); ++i) {
+                Member* m = group[i];
                 try {
                     m->in_group(uow);
                     if (!uow.rollbackOnly()) uow.flushDeferred();  // its buffered rows fail as its own, not the group's
                 } catch (const DbError& e) {
                     if (e.retryable()) throw;  // the whole group again, as Database::run would retry a unit
+                    failed = i;
                     throw GroupAbandoned{};
                 } catch (...) {
+                    failed = i;
                     throw GroupAbandoned{};
                 }
                 // A failed Result, a rollback-only mark or a statement failure the work caught: this member must not
                 // commit, and the others must not commit with its half.
-                if (uow.rollbackOnly() || uow.connection().statementFailed()) throw GroupAbandoned{};
+                if (uow.rollbackOnly() || uow.connection().statementFailed()) {
+                    failed = i;
+                    throw GroupAbandoned{};
+                }
             }
         });
     } catch (const GroupAbandoned&) {
-        abandoned = true;
     } catch (...) {
         // The commit (or a retry budget) failed: the members shared it, so each has its outcome.
         for (Member* m : group) m->error = std::current_exception();
         return;
     }
-    if (abandoned) {
-        for (Member* m : group) alone(*m);
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (failed) {
+            ++stats_.fallbacks;
+        } else {
+            ++stats_.groups;
+            stats_.grouped += group.size();
+        }
     }
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (abandoned) {
-        ++stats_.fallbacks;
-    } else {
-        ++stats_.groups;
-        stats_.grouped += group.size();
+    if (!failed) return;
+    // The member that failed gets its own outcome alone; the others, rolled back with it, form a group again (a
+    // second failure among them repeats this).
+    alone(*group[*failed]);
+    std::vector<Member*> rest;
+    for (std::size_t i = 0; i < group.size(); ++i) {
+        if (i != *failed) rest.push_back(group[i]);
     }
+    runGroup(rest);
 }
 
 }  // namespace keel::db

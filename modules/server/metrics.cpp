@@ -103,7 +103,7 @@ std::string Metrics::render(db::Database& database, orders::Orders& orders,
             {"keel_group_commit_grouped_units_total", "Units committed inside those transactions.",
              &db::CommitGroupStats::grouped},
             {"keel_group_commit_fallbacks_total",
-             "Groups rolled back because one unit failed; each unit then ran alone.",
+             "Groups rolled back because one unit failed (it then ran alone, the others regrouped).",
              &db::CommitGroupStats::fallbacks}};
         std::map<std::string, db::CommitGroupStats> stats;
         for (const auto& [name, group] : groups) stats[name] = group->stats();

@@ -22,7 +22,8 @@ struct CommitGroupStats {
     std::uint64_t units = 0;      ///< units of work submitted
     std::uint64_t groups = 0;     ///< transactions that committed two or more units together
     std::uint64_t grouped = 0;    ///< units committed inside those transactions
-    std::uint64_t fallbacks = 0;  ///< groups abandoned because one unit failed: each unit then ran alone
+    std::uint64_t fallbacks =
+        0;  ///< groups rolled back because one unit failed (it then ran alone, the rest regrouped)
 };
 
 /// Runs units of work like Database::run, but lets concurrent callers share a transaction.
@@ -34,8 +35,9 @@ struct CommitGroupStats {
 ///
 /// All or nothing, per unit: when every unit of the group succeeds, they commit together. When one fails (it throws,
 /// returns a failed Result, marks the unit rollback-only, or one of its statements fails), the group's transaction is
-/// rolled back and each unit of the group runs again alone through Database::run with its own RunOptions, so a unit's
-/// outcome never depends on the others. A retryable error (busy, deadlock, serialization failure, lost connection)
+/// rolled back; that unit runs again alone through Database::run with its own RunOptions and gets its own outcome, and
+/// the others form a group again. So a unit never commits with another's half, and one refusal does not cost the
+/// others their shared commit. A retryable error (busy, deadlock, serialization failure, lost connection)
 /// retries the whole group, as Database::run does. A failed commit is every member's failure (they shared it); a
 /// connection lost during the commit leaves every member's outcome unknown, and none is run again.
 ///
