@@ -804,7 +804,7 @@ Result<std::vector<ReserveResult>> Inventory::reserveMany(db::UnitOfWork& uow,
     // UPDATE again on every execution: lines that are one guarded update of a row without lots wait and are
     // reserved together (reservePending). A line that reads or changes a row they claim is reserved after them,
     // and a line that fails lets them go first, so the outcome and the line named are those of lock order.
-    const bool batch = uow.dialect().backend() == db::Backend::kSQLite;
+    const bool batch = uow.dialect().backend() == db::Backend::kSQLite && requests.size() > 1;
     std::vector<PendingClaim> pending;
     std::set<std::pair<std::string, std::string>> pending_rows;
     std::vector<ReserveResult> results(requests.size());
