@@ -1,6 +1,7 @@
 #include "keel/inventory/inventory.h"
 
 #include "keel/db/batch_insert.h"
+#include "keel/db/for_each_in.h"
 #include "keel/events/outbox.h"
 
 #include <algorithm>
@@ -77,32 +78,60 @@ void Inventory::invalidateCache() {
 }
 
 Result<Inventory::ItemFacts> Inventory::facts(db::UnitOfWork& uow, std::string_view item_id) {
+    std::unordered_map<std::string, ItemFacts> found;
+    loadFacts(uow, {std::string(item_id)}, found);
+    auto it = found.find(std::string(item_id));
+    if (it == found.end())
+        return Problem{ExitCode::kNotFound, "unknown item id '" + std::string(item_id) + "'", "item"};
+    return std::move(it->second);
+}
+
+void Inventory::loadFacts(db::UnitOfWork& uow, const std::vector<std::string>& item_ids,
+                          std::unordered_map<std::string, ItemFacts>& out) {
     const std::int64_t now = clock_.nowMicros();
+    std::vector<std::string> missing;
     {
         std::lock_guard<std::mutex> lock(cache_mutex_);
-        auto it = cache_.find(std::string(item_id));
-        if (it != cache_.end() && now - it->second.second < kFactsTtlMicros) return it->second.first;
+        for (const auto& id : item_ids) {
+            if (out.count(id) != 0) continue;
+            auto it = cache_.find(id);
+            if (it != cache_.end() && now - it->second.second < kFactsTtlMicros) {
+                out.emplace(id, it->second.first);
+            } else {
+                missing.push_back(id);
+            }
+        }
     }
-    db::Statement& item = uow.statement(
-        "SELECT sku, lot_tracked, expiry_tracked, shelf_life_days, safety_stock, is_kit FROM item WHERE id = ?");
-    item.bind(std::string(item_id)).execute();
-    if (!item.next()) return Problem{ExitCode::kNotFound, "unknown item id '" + std::string(item_id) + "'", "item"};
-    ItemFacts f;
-    f.sku = item.getString(0);
-    f.lot_tracked = item.getInt64(1) != 0;
-    f.expiry_tracked = item.getInt64(2) != 0;
-    f.shelf_life_days = optionalInt(item, 3);
-    f.safety_stock = item.getInt64(4);
-    f.is_kit = item.getInt64(5) != 0;
-    if (f.is_kit) {
-        db::Statement& parts = uow.statement(
-            "SELECT component_item_id, quantity FROM kit_component WHERE kit_item_id = ? ORDER BY component_item_id");
-        parts.bind(std::string(item_id)).execute();
-        while (parts.next()) f.components.emplace_back(parts.getString(0), parts.getInt64(1));
+    if (missing.empty()) return;
+    std::sort(missing.begin(), missing.end());
+    missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+    std::unordered_map<std::string, ItemFacts> loaded;
+    std::vector<std::string> kits;
+    db::forEachIn(uow,
+                  "SELECT id, sku, lot_tracked, expiry_tracked, shelf_life_days, safety_stock, is_kit FROM item "
+                  "WHERE id IN ",
+                  "", missing, [&](const db::Statement& item) {
+                      ItemFacts f;
+                      f.sku = item.getString(1);
+                      f.lot_tracked = item.getInt64(2) != 0;
+                      f.expiry_tracked = item.getInt64(3) != 0;
+                      f.shelf_life_days = optionalInt(item, 4);
+                      f.safety_stock = item.getInt64(5);
+                      f.is_kit = item.getInt64(6) != 0;
+                      if (f.is_kit) kits.push_back(item.getString(0));
+                      loaded[item.getString(0)] = std::move(f);
+                  });
+    if (!kits.empty()) {
+        db::forEachIn(uow, "SELECT kit_item_id, component_item_id, quantity FROM kit_component WHERE kit_item_id IN ",
+                      " ORDER BY kit_item_id, component_item_id", kits, [&](const db::Statement& parts) {
+                          loaded[parts.getString(0)].components.emplace_back(parts.getString(1), parts.getInt64(2));
+                      });
     }
     std::lock_guard<std::mutex> lock(cache_mutex_);
-    cache_[std::string(item_id)] = {f, now};
-    return f;
+    for (auto& [id, f] : loaded) {
+        cache_[id] = {f, now};
+        out.emplace(id, std::move(f));
+    }
 }
 
 Result<std::string> Inventory::lotFor(db::UnitOfWork& uow, const ItemFacts& f, std::string_view item_id,
@@ -161,26 +190,60 @@ Result<std::string> Inventory::lotFor(db::UnitOfWork& uow, const ItemFacts& f, s
     return find.getString(0);
 }
 
-std::int64_t Inventory::safetyStock(db::UnitOfWork& uow, std::string_view item_id, std::string_view location_id,
-                                    const ItemFacts&) {
-    // Read fresh every time: safety stock changes without the item's other facts changing.
-    db::Statement& s = uow.statement(
-        "SELECT COALESCE((SELECT quantity FROM safety_stock WHERE item_id = ? AND location_id = ?), "
-        "(SELECT safety_stock FROM item WHERE id = ?))");
-    s.bindAll(std::string(item_id), std::string(location_id), std::string(item_id)).execute();
-    return s.next() ? s.getOptionalInt64(0).value_or(0) : 0;
+void Inventory::loadSafetyStock(db::UnitOfWork& uow, const std::set<std::pair<std::string, std::string>>& keys,
+                                std::map<std::pair<std::string, std::string>, std::int64_t>& out) {
+    std::vector<std::string> items;
+    for (const auto& key : keys) {
+        if (items.empty() || items.back() != key.first) items.push_back(key.first);  // keys are sorted by item
+    }
+    std::map<std::string, std::int64_t> item_default;
+    std::map<std::pair<std::string, std::string>, std::int64_t> at_location;
+    db::forEachIn(uow,
+                  "SELECT i.id, i.safety_stock, s.location_id, s.quantity FROM item i "
+                  "LEFT JOIN safety_stock s ON s.item_id = i.id WHERE i.id IN ",
+                  "", items, [&](const db::Statement& s) {
+                      item_default[s.getString(0)] = s.getInt64(1);
+                      if (!s.isNull(2)) at_location[{s.getString(0), s.getString(2)}] = s.getInt64(3);
+                  });
+    for (const auto& key : keys) {
+        auto location = at_location.find(key);
+        auto item = item_default.find(key.first);
+        out[key] = location != at_location.end() ? location->second : item != item_default.end() ? item->second : 0;
+    }
 }
 
 std::optional<ChannelRule> Inventory::channelRule(db::UnitOfWork& uow, std::string_view channel,
                                                   std::string_view item_id) {
     if (channel.empty()) return std::nullopt;
-    // The item's own rule sorts after the channel-wide one ('').
-    db::Statement& s = uow.statement(
-        "SELECT item_id, percent, cap FROM channel_rule WHERE channel = ? AND (item_id = ? OR item_id = '') "
-        "ORDER BY item_id DESC");
-    s.bindAll(std::string(channel), std::string(item_id)).execute();
-    if (!s.next()) return std::nullopt;
-    return ChannelRule{optionalInt(s, 1), s.getOptionalInt64(2)};
+    std::map<std::pair<std::string, std::string>, std::optional<ChannelRule>> rules;
+    loadChannelRules(uow, std::string(channel), {std::string(item_id)}, rules);
+    return rules.begin()->second;
+}
+
+void Inventory::loadChannelRules(db::UnitOfWork& uow, const std::string& channel,
+                                 const std::vector<std::string>& item_ids,
+                                 std::map<std::pair<std::string, std::string>, std::optional<ChannelRule>>& out) {
+    // An item's own rule wins over the channel-wide one (item id '').
+    std::vector<std::string> wanted = item_ids;
+    wanted.emplace_back();
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    std::optional<ChannelRule> channel_wide;
+    std::map<std::string, ChannelRule> own;
+    db::forEachIn(uow, "SELECT item_id, percent, cap FROM channel_rule WHERE channel = ? AND item_id IN ", "", wanted,
+                  [&](const db::Statement& s) {
+                      const ChannelRule rule{optionalInt(s, 1), s.getOptionalInt64(2)};
+                      if (s.getString(0).empty()) {
+                          channel_wide = rule;
+                      } else {
+                          own[s.getString(0)] = rule;
+                      }
+                  },
+                  {channel});
+    for (const auto& item : item_ids) {
+        auto it = own.find(item);
+        out[{channel, item}] = it != own.end() ? std::optional<ChannelRule>(it->second) : channel_wide;
+    }
 }
 
 // --------------------------------------------------------------------------------------------- the ledger
@@ -526,6 +589,206 @@ Result<ReserveResult> Inventory::reserve(db::UnitOfWork& uow, const ReserveReque
     return std::move(results).value().front();
 }
 
+namespace {
+
+bool respectsSafety(const ReserveRequest& request) {
+    return request.respect_safety_stock.value_or(request.kind == ReservationKind::kHold);
+}
+
+// What is wrong with a request before any stock is looked at.
+std::optional<Problem> invalidRequest(const ReserveRequest& request) {
+    if (request.quantity <= 0) return Problem{ExitCode::kRejected, "quantity must be positive", "quantity"};
+    if (request.kind == ReservationKind::kHold && (!request.ttl_micros || *request.ttl_micros <= 0)) {
+        return Problem{ExitCode::kRejected, "a hold needs a positive time to live", "ttl"};
+    }
+    if (request.order_id.size() > 64 || request.order_line.size() > 64 || request.channel.size() > 64) {
+        return Problem{ExitCode::kRejected, "order id, line and channel are at most 64 characters", "order"};
+    }
+    return std::nullopt;
+}
+
+// A line's problem as the caller of reserveMany sees it: the field names the line when there are several.
+Problem ofLine(Problem problem, std::size_t line, std::size_t lines) {
+    if (lines > 1) problem.field = "lines[" + std::to_string(line) + "]." + problem.field;
+    return problem;
+}
+
+// The guarded allocation of a balance row without lots: quantity, updated_at, item, location, the unallocated stock
+// to leave (safety stock), the quantity again.
+constexpr const char* kAllocateRow =
+    "UPDATE stock_balance SET allocated = allocated + ?, updated_at = ? WHERE item_id = ? AND location_id = ? "
+    "AND lot_id = '' AND state = 'on_hand' AND quantity - allocated - ? >= ?";
+
+// One guarded UPDATE for `rows` (>= 2) balance rows without lots. The rows come as a VALUES list joined by primary
+// key: SQLite compiles that list for a few microseconds a row, where an OR of per-row terms costs about as much as
+// a statement per row. Parameters: updated_at, then (item, location, quantity, free stock needed) per row.
+std::string reserveRowsSql(std::size_t rows) {
+    std::string values;
+    for (std::size_t i = 0; i < rows; ++i) values += i == 0 ? "(?, ?, ?, ?)" : ", (?, ?, ?, ?)";
+    return "UPDATE stock_balance SET allocated = allocated + v.column3, updated_at = ? FROM (VALUES " + values +
+           ") AS v WHERE stock_balance.item_id = v.column1 AND stock_balance.location_id = v.column2 "
+           "AND stock_balance.lot_id = '' AND stock_balance.state = 'on_hand' "
+           "AND stock_balance.quantity - stock_balance.allocated >= v.column4";
+}
+
+}  // namespace
+
+Result<Inventory::ItemFacts> Inventory::knownFacts(db::UnitOfWork& uow, const ReserveContext& context,
+                                                   const std::string& item_id) {
+    auto known = context.facts.find(item_id);
+    if (known != context.facts.end()) return known->second;
+    return facts(uow, item_id);
+}
+
+std::int64_t Inventory::unallocated(db::UnitOfWork& uow, std::string_view item_id, std::string_view location_id) {
+    std::int64_t free = 0;
+    for (const auto& line : atp(uow, item_id, location_id).locations) free += line.on_hand - line.allocated;
+    return free;
+}
+
+Problem Inventory::shortage(db::UnitOfWork& uow, const ReserveRequest& request, std::int64_t available) {
+    return Problem{ExitCode::kRejected,
+                   "insufficient stock: " + describe(uow, request.item_id, request.location_id) + " has " +
+                       quantityText(available) + " available, " + quantityText(request.quantity) + " requested",
+                   "quantity"};
+}
+
+Inventory::ReserveContext Inventory::prepareReserve(db::UnitOfWork& uow, const std::vector<ReserveRequest>& requests) {
+    ReserveContext context;
+    std::vector<std::string> items;
+    for (const auto& request : requests) items.push_back(request.item_id);
+    loadFacts(uow, items, context.facts);
+    // Kits reserve their components: their facts, channel rules and safety stock are needed too.
+    std::vector<std::string> components;
+    for (const auto& [id, f] : context.facts) {
+        for (const auto& component : f.components) {
+            if (context.facts.count(component.first) == 0) components.push_back(component.first);
+        }
+    }
+    if (!components.empty()) loadFacts(uow, components, context.facts);
+    std::map<std::string, std::vector<std::string>> by_channel;
+    std::set<std::pair<std::string, std::string>> safety_keys;
+    for (const auto& request : requests) {
+        std::vector<std::string> reserved{request.item_id};
+        auto f = context.facts.find(request.item_id);
+        if (f != context.facts.end() && f->second.is_kit) {
+            reserved.clear();
+            for (const auto& component : f->second.components) reserved.push_back(component.first);
+        }
+        for (const auto& item : reserved) {
+            if (!request.channel.empty()) by_channel[request.channel].push_back(item);
+            if (respectsSafety(request)) safety_keys.emplace(item, request.location_id);
+        }
+    }
+    for (const auto& [channel, channel_items] : by_channel)
+        loadChannelRules(uow, channel, channel_items, context.rules);
+    if (!safety_keys.empty()) loadSafetyStock(uow, safety_keys, context.safety);
+    return context;
+}
+
+std::optional<std::int64_t> Inventory::simpleClaim(const ReserveRequest& request, const ReserveContext& context) const {
+    if (invalidRequest(request) || request.allow_partial || (request.lot_code && !request.lot_code->empty())) {
+        return std::nullopt;
+    }
+    auto f = context.facts.find(request.item_id);
+    if (f == context.facts.end() || f->second.lot_tracked || f->second.is_kit) return std::nullopt;
+    if (!request.channel.empty()) {
+        auto rule = context.rules.find({request.channel, request.item_id});
+        if (rule == context.rules.end() || rule->second) return std::nullopt;
+    }
+    if (!respectsSafety(request)) return 0;
+    auto safety = context.safety.find({request.item_id, request.location_id});
+    if (safety == context.safety.end()) return std::nullopt;
+    return safety->second;
+}
+
+std::optional<Problem> Inventory::reservePending(db::UnitOfWork& uow, const std::vector<ReserveRequest>& requests,
+                                                 std::vector<PendingClaim>& pending) {
+    // Lines of the same (item, location) become one row whose claims are made in lock order (pending's order).
+    struct Row {
+        const ReserveRequest* key = nullptr;
+        std::vector<std::size_t> positions;  ///< of its lines in `lines` (lock order)
+        std::vector<Claim> claims;
+    };
+    const std::vector<PendingClaim> lines = std::move(pending);
+    pending.clear();
+    std::vector<Row> rows;
+    std::map<std::pair<std::string, std::string>, std::size_t> row_of;
+    for (std::size_t position = 0; position < lines.size(); ++position) {
+        const ReserveRequest& request = requests[lines[position].line];
+        auto [it, added] = row_of.emplace(std::make_pair(request.item_id, request.location_id), rows.size());
+        if (added) rows.push_back(Row{&request, {}, {}});
+        rows[it->second].positions.push_back(position);
+        rows[it->second].claims.push_back(lines[position].claim);
+    }
+    constexpr std::size_t kRowsPerUpdate = 50;
+    const std::int64_t now = clock_.nowMicros();
+    for (std::size_t start = 0; start < rows.size(); start += kRowsPerUpdate) {
+        const std::size_t end = std::min(rows.size(), start + kRowsPerUpdate);
+        std::vector<std::int64_t> needed;
+        for (std::size_t r = start; r < end; ++r) {
+            const auto free = freeNeeded(rows[r].claims);
+            if (!free) break;  // more than any row can hold: refused below
+            needed.push_back(*free);
+        }
+        std::size_t changed = 0;
+        const std::size_t count = end - start;
+        if (needed.size() == count) {
+            auto total = [&](std::size_t r) {
+                std::int64_t sum = 0;
+                for (const auto& claim : rows[r].claims) sum += claim.quantity;  // <= needed: no overflow
+                return sum;
+            };
+            if (count == 1) {
+                // One row changes or not (no savepoint needed): reserveOne's statement, guarded by what is needed.
+                const std::int64_t quantity = total(start);
+                changed = uow.statement(kAllocateRow)
+                              .bindAll(quantity, now, rows[start].key->item_id, rows[start].key->location_id,
+                                       needed.front() - quantity, quantity)
+                              .execute();
+            } else {
+                // All rows or none: a row that lacks stock undoes the others, so they still say what they had.
+                uow.statement("SAVEPOINT keel_reserve_rows").execute();
+                db::Statement& update = uow.statement(reserveRowsSql(count));
+                update.bind(now);
+                for (std::size_t r = start; r < end; ++r) {
+                    update.bindAll(rows[r].key->item_id, rows[r].key->location_id, total(r), needed[r - start]);
+                }
+                changed = update.execute();
+                if (changed != count) {
+                    uow.statement("ROLLBACK TO keel_reserve_rows").execute();
+                    changed = 0;
+                }
+                uow.statement("RELEASE keel_reserve_rows").execute();
+            }
+        }
+        if (changed == count) continue;
+        // Nothing changed: name the first line, in lock order, that lacks stock, with what it could have had.
+        std::optional<std::pair<std::size_t, std::int64_t>> first;  // (position, available)
+        for (std::size_t r = start; r < end; ++r) {
+            const Row& row = rows[r];
+            const auto shortfall = firstShortfall(unallocated(uow, row.key->item_id, row.key->location_id), row.claims);
+            if (shortfall && (!first || row.positions[shortfall->index] < first->first)) {
+                first.emplace(row.positions[shortfall->index], shortfall->available);
+            }
+        }
+        Problem problem;
+        std::size_t line = lines[rows[start].positions.front()].line;
+        if (first) {
+            line = lines[first->first].line;
+            problem = shortage(uow, requests[line], first->second);
+        } else {
+            problem = Problem{ExitCode::kConflict,
+                              "stock of " + describe(uow, requests[line].item_id, requests[line].location_id) +
+                                  " changed while reserving; try again",
+                              "quantity"};
+        }
+        problem = ofLine(std::move(problem), line, requests.size());
+        return uow.fail(problem.code, problem.message, problem.field);
+    }
+    return std::nullopt;
+}
+
 Result<std::vector<ReserveResult>> Inventory::reserveMany(db::UnitOfWork& uow,
                                                           const std::vector<ReserveRequest>& requests) {
     // Balance rows are locked in (item, location) order whatever the order of the lines, so two orders
@@ -536,16 +799,47 @@ Result<std::vector<ReserveResult>> Inventory::reserveMany(db::UnitOfWork& uow,
         return std::tie(requests[a].item_id, requests[a].location_id) <
                std::tie(requests[b].item_id, requests[b].location_id);
     });
+    const ReserveContext context = prepareReserve(uow, requests);
+    // SQLite has one writer and no row locks, so lock order does not matter there, and sqlite3odbc compiles each
+    // UPDATE again on every execution: lines that are one guarded update of a row without lots wait and are
+    // reserved together (reservePending). A line that reads or changes a row they claim is reserved after them,
+    // and a line that fails lets them go first, so the outcome and the line named are those of lock order.
+    const bool batch = uow.dialect().backend() == db::Backend::kSQLite && requests.size() > 1;
+    std::vector<PendingClaim> pending;
+    std::set<std::pair<std::string, std::string>> pending_rows;
     std::vector<ReserveResult> results(requests.size());
     for (const std::size_t i : order) {
-        auto result = reserveLine(uow, requests[i]);
+        const ReserveRequest& request = requests[i];
+        if (batch) {
+            if (const auto protect = simpleClaim(request, context)) {
+                pending.push_back(PendingClaim{i, Claim{request.quantity, *protect}});
+                pending_rows.emplace(request.item_id, request.location_id);
+                results[i].reserved = request.quantity;
+                results[i].reservations.push_back(makeReservation(request, "", request.quantity));
+                continue;
+            }
+            bool touches = pending_rows.count({request.item_id, request.location_id}) != 0;
+            auto f = context.facts.find(request.item_id);
+            if (f != context.facts.end()) {
+                for (const auto& component : f->second.components) {
+                    touches = touches || pending_rows.count({component.first, request.location_id}) != 0;
+                }
+            }
+            if (touches) {
+                pending_rows.clear();
+                if (auto problem = reservePending(uow, requests, pending)) return *problem;
+            }
+        }
+        auto result = reserveLine(uow, request, context);
         if (!result) {
-            Problem problem = result.problem();
-            if (requests.size() > 1) problem.field = "lines[" + std::to_string(i) + "]." + problem.field;
+            // Pending lines come first in lock order: one of them that lacks stock is the line to name.
+            if (auto problem = reservePending(uow, requests, pending)) return *problem;
+            const Problem problem = ofLine(result.problem(), i, requests.size());
             return uow.fail(problem.code, problem.message, problem.field);
         }
         results[i] = std::move(result).value();
     }
+    if (auto problem = reservePending(uow, requests, pending)) return *problem;
     std::vector<const Reservation*> all;
     for (const auto& result : results) {
         for (const auto& r : result.reservations) all.push_back(&r);
@@ -554,17 +848,12 @@ Result<std::vector<ReserveResult>> Inventory::reserveMany(db::UnitOfWork& uow,
     return results;
 }
 
-Result<ReserveResult> Inventory::reserveLine(db::UnitOfWork& uow, const ReserveRequest& request) {
-    if (request.quantity <= 0) return uow.fail(ExitCode::kRejected, "quantity must be positive", "quantity");
-    if (request.kind == ReservationKind::kHold && (!request.ttl_micros || *request.ttl_micros <= 0)) {
-        return uow.fail(ExitCode::kRejected, "a hold needs a positive time to live", "ttl");
-    }
-    if (request.order_id.size() > 64 || request.order_line.size() > 64 || request.channel.size() > 64) {
-        return uow.fail(ExitCode::kRejected, "order id, line and channel are at most 64 characters", "order");
-    }
-    auto f = facts(uow, request.item_id);
+Result<ReserveResult> Inventory::reserveLine(db::UnitOfWork& uow, const ReserveRequest& request,
+                                             const ReserveContext& context) {
+    if (auto invalid = invalidRequest(request)) return uow.fail(invalid->code, invalid->message, invalid->field);
+    auto f = knownFacts(uow, context, request.item_id);
     if (!f) return uow.fail(f.problem().code, f.problem().message, f.problem().field);
-    if (!f.value().is_kit) return reserveOne(uow, request, f.value());
+    if (!f.value().is_kit) return reserveOne(uow, request, f.value(), context);
 
     // A kit reserves whole kits' worth of every component, in component order, all or nothing per kit count.
     if (request.lot_code) return uow.fail(ExitCode::kRejected, f.value().sku + " is a kit: it has no lots", "lot");
@@ -591,7 +880,7 @@ Result<ReserveResult> Inventory::reserveLine(db::UnitOfWork& uow, const ReserveR
     }
     ReserveResult result;
     for (const auto& [component, per_kit] : components) {
-        auto part_facts = facts(uow, component);
+        auto part_facts = knownFacts(uow, context, component);
         if (!part_facts) return uow.fail(part_facts.problem().code, part_facts.problem().message);
         ReserveRequest part = request;
         part.item_id = component;
@@ -599,7 +888,7 @@ Result<ReserveResult> Inventory::reserveLine(db::UnitOfWork& uow, const ReserveR
         if (__builtin_mul_overflow(kits, per_kit, &part.quantity)) {
             return uow.fail(ExitCode::kRejected, "kit quantity out of range", "quantity");
         }
-        auto reserved = reserveOne(uow, part, part_facts.value());
+        auto reserved = reserveOne(uow, part, part_facts.value(), context);
         if (!reserved) return reserved.problem();
         for (auto& r : reserved.value().reservations) result.reservations.push_back(std::move(r));
     }
@@ -607,33 +896,40 @@ Result<ReserveResult> Inventory::reserveLine(db::UnitOfWork& uow, const ReserveR
     return result;
 }
 
-Result<ReserveResult> Inventory::reserveOne(db::UnitOfWork& uow, const ReserveRequest& request, const ItemFacts& f) {
-    const bool respect_safety = request.respect_safety_stock.value_or(request.kind == ReservationKind::kHold);
-    const std::optional<ChannelRule> rule = channelRule(uow, request.channel, request.item_id);
+Result<ReserveResult> Inventory::reserveOne(db::UnitOfWork& uow, const ReserveRequest& request, const ItemFacts& f,
+                                            const ReserveContext& context) {
+    const bool respect_safety = respectsSafety(request);
+    std::optional<ChannelRule> rule;
+    if (!request.channel.empty()) {
+        auto known = context.rules.find({request.channel, request.item_id});
+        rule = known != context.rules.end() ? known->second : channelRule(uow, request.channel, request.item_id);
+    }
+    auto safetyStock = [&]() -> std::int64_t {
+        if (!respect_safety) return 0;
+        const std::pair<std::string, std::string> key{request.item_id, request.location_id};
+        auto known = context.safety.find(key);
+        if (known != context.safety.end()) return known->second;
+        std::map<std::pair<std::string, std::string>, std::int64_t> loaded;
+        loadSafetyStock(uow, {key}, loaded);
+        return loaded[key];
+    };
     const int today = Date::today(clock_).ymd();
     ReserveResult result;
 
     // The common case: an item without lots and no channel rule is one guarded UPDATE, whatever the safety stock.
     if (!f.lot_tracked && !rule && !request.allow_partial) {
-        const std::int64_t protect = respect_safety ? safetyStock(uow, request.item_id, request.location_id, f) : 0;
+        const std::int64_t protect = safetyStock();
         if (request.lot_code && !request.lot_code->empty()) {
             return uow.fail(ExitCode::kRejected, f.sku + " does not track lots; leave the lot out", "lot");
         }
-        const auto changed =
-            uow.statement("UPDATE stock_balance SET allocated = allocated + ?, updated_at = ? WHERE item_id = ? "
-                          "AND location_id = ? AND lot_id = '' AND state = 'on_hand' AND quantity - allocated - ? >= ?")
-                .bindAll(request.quantity, clock_.nowMicros(), request.item_id, request.location_id, protect,
-                         request.quantity)
-                .execute();
+        const auto changed = uow.statement(kAllocateRow)
+                                 .bindAll(request.quantity, clock_.nowMicros(), request.item_id, request.location_id,
+                                          protect, request.quantity)
+                                 .execute();
         if (changed != 1) {
-            const Atp now = atp(uow, request.item_id, request.location_id);
-            std::int64_t free = 0;
-            for (const auto& line : now.locations) free += line.on_hand - line.allocated;
-            return uow.fail(ExitCode::kRejected,
-                            "insufficient stock: " + describe(uow, request.item_id, request.location_id) + " has " +
-                                quantityText(std::max<std::int64_t>(free - protect, 0)) + " available, " +
-                                quantityText(request.quantity) + " requested",
-                            "quantity");
+            const std::int64_t free = unallocated(uow, request.item_id, request.location_id);
+            const Problem problem = shortage(uow, request, availableToPromise(free, 0, protect));
+            return uow.fail(problem.code, problem.message, problem.field);
         }
         result.reserved = request.quantity;
         result.reservations.push_back(makeReservation(request, "", request.quantity));
@@ -675,7 +971,7 @@ Result<ReserveResult> Inventory::reserveOne(db::UnitOfWork& uow, const ReserveRe
     for (const auto& lot : lots) {
         if (lot.released && isSellable(lot.expiry, today)) sellable += lot.available;
     }
-    const std::int64_t safety = respect_safety ? safetyStock(uow, request.item_id, request.location_id, f) : 0;
+    const std::int64_t safety = safetyStock();
     const std::int64_t can_take = channelAvailable(availableToPromise(sellable, 0, safety), rule);
     const std::int64_t wanted = request.allow_partial ? std::min(request.quantity, can_take) : request.quantity;
     if (wanted <= 0 || wanted > can_take) {

@@ -59,4 +59,28 @@ std::vector<LotTake> chooseFefo(std::vector<LotStock> lots, std::int64_t quantit
     return taken;
 }
 
+std::optional<std::int64_t> freeNeeded(const std::vector<Claim>& claims) {
+    std::int64_t taken = 0;
+    std::int64_t needed = 0;
+    for (const auto& claim : claims) {
+        std::int64_t with_protect = 0;
+        if (__builtin_add_overflow(taken, claim.quantity, &taken) ||
+            __builtin_add_overflow(taken, claim.protect, &with_protect)) {
+            return std::nullopt;
+        }
+        needed = std::max(needed, with_protect);
+    }
+    return needed;
+}
+
+std::optional<Shortfall> firstShortfall(std::int64_t free, const std::vector<Claim>& claims) {
+    for (std::size_t i = 0; i < claims.size(); ++i) {
+        // `free` only shrinks by claims that fitted, so it stays >= 0 and nothing here can overflow.
+        const std::int64_t available = free > claims[i].protect ? free - claims[i].protect : 0;
+        if (available < claims[i].quantity) return Shortfall{i, available};
+        free -= claims[i].quantity;
+    }
+    return std::nullopt;
+}
+
 }  // namespace keel::inventory

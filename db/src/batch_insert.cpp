@@ -80,6 +80,12 @@ void BatchInsert::write(std::size_t rows) {
 }
 
 void BatchInsert::flush() {
+    // sqlite3odbc compiles an INSERT again on every execution: a statement kept per size saves nothing there, and
+    // each extra statement costs a compilation, so the rest goes in one.
+    if (!pending_.empty() && uow_.dialect().backend() == Backend::kSQLite) {
+        write(pending_.size() / columns_.size());
+        return;
+    }
     for (std::size_t rows = pending_.size() / columns_.size(); rows > 0; rows = pending_.size() / columns_.size()) {
         std::size_t chunk = 1;
         while (chunk * 2 <= rows) chunk *= 2;

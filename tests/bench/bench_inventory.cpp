@@ -65,10 +65,16 @@ Catalog seed(db::Database& database) {
     return c;
 }
 
+struct Throughput {
+    double per_second = 0;
+    double cpu_micros =
+        0;  ///< this process's CPU time per reservation (all of SQLite's work; the client's only on servers)
+};
+
 // Reservations per second with `workers` threads doing `per_worker` reservations each on random balances,
 // `lines` reservations per unit of work (1: a reservation per transaction; 10: orders of ten lines).
-double reservationsPerSecond(const std::string& connection, db::ConnectionOptions options, const Catalog& c,
-                             int workers, int per_worker, int lines) {
+Throughput reservationsPerSecond(const std::string& connection, db::ConnectionOptions options, const Catalog& c,
+                                 int workers, int per_worker, int lines) {
     db::DatabaseOptions database_options;
     database_options.spec = db::parseConnectionString(connection, options);
     database_options.pool_size = static_cast<std::size_t>(workers);
@@ -76,6 +82,7 @@ double reservationsPerSecond(const std::string& connection, db::ConnectionOption
     db::Database database(database_options);
     inventory::Inventory inventory;
     std::atomic<int> failures{0};
+    const double cpu_before = bench::cpuSeconds();
     const double elapsed = bench::seconds([&] {
         std::vector<std::thread> threads;
         for (int w = 0; w < workers; ++w) {
@@ -99,8 +106,10 @@ double reservationsPerSecond(const std::string& connection, db::ConnectionOption
         }
         for (auto& t : threads) t.join();
     });
+    const double cpu = bench::cpuSeconds() - cpu_before;
     if (failures.load() > 0) std::printf("  (%d reservations failed)\n", failures.load());
-    return workers * per_worker / elapsed;
+    const double reservations = workers * per_worker;
+    return Throughput{reservations / elapsed, cpu * 1e6 / reservations};
 }
 
 void atpLatency(const std::string& label, const std::string& connection, const Catalog& c) {
@@ -152,11 +161,13 @@ void run(db::Backend backend, const std::string& dir) {
     for (const auto& [label, connection_options] : variants) {
         const int per = backend == db::Backend::kSQLite ? 20000 : 4000;
         for (const int lines : {1, 10}) {
-            const double one = reservationsPerSecond(*connection, connection_options, catalog, 1, per, lines);
-            const double eight = reservationsPerSecond(*connection, connection_options, catalog, 8, per / 8, lines);
+            const Throughput one = reservationsPerSecond(*connection, connection_options, catalog, 1, per, lines);
+            const Throughput eight = reservationsPerSecond(*connection, connection_options, catalog, 8, per / 8, lines);
             const std::string unit = lines == 1 ? "1 per transaction" : "orders of 10 lines";
-            std::printf("%-22s reservations/s, %-18s  1 worker %7.0f  1.00x   8 workers %7.0f  %.2fx\n", label.c_str(),
-                        unit.c_str(), one, eight, eight / one);
+            std::printf(
+                "%-22s reservations/s, %-18s  1 worker %7.0f  1.00x   8 workers %7.0f  %.2fx   CPU %4.0f us each\n",
+                label.c_str(), unit.c_str(), one.per_second, eight.per_second, eight.per_second / one.per_second,
+                one.cpu_micros);
         }
     }
     atpLatency(name, *connection, catalog);

@@ -8,6 +8,8 @@
 #include <Poco/File.h>
 #include <Poco/Path.h>
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <optional>
@@ -27,6 +29,17 @@ inline std::optional<std::string> freshDatabase(db::Backend backend, const std::
     connection.executeOutsideTransaction("CREATE DATABASE " + name +
                                          (backend == db::Backend::kMariaDB ? " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin" : ""));
     return admin.substr(0, admin.rfind('/') + 1) + name;
+}
+
+/// CPU seconds (user + system) this process has used so far. On a shared machine the wall clock of an embedded
+/// database (SQLite) depends on what else runs; the CPU it takes per operation much less.
+inline double cpuSeconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 /// Seconds taken by `work`, measured on the steady clock.

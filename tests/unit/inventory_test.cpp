@@ -56,6 +56,55 @@ BOOST_AUTO_TEST_CASE(kits_are_limited_by_their_scarcest_component) {
     BOOST_CHECK_THROW(kitAvailable({{10, 0}}), std::invalid_argument);
 }
 
+// Several reservations of one row made in one guarded update must succeed or fail exactly as one update each.
+BOOST_AUTO_TEST_CASE(claims_on_one_row_fit_together_exactly_when_they_fit_one_by_one) {
+    std::vector<std::vector<Claim>> sequences{{}};
+    for (int length = 0; length < 3; ++length) {
+        const auto shorter = sequences;
+        for (const auto& sequence : shorter) {
+            if (static_cast<int>(sequence.size()) != length) continue;
+            for (std::int64_t quantity = 1; quantity <= 4; ++quantity) {
+                for (std::int64_t protect = 0; protect <= 3; ++protect) {
+                    auto longer = sequence;
+                    longer.push_back(Claim{quantity, protect});
+                    sequences.push_back(longer);
+                }
+            }
+        }
+    }
+    BOOST_TEST(sequences.size() == 1u + 16u + 256u + 4096u);
+    for (const auto& claims : sequences) {
+        for (std::int64_t free = 0; free <= 16; ++free) {
+            // One guarded update per claim, as reserveOne does: quantity - allocated - protect >= requested.
+            std::int64_t left = free;
+            std::optional<Shortfall> expected;
+            for (std::size_t i = 0; i < claims.size() && !expected; ++i) {
+                if (left - claims[i].protect >= claims[i].quantity) {
+                    left -= claims[i].quantity;
+                } else {
+                    expected = Shortfall{i, std::max<std::int64_t>(left - claims[i].protect, 0)};
+                }
+            }
+            const auto shortfall = firstShortfall(free, claims);
+            BOOST_TEST_REQUIRE(shortfall.has_value() == expected.has_value());
+            if (shortfall) {
+                BOOST_TEST(shortfall->index == expected->index);
+                BOOST_TEST(shortfall->available == expected->available);
+            }
+            BOOST_TEST((freeNeeded(claims).value() <= free) == !expected.has_value());
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(claims_beyond_the_64_bit_range_can_never_fit) {
+    constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+    BOOST_TEST(freeNeeded({{kMax, 0}}).value() == kMax);
+    BOOST_TEST(!freeNeeded({{kMax, 1}}).has_value());
+    BOOST_TEST(!freeNeeded({{kMax / 2 + 1, 0}, {kMax / 2 + 1, 0}}).has_value());
+    BOOST_TEST(firstShortfall(kMax, {{kMax, 0}, {1, 0}})->index == 1u);
+    BOOST_TEST(firstShortfall(kMax, {{kMax, 0}, {1, 0}})->available == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(fefo)

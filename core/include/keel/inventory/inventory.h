@@ -20,6 +20,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -315,7 +316,37 @@ private:
         Source source;
     };
 
+    /// What reserving a call's lines needs besides the rows it changes, read for all of its lines at once.
+    struct ReserveContext {
+        std::unordered_map<std::string, ItemFacts> facts;  ///< by item id, kit components included
+        std::map<std::pair<std::string, std::string>, std::optional<ChannelRule>> rules;  ///< by (channel, item)
+        std::map<std::pair<std::string, std::string>, std::int64_t> safety;  ///< by (item, location), where respected
+    };
+    /// A reservation of the SQLite batch: its line and the claim it makes on its (item, location) row.
+    struct PendingClaim {
+        std::size_t line = 0;
+        Claim claim;
+    };
+
     Result<ItemFacts> facts(db::UnitOfWork& uow, std::string_view item_id);
+    /// Facts of many items, from the cache or one query per chunk of missing ids (which then fill the cache);
+    /// unknown ids are left out.
+    void loadFacts(db::UnitOfWork& uow, const std::vector<std::string>& item_ids,
+                   std::unordered_map<std::string, ItemFacts>& out);
+    /// The facts of an item from the context, or read when the context does not have them (an unknown item).
+    Result<ItemFacts> knownFacts(db::UnitOfWork& uow, const ReserveContext& context, const std::string& item_id);
+    /// Sellable on-hand stock of an item at a location that is not allocated (as ATP counts it).
+    std::int64_t unallocated(db::UnitOfWork& uow, std::string_view item_id, std::string_view location_id);
+    /// "insufficient stock: SKU at LOCATION has N available, M requested", on the line's quantity.
+    Problem shortage(db::UnitOfWork& uow, const ReserveRequest& request, std::int64_t available);
+    ReserveContext prepareReserve(db::UnitOfWork& uow, const std::vector<ReserveRequest>& requests);
+    /// The safety stock a line must leave (0 unless it respects safety stock), when it is a plain guarded update
+    /// of one balance row (no lots, kit, channel rule or partial reservation); none otherwise.
+    std::optional<std::int64_t> simpleClaim(const ReserveRequest& request, const ReserveContext& context) const;
+    /// Reserves the pending simple lines of a SQLite unit (all or none) with one UPDATE per 50 rows; a failure
+    /// names the first line in lock order that lacks stock, as a line-by-line reservation would.
+    std::optional<Problem> reservePending(db::UnitOfWork& uow, const std::vector<ReserveRequest>& requests,
+                                          std::vector<PendingClaim>& pending);
     /// Applies a move: guarded decrement of the source, increment of the destination (in key order), ledger row.
     Result<std::string> applyMove(db::UnitOfWork& uow, const Move& move);
     /// Writes the move's stock.moved event (aggregate: the item) in the same unit of work.
@@ -327,14 +358,21 @@ private:
     /// The lot id for a code, when the item tracks lots; "" for items without lots; a Problem otherwise.
     Result<std::string> lotFor(db::UnitOfWork& uow, const ItemFacts& facts, std::string_view item_id,
                                const std::optional<std::string>& lot_code, bool create, const std::optional<Date>& expiry);
-    Result<ReserveResult> reserveOne(db::UnitOfWork& uow, const ReserveRequest& request, const ItemFacts& facts);
-    std::int64_t safetyStock(db::UnitOfWork& uow, std::string_view item_id, std::string_view location_id,
-                             const ItemFacts& facts);
+    Result<ReserveResult> reserveOne(db::UnitOfWork& uow, const ReserveRequest& request, const ItemFacts& facts,
+                                     const ReserveContext& context);
+    /// Safety stock of (item, location) pairs: the location's override, else the item's default. Read fresh (it
+    /// changes without the item's other facts changing), one query per chunk of items.
+    void loadSafetyStock(db::UnitOfWork& uow, const std::set<std::pair<std::string, std::string>>& keys,
+                         std::map<std::pair<std::string, std::string>, std::int64_t>& out);
     std::optional<ChannelRule> channelRule(db::UnitOfWork& uow, std::string_view channel, std::string_view item_id);
+    /// The rules of a channel for many items (the item's own, else the channel-wide one), one query per chunk.
+    void loadChannelRules(db::UnitOfWork& uow, const std::string& channel, const std::vector<std::string>& item_ids,
+                          std::map<std::pair<std::string, std::string>, std::optional<ChannelRule>>& out);
     /// Quarantines (or releases) a lot at every location; returns what stays allocated (or what was released).
     Result<std::int64_t> moveLot(db::UnitOfWork& uow, std::string_view item_id, std::string_view lot_code,
                                  bool quarantine, const Source& source);
-    Result<ReserveResult> reserveLine(db::UnitOfWork& uow, const ReserveRequest& request);
+    Result<ReserveResult> reserveLine(db::UnitOfWork& uow, const ReserveRequest& request,
+                                      const ReserveContext& context);
     Reservation makeReservation(const ReserveRequest& request, const std::string& lot_id, std::int64_t quantity);
     void storeReservations(db::UnitOfWork& uow, const std::vector<const Reservation*>& reservations);
     /// SKU and location code for messages.

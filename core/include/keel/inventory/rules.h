@@ -2,6 +2,7 @@
 // The pure rules of availability, kept apart from the database so they can be tested exhaustively:
 // available-to-promise after safety stock, channel exposure, kit availability and FEFO lot choice.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -52,5 +53,25 @@ std::vector<LotTake> chooseFefo(std::vector<LotStock> lots, std::int64_t quantit
 
 /// Whether a lot with this expiry is sellable on `today`.
 bool isSellable(const std::optional<int>& expiry, int today);
+
+/// One of several reservations of the same balance row, made one after another: the quantity it takes and the
+/// unallocated stock (safety stock) it must leave behind.
+struct Claim {
+    std::int64_t quantity = 0;  ///< > 0
+    std::int64_t protect = 0;   ///< >= 0
+};
+
+/// The unallocated stock a row must have for every claim to succeed when they are made in order: the largest
+/// of (the quantities up to and including a claim + that claim's protect). None when that exceeds the 64-bit
+/// range (no row can hold it). With this number one guarded update makes all the claims at once.
+std::optional<std::int64_t> freeNeeded(const std::vector<Claim>& claims);
+
+/// The first claim that `free` unallocated stock cannot satisfy when the claims are made in order, and what was
+/// available to it (after the claims before it and its own protect, never below zero).
+struct Shortfall {
+    std::size_t index = 0;
+    std::int64_t available = 0;
+};
+std::optional<Shortfall> firstShortfall(std::int64_t free, const std::vector<Claim>& claims);
 
 }  // namespace keel::inventory
