@@ -46,6 +46,19 @@ std::string utf8Repeat(const std::string& unit, int times) {
     return out;
 }
 
+// Starts a thread whose unit of work (run by `run_unit`, e.g. Database::run) inserts `id` into t, raises `inside`, then
+// keeps its transaction open until `release` is raised (20 s at most).
+template <typename RunUnit>
+std::thread holdUnitOpen(RunUnit run_unit, int id, std::atomic<bool>& inside, std::atomic<bool>& release) {
+    return std::thread([run_unit, id, &inside, &release] {
+        run_unit([&](UnitOfWork& uow) {
+            uow.statement("INSERT INTO t (id) VALUES (?)").bind(id).execute();
+            inside = true;
+            for (int i = 0; i < 20000 && !release; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        });
+    });
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(connections)
@@ -295,13 +308,7 @@ BOOST_FIXTURE_TEST_CASE(a_read_only_unit_does_not_wait_for_a_writer, Fresh) {
     db.run([&](UnitOfWork& uow) { uow.statement("INSERT INTO t (id) VALUES (?)").bind(1).execute(); });
     std::atomic<bool> written{false};
     std::atomic<bool> read_done{false};
-    std::thread writer([&] {
-        db.run([&](UnitOfWork& uow) {
-            uow.statement("INSERT INTO t (id) VALUES (?)").bind(2).execute();
-            written = true;
-            for (int i = 0; i < 1000 && !read_done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        });
-    });
+    std::thread writer = holdUnitOpen([&](const auto& work) { db.run(work); }, 2, written, read_done);
     while (!written) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     RunOptions read;
     read.read_only = true;
@@ -571,13 +578,7 @@ struct LinedUp {
     void run() {
         std::atomic<bool> inside{false};
         std::atomic<bool> go{false};
-        std::thread first([&] {
-            group.run([&](UnitOfWork& uow) {
-                uow.statement("INSERT INTO t (id) VALUES (?)").bind(0).execute();
-                inside = true;
-                for (int i = 0; i < 20000 && !go; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-            });
-        });
+        std::thread first = holdUnitOpen([this](const auto& work) { group.run(work); }, 0, inside, go);
         while (!inside) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         std::vector<std::thread> threads;
         for (std::size_t i = 0; i < followers.size(); ++i) {
