@@ -595,6 +595,14 @@ struct LinedUp {
     }
 };
 
+void expectStats(const CommitGroup& group, const CommitGroupStats& expected) {
+    const CommitGroupStats stats = group.stats();
+    BOOST_TEST(stats.units == expected.units);
+    BOOST_TEST(stats.groups == expected.groups);
+    BOOST_TEST(stats.grouped == expected.grouped);
+    BOOST_TEST(stats.fallbacks == expected.fallbacks);
+}
+
 }  // namespace
 
 BOOST_FIXTURE_TEST_CASE(units_that_arrive_during_a_commit_share_the_next_one, Fresh) {
@@ -619,12 +627,8 @@ BOOST_FIXTURE_TEST_CASE(units_that_arrive_during_a_commit_share_the_next_one, Fr
     }
     lined.run();
     BOOST_TEST(count("t") == 7);
-    const CommitGroupStats stats = group.stats();
-    BOOST_TEST(stats.units == 7u);
     // The first unit alone, then the six queued behind it in groups of at most four: 4 and 2.
-    BOOST_TEST(stats.groups == 2u);
-    BOOST_TEST(stats.grouped == 6u);
-    BOOST_TEST(stats.fallbacks == 0u);
+    expectStats(group, {.units = 7, .groups = 2, .grouped = 6, .fallbacks = 0});
 }
 
 BOOST_FIXTURE_TEST_CASE(a_member_that_fails_leaves_the_others_their_own_outcome, Fresh) {
@@ -667,11 +671,7 @@ BOOST_FIXTURE_TEST_CASE(a_member_that_fails_leaves_the_others_their_own_outcome,
     BOOST_TEST(count("t", "id IN (0, 1, 5)") == 3);
     // The five rolled back at the refusal, then at the exception, then at the statement failure (each of those ran
     // alone), and the two good ones committed together.
-    const CommitGroupStats stats = group.stats();
-    BOOST_TEST(stats.units == 6u);
-    BOOST_TEST(stats.fallbacks == 3u);
-    BOOST_TEST(stats.groups == 1u);
-    BOOST_TEST(stats.grouped == 2u);
+    expectStats(group, {.units = 6, .groups = 1, .grouped = 2, .fallbacks = 3});
 }
 
 BOOST_FIXTURE_TEST_CASE(many_threads_lose_nothing_and_duplicate_nothing, Fresh) {
