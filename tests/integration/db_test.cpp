@@ -30,15 +30,25 @@ struct Fresh {
         db.run([&](UnitOfWork& uow) { uow.execute(db.dialect().resolve(sql)); });
     }
 
-    std::int64_t count(const std::string& table, const std::string& where = "1 = 1") {
-        return db.run([&](UnitOfWork& uow) {
-            Statement& s = uow.statement("SELECT COUNT(*) FROM " + table + " WHERE " + where);
-            s.execute();
-            BOOST_TEST_REQUIRE(s.next());
-            return s.getInt64(0);
-        });
+    std::int64_t count(const std::string& table, const std::string& where = "1 = 1", const RunOptions& options = {}) {
+        return db.run(
+            [&](UnitOfWork& uow) {
+                Statement& s = uow.statement("SELECT COUNT(*) FROM " + table + " WHERE " + where);
+                s.execute();
+                BOOST_TEST_REQUIRE(s.next());
+                return s.getInt64(0);
+            },
+            options);
     }
 };
+
+// The counter row's value (the read of a read-modify-write).
+std::int64_t readCounter(UnitOfWork& uow) {
+    Statement& read = uow.statement("SELECT v FROM counter WHERE id = 1");
+    read.execute();
+    BOOST_TEST_REQUIRE(read.next());
+    return read.getInt64(0);
+}
 
 std::string utf8Repeat(const std::string& unit, int times) {
     std::string out;
@@ -279,15 +289,7 @@ BOOST_FIXTURE_TEST_CASE(a_read_only_unit_refuses_to_write_and_leaves_the_connect
     createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
     RunOptions read;
     read.read_only = true;
-    const auto rows = db.run(
-        [&](UnitOfWork& uow) {
-            Statement& s = uow.statement("SELECT COUNT(*) FROM t");
-            s.execute();
-            s.next();
-            return s.getInt64(0);
-        },
-        read);
-    BOOST_TEST(rows == 0);
+    BOOST_TEST(count("t", "1 = 1", read) == 0);
     try {
         db.run([&](UnitOfWork& uow) { uow.statement("INSERT INTO t (id) VALUES (?)").bind(1).execute(); }, read);
         BOOST_FAIL("a write in a read-only unit ran");
@@ -313,14 +315,7 @@ BOOST_FIXTURE_TEST_CASE(a_read_only_unit_does_not_wait_for_a_writer, Fresh) {
     RunOptions read;
     read.read_only = true;
     const auto started = std::chrono::steady_clock::now();
-    const auto seen = db.run(
-        [&](UnitOfWork& uow) {
-            Statement& s = uow.statement("SELECT COUNT(*) FROM t");
-            s.execute();
-            s.next();
-            return s.getInt64(0);
-        },
-        read);
+    const auto seen = count("t", "1 = 1", read);
     const auto waited = std::chrono::steady_clock::now() - started;
     read_done = true;
     writer.join();
@@ -373,10 +368,7 @@ BOOST_FIXTURE_TEST_CASE(a_repeatable_read_writer_on_sqlite_holds_the_writer_lock
     db.run(
         [&](UnitOfWork& uow) {
             ++attempts;
-            Statement& read = uow.statement("SELECT v FROM counter WHERE id = 1");
-            read.execute();
-            BOOST_TEST_REQUIRE(read.next());
-            const std::int64_t seen = read.getInt64(0);
+            const std::int64_t seen = readCounter(uow);
             if (attempts == 1) {
                 other_writer = std::thread([&] {
                     other->run(
@@ -412,10 +404,7 @@ BOOST_FIXTURE_TEST_CASE(retries_a_forced_serialization_failure, Fresh) {
     db.run(
         [&](UnitOfWork& uow) {
             ++attempts;
-            Statement& read = uow.statement("SELECT v FROM counter WHERE id = 1");
-            read.execute();
-            BOOST_TEST_REQUIRE(read.next());
-            const std::int64_t seen = read.getInt64(0);
+            const std::int64_t seen = readCounter(uow);
             if (attempts == 1) {
                 other->run([](UnitOfWork& o) { o.statement("UPDATE counter SET v = v + 10 WHERE id = 1").execute(); });
             }
@@ -425,13 +414,7 @@ BOOST_FIXTURE_TEST_CASE(retries_a_forced_serialization_failure, Fresh) {
     BOOST_TEST(attempts == 2);
     BOOST_TEST_REQUIRE(retried_errors.size() == 1u);
     BOOST_TEST_MESSAGE("retried after: " << retried_errors.front());
-    const auto final_value = db.run([](UnitOfWork& uow) {
-        Statement& s = uow.statement("SELECT v FROM counter WHERE id = 1");
-        s.execute();
-        s.next();
-        return s.getInt64(0);
-    });
-    BOOST_TEST(final_value == 11);
+    BOOST_TEST(db.run([](UnitOfWork& uow) { return readCounter(uow); }) == 11);
 }
 
 BOOST_FIXTURE_TEST_CASE(gives_up_after_the_attempt_limit, Fresh) {
@@ -447,9 +430,7 @@ BOOST_FIXTURE_TEST_CASE(gives_up_after_the_attempt_limit, Fresh) {
         db.run(
             [&](UnitOfWork& uow) {
                 ++attempts;
-                Statement& read = uow.statement("SELECT v FROM counter WHERE id = 1");
-                read.execute();
-                read.next();
+                readCounter(uow);
                 other->run([](UnitOfWork& o) { o.statement("UPDATE counter SET v = v + 1 WHERE id = 1").execute(); });
                 uow.statement("UPDATE counter SET v = v + 100 WHERE id = 1").execute();
             },
