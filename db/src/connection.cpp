@@ -410,7 +410,12 @@ Connection::Connection(const ConnectionSpec& spec) : display_(spec.display), bac
     // transactions, where a unit that reads before it writes fails late (after the busy timeout) whenever
     // another writer committed in between.
     if (backend_ != Backend::kSQLite) session_->setFeature("autoCommit", false);
-    for (const auto& setup : dialect_->sessionSetup()) {
+    std::vector<Dialect::SetupStatement> setup_statements = dialect_->sessionSetup();
+    // The Database's checkpointer copies the log back; a commit does it only if that thread falls far behind.
+    if (backend_ == Backend::kSQLite && spec.sqlite_background_checkpoint) {
+        setup_statements.push_back({"PRAGMA wal_autocheckpoint = 10000", true});
+    }
+    for (const auto& setup : setup_statements) {
         try {
             execute(setup.sql);
         } catch (const DbError& e) {

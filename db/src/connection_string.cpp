@@ -206,6 +206,11 @@ ConnectionSpec parseConnectionString(std::string_view text, const ConnectionOpti
         if (options.sqlite_synchronous != "full" && options.sqlite_synchronous != "normal") {
             throw UsageError("db.sqlite.synchronous = '" + options.sqlite_synchronous + "': expected full or normal");
         }
+        if (options.sqlite_checkpoint != "background" && options.sqlite_checkpoint != "commit") {
+            throw UsageError("db.sqlite.checkpoint = '" + options.sqlite_checkpoint +
+                             "': expected background or commit");
+        }
+        spec.sqlite_background_checkpoint = options.sqlite_checkpoint == "background";
         spec.odbc += "BigInt=1;FKSupport=1;JournalMode=WAL;StepAPI=0;NoWCHAR=1;";
         spec.odbc += options.sqlite_synchronous == "full" ? "SyncPragma=FULL;" : "SyncPragma=NORMAL;";
         append(spec.odbc, "Timeout", timeout);

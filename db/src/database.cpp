@@ -48,6 +48,7 @@ DatabaseOptions optionsFromConfig(const Poco::Util::AbstractConfiguration& confi
     }
     connection.timeout_ms = positiveInt(config, "db.timeout", 5000, 3600000);
     connection.sqlite_synchronous = config.getString("db.sqlite.synchronous", "full");
+    connection.sqlite_checkpoint = config.getString("db.sqlite.checkpoint", "background");
 
     DatabaseOptions options;
     options.spec = parseConnectionString(config.getString("db.connection", ""), connection);
@@ -126,8 +127,10 @@ void UnitOfWork::commit() {
     }
     flushDeferred();
     try {
+        const bool wrote = !lease_.connection().readOnly();
         lease_.connection().commit();
         committed_ = true;
+        if (wrote) lease_.database().committedWrite();
     } catch (const DbError& e) {
         if (e.kind() == ErrorKind::kConnection) {
             throw DbError(ErrorKind::kOther, e.sqlstate(), e.nativeCode(),
@@ -140,9 +143,14 @@ void UnitOfWork::commit() {
 
 // ---------------------------------------------------------------------------------------------- Database
 
-Database::Database(DatabaseOptions options) : options_(std::move(options)), backend_(options_.spec.backend) {}
+Database::Database(DatabaseOptions options) : options_(std::move(options)), backend_(options_.spec.backend) {
+    if (options_.spec.backend == Backend::kSQLite && options_.spec.sqlite_background_checkpoint) {
+        checkpointer_ = std::make_unique<WalCheckpointer>(options_.spec, std::chrono::milliseconds(50));
+    }
+}
 
 Database::~Database() {
+    checkpointer_.reset();  // before the pool: its thread may be opening a connection of its own
     std::lock_guard<std::mutex> lock(mutex_);
     idle_.clear();
 }
@@ -289,6 +297,10 @@ bool Database::ping(std::string* error) {
         if (error != nullptr) *error = e.what();
         return false;
     }
+}
+
+CheckpointStats Database::checkpointStats() const {
+    return checkpointer_ ? checkpointer_->stats() : CheckpointStats{};
 }
 
 PoolStats Database::stats() {

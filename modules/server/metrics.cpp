@@ -115,6 +115,22 @@ std::string Metrics::render(db::Database& database, orders::Orders& orders,
         }
     }
 
+    if (database.spec().backend == db::Backend::kSQLite && database.spec().sqlite_background_checkpoint) {
+        const db::CheckpointStats checkpoints = database.checkpointStats();
+        out << "# HELP keel_sqlite_checkpoints_total Background checkpoints that copied SQLite's write-ahead log back "
+               "into the database file.\n# TYPE keel_sqlite_checkpoints_total counter\n"
+            << "keel_sqlite_checkpoints_total " << checkpoints.checkpoints << "\n"
+            << "# HELP keel_sqlite_checkpoint_failures_total Background checkpoints that failed (logged; the next one "
+               "tries again).\n# TYPE keel_sqlite_checkpoint_failures_total counter\n"
+            << "keel_sqlite_checkpoint_failures_total " << checkpoints.failures << "\n"
+            << "# HELP keel_sqlite_wal_frames Frames in the write-ahead log at the last checkpoint.\n"
+               "# TYPE keel_sqlite_wal_frames gauge\n"
+            << "keel_sqlite_wal_frames " << checkpoints.log_frames << "\n"
+            << "# HELP keel_sqlite_wal_frames_checkpointed Of those, frames in the database file (fewer while a long "
+               "reader needs older pages).\n# TYPE keel_sqlite_wal_frames_checkpointed gauge\n"
+            << "keel_sqlite_wal_frames_checkpointed " << checkpoints.checkpointed_frames << "\n";
+    }
+
     if (plugins != nullptr) {
         out << "# HELP keel_plugin_breaker_open 1 while a plugin instance's circuit breaker is open (suspended).\n"
             << "# TYPE keel_plugin_breaker_open gauge\n";

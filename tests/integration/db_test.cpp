@@ -679,6 +679,90 @@ BOOST_FIXTURE_TEST_CASE(many_threads_lose_nothing_and_duplicate_nothing, Fresh) 
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(checkpoints)
+
+namespace {
+std::int64_t pragmaValue(Database& database, const std::string& pragma) {
+    return database.run([&](UnitOfWork& uow) {
+        Statement& s = uow.statement("PRAGMA " + pragma);
+        s.execute();
+        BOOST_TEST_REQUIRE(s.next());
+        return s.getInt64(0);
+    });
+}
+
+void writeRows(Database& database, int first, int rows) {
+    for (int i = first; i < first + rows; ++i) {
+        database.run([&](UnitOfWork& uow) {
+            uow.statement("INSERT INTO t (id, payload) VALUES (?, ?)").bindAll(i, std::string(2000, 'x')).execute();
+        });
+    }
+}
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(a_thread_copies_the_log_back_so_that_commits_do_not, Fresh) {
+    // db.sqlite.checkpoint = background (the default): the commits only append to the write-ahead log; the Database's
+    // own thread copies it back into the database file shortly after, and a commit would do it only past 10,000 pages.
+    if (test.backend() != Backend::kSQLite) return;
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, payload VARCHAR(4000) NOT NULL){{table_options}}");
+    BOOST_TEST(pragmaValue(db, "wal_autocheckpoint") == 10000);
+    writeRows(db, 0, 200);
+    CheckpointStats stats;
+    for (int i = 0; i < 500; ++i) {  // 5 s at most; it runs 50 ms after the first commit it sees
+        stats = db.checkpointStats();
+        if (stats.checkpoints > 0 && stats.log_frames > 0 && stats.checkpointed_frames == stats.log_frames) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    BOOST_TEST(stats.checkpoints > 0);
+    BOOST_TEST(stats.failures == 0u);
+    BOOST_TEST(stats.log_frames > 0u);  // since the log last started over (after a complete checkpoint)
+    BOOST_TEST(stats.checkpointed_frames == stats.log_frames);
+    RunOptions reading;
+    reading.read_only = true;  // a read-only unit does not wake it
+    BOOST_TEST(count("t", "1 = 1", reading) == 200);
+    // Asleep until the next commit (once a round due from the last commits has run): no checkpoint without one.
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    const auto rounds = db.checkpointStats().checkpoints;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    BOOST_TEST(db.checkpointStats().checkpoints == rounds);
+    writeRows(db, 200, 1);
+    for (int i = 0; i < 500 && db.checkpointStats().checkpoints == rounds; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    BOOST_TEST(db.checkpointStats().checkpoints > rounds);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_database_closes_at_once_with_a_checkpoint_due, Fresh) {
+    if (test.backend() != Backend::kSQLite) return;
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, payload VARCHAR(4000) NOT NULL){{table_options}}");
+    const auto started = std::chrono::steady_clock::now();
+    {
+        auto other = test.open();
+        writeRows(*other, 0, 3);  // wakes its thread, which then waits 50 ms for more commits
+    }
+    BOOST_TEST(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count() <
+        2000);
+    BOOST_TEST(count("t") == 3);
+}
+
+BOOST_FIXTURE_TEST_CASE(commit_mode_leaves_checkpoints_to_sqlite, Fresh) {
+    // db.sqlite.checkpoint = commit: SQLite's default, the commit that takes the log past 1,000 pages copies it back.
+    if (test.backend() != Backend::kSQLite) return;
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, payload VARCHAR(4000) NOT NULL){{table_options}}");
+    DatabaseOptions options = test.options();
+    options.spec.sqlite_background_checkpoint = false;
+    Database inline_checkpoints(options);
+    BOOST_TEST(pragmaValue(inline_checkpoints, "wal_autocheckpoint") == 1000);
+    writeRows(inline_checkpoints, 0, 20);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const CheckpointStats stats = inline_checkpoints.checkpointStats();
+    BOOST_TEST(stats.checkpoints == 0u);
+    BOOST_TEST(stats.log_frames == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(leases)
 
 BOOST_FIXTURE_TEST_CASE(one_holder_at_a_time_until_it_expires_or_is_released, Fresh) {

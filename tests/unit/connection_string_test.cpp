@@ -39,6 +39,21 @@ BOOST_AUTO_TEST_CASE(sqlite_shorthand_sets_the_correctness_options) {
     BOOST_CHECK_THROW(parseConnectionString("sqlite:/abs/k.db", options), UsageError);
 }
 
+BOOST_AUTO_TEST_CASE(sqlite_checkpoints_in_the_background_unless_told_otherwise) {
+    BOOST_TEST(parseConnectionString("sqlite:k.db").sqlite_background_checkpoint);
+    ConnectionOptions options;
+    options.sqlite_checkpoint = "commit";
+    BOOST_TEST(!parseConnectionString("sqlite:k.db", options).sqlite_background_checkpoint);
+    options.sqlite_checkpoint = "sometimes";
+    try {
+        parseConnectionString("sqlite:k.db", options);
+        BOOST_FAIL("an unknown checkpoint mode was accepted");
+    } catch (const UsageError& e) {
+        BOOST_TEST(contains(e.what(), "db.sqlite.checkpoint = 'sometimes'"));
+    }
+    BOOST_TEST(!parseConnectionString("postgresql://keel@localhost:5432/keel").sqlite_background_checkpoint);
+}
+
 BOOST_AUTO_TEST_CASE(postgresql_shorthand) {
     ConnectionOptions options;
     options.password = "s3cret;{x}";

@@ -24,6 +24,10 @@ struct ConnectionOptions {
     /// loss; "normal" syncs at checkpoints: a crash of Keel loses nothing, a power cut may lose the last
     /// commits, never the database. The default is full.
     std::string sqlite_synchronous = "full";
+    /// Who copies SQLite's write-ahead log back into the database file (db.sqlite.checkpoint): "background" (the
+    /// default), a thread of each Database, off the path of the commits; or "commit", SQLite's own way, where the
+    /// commit that takes the log past 1,000 pages copies them while its caller waits.
+    std::string sqlite_checkpoint = "background";
 };
 
 /// A parsed connection: what the operator wrote (safe to print), and what ODBC receives.
@@ -32,6 +36,9 @@ struct ConnectionSpec {
     std::string display;  ///< the operator's text with any password removed; safe for logs and status output
     std::string odbc;     ///< the full ODBC connection string (may contain the password: never print)
     std::string database; ///< database name or SQLite path, when the shorthand names one
+    /// SQLite: a Database checkpoints in a thread of its own, and its connections checkpoint only as a backstop,
+    /// when the log has grown ten times past the usual 1,000 pages (db.sqlite.checkpoint = background).
+    bool sqlite_background_checkpoint = false;
 };
 
 /// Parses a connection string. Throws UsageError naming the text and what is wrong, e.g. a password inside a

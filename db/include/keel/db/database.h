@@ -4,6 +4,7 @@
 
 #include "keel/db/connection.h"
 #include "keel/db/connection_string.h"
+#include "keel/db/wal_checkpointer.h"
 #include "keel/kernel/error.h"
 
 #include <Poco/Util/AbstractConfiguration.h>
@@ -48,6 +49,7 @@ public:
     ~Lease();
 
     Connection& connection() { return *connection_; }
+    Database& database() { return *database_; }
     Connection* operator->() { return connection_.get(); }
 
 private:
@@ -191,6 +193,13 @@ public:
 
     PoolStats stats();
 
+    /// SQLite with db.sqlite.checkpoint = background: what the checkpoint thread has done (zeros otherwise).
+    CheckpointStats checkpointStats() const;
+    /// Called by UnitOfWork after a commit that wrote: wakes the SQLite checkpoint thread.
+    void committedWrite() noexcept {
+        if (checkpointer_) checkpointer_->wake();
+    }
+
 private:
     friend class Lease;
     /// `returns_result`: a rollback-only unit ends quietly (the Result carries the problem) instead of throwing.
@@ -207,6 +216,8 @@ private:
     Backend backend_;
     std::mutex sqlite_writer_;  ///< held by this process's SQLite unit that has the writer lock (see runAttempts)
     std::atomic<std::thread::id> sqlite_writer_thread_{};
+    std::unique_ptr<WalCheckpointer>
+        checkpointer_;  ///< SQLite with background checkpoints; declared last, stopped first
 };
 
 }  // namespace keel::db

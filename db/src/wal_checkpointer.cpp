@@ -1,0 +1,87 @@
+#include "keel/db/wal_checkpointer.h"
+
+#include "keel/db/connection.h"
+#include "keel/kernel/logging.h"
+
+#include <algorithm>
+#include <memory>
+
+namespace keel::db {
+
+WalCheckpointer::WalCheckpointer(ConnectionSpec spec, std::chrono::milliseconds delay)
+    : spec_(std::move(spec)), delay_(delay) {}
+
+WalCheckpointer::~WalCheckpointer() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stop_ = true;
+    }
+    wakeup_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void WalCheckpointer::wake() noexcept {
+    if (pending_.exchange(true)) return;  // already due: the thread will see this commit's frames too
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stop_) return;
+    if (!thread_.joinable()) {
+        try {
+            thread_ = std::thread([this] { loop(); });
+        } catch (const std::exception& e) {
+            // No thread: the connections' backstop (wal_autocheckpoint) still bounds the log.
+            pending_ = false;
+            logging::get("db").warning("%s: cannot start the checkpoint thread: %s", spec_.display,
+                                       std::string(e.what()));
+            return;
+        }
+    }
+    wakeup_.notify_all();
+}
+
+CheckpointStats WalCheckpointer::stats() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stats_;
+}
+
+void WalCheckpointer::loop() {
+    std::unique_ptr<Connection> connection;
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+        wakeup_.wait(lock, [&] { return stop_ || pending_.load(); });
+        if (stop_) return;
+        // Let the commits of the next `delay_` join this checkpoint; a shutdown does not wait for it (closing the
+        // last connection checkpoints anyway).
+        if (wakeup_.wait_for(lock, delay_, [&] { return stop_; })) return;
+        pending_ = false;  // commits from now on wake the next round
+        lock.unlock();
+        std::int64_t log = 0;
+        std::int64_t copied = 0;
+        bool failed = false;
+        try {
+            if (!connection) connection = std::make_unique<Connection>(spec_);
+            // PASSIVE copies what no reader still needs and never waits for readers or writers; it needs no
+            // transaction (the connection is in autocommit between units).
+            Statement& run = connection->cached("PRAGMA wal_checkpoint(PASSIVE)");
+            run.execute();
+            if (run.next()) {
+                log = run.getInt64(1);
+                copied = run.getInt64(2);
+            }
+        } catch (const std::exception& e) {
+            failed = true;
+            connection.reset();
+            logging::get("db").warning("%s: background checkpoint failed (the next round tries again): %s",
+                                       spec_.display, std::string(e.what()));
+        }
+        lock.lock();
+        if (failed) {
+            ++stats_.failures;
+        } else {
+            ++stats_.checkpoints;
+            stats_.log_frames = static_cast<std::uint64_t>(std::max<std::int64_t>(0, log));
+            stats_.checkpointed_frames = static_cast<std::uint64_t>(std::max<std::int64_t>(0, copied));
+        }
+    }
+}
+
+}  // namespace keel::db
