@@ -1491,6 +1491,39 @@ void Inventory::setChannelRule(db::UnitOfWork& uow, std::string_view channel, st
 
 // ------------------------------------------------------------------------------------- available-to-promise
 
+namespace {
+
+// The balance rows that make up available-to-promise, one query for one or many items: item, location, its code,
+// whether it ships to customers and is active, quantity, allocated, the lot's expiry and status, safety stock.
+constexpr const char* kAtpRowsSql =
+    "SELECT b.item_id, b.location_id, loc.code, loc.ships_to_customers, loc.active, b.quantity, b.allocated, "
+    "l.expiry_date, l.status, COALESCE(s.quantity, i.safety_stock) "
+    "FROM stock_balance b JOIN location loc ON loc.id = b.location_id JOIN item i ON i.id = b.item_id "
+    "LEFT JOIN lot l ON l.id = b.lot_id "
+    "LEFT JOIN safety_stock s ON s.item_id = b.item_id AND s.location_id = b.location_id "
+    "WHERE b.state = 'on_hand' AND ";
+constexpr const char* kAtpRowsOrder = " ORDER BY b.item_id, loc.priority, loc.code";
+
+// Adds one row of kAtpRowsSql to its item's locations (rows come ordered by item, then location). `counts` gets,
+// per location, whether it counts towards the item's total: it ships to customers and is active.
+void foldAtpRow(const db::Statement& rows, int today, std::vector<AtpLocation>& lines, std::vector<bool>& counts) {
+    const std::string location = rows.getString(1);
+    if (lines.empty() || lines.back().location_id != location) {
+        AtpLocation line;
+        line.location_id = location;
+        line.location_code = rows.getString(2);
+        line.safety_stock = rows.getOptionalInt64(9).value_or(0);
+        lines.push_back(std::move(line));
+        counts.push_back(rows.getInt64(3) != 0 && rows.getInt64(4) != 0);
+    }
+    const bool released = rows.isNull(8) || rows.getString(8) == "released";
+    if (!released || !isSellable(optionalInt(rows, 7), today)) return;  // expired or quarantined lots
+    lines.back().on_hand += rows.getInt64(5);
+    lines.back().allocated += rows.getInt64(6);
+}
+
+}  // namespace
+
 Atp Inventory::atp(db::UnitOfWork& uow, std::string_view item_id, std::optional<std::string_view> location_id,
                    std::optional<std::string_view> channel) {
     Atp result;
@@ -1524,36 +1557,16 @@ Atp Inventory::atp(db::UnitOfWork& uow, std::string_view item_id, std::optional<
     }
 
     const int today = Date::today(clock_).ymd();
-    std::string sql =
-        "SELECT b.location_id, loc.code, loc.ships_to_customers, loc.active, b.quantity, b.allocated, "
-        "l.expiry_date, l.status, COALESCE(s.quantity, i.safety_stock) "
-        "FROM stock_balance b JOIN location loc ON loc.id = b.location_id JOIN item i ON i.id = b.item_id "
-        "LEFT JOIN lot l ON l.id = b.lot_id "
-        "LEFT JOIN safety_stock s ON s.item_id = b.item_id AND s.location_id = b.location_id "
-        "WHERE b.item_id = ? AND b.state = 'on_hand'";
+    std::string sql = std::string(kAtpRowsSql) + "b.item_id = ?";
     if (location_id) sql += " AND b.location_id = ?";
-    sql += " ORDER BY loc.priority, loc.code";
-    db::Statement& rows = uow.statement(sql);
+    db::Statement& rows = uow.statement(sql + kAtpRowsOrder);
     rows.bind(std::string(item_id));
     if (location_id) rows.bind(std::string(*location_id));
     rows.execute();
     std::vector<AtpLocation> lines;
     std::vector<bool> counts;
-    while (rows.next()) {
-        const std::string location = rows.getString(0);
-        if (lines.empty() || lines.back().location_id != location) {
-            AtpLocation line;
-            line.location_id = location;
-            line.location_code = rows.getString(1);
-            line.safety_stock = rows.getOptionalInt64(8).value_or(0);
-            lines.push_back(std::move(line));
-            counts.push_back(location_id.has_value() || (rows.getInt64(2) != 0 && rows.getInt64(3) != 0));
-        }
-        const bool released = rows.isNull(7) || rows.getString(7) == "released";
-        if (!released || !isSellable(optionalInt(rows, 6), today)) continue;  // expired or quarantined lots
-        lines.back().on_hand += rows.getInt64(4);
-        lines.back().allocated += rows.getInt64(5);
-    }
+    while (rows.next()) foldAtpRow(rows, today, lines, counts);
+    if (location_id) counts.assign(counts.size(), true);  // the location asked for counts whatever it is
     std::int64_t total = 0;
     for (std::size_t i = 0; i < lines.size(); ++i) {
         AtpLocation& line = lines[i];
@@ -1569,27 +1582,79 @@ Atp Inventory::atp(db::UnitOfWork& uow, std::string_view item_id, std::optional<
 
 std::map<std::string, std::int64_t> Inventory::reservable(db::UnitOfWork& uow, std::string_view item_id,
                                                          std::string_view channel, bool respect_safety) {
-    std::map<std::string, std::int64_t> result;
-    auto f = facts(uow, item_id);
-    if (!f) return result;
-    const std::optional<ChannelRule> rule = channelRule(uow, channel, item_id);
-    if (f.value().is_kit) {
-        std::map<std::string, std::vector<KitPart>> parts;
-        for (const auto& [component, per_kit] : f.value().components) {
-            for (const auto& [location, quantity] : reservable(uow, component, channel, respect_safety)) {
-                parts[location].push_back(KitPart{quantity, per_kit});
-            }
+    auto all = reservableMany(uow, {std::string(item_id)}, channel, respect_safety);
+    return std::move(all[std::string(item_id)]);
+}
+
+std::map<std::string, std::map<std::string, std::int64_t>> Inventory::reservableMany(
+    db::UnitOfWork& uow, const std::vector<std::string>& item_ids, std::string_view channel, bool respect_safety) {
+    // A fixed number of statements whatever the number of items: their facts (kit components included), the
+    // channel's rules, and the balance rows of every item that holds stock itself.
+    std::unordered_map<std::string, ItemFacts> facts;
+    loadFacts(uow, item_ids, facts);
+    std::vector<std::string> components;
+    for (const auto& [id, f] : facts) {
+        for (const auto& component : f.components) {
+            if (facts.count(component.first) == 0) components.push_back(component.first);
         }
-        for (const auto& [location, kit_parts] : parts) {
-            if (kit_parts.size() != f.value().components.size()) continue;
-            result[location] = channelAvailable(kitAvailable(kit_parts), rule);
-        }
-        return result;
     }
-    for (const auto& line : atp(uow, item_id).locations) {
-        const std::int64_t free = respect_safety ? availableToPromise(line.on_hand, line.allocated, line.safety_stock)
-                                                 : std::max<std::int64_t>(line.on_hand - line.allocated, 0);
-        result[line.location_id] = channelAvailable(free, rule);
+    if (!components.empty()) loadFacts(uow, components, facts);
+    std::vector<std::string> known;
+    std::vector<std::string> stocked;
+    for (const auto& [id, f] : facts) {
+        known.push_back(id);
+        if (!f.is_kit) stocked.push_back(id);
+    }
+    std::map<std::pair<std::string, std::string>, std::optional<ChannelRule>> rules;
+    if (!channel.empty() && !known.empty()) loadChannelRules(uow, std::string(channel), known, rules);
+    auto ruleOf = [&](const std::string& item) -> std::optional<ChannelRule> {
+        const auto it = rules.find({std::string(channel), item});
+        return it == rules.end() ? std::nullopt : it->second;
+    };
+    std::map<std::string, std::vector<AtpLocation>> lines;
+    std::map<std::string, std::vector<bool>> counts;
+    const int today = Date::today(clock_).ymd();
+    std::sort(stocked.begin(), stocked.end());
+    if (!stocked.empty()) {
+        db::forEachIn(uow, std::string(kAtpRowsSql) + "b.item_id IN ", kAtpRowsOrder, stocked,
+                      [&](const db::Statement& row) {
+                          const std::string item = row.getString(0);
+                          foldAtpRow(row, today, lines[item], counts[item]);
+                      });
+    }
+    auto freeOf = [&](const std::string& item) {
+        std::map<std::string, std::int64_t> free_at;
+        const auto rule = ruleOf(item);
+        for (const auto& line : lines[item]) {
+            const std::int64_t free = respect_safety
+                                          ? availableToPromise(line.on_hand, line.allocated, line.safety_stock)
+                                          : std::max<std::int64_t>(line.on_hand - line.allocated, 0);
+            free_at[line.location_id] = channelAvailable(free, rule);
+        }
+        return free_at;
+    };
+    std::map<std::string, std::map<std::string, std::int64_t>> result;
+    for (const auto& item : item_ids) {
+        const auto f = facts.find(item);
+        if (f == facts.end()) continue;  // unknown: nothing to reserve
+        if (!f->second.is_kit) {
+            result[item] = freeOf(item);
+            continue;
+        }
+        // A kit: per location, the fewest complete kits its components allow there.
+        std::map<std::string, std::vector<KitPart>> parts;
+        for (const auto& [component, per_kit] : f->second.components) {
+            const auto c = facts.find(component);
+            const auto free_at = c != facts.end() && c->second.is_kit
+                                     ? reservable(uow, component, channel, respect_safety)  // a kit of kits
+                                     : freeOf(component);
+            for (const auto& [location, quantity] : free_at) parts[location].push_back(KitPart{quantity, per_kit});
+        }
+        auto& kit = result[item];
+        for (const auto& [location, kit_parts] : parts) {
+            if (kit_parts.size() != f->second.components.size()) continue;
+            kit[location] = channelAvailable(kitAvailable(kit_parts), ruleOf(item));
+        }
     }
     return result;
 }

@@ -727,10 +727,10 @@ Result<AllocationOutcome> Orders::allocate(db::UnitOfWork& uow, std::string_view
         outcome.state = order->state;
         return outcome;
     }
-    for (const auto& item : items) {
-        for (const auto& [location, quantity] : inventory_.reservable(uow, item, order->channel, false)) {
-            request.available[{location, item}] = quantity;
-        }
+    const auto reservable =
+        inventory_.reservableMany(uow, std::vector<std::string>(items.begin(), items.end()), order->channel, false);
+    for (const auto& [item, at] : reservable) {
+        for (const auto& [location, quantity] : at) request.available[{location, item}] = quantity;
     }
     const RoutingPlan plan = routing_.route(request);
     if (plan.held_for_ship_complete) {

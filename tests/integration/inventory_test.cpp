@@ -627,6 +627,59 @@ BOOST_FIXTURE_TEST_CASE(a_kit_and_a_line_of_its_component_share_the_stock_in_loc
     requireNoDrift();
 }
 
+// An order's allocation plans with reservableMany: each item's reservable stock per location, in a fixed number of
+// statements however many items.
+BOOST_FIXTURE_TEST_CASE(reservable_stock_of_many_items_at_once, Stock) {
+    const std::string a = item("A");
+    const std::string b = item("B");
+    const std::string lots = item("L", true);
+    const std::string k = kit("K", {{"A", 2}, {"B", 1}});
+    receive(a, wh1, 10);
+    receive(a, wh2, 5);
+    receive(b, wh1, 6);
+    receive(lots, wh1, 4, "OLD");
+    receive(lots, wh1, 3, "NEW");
+    BOOST_TEST_REQUIRE(run<std::int64_t>([&](db::UnitOfWork& uow) {
+                           return inventory.quarantineLot(uow, lots, "OLD", manual());
+                       }).ok());
+    BOOST_TEST_REQUIRE(reserve(a, wh1, 2).ok());
+    db.run([&](db::UnitOfWork& uow) { inventory.setSafetyStock(uow, a, "", 1); });
+    db.run([&](db::UnitOfWork& uow) {
+        inventory.setChannelRule(uow, "marketplace", a, ChannelRule{50, std::nullopt});
+    });
+    inventory.invalidateCache();
+    std::uint64_t statements = 0;
+    auto many = db.run([&](db::UnitOfWork& uow) {
+        const std::uint64_t before = db::statementsExecuted();
+        auto result = inventory.reservableMany(uow, {a, b, lots, k, "no-such-item"}, "marketplace", true);
+        statements = db::statementsExecuted() - before;
+        return result;
+    });
+    BOOST_TEST(statements == 4u);  // facts, the kit's components, the channel's rules, the balance rows
+    BOOST_TEST(many.count("no-such-item") == 0u);
+    // A plain item: what available-to-promise offers the channel at each location.
+    for (const auto& id : {a, b, lots}) {
+        const Atp offered =
+            db.run([&](db::UnitOfWork& uow) { return inventory.atp(uow, id, std::nullopt, "marketplace"); });
+        BOOST_TEST(many[id].size() == offered.locations.size());
+        for (const auto& at : offered.locations) BOOST_TEST(many[id][at.location_id] == at.available, at.location_code);
+    }
+    // By hand: A at WH1 has 10 - 2 allocated - 1 safety stock = 7, half for the marketplace; L only its released lot.
+    BOOST_TEST(many[a][wh1] == 3);
+    BOOST_TEST(many[a][wh2] == 2);
+    BOOST_TEST(many[lots][wh1] == 3);
+    // The kit: per location, the fewest kits its components allow (WH1: 3 / 2 and 6 / 1; WH2 has no B).
+    BOOST_TEST(many[k].size() == 1u);
+    BOOST_TEST(many[k][wh1] == 1);
+    // Without safety stock and for no channel.
+    auto plain = db.run([&](db::UnitOfWork& uow) { return inventory.reservableMany(uow, {a, k}, "", false); });
+    BOOST_TEST(plain[a][wh1] == 8);
+    BOOST_TEST(plain[a][wh2] == 5);
+    BOOST_TEST(plain[k][wh1] == 4);
+    const auto one = db.run([&](db::UnitOfWork& uow) { return inventory.reservable(uow, k, "", false); });
+    BOOST_TEST(one == plain[k]);
+}
+
 // What the batching is for: an order's lines without lots cost a fixed number of statements on SQLite.
 BOOST_FIXTURE_TEST_CASE(an_order_of_plain_lines_takes_few_statements, Stock) {
     std::vector<ReserveRequest> lines;

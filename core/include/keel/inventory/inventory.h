@@ -277,6 +277,13 @@ public:
     /// with it; the reservation itself still checks the real rows.
     std::map<std::string, std::int64_t> reservable(db::UnitOfWork& uow, std::string_view item_id,
                                                    std::string_view channel, bool respect_safety);
+    /// reservable() of several items at once, by item id (unknown items are left out), which is what an order's
+    /// allocation plans with: however many items, one statement for their facts (and one for kits' components), one
+    /// for the channel's rules and one for their balance rows.
+    std::map<std::string, std::map<std::string, std::int64_t>> reservableMany(db::UnitOfWork& uow,
+                                                                              const std::vector<std::string>& item_ids,
+                                                                              std::string_view channel,
+                                                                              bool respect_safety);
 
     /// Balance rows of an item (all states, lots and locations), or of every item when `item_id` is empty.
     std::vector<Balance> balances(db::UnitOfWork& uow, std::string_view item_id,
