@@ -494,7 +494,19 @@ void Connection::noteStatementFailure(const DbError& error) {
 }
 
 void Connection::noteStatementRan() {
+    if (lookup_) return;  // each statement committed by itself: nothing is left open
     if (backend_ != Backend::kSQLite || in_transaction_) open_work_ = true;
+}
+
+void Connection::beginLookup() {
+    if (backend_ != Backend::kPostgreSQL) return;  // SQLite: no round trips; MariaDB: switching costs one each way
+    if (in_transaction_ || open_work_) endTransaction(false);
+    // psqlODBC keeps autocommit on the client side: switching it sends nothing while no transaction is open.
+    if (!SQL_SUCCEEDED(SQLSetConnectAttr(static_cast<SQLHDBC>(handle()), SQL_ATTR_AUTOCOMMIT,
+                                         reinterpret_cast<SQLPOINTER>(SQL_AUTOCOMMIT_ON), 0))) {
+        throw error("SQLSetConnectAttr(SQL_ATTR_AUTOCOMMIT)", nullptr, "");
+    }
+    lookup_ = true;
 }
 
 void Connection::begin(Isolation isolation) {
@@ -548,6 +560,19 @@ void Connection::endTransaction(bool commit) {
                 broken_ = true;
             }
             throw;
+        }
+        return;
+    }
+    if (lookup_) {
+        // Nothing to commit or roll back: back to manual commit for the next unit on this connection.
+        lookup_ = false;
+        in_transaction_ = false;
+        open_work_ = false;
+        failure_.reset();
+        if (!SQL_SUCCEEDED(SQLSetConnectAttr(static_cast<SQLHDBC>(handle()), SQL_ATTR_AUTOCOMMIT,
+                                             reinterpret_cast<SQLPOINTER>(SQL_AUTOCOMMIT_OFF), 0))) {
+            broken_ = true;  // a pooled connection left in autocommit would commit statement by statement
+            throw error("SQLSetConnectAttr(SQL_ATTR_AUTOCOMMIT)", nullptr, "");
         }
         return;
     }

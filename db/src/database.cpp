@@ -74,7 +74,8 @@ Lease::~Lease() { release(); }
 
 void Lease::release() noexcept {
     if (!connection_) return;
-    if (!connection_->isBroken() && (connection_->inTransaction() || connection_->hasOpenWork())) {
+    if (!connection_->isBroken() &&
+        (connection_->inTransaction() || connection_->hasOpenWork() || connection_->inLookup())) {
         try {
             connection_->rollback();
         } catch (const std::exception& e) {
@@ -244,9 +245,9 @@ void Database::runAttempts(const std::function<void(UnitOfWork&)>& body, const R
             // asked for: holding the only write lock from its first read on, it is serializable. A snapshot (DEFERRED)
             // that writes late would instead fail whenever any other unit committed since it started, and under a
             // steady stream of writers it would be retried for hundreds of milliseconds. Read-only units are snapshots.
+            const bool read_only = options.read_only || options.lookup;
             const Isolation isolation =
-                sqlite ? (options.read_only ? Isolation::kRepeatableRead : Isolation::kReadCommitted)
-                       : options.isolation;
+                sqlite ? (read_only ? Isolation::kRepeatableRead : Isolation::kReadCommitted) : options.isolation;
             // SQLite has one writer at a time, and a BEGIN IMMEDIATE that finds the lock taken sleeps in the
             // driver's busy handler in steps of milliseconds, long after the lock is free again. This process's
             // writers therefore queue on a mutex (woken the moment the previous unit ends) and meet the busy
@@ -260,7 +261,8 @@ void Database::runAttempts(const std::function<void(UnitOfWork&)>& body, const R
                 sqlite_writer_thread_ = std::this_thread::get_id();
             }
             const WriterRelease released{writer, sqlite_writer_thread_};
-            UnitOfWork uow(std::move(lease), isolation, options.read_only);
+            if (options.lookup) lease->beginLookup();
+            UnitOfWork uow(std::move(lease), isolation, read_only);
             body(uow);
             if (uow.rollbackOnly() && returns_result) return;  // the destructor rolls back
             if (!uow.committed()) uow.commit();

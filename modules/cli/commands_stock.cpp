@@ -137,14 +137,22 @@ int atpCommand(Context& context, const std::vector<std::string>& raw) {
     const Arguments args(raw, "stock atp", {"location", "channel"});
     args.expectPositional(1, 1, "SKU [--location L] [--channel C]");
     const auto channel = args.value("channel");
-    const auto [atp, sku] = context.database().run([&](db::UnitOfWork& uow) {
-        const catalog::Item item = services(context).catalog.requireItem(uow, args.positional()[0], channel.value_or(""));
-        std::optional<std::string> location;
-        if (auto code = args.value("location")) location = services(context).catalog.requireLocation(uow, *code).id;
-        return std::pair{services(context).inventory.atp(uow, item.id, location ? std::optional<std::string_view>(*location) : std::nullopt,
-                                       channel ? std::optional<std::string_view>(*channel) : std::nullopt),
-                         item.sku};
-    });
+    const auto [atp, sku] = context.database().run(
+        [&](db::UnitOfWork& uow) {
+            const catalog::Item item =
+                services(context).catalog.requireItem(uow, args.positional()[0], channel.value_or(""));
+            std::optional<std::string> location;
+            if (auto code = args.value("location")) location = services(context).catalog.requireLocation(uow, *code).id;
+            return std::pair{services(context).inventory.atp(
+                                 uow, item.id, location ? std::optional<std::string_view>(*location) : std::nullopt,
+                                 channel ? std::optional<std::string_view>(*channel) : std::nullopt),
+                             item.sku};
+        },
+        [] {
+            db::RunOptions lookup;  // item, location and stock rows need not share a snapshot
+            lookup.lookup = true;
+            return lookup;
+        }());
     if (context.json()) {
         Poco::JSON::Object o;
         o.set("sku", sku);

@@ -302,6 +302,12 @@ const db::RunOptions kReadOnlyUnit = [] {
     return options;
 }();
 
+const db::RunOptions kLookupUnit = [] {
+    db::RunOptions options;
+    options.lookup = true;
+    return options;
+}();
+
 int statusOf(ExitCode code) {
     switch (code) {
         case ExitCode::kOk:
@@ -519,7 +525,7 @@ Reply Api::dispatch(Poco::Net::HTTPServerRequest& request, const RouteMatch& mat
         const std::string token_hash = auth_cache_.enabled() ? sha256Hex(token) : std::string();
         if (auth_cache_.enabled()) call.key = auth_cache_.find(token_hash, now);
         if (!call.key) {
-            call.key = database_.run([&](db::UnitOfWork& uow) { return keys_.verify(uow, token); }, kReadOnlyUnit);
+            call.key = database_.run([&](db::UnitOfWork& uow) { return keys_.verify(uow, token); }, kLookupUnit);
             if (call.key && keys_.useIsDue(*call.key)) {
                 database_.run([&](db::UnitOfWork& uow) { keys_.recordUse(uow, *call.key); });
             }

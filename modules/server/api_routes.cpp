@@ -620,7 +620,7 @@ void Api::addRoutes() {
                                           channel ? std::optional<std::string_view>(*channel) : std::nullopt),
                           item.sku);
                   },
-                  kReadOnlyUnit);
+                  kLookupUnit);
               return ok(body);
           });
     route(

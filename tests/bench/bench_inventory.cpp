@@ -120,11 +120,13 @@ void atpLatency(const std::string& label, const std::string& connection, const C
     std::minstd_rand random(7);
     std::uniform_int_distribution<int> pick_item(0, kItems - 1);
     std::vector<double> micros;
-    // One unit of work per lookup, as a REST request or a channel sync would do it.
+    // One unit of work per lookup, as GET /api/v1/atp does it (a lookup: on PostgreSQL without BEGIN and COMMIT).
+    db::RunOptions lookup;
+    lookup.lookup = true;
     for (int i = 0; i < 3000; ++i) {
         const std::string& item = c.items[static_cast<std::size_t>(pick_item(random))];
         const auto start = std::chrono::steady_clock::now();
-        const auto atp = database.run([&](db::UnitOfWork& uow) { return inventory.atp(uow, item).available; });
+        const auto atp = database.run([&](db::UnitOfWork& uow) { return inventory.atp(uow, item).available; }, lookup);
         micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
         if (atp <= 0) std::printf("  unexpected ATP %lld\n", static_cast<long long>(atp));
     }

@@ -303,6 +303,69 @@ BOOST_FIXTURE_TEST_CASE(a_read_only_unit_refuses_to_write_and_leaves_the_connect
     BOOST_TEST(count("t") == 1);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_lookup_runs_outside_a_transaction_on_postgresql_and_leaves_the_connection_as_it_was, Fresh) {
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
+    DatabaseOptions options = test.options();
+    options.pool_size = 1;  // every unit below gets the same connection
+    Database one(options);
+    one.run([&](UnitOfWork& uow) { uow.statement("INSERT INTO t (id) VALUES (?)").bind(1).execute(); });
+    RunOptions lookup;
+    lookup.lookup = true;
+    const bool postgresql = test.backend() == Backend::kPostgreSQL;
+    // PostgreSQL: no transaction around the statements, so each is a transaction of its own (it starts with the
+    // statement); in a unit of work the second statement runs in a transaction that started before it.
+    // (A few microseconds may pass between the start of the statement's transaction and the query's; the sleep between
+    // the two statements is 20 ms.)
+    const std::string own_transaction =
+        "SELECT CASE WHEN query_start - xact_start < INTERVAL '10 milliseconds' THEN 1 ELSE 0 END FROM "
+        "pg_stat_activity "
+        "WHERE pid = pg_backend_pid()";
+    auto second_statement_alone = [&](const RunOptions& run_options) {
+        return one.run(
+            [&](UnitOfWork& uow) {
+                BOOST_TEST(uow.connection().inLookup() == (postgresql && run_options.lookup));
+                Statement& first = uow.statement("SELECT COUNT(*) FROM t");
+                first.execute();
+                BOOST_TEST_REQUIRE(first.next());
+                BOOST_TEST(first.getInt64(0) == 1);
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                Statement& second = uow.statement(own_transaction);
+                second.execute();
+                BOOST_TEST_REQUIRE(second.next());
+                return second.getInt64(0) == 1;
+            },
+            run_options);
+    };
+    if (postgresql) {
+        BOOST_TEST(second_statement_alone(lookup));
+        BOOST_TEST(!second_statement_alone(RunOptions{}));
+    }
+    // A lookup writes nothing, on every backend.
+    try {
+        one.run([&](UnitOfWork& uow) { uow.statement("INSERT INTO t (id) VALUES (?)").bind(2).execute(); }, lookup);
+        BOOST_FAIL("a write in a lookup ran");
+    } catch (const DbError& e) {
+        BOOST_TEST(e.sqlstate() == "25006");
+    }
+    // The connection is back in manual commit: a unit that fails after writing leaves nothing.
+    try {
+        one.run([&](UnitOfWork& uow) {
+            uow.statement("INSERT INTO t (id) VALUES (?)").bind(3).execute();
+            throw std::runtime_error("refused after the insert");
+        });
+        BOOST_FAIL("the unit did not fail");
+    } catch (const std::runtime_error&) {
+    }
+    const std::int64_t rows = one.run([&](UnitOfWork& uow) {
+        Statement& s = uow.statement("SELECT COUNT(*) FROM t");
+        s.execute();
+        BOOST_TEST_REQUIRE(s.next());
+        return s.getInt64(0);
+    });
+    BOOST_TEST(rows == 1);
+    BOOST_TEST(!one.run([&](UnitOfWork& uow) { return uow.connection().inLookup(); }));
+}
+
 BOOST_FIXTURE_TEST_CASE(a_read_only_unit_does_not_wait_for_a_writer, Fresh) {
     // A writer holds its transaction open; a read-only unit meanwhile reads the last committed state at once
     // (on SQLite a snapshot instead of queuing for the single writer lock, which would wait for the busy timeout).

@@ -171,6 +171,11 @@ public:
     /// then refused before it runs (SQLSTATE 25006), on every backend, instead of stalling a SQLite snapshot.
     void setReadOnly(bool read_only) { read_only_ = read_only; }
     bool readOnly() const { return read_only_; }
+    /// PostgreSQL: the next unit of work runs its statements without a transaction, each seeing what was committed
+    /// when it ran (RunOptions::lookup). psqlODBC sends BEGIN and COMMIT as round trips of their own, so a one-query
+    /// lookup saves two of its three. The unit's end (commit or rollback) returns the connection to manual commit.
+    void beginLookup();
+    bool inLookup() const { return lookup_; }
 
     /// True when statements ran since the last commit or rollback (an implicit transaction is open).
     bool hasOpenWork() const { return open_work_; }
@@ -209,6 +214,7 @@ private:
     std::optional<std::string> failure_;  ///< first statement failure in the current transaction
     bool broken_ = false;
     bool read_only_ = false;
+    bool lookup_ = false;  ///< in autocommit for a lookup unit (PostgreSQL)
 };
 
 }  // namespace keel::db

@@ -137,6 +137,11 @@ struct RunOptions {
     /// the server backends the isolation above applies unchanged (switching a pooled connection's level costs a round
     /// trip).
     bool read_only = false;
+    /// A read-only lookup whose statements need not share one snapshot: each sees what was committed when it ran (an
+    /// item's facts and its stock rows for available-to-promise). On PostgreSQL it runs without a transaction, which
+    /// saves BEGIN and COMMIT, two of a one-query lookup's three round trips; elsewhere it is a read_only unit. Writes
+    /// are refused as in a read_only unit.
+    bool lookup = false;
 };
 
 /// Pool usage for /metrics and diagnostics.

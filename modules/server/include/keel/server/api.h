@@ -64,6 +64,8 @@ private:
 /// The unit-of-work options of a handler that only reads (GET routes, authentication): on SQLite a snapshot that never
 /// waits for the writer lock, so lookups run side by side with each other and with a writer.
 extern const db::RunOptions kReadOnlyUnit;
+/// A one-query lookup (RunOptions::lookup): available-to-promise, an API key. On PostgreSQL no BEGIN and COMMIT.
+extern const db::RunOptions kLookupUnit;
 
 /// The HTTP status of a keel error (usage 400, rejected 422, not found 404, conflict 409, infrastructure 503).
 int statusOf(ExitCode code);
