@@ -70,9 +70,18 @@ void WalCheckpointer::loop() {
         } catch (const std::exception& e) {
             failed = true;
             connection.reset();
-            logging::get("db").warning("%s: background checkpoint failed (the next round tries again): %s",
-                                       spec_.display, std::string(e.what()));
+            // A lasting cause (permissions, a full disk) fails every round: the first failure and then one a minute.
+            const auto now = std::chrono::steady_clock::now();
+            if (failing_since_ == 0 || now - last_logged_ >= std::chrono::minutes(1)) {
+                logging::get("db").warning(
+                    "%s: background checkpoint failed (%s so far; the next commit tries again, and connections "
+                    "checkpoint themselves past 10,000 log pages): %s",
+                    spec_.display, std::to_string(failing_since_ + 1), std::string(e.what()));
+                last_logged_ = now;
+            }
+            ++failing_since_;
         }
+        if (!failed) failing_since_ = 0;
         lock.lock();
         if (failed) {
             ++stats_.failures;

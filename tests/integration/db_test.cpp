@@ -809,6 +809,30 @@ BOOST_FIXTURE_TEST_CASE(a_database_closes_at_once_with_a_checkpoint_due, Fresh) 
     BOOST_TEST(count("t") == 3);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_failing_checkpoint_is_counted_and_tried_again, Fresh) {
+    // The thread survives a database it cannot open (here a directory that does not exist), counts each failed round
+    // and tries again after the next commit; stopping it does not wait.
+    if (test.backend() != Backend::kSQLite) return;
+    const ConnectionSpec spec = parseConnectionString("sqlite:/nonexistent-keel-dir/keel.db");
+    auto checkpointer = std::make_unique<WalCheckpointer>(spec, std::chrono::milliseconds(5));
+    checkpointer->wake();
+    for (int i = 0; i < 500 && checkpointer->stats().failures == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    BOOST_TEST(checkpointer->stats().failures == 1u);
+    checkpointer->wake();
+    for (int i = 0; i < 500 && checkpointer->stats().failures < 2; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    BOOST_TEST(checkpointer->stats().failures == 2u);
+    BOOST_TEST(checkpointer->stats().checkpoints == 0u);
+    const auto started = std::chrono::steady_clock::now();
+    checkpointer.reset();
+    BOOST_TEST(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count() <
+        1000);
+}
+
 BOOST_FIXTURE_TEST_CASE(commit_mode_leaves_checkpoints_to_sqlite, Fresh) {
     // db.sqlite.checkpoint = commit: SQLite's default, the commit that takes the log past 1,000 pages copies it back.
     if (test.backend() != Backend::kSQLite) return;

@@ -48,6 +48,8 @@ private:
     bool stop_ = false;
     std::thread thread_;
     CheckpointStats stats_;
+    std::uint64_t failing_since_ = 0;                    ///< consecutive failures (the thread's own)
+    std::chrono::steady_clock::time_point last_logged_;  ///< of a failure (the thread's own)
 };
 
 }  // namespace keel::db
