@@ -75,8 +75,8 @@ Customer Customers::requireByCode(db::UnitOfWork& uow, std::string_view code) co
     return std::move(*customer);
 }
 
-std::string Customers::ensureCustomer(db::UnitOfWork& uow, std::string_view code, std::string_view email,
-                                      std::string_view name, CustomerKind kind, const Currency& currency) const {
+Customer Customers::ensureCustomer(db::UnitOfWork& uow, std::string_view code, std::string_view email,
+                                   std::string_view name, CustomerKind kind, const Currency& currency) const {
     if (auto problem = customerCodeProblem(code)) {
         throw RejectedError("customer code '" + std::string(code) + "' " + *problem);
     }
@@ -87,14 +87,7 @@ std::string Customers::ensureCustomer(db::UnitOfWork& uow, std::string_view code
         throw RejectedError("name of customer '" + std::string(code) + "' " + *problem);
     }
     // Read first: the common case (a returning customer) costs one indexed SELECT and writes nothing.
-    db::Statement& select = uow.statement("SELECT id FROM customer WHERE code = ?");
-    auto lookup = [&]() -> std::optional<std::string> {
-        select.bind(code).execute();
-        std::optional<std::string> id;
-        while (select.next()) id = select.getString(0);
-        return id;
-    };
-    if (auto id = lookup()) return *id;
+    if (auto found = findByCode(uow, code)) return std::move(*found);
 
     const std::int64_t now = clock_.nowMicros();
     const std::string sql = uow.dialect().upsert(
@@ -105,8 +98,8 @@ std::string Customers::ensureCustomer(db::UnitOfWork& uow, std::string_view code
         .bindAll(ids_.next(), code, name, email, customerKindName(kind), std::optional<std::int64_t>{}, currency.code(),
                  std::string_view(), now, now)
         .execute();
-    // Whoever inserted first, this is the id every caller now sees.
-    if (auto id = lookup()) return *id;
+    // Whoever inserted first, this is the customer every caller now sees.
+    if (auto found = findByCode(uow, code)) return std::move(*found);
     throw InfrastructureError("customer '" + std::string(code) +
                               "' was neither found nor inserted; check the "
                               "customer table's unique key on code");

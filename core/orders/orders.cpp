@@ -502,9 +502,8 @@ Result<ImportOutcome> Orders::import(db::UnitOfWork& uow, const OrderDocument& d
     Customers customers(clock_, ids_);
     // B2C customers of a channel are known by their e-mail when the channel gives no id.
     const std::string code = !document.customer.id.empty() ? document.customer.id : document.customer.email;
-    const Customer customer = *customers.findById(
-        uow, customers.ensureCustomer(uow, code, document.customer.email, document.customer.name,
-                                      document.customer.kind, *document.currency));
+    const Customer customer = customers.ensureCustomer(uow, code, document.customer.email, document.customer.name,
+                                                       document.customer.kind, *document.currency);
     Order order;
     order.id = ids_.next();
     order.channel = document.channel;

@@ -521,15 +521,21 @@ BOOST_AUTO_TEST_CASE(contract_prices_need_known_customers_and_an_exact_currency)
 
 BOOST_AUTO_TEST_CASE(ensure_customer_is_idempotent_and_keeps_existing_customers) {
     const std::string id = db.run([&](db::UnitOfWork& uow) {
-        return customers.ensureCustomer(uow, "web-42", "ann@example.com", "Ann Lee", orders::CustomerKind::kB2C,
-                                        Currency::of("USD"));
+        return customers
+            .ensureCustomer(uow, "web-42", "ann@example.com", "Ann Lee", orders::CustomerKind::kB2C,
+                            Currency::of("USD"))
+            .id;
     });
     BOOST_TEST(isUuid(id));
-    const std::string again = db.run([&](db::UnitOfWork& uow) {
+    const Customer again = db.run([&](db::UnitOfWork& uow) {
         return customers.ensureCustomer(uow, "web-42", "other@example.com", "Someone Else", orders::CustomerKind::kB2B,
                                         Currency::of("EUR"));
     });
-    BOOST_TEST(again == id);
+    // The customer as stored, not as this call described it.
+    BOOST_TEST(again.id == id);
+    BOOST_TEST(again.name == "Ann Lee");
+    BOOST_TEST(again.email == "ann@example.com");
+    BOOST_TEST(again.currency->code() == "USD");
     BOOST_TEST(count("customer") == 1);
     db.run([&](db::UnitOfWork& uow) {
         const Customer c = customers.requireByCode(uow, "web-42");
@@ -545,7 +551,7 @@ BOOST_AUTO_TEST_CASE(ensure_customer_is_idempotent_and_keeps_existing_customers)
     // An imported account is found, not duplicated.
     BOOST_TEST_REQUIRE(customerFile(kCustomerHeader + "ACME,Acme Corp,,b2b,,USD,\n").ok());
     const std::string acme = db.run([&](db::UnitOfWork& uow) {
-        return customers.ensureCustomer(uow, "ACME", "", "", orders::CustomerKind::kB2B, Currency::of("USD"));
+        return customers.ensureCustomer(uow, "ACME", "", "", orders::CustomerKind::kB2B, Currency::of("USD")).id;
     });
     BOOST_TEST(acme == db.run([&](db::UnitOfWork& uow) { return customers.requireByCode(uow, "ACME").id; }));
     BOOST_TEST(count("customer") == 2);
@@ -574,7 +580,7 @@ BOOST_AUTO_TEST_CASE(ensure_customer_from_two_connections_at_once_gives_one_cust
             while (ready.load() < 2) {
             }
             out = database.run([&](db::UnitOfWork& uow) {
-                return customers.ensureCustomer(uow, code, "", "", orders::CustomerKind::kB2C, Currency::of("USD"));
+                return customers.ensureCustomer(uow, code, "", "", orders::CustomerKind::kB2C, Currency::of("USD")).id;
             });
         };
         std::thread a([&] { ensure(db, first); });

@@ -61,13 +61,13 @@ public:
     /// As findByCode, but throws NotFoundError "unknown customer 'X'" saying how to add one.
     Customer requireByCode(db::UnitOfWork& uow, std::string_view code) const;
 
-    /// The id of the customer with `code`, inserting it (no credit limit, the default price list) when there is
-    /// none. An existing customer is returned as it is: its name, email, kind and currency are not changed. Safe
-    /// when several units of work (or keeld nodes) ensure the same code at once: the insert is an upsert that
-    /// does nothing on a duplicate code, and the id is then read back, so every caller gets the one id.
-    /// Throws RejectedError naming the field for a code, name or email the customer table cannot hold.
-    std::string ensureCustomer(db::UnitOfWork& uow, std::string_view code, std::string_view email,
-                               std::string_view name, CustomerKind kind, const Currency& currency) const;
+    /// The customer with `code`, inserted (no credit limit, the default price list) when there is none. An existing
+    /// customer is returned as it is: its name, email, kind and currency are not changed. A returning customer costs
+    /// one SELECT. Safe when several units of work (or keeld nodes) ensure the same code at once: the insert is an
+    /// upsert that does nothing on a duplicate code, and the row is then read back, so every caller gets the one
+    /// customer. Throws RejectedError naming the field for a code, name or email the customer table cannot hold.
+    Customer ensureCustomer(db::UnitOfWork& uow, std::string_view code, std::string_view email, std::string_view name,
+                            CustomerKind kind, const Currency& currency) const;
 
 private:
     const Clock& clock_;
