@@ -1014,16 +1014,19 @@ Result<std::vector<std::string>> Orders::releaseToFulfillment(db::UnitOfWork& uo
 }
 
 Result<ShipmentState> Orders::moveShipment(db::UnitOfWork& uow, Shipment& shipment, ShipmentState to,
-                                           const Actor& actor) {
+                                           const Actor& actor, const ShipmentColumns& also) {
     if (!canTransition(shipment.state, to)) {
         return uow.fail(ExitCode::kConflict,
                         "shipment " + shipment.id + " is " + std::string(toString(shipment.state)) +
                             " and cannot become " + std::string(toString(to)),
                         "state");
     }
-    const auto changed = uow.statement("UPDATE shipment SET state = ? WHERE id = ? AND state = ?")
-                             .bindAll(std::string(toString(to)), shipment.id, std::string(toString(shipment.state)))
-                             .execute();
+    std::string sql = "UPDATE shipment SET state = ?";
+    for (const auto& column : also) sql += std::string(", ") + column.first + " = ?";
+    db::Statement& update = uow.statement(sql + " WHERE id = ? AND state = ?");
+    update.bind(std::string(toString(to)));
+    for (const auto& column : also) std::visit([&](const auto& value) { update.bind(value); }, column.second);
+    const auto changed = update.bindAll(shipment.id, std::string(toString(shipment.state))).execute();
     if (changed != 1) return uow.fail(ExitCode::kConflict, "shipment " + shipment.id + " changed meanwhile", "state");
     shipment.state = to;
     Poco::JSON::Object payload;
@@ -1055,12 +1058,8 @@ Result<ShipmentState> Orders::pack(db::UnitOfWork& uow, std::string_view shipmen
     if (!shipment) return uow.fail(ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
     if (packages < 1) return uow.fail(ExitCode::kRejected, "a packed shipment has at least one package", "packages");
     if (weight_mg && *weight_mg <= 0) return uow.fail(ExitCode::kRejected, "weight must be positive", "weight");
-    uow.statement("UPDATE shipment SET packages = ?, weight_mg = ? WHERE id = ?")
-        .bind(packages)
-        .bind(weight_mg)
-        .bind(shipment->id)
-        .execute();
-    auto moved = moveShipment(uow, *shipment, ShipmentState::kPacked, actor);
+    auto moved = moveShipment(uow, *shipment, ShipmentState::kPacked, actor,
+                              {{"packages", std::optional<std::int64_t>(packages)}, {"weight_mg", weight_mg}});
     if (!moved) return moved;
     auto order = load(uow, shipment->order_id, false);
     if (order->state == OrderState::kReleased || order->state == OrderState::kPicking) {
@@ -1115,9 +1114,6 @@ Result<ShipmentState> Orders::confirmShipment(db::UnitOfWork& uow, std::string_v
     shipment->carrier = carrier;
     shipment->tracking = tracking;
     if (!service.empty()) shipment->service = service;
-    uow.statement("UPDATE shipment SET carrier = ?, service = ?, tracking = ?, shipped_at = ? WHERE id = ?")
-        .bindAll(carrier, shipment->service, tracking, report.shipped_at.value_or(clock_.nowMicros()), shipment->id)
-        .execute();
     // The allocations leave the location: each one becomes a stock move out, in the same transaction. What was not
     // shipped of a short line is released and cancelled on the order line.
     Poco::JSON::Array::Ptr shorts = new Poco::JSON::Array;
@@ -1175,7 +1171,12 @@ Result<ShipmentState> Orders::confirmShipment(db::UnitOfWork& uow, std::string_v
         payload.set("lines", shorts);
         writeEvent(uow, "shipment.short_shipped", "shipment", shipment->id, json(payload), actor);
     }
-    auto moved = moveShipment(uow, *shipment, ShipmentState::kShipped, actor);
+    auto moved =
+        moveShipment(uow, *shipment, ShipmentState::kShipped, actor,
+                     {{"carrier", carrier},
+                      {"service", shipment->service},
+                      {"tracking", tracking},
+                      {"shipped_at", std::optional<std::int64_t>(report.shipped_at.value_or(clock_.nowMicros()))}});
     if (!moved) return moved;
     if (billing_) {
         if (auto problem = billing_->shipped(uow, *order, *shipment, actor)) return *problem;
@@ -1189,10 +1190,9 @@ Result<ShipmentState> Orders::recordDelivery(db::UnitOfWork& uow, std::string_vi
                                              const std::string& proof, const Actor& actor) {
     auto shipment = findShipment(uow, shipment_id, billing_ != nullptr);
     if (!shipment) return uow.fail(ExitCode::kNotFound, "no shipment '" + std::string(shipment_id) + "'", "shipment");
-    uow.statement("UPDATE shipment SET delivered_at = ?, proof = ? WHERE id = ?")
-        .bindAll(clock_.nowMicros(), proof.substr(0, 500), shipment->id)
-        .execute();
-    auto moved = moveShipment(uow, *shipment, ShipmentState::kDelivered, actor);
+    auto moved = moveShipment(
+        uow, *shipment, ShipmentState::kDelivered, actor,
+        {{"delivered_at", std::optional<std::int64_t>(clock_.nowMicros())}, {"proof", proof.substr(0, 500)}});
     if (!moved) return moved;
     auto order = find(uow, shipment->order_id);
     if (billing_) {

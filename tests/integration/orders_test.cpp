@@ -359,6 +359,24 @@ private:
             if (sh.state != ShipmentState::kShipped) continue;
             auto delivered = db_.run([&](db::UnitOfWork& uow) { return orders_.recordDelivery(uow, sh.id, "signed", actor_); });
             BOOST_TEST_REQUIRE(delivered.ok(), (delivered.ok() ? "" : delivered.problem().message));
+            // What packing, confirmation and delivery wrote with each state change (ship() above packs 1 package of
+            // 500 g and confirms UPS ground 1Z999).
+            db_.run([&](db::UnitOfWork& uow) {
+                db::Statement& row = uow.statement(
+                    "SELECT carrier, service, tracking, packages, weight_mg, shipped_at, delivered_at, proof, state "
+                    "FROM shipment WHERE id = ?");
+                row.bind(sh.id).execute();
+                BOOST_TEST_REQUIRE(row.next());
+                BOOST_TEST(row.getString(0) == "UPS");
+                BOOST_TEST(row.getString(1) == "ground");
+                BOOST_TEST(row.getString(2) == "1Z999");
+                BOOST_TEST(row.getInt64(3) == 1);
+                BOOST_TEST(row.getInt64(4) == 500000);
+                BOOST_TEST(row.getInt64(5) > 0);
+                BOOST_TEST(row.getInt64(6) >= row.getInt64(5));
+                BOOST_TEST(row.getString(7) == "signed");
+                BOOST_TEST(row.getString(8) == "delivered");
+            });
         }
     }
 

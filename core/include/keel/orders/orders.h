@@ -23,6 +23,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <variant>
 #include <vector>
 
 namespace keel::orders {
@@ -271,7 +273,10 @@ private:
     void saveTaxBreakdown(db::UnitOfWork& uow, const Order& order, bool replace);
     std::vector<std::string> reviewHolds(db::UnitOfWork& uow, const Order& order, const Customer& customer);
     std::optional<Shipment> findShipment(db::UnitOfWork& uow, std::string_view shipment_id, bool with_lines = true);
-    Result<ShipmentState> moveShipment(db::UnitOfWork& uow, Shipment& shipment, ShipmentState to, const Actor& actor);
+    /// Columns of the shipment written together with its new state (one UPDATE): fixed column names, bound values.
+    using ShipmentColumns = std::vector<std::pair<const char*, std::variant<std::optional<std::int64_t>, std::string>>>;
+    Result<ShipmentState> moveShipment(db::UnitOfWork& uow, Shipment& shipment, ShipmentState to, const Actor& actor,
+                                       const ShipmentColumns& also = {});
     /// Releases the reservations of an order (or one line) and drops them from unshipped shipments; a shipment
     /// left empty is cancelled.
     std::optional<Problem> releaseStock(db::UnitOfWork& uow, const Order& order, std::optional<int> line_no);
