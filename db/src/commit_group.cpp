@@ -13,7 +13,7 @@ struct GroupAbandoned {};
 
 bool CommitGroup::grouping(const RunOptions& options) {
     // Every SQLite unit that may write takes the writer lock up front whatever its isolation (Database::run).
-    return max_units_ > 1 && !options.read_only && database_.backend() == Backend::kSQLite;
+    return max_units_ > 1 && !options.read_only && !options.lookup && database_.backend() == Backend::kSQLite;
 }
 
 CommitGroupStats CommitGroup::stats() const {
