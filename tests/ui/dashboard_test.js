@@ -221,7 +221,8 @@ async function operationsPages(browser, ids) {
   }
   check(await page.$(`[data-release="${ids.held}"]`) !== null, 'operations sees a release button on W-3');
   await page.click(`[data-release="${ids.held}"]`);
-  await page.waitForFunction(() => /released/.test(document.querySelector('#status')?.textContent || ''),
+  // The message of a completed action ("W-3 released: now validated."), not one that merely contains the word.
+  await page.waitForFunction(() => /released: now/.test(document.querySelector('#status')?.textContent || ''),
                              { timeout: 15000 });
   await page.waitForSelector('#view > [data-page="exceptions"][data-loaded]');
   const after = await ops(`/orders/${ids.held}`);
@@ -234,7 +235,8 @@ async function operationsPages(browser, ids) {
   check((await ops(`/orders/${ids.toReject}`)).state === 'on_hold', 'no rejection without a reason');
   await page.type(`[data-reject-reason="${ids.toReject}"]`, 'duplicate of W-5');
   await page.click(`[data-reject="${ids.toReject}"]`);
-  await page.waitForFunction(() => /rejected/.test(document.querySelector('#status')?.textContent || ''),
+  // Not /rejected/: the refusal above ("Say why the order is rejected") matches that before the POST has answered.
+  await page.waitForFunction(() => /rejected: now/.test(document.querySelector('#status')?.textContent || ''),
                              { timeout: 15000 });
   await page.waitForSelector('#view > [data-page="exceptions"][data-loaded]');
   const rejected = await ops(`/orders/${ids.toReject}`);
