@@ -269,40 +269,41 @@ void Orders::saveTaxBreakdown(db::UnitOfWork& uow, const Order& order, bool repl
 }
 
 void Orders::saveLines(db::UnitOfWork& uow, const Order& order) {
-    // SQLite and PostgreSQL: all lines in one UPDATE joined to a VALUES list (an order's lines were a statement each,
-    // a round trip each on the server). MariaDB has no UPDATE ... FROM: a statement per line there.
-    if (order.lines.size() > 1 && uow.dialect().backend() != db::Backend::kMariaDB) {
+    auto bindLine = [&](db::Statement& s, const OrderLine& l) -> db::Statement& {
+        return s.bind(l.item_id.empty() ? std::optional<std::string>() : std::optional<std::string>(l.item_id))
+            .bind(l.unit_price)
+            .bindAll(l.price_source, l.tax, l.line_total, l.allocated, l.shipped, l.cancelled, l.backordered);
+    };
+    // SQLite and PostgreSQL: up to 50 lines in one UPDATE joined to a VALUES list (a statement per line was a round
+    // trip each on the servers; 50 bounds the statement's size and the shapes cached per connection). MariaDB has no
+    // UPDATE ... FROM: a statement per line there, as for a lone line.
+    constexpr std::size_t kLinesPerUpdate = 50;
+    const bool joined = uow.dialect().backend() != db::Backend::kMariaDB;
+    for (std::size_t start = 0; start < order.lines.size(); start += kLinesPerUpdate) {
+        const std::size_t end = std::min(order.lines.size(), start + kLinesPerUpdate);
+        if (!joined || end - start == 1) {
+            db::Statement& one = uow.statement(
+                "UPDATE sales_order_line SET item_id = ?, unit_price = ?, price_source = ?, tax = ?, line_total = ?, "
+                "allocated = ?, shipped = ?, cancelled = ?, backordered = ? WHERE order_id = ? AND line_no = ?");
+            for (std::size_t i = start; i < end; ++i) {
+                bindLine(one, order.lines[i]).bindAll(order.id, order.lines[i].line_no).execute();
+            }
+            continue;
+        }
         // The first row's casts type the columns: PostgreSQL would take untyped parameters in VALUES for text.
         std::string values =
             "(CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), "
             "CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))";
-        for (std::size_t i = 1; i < order.lines.size(); ++i) values += ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        for (std::size_t i = start + 1; i < end; ++i) values += ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         db::Statement& all = uow.statement(
             "UPDATE sales_order_line SET item_id = v.column2, unit_price = v.column3, price_source = v.column4, "
-            "tax = v.column5, line_total = v.column6, allocated = v.column7, shipped = v.column8, cancelled = "
-            "v.column9, "
-            "backordered = v.column10 FROM (VALUES " +
+            "tax = v.column5, line_total = v.column6, allocated = v.column7, shipped = v.column8, "
+            "cancelled = v.column9, backordered = v.column10 FROM (VALUES " +
             values +
             ") AS v "
             "WHERE sales_order_line.order_id = ? AND sales_order_line.line_no = v.column1");
-        for (const auto& l : order.lines) {
-            all.bind(l.line_no)
-                .bind(l.item_id.empty() ? std::optional<std::string>() : std::optional<std::string>(l.item_id))
-                .bind(l.unit_price)
-                .bindAll(l.price_source, l.tax, l.line_total, l.allocated, l.shipped, l.cancelled, l.backordered);
-        }
+        for (std::size_t i = start; i < end; ++i) bindLine(all.bind(order.lines[i].line_no), order.lines[i]);
         all.bind(order.id).execute();
-        return;
-    }
-    db::Statement& s = uow.statement(
-        "UPDATE sales_order_line SET item_id = ?, unit_price = ?, price_source = ?, tax = ?, line_total = ?, "
-        "allocated = ?, shipped = ?, cancelled = ?, backordered = ? WHERE order_id = ? AND line_no = ?");
-    for (const auto& l : order.lines) {
-        s.bind(l.item_id.empty() ? std::optional<std::string>() : std::optional<std::string>(l.item_id))
-            .bind(l.unit_price)
-            .bindAll(l.price_source, l.tax, l.line_total, l.allocated, l.shipped, l.cancelled, l.backordered, order.id,
-                     l.line_no)
-            .execute();
     }
 }
 

@@ -587,6 +587,37 @@ BOOST_FIXTURE_TEST_CASE(concurrent_intake_and_allocation_keep_the_invariants, Sh
     BOOST_TEST(report.ok());
 }
 
+BOOST_FIXTURE_TEST_CASE(an_order_of_many_lines_stores_each_lines_allocation, Shop) {
+    // 61 lines of one unit each (A on odd lines, B on even): the lines are written 50 at a time, and each stored line
+    // must say what its own reservations hold, with the rest backordered (stock: 25 A, 12 B).
+    std::vector<std::pair<std::string, int>> lines;
+    for (int i = 1; i <= 61; ++i) lines.emplace_back(i % 2 == 1 ? "A" : "B", 1);
+    const auto parsed = parseOrderDocument(orderJson("MANY-1", lines));
+    BOOST_TEST_REQUIRE(parsed.document.has_value());
+    auto imported = orders.importDocument(db, *parsed.document, Actor{"t"});
+    BOOST_TEST_REQUIRE(imported.ok(), (imported.ok() ? "" : imported.problem().message));
+    const std::string id = imported.value().order_id;
+    auto allocated = db.run([&](db::UnitOfWork& uow) { return orders.allocate(uow, id, Actor{"t"}); });
+    BOOST_TEST_REQUIRE(allocated.ok(), (allocated.ok() ? "" : allocated.problem().message));
+    BOOST_TEST(allocated.value().allocated == 37);
+    BOOST_TEST(allocated.value().backordered == 24);
+    db.run([&](db::UnitOfWork& uow) {
+        db::Statement& rows = uow.statement(
+            "SELECT l.line_no, l.allocated, l.backordered, (SELECT COALESCE(SUM(r.remaining), 0) FROM reservation r "
+            "WHERE r.order_id = l.order_id AND r.order_line = CAST(l.line_no AS VARCHAR(16)) AND r.status = 'active') "
+            "FROM sales_order_line l WHERE l.order_id = ? ORDER BY l.line_no");
+        rows.bind(id).execute();
+        int seen = 0;
+        while (rows.next()) {
+            ++seen;
+            const auto line = rows.getInt64(0);
+            BOOST_TEST(rows.getInt64(1) == rows.getInt64(3), "line " << line);
+            BOOST_TEST(rows.getInt64(1) + rows.getInt64(2) == 1, "line " << line);
+        }
+        BOOST_TEST(seen == 61);
+    });
+}
+
 BOOST_FIXTURE_TEST_CASE(command_line_order_flow, Shop) {
     keel::test::TempDir dir;
     {
