@@ -12,6 +12,7 @@
 #include <sqlext.h>
 
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <cstring>
 #include <mutex>
@@ -68,6 +69,28 @@ std::string getInfo(SQLHDBC dbc, SQLUSMALLINT what) {
     return std::string(buffer, static_cast<std::size_t>(std::min<SQLSMALLINT>(length, sizeof buffer - 1)));
 }
 
+// sqlite3odbc compiles an INSERT, UPDATE or DELETE again on every execution (and throws the compiled program away
+// after it), but keeps the compiled program of a query from SQLPrepare to SQLFreeHandle, resetting it between
+// executions. It tells them apart by the first word, and a statement that starts with WITH is a query to it. So a
+// single DML statement is sent as `WITH keel_kept(k) AS (SELECT 1) <statement>` (the common table expression is
+// never read) and compiled once per cached Statement. The driver then reports no row count, so execute() asks SQLite
+// for changes(), the count it would have reported. RETURNING would give the count too, but as a row per affected row
+// held in memory by SQLite and the driver, and measured slower. Empty when the statement is not one to rewrite: not
+// DML, already WITH or RETURNING, or several statements.
+std::string keptByDriver(const std::string& sql, const std::string& verb) {
+    bool dml = false;
+    for (const char* writing : {"INSERT", "UPDATE", "DELETE", "REPLACE"}) {
+        if (verb.rfind(writing, 0) == 0) dml = true;
+    }
+    if (!dml || sql.front() == '(') return {};
+    std::string body = sql;
+    while (!body.empty() && (std::isspace(static_cast<unsigned char>(body.back())) != 0 || body.back() == ';')) {
+        body.pop_back();
+    }
+    if (body.find(';') != std::string::npos || Poco::toUpper(body).find("RETURNING") != std::string::npos) return {};
+    return "WITH keel_kept(k) AS (SELECT 1) " + body;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------- Statement
@@ -78,12 +101,16 @@ Statement::Statement(Connection& connection, std::string sql) : connection_(conn
     for (const char* writing : {"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "CREATE", "DROP", "ALTER"}) {
         if (verb.rfind(writing, 0) == 0) writes_ = true;
     }
+    std::string text = connection_.backend() == Backend::kSQLite ? keptByDriver(sql_, verb) : std::string();
+    counts_rows_ = !text.empty();
+    if (!counts_rows_) text = sql_;
     SQLHSTMT handle = SQL_NULL_HSTMT;
     if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, static_cast<SQLHDBC>(connection_.handle()), &handle))) {
         throw connection_.error("SQLAllocHandle", nullptr, sql_);
     }
     handle_ = handle;
-    if (!SQL_SUCCEEDED(SQLPrepare(handle, reinterpret_cast<SQLCHAR*>(sql_.data()), static_cast<SQLINTEGER>(sql_.size())))) {
+    if (!SQL_SUCCEEDED(
+            SQLPrepare(handle, reinterpret_cast<SQLCHAR*>(text.data()), static_cast<SQLINTEGER>(text.size())))) {
         DbError e = connection_.error("SQLPrepare", handle_, sql_);
         SQLFreeHandle(SQL_HANDLE_STMT, handle);
         handle_ = nullptr;
@@ -157,12 +184,16 @@ std::atomic<std::uint64_t> executed_statements{0};
 std::uint64_t statementsExecuted() { return executed_statements.load(std::memory_order_relaxed); }
 
 std::size_t Statement::execute() {
+    executed_statements.fetch_add(1, std::memory_order_relaxed);
+    return run();
+}
+
+std::size_t Statement::run() {
     if (writes_ && connection_.readOnly()) {
         throw DbError(
             ErrorKind::kOther, "25006", 0,
             connection_.display() + ": a read-only unit of work cannot write (RunOptions::read_only): " + sql_);
     }
-    executed_statements.fetch_add(1, std::memory_order_relaxed);
     SQLHSTMT h = stmtHandle(handle_);
     // Close a result set left open; unconditional SQL_CLOSE/SQL_RESET_PARAMS would make sqlite3odbc throw away
     // its prepared statement and parse the SQL again on every execution. New bindings replace old ones.
@@ -209,6 +240,7 @@ std::size_t Statement::execute() {
     if (rc == SQL_NO_DATA) return 0;  // a searched UPDATE/DELETE that matched nothing
     if (!SQL_SUCCEEDED(rc)) fail("SQLExecute");
 
+    if (counts_rows_) return connection_.sqliteChanges();
     SQLSMALLINT columns = 0;
     if (!SQL_SUCCEEDED(SQLNumResultCols(h, &columns))) fail("SQLNumResultCols");
     if (columns > 0) {
@@ -437,6 +469,7 @@ Connection::~Connection() {
         }
     }
     cache_.clear();  // statements before the connection they belong to
+    changes_.reset();
     try {
         if (session_) session_->close();
     } catch (const Poco::Exception& e) {
@@ -451,6 +484,12 @@ void* Connection::handle() const {
 }
 
 std::unique_ptr<Statement> Connection::prepare(std::string sql) { return std::make_unique<Statement>(*this, std::move(sql)); }
+
+std::size_t Connection::sqliteChanges() {
+    if (changes_ == nullptr) changes_ = prepare("SELECT changes()");
+    changes_->run();
+    return changes_->next() ? static_cast<std::size_t>(changes_->getInt64(0)) : 0;
+}
 
 Statement& Connection::cached(const std::string& sql) {
     auto it = cache_.find(sql);

@@ -106,6 +106,8 @@ private:
     };
     using Value = std::variant<std::monostate, std::int64_t, std::string>;
 
+    friend class Connection;
+    std::size_t run();  ///< execute() without counting it in statementsExecuted()
     Parameter& slot();
     void describe();
     const Value& value(std::size_t column) const;
@@ -121,6 +123,7 @@ private:
     bool described_ = false;
     bool result_open_ = false;  ///< a result set is open and must be closed before the next execution
     bool writes_ = false;       ///< INSERT, UPDATE, DELETE, ... (refused in a read-only unit)
+    bool counts_rows_ = false;  ///< SQLite DML sent as WITH ...: the affected rows are SQLite's changes()
     std::vector<Column> columns_;
     std::vector<Value> row_;
 };
@@ -201,13 +204,17 @@ public:
     void* handle() const;
 
 private:
+    friend class Statement;
     void endTransaction(bool commit);
+    /// SQLite: the rows that the last INSERT, UPDATE or DELETE changed (for Statement::execute of rewritten DML).
+    std::size_t sqliteChanges();
 
     std::string display_;
     Backend backend_;
     const Dialect* dialect_ = nullptr;
     std::unique_ptr<Poco::Data::Session> session_;
     std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+    std::unique_ptr<Statement> changes_;  ///< SELECT changes(), prepared on first use (SQLite)
     std::optional<Isolation> isolation_;
     bool in_transaction_ = false;
     bool open_work_ = false;
