@@ -1497,7 +1497,7 @@ namespace {
 // whether it ships to customers and is active, quantity, allocated, the lot's expiry and status, safety stock.
 constexpr const char* kAtpRowsSql =
     "SELECT b.item_id, b.location_id, loc.code, loc.ships_to_customers, loc.active, b.quantity, b.allocated, "
-    "l.expiry_date, l.status, COALESCE(s.quantity, i.safety_stock) "
+    "l.expiry_date, l.status, COALESCE(s.quantity, i.safety_stock), i.is_kit "
     "FROM stock_balance b JOIN location loc ON loc.id = b.location_id JOIN item i ON i.id = b.item_id "
     "LEFT JOIN lot l ON l.id = b.lot_id "
     "LEFT JOIN safety_stock s ON s.item_id = b.item_id AND s.location_id = b.location_id "
@@ -1524,19 +1524,58 @@ void foldAtpRow(const db::Statement& rows, int today, std::vector<AtpLocation>& 
 
 }  // namespace
 
+bool Inventory::factsCached(std::string_view item_id) const {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    auto it = cache_.find(std::string(item_id));
+    return it != cache_.end() && clock_.nowMicros() - it->second.second < kFactsTtlMicros;
+}
+
 Atp Inventory::atp(db::UnitOfWork& uow, std::string_view item_id, std::optional<std::string_view> location_id,
                    std::optional<std::string_view> channel) {
     Atp result;
     result.item_id = std::string(item_id);
-    auto f = facts(uow, item_id);
-    if (!f) return result;
+    const int today = Date::today(clock_).ymd();
+    std::vector<AtpLocation> lines;
+    std::vector<bool> counts;
+    auto readRows = [&]() -> std::optional<bool> {  // whether the item is a kit, when it has balance rows
+        lines.clear();
+        counts.clear();
+        std::string sql = std::string(kAtpRowsSql) + "b.item_id = ?";
+        if (location_id) sql += " AND b.location_id = ?";
+        db::Statement& rows = uow.statement(sql + kAtpRowsOrder);
+        rows.bind(std::string(item_id));
+        if (location_id) rows.bind(std::string(*location_id));
+        rows.execute();
+        std::optional<bool> kit;
+        while (rows.next()) {
+            kit = rows.getInt64(10) != 0;
+            foldAtpRow(rows, today, lines, counts);
+        }
+        return kit;
+    };
+    // Facts not cached (most lookups over a large catalog): the balance rows come first, since rows of an item that
+    // is not a kit show that it exists and holds stock itself, and then its facts cost no query of their own (one
+    // round trip instead of two on the servers). A kit, an item without balance rows or an unknown id reads them.
+    bool rows_read = false;
+    std::optional<bool> kit;
+    if (!factsCached(item_id)) {
+        kit = readRows();
+        rows_read = true;
+    }
+    std::optional<ItemFacts> known;
+    if (!kit || *kit) {
+        auto f = facts(uow, item_id);
+        if (!f) return result;
+        known = std::move(f).value();
+        kit = known->is_kit;
+    }
     if (channel) result.rule = channelRule(uow, *channel, item_id);
 
-    if (f.value().is_kit) {
+    if (*kit) {
         // Kits are assembled where the components are: per location, the fewest complete kits.
         std::map<std::string, std::vector<KitPart>> parts_by_location;
         std::map<std::string, std::string> codes;
-        const auto& components = f.value().components;
+        const auto& components = known->components;
         for (const auto& [component, per_kit] : components) {
             const Atp part = atp(uow, component, location_id);
             for (const auto& line : part.locations) {
@@ -1556,16 +1595,7 @@ Atp Inventory::atp(db::UnitOfWork& uow, std::string_view item_id, std::optional<
         return result;
     }
 
-    const int today = Date::today(clock_).ymd();
-    std::string sql = std::string(kAtpRowsSql) + "b.item_id = ?";
-    if (location_id) sql += " AND b.location_id = ?";
-    db::Statement& rows = uow.statement(sql + kAtpRowsOrder);
-    rows.bind(std::string(item_id));
-    if (location_id) rows.bind(std::string(*location_id));
-    rows.execute();
-    std::vector<AtpLocation> lines;
-    std::vector<bool> counts;
-    while (rows.next()) foldAtpRow(rows, today, lines, counts);
+    if (!rows_read) readRows();
     if (location_id) counts.assign(counts.size(), true);  // the location asked for counts whatever it is
     std::int64_t total = 0;
     for (std::size_t i = 0; i < lines.size(); ++i) {

@@ -680,6 +680,60 @@ BOOST_FIXTURE_TEST_CASE(reservable_stock_of_many_items_at_once, Stock) {
     BOOST_TEST(one == plain[k]);
 }
 
+// Available-to-promise of an item whose facts are not cached reads its balance rows first: rows of an item that is not
+// a kit settle it with one query. A kit, an item without stock and an unknown id read the facts too.
+BOOST_FIXTURE_TEST_CASE(available_to_promise_of_a_stocked_item_not_in_the_cache_is_one_query, Stock) {
+    const std::string a = item("A");
+    const std::string b = item("B");
+    const std::string empty = item("E");
+    const std::string k = kit("K", {{"A", 2}, {"B", 1}});
+    receive(a, wh1, 10);
+    receive(a, wh2, 5);
+    receive(b, wh1, 6);
+    BOOST_TEST_REQUIRE(reserve(a, wh1, 2).ok());
+    db.run([&](db::UnitOfWork& uow) { inventory.setSafetyStock(uow, a, wh1, 1); });
+    db.run([&](db::UnitOfWork& uow) {
+        inventory.setChannelRule(uow, "marketplace", a, ChannelRule{50, std::nullopt});
+    });
+    auto lookup = [&](const std::string& id, std::optional<std::string_view> location = std::nullopt,
+                      std::optional<std::string_view> channel = std::nullopt) {
+        std::uint64_t statements = 0;
+        Atp atp = db.run([&](db::UnitOfWork& uow) {
+            const std::uint64_t before = db::statementsExecuted();
+            Atp found = inventory.atp(uow, id, location, channel);
+            statements = db::statementsExecuted() - before;
+            return found;
+        });
+        return std::make_pair(atp, statements);
+    };
+    inventory.invalidateCache();
+    const auto [cold, cold_statements] = lookup(a);
+    BOOST_TEST(cold_statements == 1u);
+    BOOST_TEST(cold.available == 7 + 5);  // WH1: 10 - 2 allocated - 1 safety stock; WH2: 5
+    BOOST_TEST_REQUIRE(cold.locations.size() == 2u);
+    BOOST_TEST(cold.locations[0].available == 7);
+    // The same answer once the facts are cached, still one query (the rows).
+    db.run([&](db::UnitOfWork& uow) { return inventory.reservable(uow, a, "", false); });
+    const auto [warm, warm_statements] = lookup(a);
+    BOOST_TEST(warm_statements == 1u);
+    BOOST_TEST(warm.available == cold.available);
+    BOOST_TEST(warm.locations.size() == cold.locations.size());
+    inventory.invalidateCache();
+    BOOST_TEST(lookup(a, std::string_view(wh2)).first.available == 5);
+    BOOST_TEST(lookup(a, std::nullopt, std::string_view("marketplace")).first.available == 6);  // half of 12
+    // A kit: its own rows (none), its facts, then its components; the fewest kits per location (WH1: 7 / 2, 6 / 1).
+    inventory.invalidateCache();
+    const auto [kits, kit_statements] = lookup(k);
+    BOOST_TEST(kits.available == 3);
+    BOOST_TEST(kit_statements >= 3u);
+    // Known but without stock, and unknown: nothing available, no locations.
+    inventory.invalidateCache();
+    BOOST_TEST(lookup(empty).first.available == 0);
+    BOOST_TEST(lookup(empty).first.locations.empty());
+    BOOST_TEST(lookup("no-such-item").first.available == 0);
+    BOOST_TEST(lookup("no-such-item").first.locations.empty());
+}
+
 // What the batching is for: an order's lines without lots cost a fixed number of statements on SQLite.
 BOOST_FIXTURE_TEST_CASE(an_order_of_plain_lines_takes_few_statements, Stock) {
     std::vector<ReserveRequest> lines;

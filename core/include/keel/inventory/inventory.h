@@ -336,6 +336,8 @@ private:
     };
 
     Result<ItemFacts> facts(db::UnitOfWork& uow, std::string_view item_id);
+    /// True when the item's facts are in the cache and fresh (no query).
+    bool factsCached(std::string_view item_id) const;
     /// Facts of many items, from the cache or one query per chunk of missing ids (which then fill the cache);
     /// unknown ids are left out.
     void loadFacts(db::UnitOfWork& uow, const std::vector<std::string>& item_ids,
@@ -388,7 +390,7 @@ private:
     const Clock& clock_;
     IdGenerator& ids_;
     MoveObserver* observer_ = nullptr;
-    std::mutex cache_mutex_;
+    mutable std::mutex cache_mutex_;
     std::unordered_map<std::string, std::pair<ItemFacts, std::int64_t>> cache_;  ///< facts, loaded at (micros)
 };
 
