@@ -11,6 +11,7 @@
 #include <sql.h>
 #include <sqlext.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <charconv>
@@ -493,8 +494,32 @@ std::size_t Connection::sqliteChanges() {
 
 Statement& Connection::cached(const std::string& sql) {
     auto it = cache_.find(sql);
-    if (it == cache_.end()) it = cache_.emplace(sql, prepare(sql)).first;
-    return *it->second;
+    if (it == cache_.end()) {
+        Cached entry;
+        entry.statement = prepare(sql);
+        entry.weight = 1 + static_cast<std::size_t>(std::count(sql.begin(), sql.end(), '?'));
+        cache_weight_ += entry.weight;
+        it = cache_.emplace(sql, std::move(entry)).first;
+    }
+    it->second.used = ++cache_tick_;
+    return *it->second.statement;
+}
+
+void Connection::trimStatementCache() {
+    if (cache_weight_ <= kStatementCacheBudget) return;
+    std::vector<std::pair<std::uint64_t, const std::string*>> by_use;
+    by_use.reserve(cache_.size());
+    for (const auto& [sql, entry] : cache_) by_use.emplace_back(entry.used, &sql);
+    std::sort(by_use.begin(), by_use.end());
+    std::vector<std::string> evict;
+    std::size_t weight = cache_weight_;
+    for (const auto& [used, sql] : by_use) {
+        if (weight <= kStatementCacheBudget / 2) break;
+        weight -= cache_.at(*sql).weight;
+        evict.push_back(*sql);
+    }
+    for (const auto& sql : evict) cache_.erase(sql);
+    cache_weight_ = weight;
 }
 
 std::size_t Connection::execute(const std::string& sql) {

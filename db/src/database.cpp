@@ -204,6 +204,7 @@ Lease Database::acquire() {
 }
 
 void Database::release(std::unique_ptr<Connection> connection) noexcept {
+    if (!connection->isBroken()) connection->trimStatementCache();  // nothing holds its statements now
     std::lock_guard<std::mutex> lock(mutex_);
     if (connection->isBroken()) {
         --open_;

@@ -611,6 +611,38 @@ BOOST_FIXTURE_TEST_CASE(a_cached_write_reports_its_rows_on_every_execution_and_s
     });
 }
 
+BOOST_FIXTURE_TEST_CASE(a_connection_keeps_its_recent_statements_and_frees_the_rest, Fresh) {
+    // Statements of many sizes, as multi-row INSERTs come: 120 of 1,000 parameters each weigh more than the budget.
+    // Going back to the pool over the budget, the connection frees the least recently used until half of it is left,
+    // so it never keeps more than the budget between units; an evicted statement is prepared again when next used.
+    auto sqlFor = [](int v) {
+        std::string sql = "SELECT COUNT(*) + " + std::to_string(v) + " FROM (SELECT 1 AS one) t WHERE t.one IN (?";
+        for (int i = 1; i < 1000; ++i) sql += ", ?";
+        return sql + ")";
+    };
+    auto runOne = [&](UnitOfWork& uow, int v) {
+        Statement& s = uow.statement(sqlFor(v));
+        for (int i = 0; i < 1000; ++i) s.bind(std::int64_t{1});
+        s.execute();
+        BOOST_TEST_REQUIRE(s.next());
+        BOOST_TEST(s.getInt64(0) == v + 1);
+    };
+    std::size_t heaviest = 0;
+    for (int v = 0; v < 120; ++v) {
+        db.run([&](UnitOfWork& uow) {
+            runOne(uow, v);
+            heaviest = std::max(heaviest, uow.connection().statementCacheWeight());
+        });
+    }
+    BOOST_TEST(heaviest <= Connection::kStatementCacheBudget + 1001);
+    db.run([&](UnitOfWork& uow) {
+        BOOST_TEST(uow.connection().statementCacheWeight() <= Connection::kStatementCacheBudget);
+        BOOST_TEST(uow.connection().cachedStatements() < 60u);
+        runOne(uow, 0);    // long evicted: prepared again
+        runOne(uow, 119);  // the most recent: still there
+    });
+}
+
 namespace {
 // Buffers ids and writes them with one INSERT per flush.
 struct BufferedIds final : UnitOfWork::Deferred {

@@ -158,6 +158,17 @@ public:
     /// for the life of the connection.
     Statement& cached(const std::string& sql);
 
+    /// Bounds the statement cache: when the cached statements weigh more than kStatementCacheBudget (one per
+    /// statement plus one per parameter marker, roughly what a compiled program costs: about 100 bytes a marker in
+    /// SQLite, where sqlite3odbc keeps every cached program), the least recently used are freed until half of the
+    /// budget is left. Database calls it when a connection goes back to the pool, where nothing holds a reference
+    /// to a cached statement. Multi-row statements come in as many sizes as there were row counts, so without a
+    /// bound a long-running process would keep every size it ever saw.
+    void trimStatementCache();
+    static constexpr std::size_t kStatementCacheBudget = 50'000;
+    std::size_t cachedStatements() const { return cache_.size(); }
+    std::size_t statementCacheWeight() const { return cache_weight_; }
+
     /// Runs SQL without parameters or results (DDL, SET); returns affected rows.
     std::size_t execute(const std::string& sql);
 
@@ -213,7 +224,14 @@ private:
     Backend backend_;
     const Dialect* dialect_ = nullptr;
     std::unique_ptr<Poco::Data::Session> session_;
-    std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+    struct Cached {
+        std::unique_ptr<Statement> statement;
+        std::uint64_t used = 0;  ///< cache_tick_ when last handed out
+        std::size_t weight = 0;
+    };
+    std::unordered_map<std::string, Cached> cache_;
+    std::uint64_t cache_tick_ = 0;
+    std::size_t cache_weight_ = 0;
     std::unique_ptr<Statement> changes_;  ///< SELECT changes(), prepared on first use (SQLite)
     std::optional<Isolation> isolation_;
     bool in_transaction_ = false;
