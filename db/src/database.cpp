@@ -66,6 +66,7 @@ Lease& Lease::operator=(Lease&& other) noexcept {
         release();
         database_ = other.database_;
         connection_ = std::move(other.connection_);
+        writer_ = other.writer_;
     }
     return *this;
 }
@@ -84,7 +85,11 @@ void Lease::release() noexcept {
                                        connection_->display(), std::string(e.what()));
         }
     }
-    database_->release(std::move(connection_));
+    if (writer_) {
+        database_->releaseWriter(std::move(connection_));
+    } else {
+        database_->release(std::move(connection_));
+    }
 }
 
 // -------------------------------------------------------------------------------------------- UnitOfWork
@@ -152,6 +157,7 @@ Database::Database(DatabaseOptions options) : options_(std::move(options)), back
 
 Database::~Database() {
     checkpointer_.reset();  // before the pool: its thread may be opening a connection of its own
+    sqlite_writer_connection_.reset();
     std::lock_guard<std::mutex> lock(mutex_);
     idle_.clear();
 }
@@ -215,6 +221,23 @@ void Database::release(std::unique_ptr<Connection> connection) noexcept {
     available_.notify_one();
 }
 
+bool Database::knownSQLite() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return backend_ == Backend::kSQLite;
+}
+
+Lease Database::writerLease() {
+    std::unique_ptr<Connection> connection = std::move(sqlite_writer_connection_);
+    if (!connection) connection = std::make_unique<Connection>(options_.spec);
+    return Lease(*this, std::move(connection), true);
+}
+
+void Database::releaseWriter(std::unique_ptr<Connection> connection) noexcept {
+    if (connection->isBroken()) return;  // the next writer opens a new one
+    connection->trimStatementCache();
+    sqlite_writer_connection_ = std::move(connection);
+}
+
 void Database::discardIdle() noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
     open_ -= idle_.size();
@@ -240,28 +263,32 @@ void Database::runAttempts(const std::function<void(UnitOfWork&)>& body, const R
     thread_local std::minstd_rand jitter(std::random_device{}());
     for (int attempt = 1;; ++attempt) {
         try {
-            Lease lease = acquire();
-            const bool sqlite = lease->backend() == Backend::kSQLite;
             // SQLite: a unit that may write takes the single writer lock up front (BEGIN IMMEDIATE) whatever level it
             // asked for: holding the only write lock from its first read on, it is serializable. A snapshot (DEFERRED)
             // that writes late would instead fail whenever any other unit committed since it started, and under a
             // steady stream of writers it would be retried for hundreds of milliseconds. Read-only units are snapshots.
             const bool read_only = options.read_only || options.lookup;
-            const Isolation isolation =
-                sqlite ? (read_only ? Isolation::kRepeatableRead : Isolation::kReadCommitted) : options.isolation;
             // SQLite has one writer at a time, and a BEGIN IMMEDIATE that finds the lock taken sleeps in the
             // driver's busy handler in steps of milliseconds, long after the lock is free again. This process's
             // writers therefore queue on a mutex (woken the moment the previous unit ends) and meet the busy
             // handler only when another process writes. Released after the unit ends (declared before it). A
             // unit nested inside a writing unit on the same thread does not wait for itself: it meets the busy
-            // timeout as before.
+            // timeout as before. The holder writes through one connection kept for writers (writerLease), whose
+            // page cache stays valid from one unit to the next; pooled connections serve readers and nested units.
             std::unique_lock<std::mutex> writer;
-            if (sqlite && isolation == Isolation::kReadCommitted &&
-                sqlite_writer_thread_ != std::this_thread::get_id()) {
+            auto takeWriter = [&] {
                 writer = std::unique_lock<std::mutex>(sqlite_writer_);
                 sqlite_writer_thread_ = std::this_thread::get_id();
-            }
+            };
+            const bool nested = sqlite_writer_thread_ == std::this_thread::get_id();
+            if (!read_only && !nested && knownSQLite()) takeWriter();
             const WriterRelease released{writer, sqlite_writer_thread_};
+            Lease lease = writer.owns_lock() ? writerLease() : acquire();
+            const bool sqlite = lease->backend() == Backend::kSQLite;
+            const Isolation isolation =
+                sqlite ? (read_only ? Isolation::kRepeatableRead : Isolation::kReadCommitted) : options.isolation;
+            // The backend was not known before this unit's connection (a raw ODBC string): queue as above.
+            if (sqlite && !read_only && !nested && !writer.owns_lock()) takeWriter();
             if (options.lookup) lease->beginLookup();
             UnitOfWork uow(std::move(lease), isolation, read_only);
             body(uow);

@@ -13,6 +13,8 @@
 #include <atomic>
 #include <chrono>
 #include <limits>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -842,6 +844,43 @@ void writeRows(Database& database, int first, int rows) {
     }
 }
 }  // namespace
+
+BOOST_FIXTURE_TEST_CASE(sqlite_writers_of_every_thread_share_one_connection_and_readers_use_the_pool, Fresh) {
+    // SQLite empties a connection's page cache whenever another connection wrote since it last read, so writers that
+    // took turns on pooled connections started every unit cold. They queue for the writer lock anyway; the holder now
+    // writes through one connection kept for writers, and read-only units use the pool.
+    if (test.backend() != Backend::kSQLite) return;
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
+    std::mutex seen_mutex;
+    std::set<const Connection*> writers;
+    std::set<const Connection*> readers;
+    std::vector<std::thread> threads;
+    for (int w = 0; w < 4; ++w) {
+        threads.emplace_back([&, w] {
+            RunOptions reading;
+            reading.read_only = true;
+            for (int i = 0; i < 25; ++i) {
+                db.run([&](UnitOfWork& uow) {
+                    uow.statement("INSERT INTO t (id) VALUES (?)").bind(w * 100 + i).execute();
+                    std::lock_guard<std::mutex> lock(seen_mutex);
+                    writers.insert(&uow.connection());
+                });
+                db.run(
+                    [&](UnitOfWork& uow) {
+                        uow.statement("SELECT COUNT(*) FROM t").execute();
+                        std::lock_guard<std::mutex> lock(seen_mutex);
+                        readers.insert(&uow.connection());
+                    },
+                    reading);
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    BOOST_TEST(count("t") == 100);
+    BOOST_TEST_REQUIRE(writers.size() == 1u);
+    BOOST_TEST(readers.count(*writers.begin()) == 0u);
+    BOOST_TEST(!readers.empty());
+}
 
 BOOST_FIXTURE_TEST_CASE(a_thread_copies_the_log_back_so_that_commits_do_not, Fresh) {
     // db.sqlite.checkpoint = background (the default): the commits only append to the write-ahead log; the Database's

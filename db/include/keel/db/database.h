@@ -42,8 +42,9 @@ class Database;
 /// back before it goes back, so the next borrower never inherits a transaction.
 class Lease {
 public:
-    Lease(Database& database, std::unique_ptr<Connection> connection)
-        : database_(&database), connection_(std::move(connection)) {}
+    /// `writer`: the SQLite writer connection (Database::runAttempts), which goes back to its own slot, not the pool.
+    Lease(Database& database, std::unique_ptr<Connection> connection, bool writer = false)
+        : database_(&database), connection_(std::move(connection)), writer_(writer) {}
     Lease(Lease&& other) noexcept = default;
     Lease& operator=(Lease&& other) noexcept;
     ~Lease();
@@ -56,6 +57,7 @@ private:
     void release() noexcept;
     Database* database_;
     std::unique_ptr<Connection> connection_;
+    bool writer_ = false;
 };
 
 /// One database transaction: begins on construction, commits only when commit() is called, rolls back when
@@ -212,6 +214,10 @@ private:
                      bool returns_result = false);
     void release(std::unique_ptr<Connection> connection) noexcept;
     void discardIdle() noexcept;
+    /// SQLite: the connection that this process's writing units use, one at a time (the holder of sqlite_writer_).
+    Lease writerLease();
+    void releaseWriter(std::unique_ptr<Connection> connection) noexcept;
+    bool knownSQLite();
 
     DatabaseOptions options_;
     std::mutex mutex_;
@@ -221,6 +227,9 @@ private:
     Backend backend_;
     std::mutex sqlite_writer_;  ///< held by this process's SQLite unit that has the writer lock (see runAttempts)
     std::atomic<std::thread::id> sqlite_writer_thread_{};
+    /// Used only by the holder of sqlite_writer_; outside the pool's count. One connection for every writer keeps its
+    /// page cache: SQLite empties a connection's cache whenever another connection has written since it last read.
+    std::unique_ptr<Connection> sqlite_writer_connection_;
     std::unique_ptr<WalCheckpointer>
         checkpointer_;  ///< SQLite with background checkpoints; declared last, stopped first
 };
