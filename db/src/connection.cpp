@@ -76,14 +76,9 @@ std::string getInfo(SQLHDBC dbc, SQLUSMALLINT what) {
 // single DML statement is sent as `WITH keel_kept(k) AS (SELECT 1) <statement>` (the common table expression is
 // never read) and compiled once per cached Statement. The driver then reports no row count, so execute() asks SQLite
 // for changes(), the count it would have reported. RETURNING would give the count too, but as a row per affected row
-// held in memory by SQLite and the driver, and measured slower. Empty when the statement is not one to rewrite: not
-// DML, already WITH or RETURNING, or several statements.
-std::string keptByDriver(const std::string& sql, const std::string& verb) {
-    bool dml = false;
-    for (const char* writing : {"INSERT", "UPDATE", "DELETE", "REPLACE"}) {
-        if (verb.rfind(writing, 0) == 0) dml = true;
-    }
-    if (!dml || sql.front() == '(') return {};
+// held in memory by SQLite and the driver, and measured slower. `sql` is one INSERT, UPDATE, DELETE or REPLACE; empty
+// when it is not to be rewritten: it has RETURNING, or several statements.
+std::string keptByDriver(const std::string& sql) {
     std::string body = sql;
     while (!body.empty() && (std::isspace(static_cast<unsigned char>(body.back())) != 0 || body.back() == ';')) {
         body.pop_back();
@@ -99,10 +94,12 @@ std::string keptByDriver(const std::string& sql, const std::string& verb) {
 Statement::Statement(Connection& connection, std::string sql) : connection_(connection), sql_(std::move(sql)) {
     const auto first = sql_.find_first_not_of(" \t\r\n(");
     const std::string verb = first == std::string::npos ? std::string() : Poco::toUpper(sql_.substr(first, 7));
-    for (const char* writing : {"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "CREATE", "DROP", "ALTER"}) {
-        if (verb.rfind(writing, 0) == 0) writes_ = true;
-    }
-    std::string text = connection_.backend() == Backend::kSQLite ? keptByDriver(sql_, verb) : std::string();
+    auto startsWithAny = [&](std::initializer_list<const char*> words) {
+        return std::any_of(words.begin(), words.end(), [&](const char* word) { return verb.rfind(word, 0) == 0; });
+    };
+    const bool dml = startsWithAny({"INSERT", "UPDATE", "DELETE", "REPLACE"});
+    writes_ = dml || startsWithAny({"MERGE", "CREATE", "DROP", "ALTER"});
+    std::string text = dml && connection_.backend() == Backend::kSQLite ? keptByDriver(sql_) : std::string();
     counts_rows_ = !text.empty();
     if (!counts_rows_) text = sql_;
     SQLHSTMT handle = SQL_NULL_HSTMT;
