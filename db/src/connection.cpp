@@ -541,11 +541,13 @@ void Connection::executeOutsideTransaction(const std::string& sql) {
         execute(sql);
     } catch (...) {
         set(SQL_AUTOCOMMIT_OFF);
+        autocommit_ = false;
         open_work_ = false;
         failure_.reset();
         throw;
     }
     set(SQL_AUTOCOMMIT_OFF);
+    autocommit_ = false;
     open_work_ = false;
 }
 
@@ -559,13 +561,24 @@ void Connection::noteStatementRan() {
     if (backend_ != Backend::kSQLite || in_transaction_) open_work_ = true;
 }
 
-void Connection::beginLookup() {
-    if (backend_ != Backend::kPostgreSQL) return;  // SQLite: no round trips; MariaDB: switching costs one each way
-    if (in_transaction_ || open_work_) endTransaction(false);
-    // psqlODBC keeps autocommit on the client side: switching it sends nothing while no transaction is open.
+void Connection::setAutocommit(bool on) {
     if (!SQL_SUCCEEDED(SQLSetConnectAttr(static_cast<SQLHDBC>(handle()), SQL_ATTR_AUTOCOMMIT,
-                                         reinterpret_cast<SQLPOINTER>(SQL_AUTOCOMMIT_ON), 0))) {
+                                         reinterpret_cast<SQLPOINTER>(on ? SQL_AUTOCOMMIT_ON : SQL_AUTOCOMMIT_OFF),
+                                         0))) {
+        if (!on) broken_ = true;  // a pooled connection left in autocommit would commit statement by statement
         throw error("SQLSetConnectAttr(SQL_ATTR_AUTOCOMMIT)", nullptr, "");
+    }
+}
+
+void Connection::beginLookup() {
+    if (backend_ == Backend::kSQLite) return;  // no round trips to save
+    if (in_transaction_ || open_work_) endTransaction(false);
+    // psqlODBC keeps autocommit on the client side: switching it sends nothing while no transaction is open, so the
+    // unit's end switches back. MariaDB's driver sends SET autocommit each way: the connection stays in autocommit
+    // for the next lookup (Database hands lookups such connections) until an ordinary unit begins on it.
+    if (!autocommit_) {
+        setAutocommit(true);
+        autocommit_ = backend_ == Backend::kMariaDB;
     }
     lookup_ = true;
 }
@@ -573,6 +586,10 @@ void Connection::beginLookup() {
 void Connection::begin(Isolation isolation) {
     if (in_transaction_) throw DbError(ErrorKind::kOther, "25001", 0, display_ + ": a transaction is already in progress");
     if (open_work_) endTransaction(false);
+    if (autocommit_ && !lookup_) {  // MariaDB, left in autocommit by a lookup: an ordinary unit needs a transaction
+        setAutocommit(false);
+        autocommit_ = false;
+    }
     if (backend_ == Backend::kSQLite) {
         // IMMEDIATE takes the single writer lock now (waiting up to the busy timeout), so the unit cannot fail
         // late; a snapshot (DEFERRED) never waits to read, and a write after another writer committed fails
@@ -625,16 +642,13 @@ void Connection::endTransaction(bool commit) {
         return;
     }
     if (lookup_) {
-        // Nothing to commit or roll back: back to manual commit for the next unit on this connection.
+        // Nothing to commit or roll back. PostgreSQL goes back to manual commit for the next unit (free); MariaDB
+        // stays in autocommit until an ordinary unit begins (see beginLookup).
         lookup_ = false;
         in_transaction_ = false;
         open_work_ = false;
         failure_.reset();
-        if (!SQL_SUCCEEDED(SQLSetConnectAttr(static_cast<SQLHDBC>(handle()), SQL_ATTR_AUTOCOMMIT,
-                                             reinterpret_cast<SQLPOINTER>(SQL_AUTOCOMMIT_OFF), 0))) {
-            broken_ = true;  // a pooled connection left in autocommit would commit statement by statement
-            throw error("SQLSetConnectAttr(SQL_ATTR_AUTOCOMMIT)", nullptr, "");
-        }
+        if (!autocommit_) setAutocommit(false);
         return;
     }
     const SQLRETURN rc = SQLEndTran(SQL_HANDLE_DBC, static_cast<SQLHDBC>(handle()), commit ? SQL_COMMIT : SQL_ROLLBACK);

@@ -173,13 +173,18 @@ Backend Database::backend() {
     return backend_;
 }
 
-Lease Database::acquire() {
+Lease Database::acquire(bool autocommit) {
     std::unique_lock<std::mutex> lock(mutex_);
     const auto deadline = std::chrono::steady_clock::now() + options_.pool_wait;
     for (;;) {
-        if (!idle_.empty()) {
-            std::unique_ptr<Connection> connection = std::move(idle_.back());
-            idle_.pop_back();
+        // The most recently returned idle connection of the kind wanted; one of the other kind only when no other
+        // connection can be opened.
+        auto kind = std::find_if(idle_.rbegin(), idle_.rend(),
+                                 [&](const auto& connection) { return connection->inAutocommit() == autocommit; });
+        if (kind == idle_.rend() && !idle_.empty() && open_ >= options_.pool_size) kind = idle_.rbegin();
+        if (kind != idle_.rend()) {
+            std::unique_ptr<Connection> connection = std::move(*kind);
+            idle_.erase(std::next(kind).base());
             return Lease(*this, std::move(connection));
         }
         if (open_ < options_.pool_size) {
@@ -224,6 +229,11 @@ void Database::release(std::unique_ptr<Connection> connection) noexcept {
 bool Database::knownSQLite() {
     std::lock_guard<std::mutex> lock(mutex_);
     return backend_ == Backend::kSQLite;
+}
+
+bool Database::knownMariaDB() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return backend_ == Backend::kMariaDB;
 }
 
 Lease Database::writerLease() {
@@ -283,7 +293,7 @@ void Database::runAttempts(const std::function<void(UnitOfWork&)>& body, const R
             const bool nested = sqlite_writer_thread_ == std::this_thread::get_id();
             if (!read_only && !nested && knownSQLite()) takeWriter();
             const WriterRelease released{writer, sqlite_writer_thread_};
-            Lease lease = writer.owns_lock() ? writerLease() : acquire();
+            Lease lease = writer.owns_lock() ? writerLease() : acquire(options.lookup && knownMariaDB());
             const bool sqlite = lease->backend() == Backend::kSQLite;
             const Isolation isolation =
                 sqlite ? (read_only ? Isolation::kRepeatableRead : Isolation::kReadCommitted) : options.isolation;

@@ -326,7 +326,7 @@ BOOST_FIXTURE_TEST_CASE(a_lookup_runs_outside_a_transaction_on_postgresql_and_le
     auto second_statement_alone = [&](const RunOptions& run_options) {
         return one.run(
             [&](UnitOfWork& uow) {
-                BOOST_TEST(uow.connection().inLookup() == (postgresql && run_options.lookup));
+                BOOST_TEST(uow.connection().inLookup() == (test.backend() != Backend::kSQLite && run_options.lookup));
                 Statement& first = uow.statement("SELECT COUNT(*) FROM t");
                 first.execute();
                 BOOST_TEST_REQUIRE(first.next());
@@ -367,6 +367,61 @@ BOOST_FIXTURE_TEST_CASE(a_lookup_runs_outside_a_transaction_on_postgresql_and_le
     });
     BOOST_TEST(rows == 1);
     BOOST_TEST(!one.run([&](UnitOfWork& uow) { return uow.connection().inLookup(); }));
+}
+
+BOOST_FIXTURE_TEST_CASE(mariadb_lookups_keep_a_connection_in_autocommit_and_ordinary_units_one_that_is_not, Fresh) {
+    // On MariaDB a lookup saves its COMMIT round trip, and switching autocommit costs one each way: a connection stays
+    // in autocommit after a lookup, and the pool hands lookups such connections and ordinary units the others.
+    if (test.backend() != Backend::kMariaDB) return;
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
+    DatabaseOptions options = test.options();
+    options.pool_size = 2;
+    Database two(options);
+    RunOptions lookup;
+    lookup.lookup = true;
+    auto session = [](UnitOfWork& uow, const std::string& sql) {
+        Statement& s = uow.statement(sql);
+        s.execute();
+        BOOST_TEST_REQUIRE(s.next());
+        return s.getString(s.columnCount() - 1);
+    };
+    std::set<const Connection*> lookups;
+    std::set<const Connection*> ordinary;
+    std::vector<std::string> commits;  // COMMIT statements the lookup connection's session had run, seen by each lookup
+    for (int i = 0; i < 3; ++i) {
+        two.run(
+            [&](UnitOfWork& uow) {
+                lookups.insert(&uow.connection());
+                BOOST_TEST(session(uow, "SELECT @@autocommit") == "1");
+                commits.push_back(session(uow, "SHOW SESSION STATUS LIKE 'Com_commit'"));
+            },
+            lookup);
+        two.run([&](UnitOfWork& uow) {
+            ordinary.insert(&uow.connection());
+            BOOST_TEST(session(uow, "SELECT @@autocommit") == "0");
+            uow.statement("INSERT INTO t (id) VALUES (?)").bind(i).execute();
+        });
+    }
+    BOOST_TEST(lookups.size() == 1u);
+    BOOST_TEST(ordinary.size() == 1u);
+    BOOST_TEST(lookups != ordinary);
+    BOOST_TEST(commits.front() == commits.back());  // no COMMIT between the lookups
+    // The lookup connection still runs an ordinary unit as a transaction when it is the only one: a unit that fails
+    // after writing leaves nothing.
+    options.pool_size = 1;
+    Database one(options);
+    one.run([&](UnitOfWork& uow) { BOOST_TEST(session(uow, "SELECT @@autocommit") == "1"); }, lookup);
+    BOOST_TEST(one.run([&](UnitOfWork& uow) { return uow.connection().inAutocommit(); }, lookup));
+    try {
+        one.run([&](UnitOfWork& uow) {
+            BOOST_TEST(session(uow, "SELECT @@autocommit") == "0");
+            uow.statement("INSERT INTO t (id) VALUES (?)").bind(99).execute();
+            throw std::runtime_error("refused after the insert");
+        });
+        BOOST_FAIL("the unit did not fail");
+    } catch (const std::runtime_error&) {
+    }
+    BOOST_TEST(count("t") == 3);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_read_only_unit_does_not_wait_for_a_writer, Fresh) {

@@ -185,11 +185,16 @@ public:
     /// then refused before it runs (SQLSTATE 25006), on every backend, instead of stalling a SQLite snapshot.
     void setReadOnly(bool read_only) { read_only_ = read_only; }
     bool readOnly() const { return read_only_; }
-    /// PostgreSQL: the next unit of work runs its statements without a transaction, each seeing what was committed
-    /// when it ran (RunOptions::lookup). psqlODBC sends BEGIN and COMMIT as round trips of their own, so a one-query
-    /// lookup saves two of its three. The unit's end (commit or rollback) returns the connection to manual commit.
+    /// PostgreSQL and MariaDB: the next unit of work runs its statements without a transaction, each seeing what was
+    /// committed when it ran (RunOptions::lookup). psqlODBC sends BEGIN and COMMIT as round trips of their own, so a
+    /// one-query lookup saves two of its three; the unit's end returns the connection to manual commit, which costs
+    /// nothing there. On MariaDB a lookup saves the COMMIT, and switching costs a round trip each way, so the
+    /// connection stays in autocommit after the unit (inAutocommit) until an ordinary unit begins on it.
     void beginLookup();
     bool inLookup() const { return lookup_; }
+    /// MariaDB: the connection was left in autocommit by a lookup (another lookup needs no switch; an ordinary unit
+    /// switches it back, a round trip).
+    bool inAutocommit() const { return autocommit_; }
 
     /// True when statements ran since the last commit or rollback (an implicit transaction is open).
     bool hasOpenWork() const { return open_work_; }
@@ -217,6 +222,7 @@ public:
 private:
     friend class Statement;
     void endTransaction(bool commit);
+    void setAutocommit(bool on);
     /// SQLite: the rows that the last INSERT, UPDATE or DELETE changed (for Statement::execute of rewritten DML).
     std::size_t sqliteChanges();
 
@@ -239,7 +245,8 @@ private:
     std::optional<std::string> failure_;  ///< first statement failure in the current transaction
     bool broken_ = false;
     bool read_only_ = false;
-    bool lookup_ = false;  ///< in autocommit for a lookup unit (PostgreSQL)
+    bool lookup_ = false;      ///< in autocommit for a lookup unit (PostgreSQL, MariaDB)
+    bool autocommit_ = false;  ///< MariaDB: left in autocommit by a lookup, until an ordinary unit begins
 };
 
 }  // namespace keel::db

@@ -168,7 +168,10 @@ public:
     const DatabaseOptions& options() const { return options_; }
 
     /// Borrows a connection, waiting at most db.pool.wait when all are in use (then InfrastructureError).
-    Lease acquire();
+    /// `autocommit`: prefer an idle connection whose inAutocommit() is that (a MariaDB lookup wants one left in
+    /// autocommit, an ordinary unit one that is not), opening a new one rather than switching one of the other kind
+    /// while the pool has room.
+    Lease acquire(bool autocommit = false);
 
     /// Runs `work(UnitOfWork&)` in a transaction and commits it. On a retryable failure (serialization
     /// failure, deadlock, lock timeout, SQLite busy, lost connection) the transaction is rolled back and the
@@ -218,6 +221,7 @@ private:
     Lease writerLease();
     void releaseWriter(std::unique_ptr<Connection> connection) noexcept;
     bool knownSQLite();
+    bool knownMariaDB();
 
     DatabaseOptions options_;
     std::mutex mutex_;
