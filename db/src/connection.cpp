@@ -530,23 +530,17 @@ void Connection::executeOutsideTransaction(const std::string& sql) {
         execute(sql);
         return;
     }
-    const auto dbc = static_cast<SQLHDBC>(handle());
-    auto set = [&](SQLULEN mode) {
-        if (!SQL_SUCCEEDED(SQLSetConnectAttr(dbc, SQL_ATTR_AUTOCOMMIT, reinterpret_cast<SQLPOINTER>(mode), 0))) {
-            throw error("SQLSetConnectAttr(SQL_ATTR_AUTOCOMMIT)", nullptr, sql);
-        }
-    };
-    set(SQL_AUTOCOMMIT_ON);
+    if (!autocommit_) setAutocommit(true);
     try {
         execute(sql);
     } catch (...) {
-        set(SQL_AUTOCOMMIT_OFF);
+        setAutocommit(false);
         autocommit_ = false;
         open_work_ = false;
         failure_.reset();
         throw;
     }
-    set(SQL_AUTOCOMMIT_OFF);
+    setAutocommit(false);
     autocommit_ = false;
     open_work_ = false;
 }

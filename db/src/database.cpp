@@ -226,14 +226,9 @@ void Database::release(std::unique_ptr<Connection> connection) noexcept {
     available_.notify_one();
 }
 
-bool Database::knownSQLite() {
+Backend Database::knownBackend() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return backend_ == Backend::kSQLite;
-}
-
-bool Database::knownMariaDB() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return backend_ == Backend::kMariaDB;
+    return backend_;
 }
 
 Lease Database::writerLease() {
@@ -291,9 +286,10 @@ void Database::runAttempts(const std::function<void(UnitOfWork&)>& body, const R
                 sqlite_writer_thread_ = std::this_thread::get_id();
             };
             const bool nested = sqlite_writer_thread_ == std::this_thread::get_id();
-            if (!read_only && !nested && knownSQLite()) takeWriter();
+            const Backend known = knownBackend();
+            if (!read_only && !nested && known == Backend::kSQLite) takeWriter();
             const WriterRelease released{writer, sqlite_writer_thread_};
-            Lease lease = writer.owns_lock() ? writerLease() : acquire(options.lookup && knownMariaDB());
+            Lease lease = writer.owns_lock() ? writerLease() : acquire(options.lookup && known == Backend::kMariaDB);
             const bool sqlite = lease->backend() == Backend::kSQLite;
             const Isolation isolation =
                 sqlite ? (read_only ? Isolation::kRepeatableRead : Isolation::kReadCommitted) : options.isolation;

@@ -220,8 +220,9 @@ private:
     /// SQLite: the connection that this process's writing units use, one at a time (the holder of sqlite_writer_).
     Lease writerLease();
     void releaseWriter(std::unique_ptr<Connection> connection) noexcept;
-    bool knownSQLite();
-    bool knownMariaDB();
+    /// The backend as far as known without borrowing a connection (kUnknown before the first one for a raw ODBC
+    /// string).
+    Backend knownBackend();
 
     DatabaseOptions options_;
     std::mutex mutex_;
