@@ -80,13 +80,17 @@ void BatchInsert::write(std::size_t rows) {
 }
 
 void BatchInsert::flush() {
-    // sqlite3odbc compiles an INSERT again on every execution: a statement kept per size saves nothing there, and
-    // each extra statement costs a compilation, so the rest goes in one.
-    if (!pending_.empty() && uow_.dialect().backend() == Backend::kSQLite) {
-        write(pending_.size() / columns_.size());
+    // Up to kExactRows rows go in one statement of their size: the few rows a unit of work writes to a table (an
+    // order's events, a shipment's moves) cost one round trip, not one per power of two (3 rows were 2 statements).
+    // Larger batches go in power-of-two chunks, so few distinct statements are prepared; the connection's statement
+    // cache is bounded anyway (docs/database.md). SQLite has no round trips: everything goes in one statement.
+    constexpr std::size_t kExactRows = 16;
+    const std::size_t all = pending_.size() / columns_.size();
+    if (all > 0 && (all <= kExactRows || uow_.dialect().backend() == Backend::kSQLite)) {
+        write(all);
         return;
     }
-    for (std::size_t rows = pending_.size() / columns_.size(); rows > 0; rows = pending_.size() / columns_.size()) {
+    for (std::size_t rows = all; rows > 0; rows = pending_.size() / columns_.size()) {
         std::size_t chunk = 1;
         while (chunk * 2 <= rows) chunk *= 2;
         write(chunk);

@@ -1213,6 +1213,23 @@ BOOST_FIXTURE_TEST_CASE(batch_inserts_write_every_row_with_few_statements, Fresh
     BOOST_TEST(count("b", "name IS NULL") == 150);
     BOOST_TEST(count("b", "n IS NULL") == 90);
     BOOST_TEST(count("b", "name = 'row 449' AND n = 4490") == 1);
+    // What is left at flush(): up to 16 rows in one statement (a unit's few events or moves are one round trip),
+    // more in power-of-two chunks on the servers, everything in one statement on SQLite.
+    auto statementsFor = [&](std::int64_t first, std::int64_t rows) {
+        std::uint64_t used = 0;
+        db.run([&](UnitOfWork& uow) {
+            BatchInsert batch(uow, "b", {"id", "name", "n"}, 200);
+            for (std::int64_t i = first; i < first + rows; ++i) batch.add(i, "r", i);
+            const std::uint64_t mark = statementsExecuted();
+            batch.flush();
+            used = statementsExecuted() - mark;
+        });
+        return used;
+    };
+    BOOST_TEST(statementsFor(1000, 3) == 1u);
+    BOOST_TEST(statementsFor(1100, 16) == 1u);
+    BOOST_TEST(statementsFor(1200, 50) == (test.backend() == Backend::kSQLite ? 1u : 3u));  // 32 + 16 + 2
+    BOOST_TEST(count("b") == 450 + 3 + 16 + 50);
 }
 
 BOOST_FIXTURE_TEST_CASE(unique_violations_are_recognised, Fresh) {

@@ -35,8 +35,8 @@ public:
     /// Adds one row whose values were assembled at run time.
     void addRow(const std::vector<Field>& row);
 
-    /// Writes the rows still pending: in power-of-two chunks, so few distinct statements are ever prepared, or on
-    /// SQLite (which compiles every INSERT anew anyway) in one statement. Call before the unit of work commits.
+    /// Writes the rows still pending: up to 16 in one statement of their size, more in power-of-two chunks (so few
+    /// distinct statements are prepared), or on SQLite all in one statement. Call before the unit of work commits.
     void flush();
     std::size_t rowsWritten() const { return written_; }
 
