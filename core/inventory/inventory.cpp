@@ -1115,7 +1115,13 @@ Result<std::string> Inventory::consume(db::UnitOfWork& uow, std::string_view res
 
 Result<std::string> Inventory::consume(db::UnitOfWork& uow, const Reservation& known, std::int64_t quantity,
                                        const Source& source) {
-    const std::int64_t now = clock_.nowMicros();
+    auto moved = consumeMany(uow, {Consumption{known, quantity}}, source);
+    if (!moved) return moved.problem();
+    return moved.value().front();
+}
+
+std::optional<Problem> Inventory::takeAllocation(db::UnitOfWork& uow, const Reservation& known, std::int64_t quantity,
+                                                 std::int64_t now) {
     // One guarded statement takes the quantity off the reservation if it is still what the caller knows; only
     // when it is not is the reservation read, to say why.
     const auto shrunk = quantity <= 0 ? 0 : shrinkReservation(uow, known.id, quantity, "consumed", now, &known);
@@ -1151,21 +1157,36 @@ Result<std::string> Inventory::consume(db::UnitOfWork& uow, const Reservation& k
                                                        " is below reservation " + known.id +
                                                        "; run `keel stock verify`");
     }
-    const std::string id = ids_.next();
-    uow.statement(
-           "INSERT INTO stock_move (id, item_id, lot_id, quantity, from_location_id, from_state, to_location_id, "
-           "to_state, reason, note, source_type, source_id, unit_cost, currency, actor, created_at) "
-           "VALUES (?, ?, ?, ?, ?, 'on_hand', '', '', 'shipment', ?, ?, ?, NULL, NULL, ?, ?)")
-        .bindAll(id, known.item_id, known.lot_id, quantity, known.location_id, source.note.substr(0, 500), source.type,
-                 source.id.empty() ? known.order_id : source.id, source.actor.substr(0, 64), now)
-        .execute();
-    const MoveRecord record{id,       known.item_id, known.lot_id, quantity, known.location_id, "on_hand", kOutside,
-                            kOutside, "shipment",    std::nullopt, &source};
-    announceMove(uow, record);
-    if (observer_) {
-        if (auto problem = observer_->moved(uow, record)) return *problem;
+    return std::nullopt;
+}
+
+Result<std::vector<std::string>> Inventory::consumeMany(db::UnitOfWork& uow, const std::vector<Consumption>& lines,
+                                                        const Source& source) {
+    const std::int64_t now = clock_.nowMicros();
+    for (const auto& line : lines) {
+        if (auto problem = takeAllocation(uow, line.known, line.quantity, now)) return *problem;
     }
-    return id;
+    std::vector<std::string> ids;
+    std::vector<MoveRecord> records;
+    db::BatchInsert insert(
+        uow, "stock_move",
+        {"id", "item_id", "lot_id", "quantity", "from_location_id", "from_state", "to_location_id", "to_state",
+         "reason", "note", "source_type", "source_id", "unit_cost", "currency", "actor", "created_at"});
+    for (const auto& line : lines) {
+        const Reservation& known = line.known;
+        ids.push_back(ids_.next());
+        insert.add(ids.back(), known.item_id, known.lot_id, line.quantity, known.location_id, "on_hand", "", "",
+                   "shipment", source.note.substr(0, 500), source.type, source.id.empty() ? known.order_id : source.id,
+                   std::optional<std::int64_t>(), std::optional<std::string>(), source.actor.substr(0, 64), now);
+        records.push_back(MoveRecord{ids.back(), known.item_id, known.lot_id, line.quantity, known.location_id,
+                                     "on_hand", kOutside, kOutside, "shipment", std::nullopt, &source});
+    }
+    insert.flush();
+    for (const auto& record : records) announceMove(uow, record);
+    if (observer_) {
+        if (auto problem = observer_->movedMany(uow, records)) return *problem;
+    }
+    return ids;
 }
 
 std::int64_t Inventory::sweepExpiredHolds(db::UnitOfWork& uow, std::size_t limit) {

@@ -357,7 +357,19 @@ Result<std::string> Ledger::accountFor(db::UnitOfWork& uow, const std::string& r
 
 // ------------------------------------------------------------------------------------------------ posting
 
-Result<PostResult> Ledger::post(db::UnitOfWork& uow, const EntryRequest& request) {
+struct Ledger::Prepared {
+    struct Resolved {
+        std::string account;
+        std::int64_t functional;
+        Decimal rate;
+    };
+    std::string period;
+    std::vector<DraftLine> lines;
+    std::vector<Resolved> resolved;
+    std::string hash;
+};
+
+Result<Ledger::Prepared> Ledger::prepare(db::UnitOfWork& uow, const EntryRequest& request) {
     const Currency* functional = functionalCurrency(uow);
     if (!functional) {
         return uow.fail(ExitCode::kInfrastructure,
@@ -387,11 +399,7 @@ Result<PostResult> Ledger::post(db::UnitOfWork& uow, const EntryRequest& request
             if (code) control.insert(code.value());
         }
     }
-    struct Resolved {
-        std::string account;
-        std::int64_t functional;
-        Decimal rate;
-    };
+    using Resolved = Prepared::Resolved;
     std::vector<Resolved> resolved;
     Int128 functional_sum = 0;
     std::map<std::string, Decimal> rates;
@@ -481,7 +489,14 @@ Result<PostResult> Ledger::post(db::UnitOfWork& uow, const EntryRequest& request
                 << resolved[i].functional << '|' << d.channel << '|' << d.location_id << '|' << d.customer_id << '|'
                 << d.item_id << '\n';
     }
-    const std::string hash = request.content_hash.value_or(sha256Hex(content.str()));
+    return Prepared{period, std::move(lines), std::move(resolved),
+                    request.content_hash.value_or(sha256Hex(content.str()))};
+}
+
+Result<PostResult> Ledger::post(db::UnitOfWork& uow, const EntryRequest& request) {
+    auto prepared = prepare(uow, request);
+    if (!prepared) return prepared.problem();
+    const std::string& hash = prepared.value().hash;
     if (!request.new_key) {
         db::Statement& existing = uow.statement("SELECT id, content_hash FROM journal_entry WHERE idempotency_key = ?");
         existing.bind(request.idempotency_key).execute();
@@ -494,38 +509,81 @@ Result<PostResult> Ledger::post(db::UnitOfWork& uow, const EntryRequest& request
                             "key");
         }
     }
-    const std::string id = ids_.next();
+    std::vector<Prepared> one;
+    one.push_back(std::move(prepared).value());
+    return PostResult{write(uow, {&request}, one).front(), false};
+}
+
+Result<std::vector<std::string>> Ledger::postMany(db::UnitOfWork& uow, const std::vector<EntryRequest>& requests) {
+    std::vector<std::string> ids(requests.size());
+    std::vector<const EntryRequest*> fresh;
+    std::vector<std::size_t> fresh_at;
+    std::vector<Prepared> prepared;
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        if (!requests[i].new_key) {
+            auto posted = post(uow, requests[i]);
+            if (!posted) return posted.problem();
+            ids[i] = posted.value().entry_id;
+            continue;
+        }
+        auto entry = prepare(uow, requests[i]);
+        if (!entry) return entry.problem();
+        prepared.push_back(std::move(entry).value());
+        fresh.push_back(&requests[i]);
+        fresh_at.push_back(i);
+    }
+    if (!fresh.empty()) {
+        const auto written = write(uow, fresh, prepared);
+        for (std::size_t n = 0; n < written.size(); ++n) ids[fresh_at[n]] = written[n];
+    }
+    return ids;
+}
+
+std::vector<std::string> Ledger::write(db::UnitOfWork& uow, const std::vector<const EntryRequest*>& requests,
+                                       std::vector<Prepared>& prepared) {
     const std::int64_t now = clock_.nowMicros();
-    uow.statement("INSERT INTO journal_entry (id, entry_date, period, kind, source_type, source_id, idempotency_key, "
-                  "content_hash, memo, reverses_id, actor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        .bindAll(id, request.date.ymd(), period, request.kind.substr(0, 32), request.source_type.substr(0, 32),
-                 request.source_id.substr(0, 64), request.idempotency_key, hash, request.memo.substr(0, 500))
-        .bind(request.reverses_id)
-        .bindAll(request.actor.substr(0, 64), now)
-        .execute();
+    std::vector<std::string> ids;
+    db::BatchInsert entries(uow, "journal_entry",
+                            {"id", "entry_date", "period", "kind", "source_type", "source_id", "idempotency_key",
+                             "content_hash", "memo", "reverses_id", "actor", "created_at"});
+    for (std::size_t n = 0; n < requests.size(); ++n) {
+        const EntryRequest& request = *requests[n];
+        ids.push_back(ids_.next());
+        entries.add(ids.back(), std::int64_t{request.date.ymd()}, prepared[n].period, request.kind.substr(0, 32),
+                    request.source_type.substr(0, 32), request.source_id.substr(0, 64), request.idempotency_key,
+                    prepared[n].hash, request.memo.substr(0, 500), request.reverses_id, request.actor.substr(0, 64),
+                    now);
+    }
+    entries.flush();
     db::BatchInsert insert(uow, "journal_line",
                            {"entry_id", "line_no", "account_code", "entry_date", "currency", "amount", "functional_amount",
                             "rate_mantissa", "rate_scale", "channel", "location_id", "customer_id", "item_id"});
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-        const auto& l = lines[i];
-        const auto& d = l.dimensions;
-        insert.add(id, static_cast<std::int64_t>(i + 1), resolved[i].account, std::int64_t{request.date.ymd()},
-                   std::string(l.amount.currency().code()), l.amount.minor(), resolved[i].functional,
-                   resolved[i].rate.mantissa(), std::int64_t{resolved[i].rate.scale()}, d.channel.substr(0, 64),
-                   d.location_id.substr(0, 36), d.customer_id.substr(0, 36), d.item_id.substr(0, 36));
+    std::vector<events::Event> posted;
+    for (std::size_t n = 0; n < requests.size(); ++n) {
+        const EntryRequest& request = *requests[n];
+        const auto& lines = prepared[n].lines;
+        const auto& resolved = prepared[n].resolved;
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+            const auto& l = lines[i];
+            const auto& d = l.dimensions;
+            insert.add(ids[n], static_cast<std::int64_t>(i + 1), resolved[i].account, std::int64_t{request.date.ymd()},
+                       std::string(l.amount.currency().code()), l.amount.minor(), resolved[i].functional,
+                       resolved[i].rate.mantissa(), std::int64_t{resolved[i].rate.scale()}, d.channel.substr(0, 64),
+                       d.location_id.substr(0, 36), d.customer_id.substr(0, 36), d.item_id.substr(0, 36));
+        }
+        events::Payload payload;
+        payload.add("date", request.date.toString())
+            .add("period", prepared[n].period)
+            .add("kind", request.kind)
+            .add("source_type", request.source_type)
+            .add("source_id", request.source_id)
+            .add("lines", static_cast<std::int64_t>(lines.size()));
+        if (request.reverses_id) payload.add("reverses_id", *request.reverses_id);
+        posted.push_back(events::Event{"journal.posted", "journal_entry", ids[n], payload.str(), request.actor});
     }
     insert.flush();
-    events::Payload payload;
-    payload.add("date", request.date.toString())
-        .add("period", period)
-        .add("kind", request.kind)
-        .add("source_type", request.source_type)
-        .add("source_id", request.source_id)
-        .add("lines", static_cast<std::int64_t>(lines.size()));
-    if (request.reverses_id) payload.add("reverses_id", *request.reverses_id);
-    events::Outbox(clock_, ids_)
-        .append(uow, events::Event{"journal.posted", "journal_entry", id, payload.str(), request.actor});
-    return PostResult{id, false};
+    events::Outbox(clock_, ids_).appendMany(uow, posted);
+    return ids;
 }
 
 std::optional<JournalEntry> Ledger::entry(db::UnitOfWork& uow, std::string_view entry_id) {

@@ -2,6 +2,10 @@
 // rule each kind of move posts by.
 #include "keel/ledger/postings.h"
 
+#include "keel/db/for_each_in.h"
+
+#include <algorithm>
+
 namespace keel::ledger {
 
 namespace {
@@ -172,7 +176,14 @@ std::optional<Problem> Postings::moved(db::UnitOfWork& uow, const inventory::Mov
         if (to) addToPool(uow, move.item_id, to, move.quantity, value, fifo && std::string(to) == "stock", move.id);
     }
     if (value == 0) return std::nullopt;  // nothing to post: stock without cost
-    const std::string kind = kindOf(move, from, to);
+    auto posted = ledger_.post(
+        uow, entryFor(move, kindOf(move, from, to), transaction.value_or(Money(value, *functional)), today));
+    if (!posted) return posted.problem();
+    return std::nullopt;
+}
+
+EntryRequest Postings::entryFor(const inventory::MoveRecord& move, const std::string& kind, const Money& amount,
+                                const Date& today) const {
     const PostingRule* rule = findRule(kind);
     Dimensions dimensions;
     dimensions.item_id = move.item_id;
@@ -191,9 +202,122 @@ std::optional<Problem> Postings::moved(db::UnitOfWork& uow, const inventory::Mov
     request.memo = move.reason + " of " + std::to_string(move.quantity) +
                    (move.source && !move.source->id.empty() ? " (" + move.source->type + " " + move.source->id + ")" : "");
     request.actor = move.source ? move.source->actor : "system";
-    const Money amount = transaction.value_or(Money(value, *functional));
     request.lines = applyRule(*rule, {{"value", amount}}, {}, dimensions);
-    auto posted = ledger_.post(uow, request);
+    return request;
+}
+
+void Postings::loadCostMethods(db::UnitOfWork& uow, const std::vector<std::string>& items) {
+    constexpr std::int64_t kCacheMicros = 60'000'000;  // as isFifo()
+    const std::int64_t now = ledger_.clock().nowMicros();
+    std::vector<std::string> missing;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& item : items) {
+            const auto it = cost_methods_.find(item);
+            if (it == cost_methods_.end() || now - it->second.second >= kCacheMicros || now < it->second.second) {
+                missing.push_back(item);
+            }
+        }
+    }
+    if (missing.empty()) return;
+    std::map<std::string, bool> read;
+    db::forEachIn(uow, "SELECT id, cost_method FROM item WHERE id IN ", "", missing,
+                  [&](const db::Statement& row) { read[row.getString(0)] = row.getString(1) == "fifo"; });
+    std::lock_guard lock(mutex_);
+    if (cost_methods_.size() > 100'000) cost_methods_.clear();
+    for (const auto& [item, fifo] : read) cost_methods_[item] = {fifo, now};
+}
+
+std::optional<Problem> Postings::movedMany(db::UnitOfWork& uow, const std::vector<inventory::MoveRecord>& moves) {
+    auto oneByOne = [&]() -> std::optional<Problem> {
+        for (const auto& move : moves) {
+            if (auto problem = moved(uow, move)) return problem;
+        }
+        return std::nullopt;
+    };
+    if (moves.size() < 2) return oneByOne();
+    std::vector<std::string> items;
+    for (const auto& move : moves) {
+        const char* from = poolOf(move.from_state);
+        if (!from || std::string(from) != "stock" || poolOf(move.to_state)) return oneByOne();
+        items.push_back(move.item_id);
+    }
+    const Currency* functional = ledger_.functionalCurrency(uow);
+    if (!functional) return std::nullopt;  // as moved(): stock without books is not valued
+    std::sort(items.begin(), items.end());
+    items.erase(std::unique(items.begin(), items.end()), items.end());
+    loadCostMethods(uow, items);
+    for (const auto& item : items) {
+        if (isFifo(uow, item)) return oneByOne();  // layers are taken one by one
+    }
+    // The pools, locked in item order (moved() locks them one at a time, in the order of the moves).
+    std::map<std::string, Pool> pools;
+    db::forEachIn(uow, "SELECT item_id, quantity, value, unit_cost FROM item_cost WHERE pool = ? AND item_id IN ",
+                  " ORDER BY item_id" + std::string(uow.dialect().forUpdate()), items,
+                  [&](const db::Statement& row) {
+                      pools[row.getString(0)] = Pool{true, row.getInt64(1), row.getInt64(2), row.getInt64(3)};
+                  },
+                  {"stock"});
+    // Each move as issueFromPool() values it, against what the moves before it left in the pool.
+    struct Taken {
+        std::int64_t quantity = 0;
+        std::int64_t value = 0;
+        std::int64_t unit_cost = 0;
+    };
+    std::map<std::string, Taken> taken;
+    std::vector<std::int64_t> values;
+    for (const auto& move : moves) {
+        Pool& p = pools[move.item_id];
+        if (p.quantity < move.quantity) {
+            return uow.fail(ExitCode::kInfrastructure,
+                            "item " + move.item_id + ": its stock cost pool holds " + std::to_string(p.quantity) +
+                                " units, " + std::to_string(move.quantity) +
+                                " are moving (stock received before the ledger: `keel ledger value-stock`)",
+                            "quantity");
+        }
+        const std::int64_t value = move.quantity == p.quantity
+                                       ? p.value
+                                       : proportionalShare(p.value, move.quantity, p.quantity, RoundingMode::kHalfEven);
+        const std::int64_t unit_cost =
+            p.quantity > 0 ? divideRounded(p.value, p.quantity, RoundingMode::kHalfEven) : p.unit_cost;
+        p.quantity -= move.quantity;
+        p.value -= value;
+        p.unit_cost = unit_cost;
+        Taken& t = taken[move.item_id];
+        t.quantity += move.quantity;
+        t.value += value;
+        t.unit_cost = unit_cost;
+        values.push_back(value);
+    }
+    const std::int64_t now = ledger_.clock().nowMicros();
+    if (taken.size() == 1 || uow.dialect().backend() == db::Backend::kMariaDB) {
+        // MariaDB has no UPDATE ... FROM: a statement per item there, as for a single item.
+        db::Statement& update = uow.statement(
+            "UPDATE item_cost SET quantity = quantity - ?, value = value - ?, unit_cost = ?, updated_at = ? "
+            "WHERE item_id = ? AND pool = 'stock'");
+        for (const auto& [item, t] : taken) update.bindAll(t.quantity, t.value, t.unit_cost, now, item).execute();
+    } else {
+        // The first row's casts type the columns (PostgreSQL leaves untyped parameters in VALUES as text).
+        std::string values_sql = "(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))";
+        for (std::size_t i = 1; i < taken.size(); ++i) values_sql += ", (?, ?, ?, ?)";
+        db::Statement& update = uow.statement(
+            "UPDATE item_cost SET quantity = item_cost.quantity - v.column2, value = item_cost.value - v.column3, "
+            "unit_cost = v.column4, updated_at = ? FROM (VALUES " +
+            values_sql + ") AS v WHERE item_cost.item_id = v.column1 AND item_cost.pool = 'stock'");
+        update.bind(now);
+        for (const auto& [item, t] : taken) update.bindAll(item, t.quantity, t.value, t.unit_cost);
+        if (update.execute() != taken.size()) {
+            return uow.fail(ExitCode::kInfrastructure, "a cost pool changed while a shipment was valued; try again");
+        }
+    }
+    const Date today = Date::today(ledger_.clock());
+    std::vector<EntryRequest> requests;
+    for (std::size_t i = 0; i < moves.size(); ++i) {
+        if (values[i] == 0) continue;  // nothing to post: stock without cost
+        requests.push_back(
+            entryFor(moves[i], kindOf(moves[i], "stock", nullptr), Money(values[i], *functional), today));
+    }
+    auto posted = ledger_.postMany(uow, requests);
     if (!posted) return posted.problem();
     return std::nullopt;
 }

@@ -1117,21 +1117,27 @@ Result<ShipmentState> Orders::confirmShipment(db::UnitOfWork& uow, std::string_v
     if (!service.empty()) shipment->service = service;
     // The allocations leave the location: each one becomes a stock move out, in the same transaction. What was not
     // shipped of a short line is released and cancelled on the order line.
+    // The lines that ship leave together: their moves are written, valued and posted in a few statements.
+    std::vector<inventory::Inventory::Consumption> leaving;
+    for (const auto& line : shipment->lines) {
+        const std::int64_t quantity = ships.at(line.line_no);
+        if (quantity <= 0) continue;
+        inventory::Inventory::Consumption consumption;
+        consumption.known.id = line.reservation_id;
+        consumption.known.item_id = line.item_id;
+        consumption.known.location_id = shipment->location_id;
+        consumption.known.lot_id = line.lot_id;
+        consumption.known.order_id = shipment->order_id;
+        consumption.quantity = quantity;
+        leaving.push_back(std::move(consumption));
+    }
+    const inventory::Source source{"shipment", shipment->id, actor.name, tracking, order->channel, order->customer_id};
+    auto consumed = inventory_.consumeMany(uow, leaving, source);
+    if (!consumed) return consumed.problem();
     Poco::JSON::Array::Ptr shorts = new Poco::JSON::Array;
     std::vector<ShipmentLine> shipped_lines;
     for (const auto& line : shipment->lines) {
         const std::int64_t quantity = ships.at(line.line_no);
-        inventory::Source source{"shipment", shipment->id, actor.name, tracking, order->channel, order->customer_id};
-        if (quantity > 0) {
-            inventory::Reservation known;
-            known.id = line.reservation_id;
-            known.item_id = line.item_id;
-            known.location_id = shipment->location_id;
-            known.lot_id = line.lot_id;
-            known.order_id = shipment->order_id;
-            auto consumed = inventory_.consume(uow, known, quantity, source);
-            if (!consumed) return consumed.problem();
-        }
         OrderLine& ol = order->lines.at(static_cast<std::size_t>(line.order_line_no - 1));
         ol.allocated -= line.units;
         if (quantity == line.quantity) {

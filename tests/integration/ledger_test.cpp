@@ -310,6 +310,126 @@ BOOST_AUTO_TEST_CASE(a_shipment_posts_cost_of_goods_and_its_invoice) {
     requireBooksVerify();
 }
 
+namespace {
+
+// An order of several lines, each at 10.00; it must end validated.
+std::string multiLineOrder(Books& books, const std::string& external,
+                           const std::vector<std::pair<std::string, int>>& lines) {
+    std::string text = R"({"type":"order","version":1,"channel":"web","external_id":")" + external +
+                       R"(","currency":"USD","customer":{"id":"C-1"},"ship_to":{"name":"Ann Lee","line1":"1 Main St",)"
+                       R"("city":"Springfield","region":"IL","postal_code":"62701","country":"US"},)"
+                       R"("payment":{"status":"authorized"},"lines":[)";
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        text += (i == 0 ? "" : ",") + std::string(R"({"sku":")") + lines[i].first + R"(","quantity":)" +
+                std::to_string(lines[i].second) + R"(,"unit_price":"10.00"})";
+    }
+    return books.importDocument(text + "]}");
+}
+
+// Allocates and releases an order that fits one shipment; returns the shipment.
+std::string releaseOne(Books& books, const std::string& order_id) {
+    BOOST_TEST_REQUIRE(
+        books.db.run([&](db::UnitOfWork& uow) { return books.orders.allocate(uow, order_id, books.actor); }).ok());
+    const auto released = books.db.run(
+        [&](db::UnitOfWork& uow) { return books.orders.releaseToFulfillment(uow, order_id, books.actor); });
+    BOOST_TEST_REQUIRE(released.ok(), problemOf(released));
+    BOOST_TEST_REQUIRE(released.value().size() == 1u);
+    return released.value().front();
+}
+
+// Confirms a shipment; returns the statements it took.
+std::uint64_t confirmCounting(Books& books, const std::string& shipment_id) {
+    std::uint64_t statements = 0;
+    const auto shipped = books.db.run([&](db::UnitOfWork& uow) {
+        const std::uint64_t before = db::statementsExecuted();
+        auto result = books.orders.confirmShipment(uow, shipment_id, "UPS", "ground", "1Z1", books.actor);
+        statements = db::statementsExecuted() - before;
+        return result;
+    });
+    BOOST_TEST_REQUIRE(shipped.ok(), problemOf(shipped));
+    return statements;
+}
+
+// The cost of goods each shipment move posted, smallest first.
+std::vector<std::int64_t> shipmentCosts(Books& books) {
+    return books.db.run([&](db::UnitOfWork& uow) {
+        db::Statement& s = uow.statement(
+            "SELECT l.amount FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id "
+            "WHERE e.kind = 'shipment' AND e.source_type = 'stock_move' AND l.account_code = '5000' ORDER BY l.amount");
+        s.execute();
+        std::vector<std::int64_t> amounts;
+        while (s.next()) amounts.push_back(s.getInt64(0));
+        return amounts;
+    });
+}
+
+}  // namespace
+
+// A shipment's lines leave together (Inventory::consumeMany, Postings::movedMany, Ledger::postMany): each move is
+// valued as if posted alone after the ones before it, two lines of one item included, and a longer shipment costs
+// only its extra lines' guarded updates (reservation, balance) more, not more valuation or posting statements.
+BOOST_AUTO_TEST_CASE(a_shipments_lines_are_valued_together_as_they_would_be_one_by_one) {
+    item("C");
+    receive("A", "WH1", 2, "3.33");
+    receive("A", "WH1", 1, "3.34");  // 3 units worth 10.00: a third is not a whole number of cents
+    receive("B", "WH1", 20, "1.00");
+    receive("C", "WH1", 20, "2.00");
+    const std::string first = releaseOne(*this, multiLineOrder(*this, "W-1", {{"A", 1}, {"B", 4}, {"A", 2}, {"C", 1}}));
+    confirmCounting(*this, first);
+    // A: 1 of 3 units (3.33) and then the 2 left (6.67), or 2 of 3 (6.67) and then the last (3.33): 10.00 in all.
+    BOOST_TEST(shipmentCosts(*this) == (std::vector<std::int64_t>{200, 333, 400, 667}),
+               boost::test_tools::per_element());
+    BOOST_TEST(pool("A") == 0);
+    BOOST_TEST(pool("B") == 1600);
+    BOOST_TEST(pool("C") == 3800);
+    BOOST_TEST(balance("5000") == 1600);
+    BOOST_TEST(balance("1300") == 1600 + 3800);
+    // The same two items (their cost methods and the accounts now cached) in shipments of 3 and 6 lines.
+    const std::uint64_t three_lines =
+        confirmCounting(*this, releaseOne(*this, multiLineOrder(*this, "W-2", {{"B", 1}, {"C", 1}, {"B", 1}})));
+    const std::uint64_t six_lines = confirmCounting(
+        *this,
+        releaseOne(*this, multiLineOrder(*this, "W-3", {{"B", 1}, {"C", 2}, {"B", 3}, {"C", 1}, {"B", 1}, {"C", 2}})));
+    BOOST_TEST(pool("B") == 900);
+    BOOST_TEST(pool("C") == 2600);
+    BOOST_TEST(shipmentCosts(*this).size() == 13u);
+    // Three more lines are three more guarded updates of a reservation and of a balance, and on MariaDB (no
+    // UPDATE ... FROM) three more order line updates.
+    const bool mariadb = db.backend() == db::Backend::kMariaDB;
+    BOOST_TEST(six_lines - three_lines == (mariadb ? 9u : 6u), six_lines << " - " << three_lines);
+    requireBooksVerify();
+}
+
+// A FIFO item in the shipment: its layers are taken one move at a time, and the rest posts as usual. A line whose
+// allocation is gone fails the whole confirmation: nothing moves, nothing is valued or posted.
+BOOST_AUTO_TEST_CASE(a_shipment_with_fifo_items_or_a_lost_allocation_ships_whole_or_not_at_all) {
+    receive("F", "WH1", 2, "1.00");
+    receive("F", "WH1", 2, "2.00");
+    receive("A", "WH1", 10, "4.00");
+    const std::string shipment = releaseOne(*this, multiLineOrder(*this, "W-1", {{"F", 3}, {"A", 2}}));
+    confirmCounting(*this, shipment);
+    BOOST_TEST(shipmentCosts(*this) == (std::vector<std::int64_t>{400, 800}), boost::test_tools::per_element());
+    BOOST_TEST(pool("F") == 200);
+    BOOST_TEST(pool("A") == 3200);
+
+    const std::string order_id = multiLineOrder(*this, "W-2", {{"A", 1}, {"B", 1}});
+    receive("B", "WH1", 5, "1.00");
+    const std::string second = releaseOne(*this, order_id);
+    const auto reservations =
+        db.run([&](db::UnitOfWork& uow) { return inventory.activeReservationsOf(uow, order_id); });
+    BOOST_TEST_REQUIRE(reservations.size() == 2u);
+    BOOST_TEST_REQUIRE(
+        db.run([&](db::UnitOfWork& uow) { return inventory.release(uow, reservations.back().id); }).ok());
+    const auto refused =
+        db.run([&](db::UnitOfWork& uow) { return orders.confirmShipment(uow, second, "UPS", "ground", "1Z2", actor); });
+    BOOST_TEST_REQUIRE(!refused.ok());
+    BOOST_TEST(refused.problem().message.find("is already released") != std::string::npos, refused.problem().message);
+    BOOST_TEST(shipmentCosts(*this).size() == 2u);
+    BOOST_TEST(pool("A") == 3200);
+    BOOST_TEST(pool("B") == 500);
+    requireBooksVerify();
+}
+
 BOOST_AUTO_TEST_CASE(invoices_of_a_split_order_add_up_to_the_order_exactly) {
     receive("A", "WH1", 1, "4.00");
     receive("A", "WH2", 2, "4.00");

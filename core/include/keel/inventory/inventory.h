@@ -67,6 +67,13 @@ class MoveObserver {
 public:
     virtual ~MoveObserver() = default;
     virtual std::optional<Problem> moved(db::UnitOfWork& uow, const MoveRecord& move) = 0;
+    /// Several moves written together (a shipment's lines), in order: by default moved() for each.
+    virtual std::optional<Problem> movedMany(db::UnitOfWork& uow, const std::vector<MoveRecord>& moves) {
+        for (const auto& move : moves) {
+            if (auto problem = moved(uow, move)) return problem;
+        }
+        return std::nullopt;
+    }
 };
 
 struct ReceiveRequest {
@@ -211,6 +218,17 @@ public:
     /// and the problem says why.
     Result<std::string> consume(db::UnitOfWork& uow, const Reservation& known, std::int64_t quantity,
                                 const Source& source);
+    /// One line of consumeMany(): an allocation the caller knows, and how much of it ships (> 0).
+    struct Consumption {
+        Reservation known;
+        std::int64_t quantity = 0;
+    };
+    /// Ships several allocations (a shipment's lines) as consume() does each, in order, all or nothing: the first
+    /// line that cannot ship fails the call with consume()'s problem. The stock moves are written in one INSERT
+    /// and handed to the move observer together (MoveObserver::movedMany), so a shipment's valuation and postings
+    /// take a few statements whatever its number of lines. Returns the move ids, in the order of the lines.
+    Result<std::vector<std::string>> consumeMany(db::UnitOfWork& uow, const std::vector<Consumption>& lines,
+                                                 const Source& source);
     std::optional<Reservation> findReservation(db::UnitOfWork& uow, std::string_view reservation_id);
     /// The active reservations of an order (or of one of its lines), in (item, location, lot, id) order.
     std::vector<Reservation> activeReservationsOf(db::UnitOfWork& uow, std::string_view order_id,
@@ -358,6 +376,9 @@ private:
                                           std::vector<PendingClaim>& pending);
     /// Applies a move: guarded decrement of the source, increment of the destination (in key order), ledger row.
     Result<std::string> applyMove(db::UnitOfWork& uow, const Move& move);
+    /// consume()'s guarded updates of one line: the reservation shrinks and the allocated stock leaves its balance.
+    std::optional<Problem> takeAllocation(db::UnitOfWork& uow, const Reservation& known, std::int64_t quantity,
+                                          std::int64_t now);
     /// Writes the move's stock.moved event (aggregate: the item) in the same unit of work.
     void announceMove(db::UnitOfWork& uow, const MoveRecord& move);
     /// applyMove for a line of transfer `transfer_id` (ship, receive, write-off), with the transfer as its source.

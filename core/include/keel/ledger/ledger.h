@@ -195,6 +195,10 @@ public:
     /// account, a currency the account does not take, a closed period, a missing exchange rate, a manual line on a
     /// control account, the same key with different content.
     Result<PostResult> post(db::UnitOfWork& uow, const EntryRequest& request);
+    /// Posts several entries as post() does each, all or nothing (the first refused one fails the call). Entries
+    /// whose keys are new (`new_key`: a shipment's stock moves) are written together, one INSERT for the entries and
+    /// one for their lines; the others one by one. Entry ids are in the order of the requests.
+    Result<std::vector<std::string>> postMany(db::UnitOfWork& uow, const std::vector<EntryRequest>& requests);
     /// Posts the reversal of an entry on `date` (the original's date when not given): every line negated, with
     /// reverses_id set. An entry is reversed at most once; a reversal is not itself reversed.
     Result<PostResult> reverse(db::UnitOfWork& uow, std::string_view entry_id, std::optional<Date> date,
@@ -241,6 +245,12 @@ private:
         std::string currency;
         bool active;
     };
+    /// An entry checked and resolved (accounts, functional amounts, rounding line, content hash), not yet written.
+    struct Prepared;
+    Result<Prepared> prepare(db::UnitOfWork& uow, const EntryRequest& request);
+    /// Writes prepared entries (with new ids, returned): one INSERT for the entries, batched lines, their events.
+    std::vector<std::string> write(db::UnitOfWork& uow, const std::vector<const EntryRequest*>& requests,
+                                   std::vector<Prepared>& prepared);
     void loadCache(db::UnitOfWork& uow);
     /// Whether a past period is closed, holding its row locked until the unit of work ends.
     bool lockOpenPeriod(db::UnitOfWork& uow, const std::string& period);

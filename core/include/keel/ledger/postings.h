@@ -65,6 +65,10 @@ public:
 
     // inventory::MoveObserver
     std::optional<Problem> moved(db::UnitOfWork& uow, const inventory::MoveRecord& move) override;
+    /// A shipment's moves: issues from stock of moving-average items are valued together (their cost pools read
+    /// and locked in one statement, in item order, and updated in one) and posted with Ledger::postMany; any other
+    /// mix is posted move by move. Values and entries are those moved() would give, move after move.
+    std::optional<Problem> movedMany(db::UnitOfWork& uow, const std::vector<inventory::MoveRecord>& moves) override;
 
     // orders::Billing
     std::optional<Problem> shipped(db::UnitOfWork& uow, const orders::Order& order, const orders::Shipment& shipment,
@@ -114,6 +118,11 @@ private:
     Result<std::int64_t> issueFromPool(db::UnitOfWork& uow, const std::string& item_id, const char* pool,
                                        std::int64_t quantity, bool fifo);
     bool isFifo(db::UnitOfWork& uow, const std::string& item_id);
+    /// Reads the cost methods of those of `items` not cached, in one query.
+    void loadCostMethods(db::UnitOfWork& uow, const std::vector<std::string>& items);
+    /// The entry that posts a valued move.
+    EntryRequest entryFor(const inventory::MoveRecord& move, const std::string& kind, const Money& amount,
+                          const Date& today) const;
     InvoiceOn invoiceOn(const std::string& channel) const;
 
     Ledger& ledger_;
