@@ -129,7 +129,8 @@ std::vector<Invoice> Postings::invoices(db::UnitOfWork& uow, std::string_view or
 
 Result<Invoice> Postings::invoiceShipment(db::UnitOfWork& uow, const orders::Order& order,
                                           const orders::Shipment& shipment, const std::string& actor) {
-    for (auto& existing : invoices(uow, order.id)) {
+    const auto earlier = invoices(uow, order.id);
+    for (const auto& existing : earlier) {
         if (existing.shipment_id == shipment.id) return existing;
     }
     // Units of each order line on this shipment (a kit's count sits on its first component line).
@@ -141,14 +142,17 @@ Result<Invoice> Postings::invoiceShipment(db::UnitOfWork& uow, const orders::Ord
         std::int64_t quantity = 0, discount = 0, tax = 0;
     };
     std::map<int, Taken> before;
-    db::Statement& prior = uow.statement(
-        "SELECT l.order_line_no, SUM(l.quantity), SUM(l.discount), SUM(l.tax) FROM invoice_line l "
-        "JOIN invoice i ON i.id = l.invoice_id WHERE i.order_id = ? GROUP BY l.order_line_no");
-    prior.bind(order.id).execute();
     bool first = true;
-    while (prior.next()) {
-        first = false;
-        before[static_cast<int>(prior.getInt64(0))] = Taken{prior.getInt64(1), prior.getInt64(2), prior.getInt64(3)};
+    if (!earlier.empty()) {  // the order's first invoice (most are) has nothing before it to read
+        db::Statement& prior = uow.statement(
+            "SELECT l.order_line_no, SUM(l.quantity), SUM(l.discount), SUM(l.tax) FROM invoice_line l "
+            "JOIN invoice i ON i.id = l.invoice_id WHERE i.order_id = ? GROUP BY l.order_line_no");
+        prior.bind(order.id).execute();
+        while (prior.next()) {
+            first = false;
+            before[static_cast<int>(prior.getInt64(0))] =
+                Taken{prior.getInt64(1), prior.getInt64(2), prior.getInt64(3)};
+        }
     }
     Invoice invoice;
     invoice.id = IdGenerator::global().next();
@@ -196,6 +200,9 @@ Result<Invoice> Postings::invoiceShipment(db::UnitOfWork& uow, const orders::Ord
     request.source_type = "invoice";
     request.source_id = invoice.id;
     request.idempotency_key = "invoice:" + shipment.id;
+    // The shipment has no invoice (read above; invoice.shipment_id is unique), so its key was never posted: no lookup
+    // for an earlier posting. The unique key still guards against a manual entry that took it.
+    request.new_key = true;
     request.memo = "invoice for order " + order.channel + "/" + order.external_id + ", shipment " + shipment.id;
     request.actor = actor;
     Dimensions dimensions;
