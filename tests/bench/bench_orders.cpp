@@ -20,6 +20,7 @@
 
 #include <malloc.h>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -112,11 +113,12 @@ std::string document(int n, std::minstd_rand& random) {
     return text + "]}";
 }
 
-// Statements executed per order in each step (measured in a one-worker run, where the process-wide counter
-// belongs to that worker alone): on PostgreSQL and MariaDB each one is a round trip.
+// Statements executed per order in each step, and the step's wall time (measured in a one-worker run, where the
+// process-wide counter belongs to that worker alone): on PostgreSQL and MariaDB each statement is a round trip.
 struct StepStatements {
     const char* name;
     std::uint64_t statements = 0;
+    double micros = 0;
 };
 
 // `group_commit`: the steps after import run through a db::CommitGroup (SQLite only; elsewhere it changes nothing), so
@@ -150,10 +152,16 @@ double ordersPerSecond(const std::string& connection, const db::ConnectionOption
                 for (int i = 0; i < per_worker; ++i) {
                     const auto parsed = orders::parseOrderDocument(document(offset + w * per_worker + i, random));
                     std::uint64_t mark = db::statementsExecuted();
+                    auto tmark = std::chrono::steady_clock::now();
                     auto count = [&](std::size_t step) {
                         const std::uint64_t now = db::statementsExecuted();
-                        if (per_step != nullptr) (*per_step)[step].statements += now - mark;
+                        const auto tnow = std::chrono::steady_clock::now();
+                        if (per_step != nullptr) {
+                            (*per_step)[step].statements += now - mark;
+                            (*per_step)[step].micros += std::chrono::duration<double, std::micro>(tnow - tmark).count();
+                        }
                         mark = now;
+                        tmark = tnow;
                     };
                     auto imported = service.importDocument(database, *parsed.document, actor);
                     count(0);
@@ -244,11 +252,12 @@ void run(db::Backend backend, const std::string& dir) {
         std::uint64_t total = 0;
         for (const auto& step : steps) {
             total += step.statements;
-            char text[64];
-            std::snprintf(text, sizeof text, " %s %.1f", step.name, static_cast<double>(step.statements) / per);
+            char text[96];
+            std::snprintf(text, sizeof text, " %s %.1f (%.0f us)", step.name, static_cast<double>(step.statements) / per,
+                          step.micros / per);
             breakdown += text;
         }
-        std::printf("%-22s statements per order %.1f:%s\n", label.c_str(), static_cast<double>(total) / per,
+        std::printf("%-22s statements per order %.1f (and time per step, 1 worker):%s\n", label.c_str(), static_cast<double>(total) / per,
                     breakdown.c_str());
         std::printf("%-22s resident memory %ld kB before, %ld kB after %d orders, %ld kB after %d\n", label.c_str(),
                     rss_before, rss_first, per, rss_after, per * 3);
