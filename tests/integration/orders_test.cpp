@@ -420,6 +420,21 @@ private:
                 });
                 BOOST_TEST(events == s.option("events"));
             }
+            // transitions=received>validated,validated>allocated,...: every recorded change of state, in order, and the
+            // order's version counts them (each change bumps it once).
+            if (!s.option("transitions").empty()) {
+                const std::string transitions = db_.run([&](db::UnitOfWork& uow) {
+                    db::Statement& q = uow.statement(
+                        "SELECT from_state, to_state FROM order_transition WHERE order_id = ? ORDER BY created_at, id");
+                    q.bind(order_id).execute();
+                    std::string out;
+                    while (q.next()) out += (out.empty() ? "" : ",") + q.getString(0) + ">" + q.getString(1);
+                    return out;
+                });
+                BOOST_TEST(transitions == s.option("transitions"));
+                const auto changes = static_cast<std::int64_t>(std::count(transitions.begin(), transitions.end(), '>'));
+                BOOST_TEST(order->version >= changes);
+            }
         } else if (what == "atp") {
             const std::int64_t atp = db_.run([&](db::UnitOfWork& uow) { return inventory_.atp(uow, items_.at(s.plain.at(1))).available; });
             BOOST_TEST(atp == std::stoll(s.plain.at(2)));

@@ -254,6 +254,9 @@ private:
     /// header; `to == order.state` only writes the header. Refuses a change made from a stale read.
     Result<OrderState> transition(db::UnitOfWork& uow, Order& order, OrderState to, const std::string& reason,
                                   const Actor& actor);
+    /// The record of a change from `from` to `to` that is already written: its transition row and its event.
+    void recordTransition(db::UnitOfWork& uow, const Order& order, OrderState from, OrderState to,
+                          const std::string& reason, const Actor& actor, std::int64_t now);
     /// Resolves a line's item (among `items`, from itemsOf) and price (import, and release of a data hold);
     /// returns the hold reason, if any.
     std::optional<std::string> resolveLine(db::UnitOfWork& uow, const Order& order, const Customer& customer,
