@@ -220,11 +220,35 @@ std::optional<ChannelRule> Inventory::channelRule(db::UnitOfWork& uow, std::stri
     return rules.begin()->second;
 }
 
+namespace {
+
+// The channel rules a unit of work has read, per (channel, item) as they apply: an allocation reads them to route the
+// order and again to reserve its lines. Kept for the unit only (a rule another transaction changes is seen by the next
+// unit); setChannelRule forgets them. Nothing to write at commit.
+struct RulesRead final : db::UnitOfWork::Deferred {
+    std::map<std::pair<std::string, std::string>, std::optional<ChannelRule>> rules;
+    void flush(db::UnitOfWork&) override {}
+};
+const char kRulesRead = 0;
+
+}  // namespace
+
 void Inventory::loadChannelRules(db::UnitOfWork& uow, const std::string& channel,
                                  const std::vector<std::string>& item_ids,
                                  std::map<std::pair<std::string, std::string>, std::optional<ChannelRule>>& out) {
+    auto& read = uow.deferred<RulesRead>(&kRulesRead).rules;
+    std::vector<std::string> missing;
+    for (const auto& item : item_ids) {
+        const auto known = read.find({channel, item});
+        if (known == read.end()) {
+            missing.push_back(item);
+        } else {
+            out[known->first] = known->second;
+        }
+    }
+    if (missing.empty()) return;
     // An item's own rule wins over the channel-wide one (item id '').
-    std::vector<std::string> wanted = item_ids;
+    std::vector<std::string> wanted = missing;
     wanted.emplace_back();
     std::sort(wanted.begin(), wanted.end());
     wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
@@ -240,9 +264,11 @@ void Inventory::loadChannelRules(db::UnitOfWork& uow, const std::string& channel
                       }
                   },
                   {channel});
-    for (const auto& item : item_ids) {
+    for (const auto& item : missing) {
         auto it = own.find(item);
-        out[{channel, item}] = it != own.end() ? std::optional<ChannelRule>(it->second) : channel_wide;
+        const auto rule = it != own.end() ? std::optional<ChannelRule>(it->second) : channel_wide;
+        out[{channel, item}] = rule;
+        read[{channel, item}] = rule;
     }
 }
 
@@ -1495,6 +1521,7 @@ void Inventory::setChannelRule(db::UnitOfWork& uow, std::string_view channel, st
     if (channel.empty() || channel.size() > 64) throw RejectedError("a channel name is 1 to 64 characters");
     if (rule.percent && (*rule.percent < 0 || *rule.percent > 100)) throw RejectedError("percent must be 0 to 100");
     if (rule.cap && *rule.cap < 0) throw RejectedError("cap cannot be negative");
+    uow.deferred<RulesRead>(&kRulesRead).rules.clear();  // this unit reads the rules again
     if (!rule.percent && !rule.cap) {
         uow.statement("DELETE FROM channel_rule WHERE channel = ? AND item_id = ?")
             .bindAll(std::string(channel), std::string(item_id))

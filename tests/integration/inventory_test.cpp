@@ -408,6 +408,31 @@ BOOST_FIXTURE_TEST_CASE(channel_rules_keep_stock_for_other_channels, Stock) {
     requireNoDrift();
 }
 
+// A unit of work reads a channel's rules once (an allocation reads them to route and again to reserve), and a rule
+// it changes itself is read again.
+BOOST_FIXTURE_TEST_CASE(a_unit_reads_channel_rules_once_and_again_after_changing_one, Stock) {
+    const std::string sku = item("SKU-1");
+    receive(sku, wh1, 100);
+    db.run([&](db::UnitOfWork& uow) {
+        inventory.setChannelRule(uow, "marketplace", sku, ChannelRule{50, std::nullopt});
+    });
+    // The item's facts are cached by the process: read them first, so that only the rules make a difference below.
+    db.run([&](db::UnitOfWork& uow) { inventory.reservable(uow, sku, "b2b", false); });
+    db.run([&](db::UnitOfWork& uow) {
+        auto statementsOf = [&] {
+            const std::uint64_t before = db::statementsExecuted();
+            BOOST_TEST(inventory.reservable(uow, sku, "marketplace", false).at(wh1) == 50);
+            return db::statementsExecuted() - before;
+        };
+        const std::uint64_t first = statementsOf();
+        const std::uint64_t second = statementsOf();
+        BOOST_TEST(first == second + 1);  // the second read had the channel's rules
+        inventory.setChannelRule(uow, "marketplace", sku, ChannelRule{std::nullopt, 10});
+        BOOST_TEST(inventory.reservable(uow, sku, "marketplace", false).at(wh1) == 10);
+    });
+    BOOST_TEST(atp(sku, std::nullopt, std::string("marketplace")) == 10);
+}
+
 BOOST_FIXTURE_TEST_CASE(fefo_lots_expiry_and_recall, Stock) {
     const std::string sku = item("MILK", true, true);
     receive(sku, wh1, 5, "A", 20261201);
