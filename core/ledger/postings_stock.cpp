@@ -34,6 +34,30 @@ std::string kindOf(const inventory::MoveRecord& move, const char* from, const ch
     return std::string(from) == "stock" ? "transfer_ship" : "transfer_receive";
 }
 
+/// An issue of `quantity` from a pool of `quantity`/`value` units at moving average: its proportional share of the value
+/// (the last units out take whatever is left), and the pool's average unit cost before it (kept as the pool's cost).
+struct AverageIssue {
+    std::int64_t value;
+    std::int64_t unit_cost;
+};
+AverageIssue averageIssue(std::int64_t pool_quantity, std::int64_t pool_value, std::int64_t pool_unit_cost,
+                          std::int64_t quantity) {
+    return AverageIssue{
+        quantity == pool_quantity ? pool_value
+                                  : proportionalShare(pool_value, quantity, pool_quantity, RoundingMode::kHalfEven),
+        pool_quantity > 0 ? divideRounded(pool_value, pool_quantity, RoundingMode::kHalfEven) : pool_unit_cost};
+}
+
+/// More units move out of a pool than it holds: the stock ledger and the cost pools disagree.
+std::optional<Problem> poolShortage(db::UnitOfWork& uow, const std::string& item_id, const char* pool,
+                                    std::int64_t held, std::int64_t moving) {
+    if (held >= moving) return std::nullopt;
+    return uow.fail(ExitCode::kInfrastructure,
+                    "item " + item_id + ": its " + pool + " cost pool holds " + std::to_string(held) + " units, " +
+                        std::to_string(moving) + " are moving (stock received before the ledger: `keel ledger value-stock`)",
+                    "quantity");
+}
+
 }  // namespace
 
 bool Postings::isFifo(db::UnitOfWork& uow, const std::string& item_id) {
@@ -88,13 +112,8 @@ void Postings::addToPool(db::UnitOfWork& uow, const std::string& item_id, const 
 Result<std::int64_t> Postings::issueFromPool(db::UnitOfWork& uow, const std::string& item_id, const char* pool,
                                              std::int64_t quantity, bool fifo) {
     const Pool p = readPool(uow, item_id, pool);
-    if (p.quantity < quantity) {
-        return uow.fail(ExitCode::kInfrastructure,
-                        "item " + item_id + ": its " + pool + " cost pool holds " + std::to_string(p.quantity) +
-                            " units, " + std::to_string(quantity) +
-                            " are moving (stock received before the ledger: `keel ledger value-stock`)",
-                        "quantity");
-    }
+    if (auto shortage = poolShortage(uow, item_id, pool, p.quantity, quantity)) return *shortage;
+    const AverageIssue average = averageIssue(p.quantity, p.value, p.unit_cost, quantity);
     std::int64_t value = 0;
     if (fifo) {
         // Oldest layers first; a layer taken whole gives all its value, a part its proportional share.
@@ -121,14 +140,11 @@ Result<std::int64_t> Postings::issueFromPool(db::UnitOfWork& uow, const std::str
                 "item " + item_id + ": its FIFO layers hold fewer units than its cost pool; run `keel ledger verify`");
         }
     } else {
-        value = quantity == p.quantity ? p.value
-                                       : proportionalShare(p.value, quantity, p.quantity, RoundingMode::kHalfEven);
+        value = average.value;
     }
-    const std::int64_t unit_cost =
-        p.quantity > 0 ? divideRounded(p.value, p.quantity, RoundingMode::kHalfEven) : p.unit_cost;
     uow.statement("UPDATE item_cost SET quantity = quantity - ?, value = value - ?, unit_cost = ?, updated_at = ? "
                   "WHERE item_id = ? AND pool = ?")
-        .bindAll(quantity, value, unit_cost, ledger_.clock().nowMicros(), item_id, std::string(pool))
+        .bindAll(quantity, value, average.unit_cost, ledger_.clock().nowMicros(), item_id, std::string(pool))
         .execute();
     return value;
 }
@@ -268,18 +284,8 @@ std::optional<Problem> Postings::movedMany(db::UnitOfWork& uow, const std::vecto
     std::vector<std::int64_t> values;
     for (const auto& move : moves) {
         Pool& p = pools[move.item_id];
-        if (p.quantity < move.quantity) {
-            return uow.fail(ExitCode::kInfrastructure,
-                            "item " + move.item_id + ": its stock cost pool holds " + std::to_string(p.quantity) +
-                                " units, " + std::to_string(move.quantity) +
-                                " are moving (stock received before the ledger: `keel ledger value-stock`)",
-                            "quantity");
-        }
-        const std::int64_t value = move.quantity == p.quantity
-                                       ? p.value
-                                       : proportionalShare(p.value, move.quantity, p.quantity, RoundingMode::kHalfEven);
-        const std::int64_t unit_cost =
-            p.quantity > 0 ? divideRounded(p.value, p.quantity, RoundingMode::kHalfEven) : p.unit_cost;
+        if (auto shortage = poolShortage(uow, move.item_id, "stock", p.quantity, move.quantity)) return *shortage;
+        const auto [value, unit_cost] = averageIssue(p.quantity, p.value, p.unit_cost, move.quantity);
         p.quantity -= move.quantity;
         p.value -= value;
         p.unit_cost = unit_cost;
