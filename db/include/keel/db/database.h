@@ -92,6 +92,8 @@ public:
     /// Rows buffered in memory during the unit and written just before it commits, several per statement (the event
     /// outbox: every state change appends an event, and one INSERT per event was a sixth of an order's statements).
     /// A unit that rolls back drops them. Still the same transaction: they commit with the rest or not at all.
+    /// Also holds what a unit keeps for itself alone and never writes (the channel rules it has read: its flush does
+    /// nothing), since it lives and dies with the unit.
     struct Deferred {
         virtual ~Deferred() = default;
         /// Writes what was buffered and forgets it. A failure fails the commit (and is retried like any statement).
