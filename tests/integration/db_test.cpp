@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -977,6 +978,32 @@ BOOST_FIXTURE_TEST_CASE(a_thread_copies_the_log_back_so_that_commits_do_not, Fre
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     BOOST_TEST(db.checkpointStats().checkpoints > rounds);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_log_file_shrinks_back_to_64_mb_after_a_large_write, Fresh) {
+    // SQLite keeps the write-ahead log file at the size it grew to; journal_size_limit cuts it back to 64 MB when the
+    // log starts over after a complete checkpoint (the first commit after it truncates).
+    if (test.backend() != Backend::kSQLite) return;
+    constexpr std::uintmax_t kLimit = 64u << 20;
+    BOOST_TEST(pragmaValue(db, "journal_size_limit") == static_cast<std::int64_t>(kLimit));
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, payload VARCHAR(4000) NOT NULL){{table_options}}");
+    db.run([&](UnitOfWork& uow) {  // about 75 MB in one transaction: the log grows past the limit
+        BatchInsert insert(uow, "t", {"id", "payload"}, 100);
+        for (std::int64_t i = 0; i < 18'000; ++i) insert.add(i, std::string(4000, 'x'));
+        insert.flush();
+    });
+    const std::string wal = test.connectionString().substr(std::string("sqlite:").size()) + "-wal";
+    BOOST_TEST_REQUIRE(std::filesystem::file_size(wal) > kLimit);
+    CheckpointStats stats;
+    for (int i = 0; i < 1000; ++i) {  // 10 s at most
+        stats = db.checkpointStats();
+        if (stats.checkpoints > 0 && stats.log_frames > 0 && stats.checkpointed_frames == stats.log_frames) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    BOOST_TEST_REQUIRE(stats.checkpointed_frames == stats.log_frames);
+    writeRows(db, 100'000, 1);  // starts the log over
+    BOOST_TEST(std::filesystem::file_size(wal) <= kLimit);
+    BOOST_TEST(count("t") == 18'001);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_database_closes_at_once_with_a_checkpoint_due, Fresh) {
