@@ -177,12 +177,20 @@ void Statement::fail(const char* call) {
 
 namespace {
 std::atomic<std::uint64_t> executed_statements{0};
+thread_local bool uncounted = false;
 }  // namespace
 
 std::uint64_t statementsExecuted() { return executed_statements.load(std::memory_order_relaxed); }
 
+UncountedStatements::UncountedStatements() : previous_(uncounted) {
+    uncounted = true;
+}
+UncountedStatements::~UncountedStatements() {
+    uncounted = previous_;
+}
+
 std::size_t Statement::execute() {
-    executed_statements.fetch_add(1, std::memory_order_relaxed);
+    if (!uncounted) executed_statements.fetch_add(1, std::memory_order_relaxed);
     return run();
 }
 

@@ -38,6 +38,20 @@ enum class SqlType { kBigInt, kText };
 /// diagnostics: on client-server backends each one is a round trip to the server).
 std::uint64_t statementsExecuted();
 
+/// While one lives, the statements its thread executes are not counted in statementsExecuted(): the Database's own
+/// background work (SQLite's checkpoint thread, its connection's setup included) belongs to no unit of work, and a
+/// count taken around a unit must not depend on whether a checkpoint ran meanwhile.
+class UncountedStatements {
+public:
+    UncountedStatements();
+    ~UncountedStatements();
+    UncountedStatements(const UncountedStatements&) = delete;
+    UncountedStatements& operator=(const UncountedStatements&) = delete;
+
+private:
+    bool previous_;
+};
+
 /// A prepared statement. Parameters are bound positionally, by copy, in the order of the '?' markers; after
 /// execute() the next bind() starts a new parameter list, so one Statement runs many times (one server-side
 /// prepare on PostgreSQL). Result columns are read with next() and the typed getters, numbered from 0.
