@@ -540,7 +540,7 @@ Result<std::vector<std::string>> Ledger::postMany(db::UnitOfWork& uow, const std
 }
 
 std::vector<std::string> Ledger::write(db::UnitOfWork& uow, const std::vector<const EntryRequest*>& requests,
-                                       std::vector<Prepared>& prepared) {
+                                       const std::vector<Prepared>& prepared) {
     const std::int64_t now = clock_.nowMicros();
     std::vector<std::string> ids;
     db::BatchInsert entries(uow, "journal_entry",

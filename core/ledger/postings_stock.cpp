@@ -61,23 +61,7 @@ std::optional<Problem> poolShortage(db::UnitOfWork& uow, const std::string& item
 }  // namespace
 
 bool Postings::isFifo(db::UnitOfWork& uow, const std::string& item_id) {
-    // An item's cost method is cached for a minute: it is read on every move, and changes rarely.
-    constexpr std::int64_t kCacheMicros = 60'000'000;
-    const std::int64_t now = ledger_.clock().nowMicros();
-    {
-        std::lock_guard lock(mutex_);
-        if (const auto it = cost_methods_.find(item_id);
-            it != cost_methods_.end() && now - it->second.second < kCacheMicros && now >= it->second.second) {
-            return it->second.first;
-        }
-    }
-    db::Statement& s = uow.statement("SELECT cost_method FROM item WHERE id = ?");
-    s.bind(item_id).execute();
-    const bool fifo = s.next() && s.getString(0) == "fifo";
-    std::lock_guard lock(mutex_);
-    if (cost_methods_.size() > 100'000) cost_methods_.clear();
-    cost_methods_[item_id] = {fifo, now};
-    return fifo;
+    return costMethods(uow, {item_id})[item_id];
 }
 
 Postings::Pool Postings::readPool(db::UnitOfWork& uow, const std::string& item_id, const char* pool) {
@@ -222,9 +206,11 @@ EntryRequest Postings::entryFor(const inventory::MoveRecord& move, const std::st
     return request;
 }
 
-void Postings::loadCostMethods(db::UnitOfWork& uow, const std::vector<std::string>& items) {
-    constexpr std::int64_t kCacheMicros = 60'000'000;  // as isFifo()
+std::map<std::string, bool> Postings::costMethods(db::UnitOfWork& uow, const std::vector<std::string>& items) {
+    // An item's cost method is cached for a minute: it is read on every move, and changes rarely.
+    constexpr std::int64_t kCacheMicros = 60'000'000;
     const std::int64_t now = ledger_.clock().nowMicros();
+    std::map<std::string, bool> fifo;
     std::vector<std::string> missing;
     {
         std::lock_guard lock(mutex_);
@@ -232,25 +218,27 @@ void Postings::loadCostMethods(db::UnitOfWork& uow, const std::vector<std::strin
             const auto it = cost_methods_.find(item);
             if (it == cost_methods_.end() || now - it->second.second >= kCacheMicros || now < it->second.second) {
                 missing.push_back(item);
+            } else {
+                fifo[item] = it->second.first;
             }
         }
     }
-    if (missing.empty()) return;
+    if (missing.empty()) return fifo;
     std::map<std::string, bool> read;
     db::forEachIn(uow, "SELECT id, cost_method FROM item WHERE id IN ", "", missing,
                   [&](const db::Statement& row) { read[row.getString(0)] = row.getString(1) == "fifo"; });
     std::lock_guard lock(mutex_);
     if (cost_methods_.size() > 100'000) cost_methods_.clear();
-    for (const auto& [item, fifo] : read) cost_methods_[item] = {fifo, now};
+    for (const auto& item : missing) {
+        const bool is_fifo = read.count(item) != 0 && read[item];  // an unknown item has no layers
+        cost_methods_[item] = {is_fifo, now};
+        fifo[item] = is_fifo;
+    }
+    return fifo;
 }
 
 std::optional<Problem> Postings::movedMany(db::UnitOfWork& uow, const std::vector<inventory::MoveRecord>& moves) {
-    auto oneByOne = [&]() -> std::optional<Problem> {
-        for (const auto& move : moves) {
-            if (auto problem = moved(uow, move)) return problem;
-        }
-        return std::nullopt;
-    };
+    auto oneByOne = [&] { return inventory::MoveObserver::movedMany(uow, moves); };  // moved() for each
     if (moves.size() < 2) return oneByOne();
     std::vector<std::string> items;
     for (const auto& move : moves) {
@@ -262,9 +250,8 @@ std::optional<Problem> Postings::movedMany(db::UnitOfWork& uow, const std::vecto
     if (!functional) return std::nullopt;  // as moved(): stock without books is not valued
     std::sort(items.begin(), items.end());
     items.erase(std::unique(items.begin(), items.end()), items.end());
-    loadCostMethods(uow, items);
-    for (const auto& item : items) {
-        if (isFifo(uow, item)) return oneByOne();  // layers are taken one by one
+    for (const auto& [item, fifo] : costMethods(uow, items)) {
+        if (fifo) return oneByOne();  // layers are taken one by one
     }
     // The pools, locked in item order (moved() locks them one at a time, in the order of the moves).
     std::map<std::string, Pool> pools;

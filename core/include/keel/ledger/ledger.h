@@ -250,7 +250,7 @@ private:
     Result<Prepared> prepare(db::UnitOfWork& uow, const EntryRequest& request);
     /// Writes prepared entries (with new ids, returned): one INSERT for the entries, batched lines, their events.
     std::vector<std::string> write(db::UnitOfWork& uow, const std::vector<const EntryRequest*>& requests,
-                                   std::vector<Prepared>& prepared);
+                                   const std::vector<Prepared>& prepared);
     void loadCache(db::UnitOfWork& uow);
     /// Whether a past period is closed, holding its row locked until the unit of work ends.
     bool lockOpenPeriod(db::UnitOfWork& uow, const std::string& period);

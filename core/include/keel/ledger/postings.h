@@ -118,8 +118,8 @@ private:
     Result<std::int64_t> issueFromPool(db::UnitOfWork& uow, const std::string& item_id, const char* pool,
                                        std::int64_t quantity, bool fifo);
     bool isFifo(db::UnitOfWork& uow, const std::string& item_id);
-    /// Reads the cost methods of those of `items` not cached, in one query.
-    void loadCostMethods(db::UnitOfWork& uow, const std::vector<std::string>& items);
+    /// Whether each of `items` is valued FIFO: from the cache, the others read in one query (and cached).
+    std::map<std::string, bool> costMethods(db::UnitOfWork& uow, const std::vector<std::string>& items);
     /// The entry that posts a valued move.
     EntryRequest entryFor(const inventory::MoveRecord& move, const std::string& kind, const Money& amount,
                           const Date& today) const;
