@@ -8,6 +8,7 @@ packages=(
   libpoco-dev
   libboost-dev libboost-filesystem-dev libboost-test-dev
   unixodbc unixodbc-dev libsqliteodbc odbc-postgresql odbc-mariadb
+  libsqlite3-dev  # the SQLite library sqlite3odbc uses, configured by Keel before its first connection
   libxerces-c-dev libssl-dev
   sqlite3 postgresql mariadb-server mariadb-client
   curl procps

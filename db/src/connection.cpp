@@ -10,6 +10,7 @@
 
 #include <sql.h>
 #include <sqlext.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -181,6 +182,31 @@ thread_local bool uncounted = false;
 }  // namespace
 
 std::uint64_t statementsExecuted() { return executed_statements.load(std::memory_order_relaxed); }
+
+namespace {
+
+// sqlite3_config only works before SQLite initializes, which sqlite3odbc's first sqlite3_open_v2 does: so before the
+// process's first connection of any kind (a raw ODBC DSN may name SQLite).
+SqliteLibrarySetup setUpSqliteLibrary() {
+    static const SqliteLibrarySetup setup = [] {
+        SqliteLibrarySetup s;
+        s.multithread = sqlite3_config(SQLITE_CONFIG_MULTITHREAD) == SQLITE_OK;
+        s.memory_statistics_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+        if (!s.multithread || !s.memory_statistics_off) {
+            logging::get("db").warning(
+                "SQLite was initialized before Keel's first connection: it keeps serialized mode and memory "
+                "statistics");
+        }
+        return s;
+    }();
+    return setup;
+}
+
+}  // namespace
+
+SqliteLibrarySetup sqliteLibrarySetup() {
+    return setUpSqliteLibrary();
+}
 
 UncountedStatements::UncountedStatements() : previous_(uncounted) {
     uncounted = true;
@@ -423,6 +449,7 @@ std::string Statement::getString(std::size_t column) const {
 Connection::Connection(const ConnectionSpec& spec) : display_(spec.display), backend_(spec.backend) {
     static std::once_flag registered;
     std::call_once(registered, [] { Poco::Data::ODBC::Connector::registerConnector(); });
+    setUpSqliteLibrary();
     try {
         session_ = std::make_unique<Poco::Data::Session>("ODBC", spec.odbc);
     } catch (const Poco::Data::ODBC::ConnectionException& e) {

@@ -10,6 +10,8 @@
 #include "keel/kernel/error.h"
 #include "keel/kernel/id.h"
 
+#include <sqlite3.h>
+
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -136,6 +138,27 @@ BOOST_FIXTURE_TEST_CASE(pool_waits_a_bounded_time_then_fails_clearly, Fresh) {
         BOOST_TEST(got.load());
     }
     BOOST_TEST(small.stats().open == 1u);
+}
+
+// The process's SQLite library (the one sqlite3odbc uses) was set up before the first connection, on every backend:
+// connections opened without an explicit mutex flag get none (multi-thread mode), and no allocation is counted.
+BOOST_FIXTURE_TEST_CASE(sqlite_runs_in_multi_thread_mode_without_memory_statistics, Fresh) {
+    db.run([&](UnitOfWork& uow) {
+        Statement& s = uow.statement("SELECT 1");
+        s.execute();
+        BOOST_TEST(s.next());
+    });
+    const SqliteLibrarySetup setup = sqliteLibrarySetup();
+    BOOST_TEST(setup.multithread);
+    BOOST_TEST(setup.memory_statistics_off);
+    sqlite3* handle = nullptr;
+    BOOST_TEST_REQUIRE(sqlite3_open_v2(":memory:", &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) ==
+                       SQLITE_OK);
+    BOOST_TEST(sqlite3_exec(handle, "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('counted?')", nullptr, nullptr,
+                            nullptr) == SQLITE_OK);
+    BOOST_TEST((sqlite3_db_mutex(handle) == nullptr));  // serialized mode gives every connection a mutex
+    BOOST_TEST(sqlite3_memory_used() == 0);             // with statistics, every open connection's memory counts
+    sqlite3_close(handle);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_connection_never_returns_to_the_pool_mid_transaction, Fresh) {
