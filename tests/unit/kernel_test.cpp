@@ -6,6 +6,10 @@
 #include "keel/kernel/id.h"
 #include "keel/kernel/utf8.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
 #include <set>
 #include <thread>
 #include <vector>
@@ -58,6 +62,32 @@ BOOST_AUTO_TEST_CASE(unique_across_threads) {
     std::set<std::string> all;
     for (const auto& out : per_thread) all.insert(out.begin(), out.end());
     BOOST_TEST(all.size() == 20000u);
+}
+
+// Ids take their randomness from a pool filled ahead: a forked child must not reuse what its parent will use too (two
+// processes with the same clock would make the same ids).
+BOOST_AUTO_TEST_CASE(a_forked_child_does_not_repeat_its_parents_ids) {
+    (void)IdGenerator::global().next();  // this thread's pool now holds bytes for the ids to come
+    int out[2];
+    BOOST_TEST_REQUIRE(pipe(out) == 0);
+    const pid_t child = fork();
+    BOOST_TEST_REQUIRE(child >= 0);
+    if (child == 0) {
+        ManualClock clock(1'700'000'000'000'000);
+        const std::string id = IdGenerator(clock).next();
+        const bool written = write(out[1], id.data(), id.size()) == static_cast<ssize_t>(id.size());
+        _exit(written ? 0 : 1);
+    }
+    close(out[1]);
+    ManualClock clock(1'700'000'000'000'000);
+    const std::string mine = IdGenerator(clock).next();
+    std::array<char, 36> theirs{};
+    BOOST_TEST_REQUIRE(read(out[0], theirs.data(), theirs.size()) == static_cast<ssize_t>(theirs.size()));
+    close(out[0]);
+    int status = 0;
+    BOOST_TEST_REQUIRE(waitpid(child, &status, 0) == child);
+    BOOST_TEST(WIFEXITED(status));
+    BOOST_TEST(mine != std::string(theirs.data(), theirs.size()));
 }
 
 BOOST_AUTO_TEST_CASE(is_uuid_rejects_malformed) {
