@@ -2,9 +2,9 @@
 // pick -> pack -> confirm shipped -> record delivery - with every stock move, journal entry, invoice and event as
 // in production (the ledger values and posts each move and invoices each shipment), orders of 3 lines over
 // 1,000 SKUs in 3 warehouses and 100 customers. Prints orders per second on each backend with 1 and 4 workers
-// (the ratio against 1 worker in the same run) and the process's resident memory before and after, which must
-// not grow with the number of orders. Targets on a 2-core machine: >= 2,000 orders/s on SQLite, >= 500 on
-// PostgreSQL. Run with `make bench`.
+// (the ratio against 1 worker in the same run), the process's CPU time per order (steadier than the wall clock on a
+// shared machine), and its resident memory before and after, which must not grow with the number of orders. Targets on
+// a 2-core machine: >= 2,000 orders/s on SQLite, >= 500 on PostgreSQL. Run with `make bench`.
 
 #include "bench_support.h"
 
@@ -121,11 +121,18 @@ struct StepStatements {
     double micros = 0;
 };
 
+struct Throughput {
+    double per_second = 0;
+    /// This process's CPU time per order: on SQLite all of the database's work (the checkpoint thread's included), on
+    /// the servers the client's only. Less noisy than the wall clock on a shared machine, so A/B runs compare it too.
+    double cpu_micros = 0;
+};
+
 // `group_commit`: the steps after import run through a db::CommitGroup (SQLite only; elsewhere it changes nothing), so
 // the workers' concurrent steps share commits as keeld's order intake does.
-double ordersPerSecond(const std::string& connection, const db::ConnectionOptions& connection_options, int workers,
-                       int per_worker, int offset, std::vector<StepStatements>* per_step = nullptr,
-                       bool group_commit = false) {
+Throughput ordersPerSecond(const std::string& connection, const db::ConnectionOptions& connection_options, int workers,
+                           int per_worker, int offset, std::vector<StepStatements>* per_step = nullptr,
+                           bool group_commit = false) {
     db::DatabaseOptions options;
     options.spec = db::parseConnectionString(connection, connection_options);
     options.pool_size = static_cast<std::size_t>(workers);
@@ -144,6 +151,7 @@ double ordersPerSecond(const std::string& connection, const db::ConnectionOption
     service.setBilling(&postings);
     const orders::Actor actor{"bench"};
     std::atomic<int> failures{0};
+    const double cpu_before = bench::cpuSeconds();
     const double seconds = bench::seconds([&] {
         std::vector<std::thread> threads;
         for (int w = 0; w < workers; ++w) {
@@ -202,8 +210,10 @@ double ordersPerSecond(const std::string& connection, const db::ConnectionOption
         }
         for (auto& t : threads) t.join();
     });
+    const double cpu = bench::cpuSeconds() - cpu_before;
     if (failures.load() > 0) std::printf("  (%d steps failed)\n", failures.load());
-    return workers * per_worker / seconds;
+    const double orders = workers * per_worker;
+    return Throughput{orders / seconds, cpu * 1e6 / orders};
 }
 
 void run(db::Backend backend, const std::string& dir) {
@@ -234,18 +244,22 @@ void run(db::Backend backend, const std::string& dir) {
         const long rss_before = residentKb();
         std::vector<StepStatements> steps{{"import"}, {"allocate"}, {"release"}, {"pick"},
                                           {"pack"},   {"confirm"},  {"deliver"}};
-        const double one = ordersPerSecond(*connection, connection_options, 1, per, offset, &steps);
+        const Throughput one = ordersPerSecond(*connection, connection_options, 1, per, offset, &steps);
         const long rss_first = residentKb();
-        const double four = ordersPerSecond(*connection, connection_options, 4, per / 4, offset + 1'000'000);
-        const double again = ordersPerSecond(*connection, connection_options, 1, per, offset + 2'000'000);
+        const Throughput four = ordersPerSecond(*connection, connection_options, 4, per / 4, offset + 1'000'000);
+        const Throughput again = ordersPerSecond(*connection, connection_options, 1, per, offset + 2'000'000);
         const long rss_after = residentKb();
-        std::printf("%-22s orders/s end to end  1 worker %6.0f  1.00x   4 workers %6.0f  %.2fx   (1 worker again %6.0f)\n",
-                    label.c_str(), one, four, four / one, again);
+        std::printf(
+            "%-22s orders/s end to end  1 worker %6.0f  1.00x   4 workers %6.0f  %.2fx   (1 worker again %6.0f)\n",
+            label.c_str(), one.per_second, four.per_second, four.per_second / one.per_second, again.per_second);
+        std::printf("%-22s CPU of this process per order (%s), 1 worker %5.0f us, again %5.0f us, 4 workers %5.0f us\n",
+                    label.c_str(), backend == db::Backend::kSQLite ? "all of SQLite's work" : "the client's only",
+                    one.cpu_micros, again.cpu_micros, four.cpu_micros);
         if (backend == db::Backend::kSQLite) {
-            const double grouped =
+            const Throughput grouped =
                 ordersPerSecond(*connection, connection_options, 4, per / 4, offset + 2'500'000, nullptr, true);
             std::printf("%-22s orders/s, 4 workers whose steps share commits (db::CommitGroup) %6.0f  %.2fx\n",
-                        label.c_str(), grouped, grouped / one);
+                        label.c_str(), grouped.per_second, grouped.per_second / one.per_second);
         }
         offset += 3'000'000;
         std::string breakdown;
