@@ -633,6 +633,47 @@ BOOST_FIXTURE_TEST_CASE(an_order_of_many_lines_stores_each_lines_allocation, Sho
     });
 }
 
+// The transition rows of a unit are written together when it commits, as its events are: a unit that cancels two
+// orders costs two cancellations less the statements they share (the unit's own, one for the events, one for the
+// transitions), and the history still has each order's change.
+BOOST_FIXTURE_TEST_CASE(a_units_transitions_are_written_with_one_statement, Shop) {
+    std::vector<std::string> ids;
+    for (const char* external : {"T-1", "T-2", "T-3"}) {
+        const auto parsed = parseOrderDocument(orderJson(external, {{"A", 1}}));
+        BOOST_TEST_REQUIRE(parsed.document.has_value());
+        auto imported = orders.importDocument(db, *parsed.document, Actor{"t"});
+        BOOST_TEST_REQUIRE(imported.ok(), (imported.ok() ? "" : imported.problem().message));
+        ids.push_back(imported.value().order_id);
+    }
+    auto statementsOf = [&](auto&& work) {
+        const std::uint64_t before = db::statementsExecuted();
+        db.run(work);
+        return static_cast<std::int64_t>(db::statementsExecuted() - before);
+    };
+    const std::int64_t empty = statementsOf([](db::UnitOfWork& uow) { uow.statement("SELECT 1").execute(); }) - 1;
+    auto cancel = [&](db::UnitOfWork& uow, const std::string& id) {
+        auto cancelled = orders.cancel(uow, id, std::nullopt, "changed mind", Actor{"t"});
+        BOOST_TEST_REQUIRE(cancelled.ok(), (cancelled.ok() ? "" : cancelled.problem().message));
+    };
+    const std::int64_t one = statementsOf([&](db::UnitOfWork& uow) { cancel(uow, ids[0]); });
+    const std::int64_t two = statementsOf([&](db::UnitOfWork& uow) {
+        cancel(uow, ids[1]);
+        cancel(uow, ids[2]);
+    });
+    BOOST_TEST(two == 2 * one - empty - 2);
+    db.run([&](db::UnitOfWork& uow) {
+        for (const auto& id : ids) {
+            db::Statement& s = uow.statement(
+                "SELECT from_state, to_state FROM order_transition WHERE order_id = ? "
+                "ORDER BY created_at, id");
+            s.bind(id).execute();
+            std::string history;
+            while (s.next()) history += (history.empty() ? "" : ",") + s.getString(0) + ">" + s.getString(1);
+            BOOST_TEST(history == "received>validated,validated>cancelled", id);
+        }
+    });
+}
+
 BOOST_FIXTURE_TEST_CASE(command_line_order_flow, Shop) {
     keel::test::TempDir dir;
     {
