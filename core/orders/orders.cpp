@@ -241,18 +241,25 @@ std::vector<Exception> Orders::exceptions(db::UnitOfWork& uow) {
 
 Result<OrderState> Orders::transition(db::UnitOfWork& uow, Order& order, OrderState to, const std::string& reason,
                                       const Actor& actor) {
-    const OrderState from = order.state;
-    if (to != from) {
-        if (auto problem = checkTransition(from, to)) {
+    return advance(uow, order, {{to, reason}}, actor);
+}
+
+Result<OrderState> Orders::advance(db::UnitOfWork& uow, Order& order, const Steps& steps, const Actor& actor) {
+    OrderState at = order.state;
+    for (const auto& [to, reason] : steps) {
+        if (to == at) continue;
+        if (auto problem = checkTransition(at, to)) {
             problem->message = "order " + order.channel + "/" + order.external_id + ": " + problem->message;
             return uow.fail(problem->code, problem->message, problem->field);
         }
+        at = to;
     }
     const std::int64_t now = clock_.nowMicros();
     const auto changed =
-        uow.statement("UPDATE sales_order SET state = ?, hold_reasons = ?, version = version + 1, updated_at = ? "
-                      "WHERE id = ? AND version = ?")
-            .bindAll(std::string(toString(to)), joinHolds(order.holds), now, order.id, order.version)
+        uow.statement(
+               "UPDATE sales_order SET state = ?, hold_reasons = ?, version = version + 1, updated_at = ? "
+               "WHERE id = ? AND version = ?")
+            .bindAll(std::string(toString(at)), joinHolds(order.holds), now, order.id, order.version)
             .execute();
     if (changed != 1) {
         return uow.fail(
@@ -261,10 +268,14 @@ Result<OrderState> Orders::transition(db::UnitOfWork& uow, Order& order, OrderSt
             "order");
     }
     ++order.version;
-    order.state = to;
-    if (to == from) return to;
-    recordTransition(uow, order, from, to, reason, actor, now);
-    return to;
+    OrderState from = order.state;
+    for (const auto& [to, reason] : steps) {
+        if (to == from) continue;
+        recordTransition(uow, order, from, to, reason, actor, now);
+        from = to;
+    }
+    order.state = at;
+    return at;
 }
 
 void Orders::recordTransition(db::UnitOfWork& uow, const Order& order, OrderState from, OrderState to,
@@ -1223,8 +1234,11 @@ Result<ShipmentState> Orders::confirmShipment(db::UnitOfWork& uow, std::string_v
     if (billing_) {
         if (auto problem = billing_->shipped(uow, *order, *shipment, actor)) return *problem;
     }
-    auto settled = settleShipping(uow, *order, actor);
-    if (!settled) return settled.problem();
+    const Steps steps = shippingSteps(uow, *order);
+    if (!steps.empty()) {
+        auto settled = advance(uow, *order, steps, actor);
+        if (!settled) return settled.problem();
+    }
     return moved;
 }
 
@@ -1240,17 +1254,20 @@ Result<ShipmentState> Orders::recordDelivery(db::UnitOfWork& uow, std::string_vi
     if (billing_) {
         if (auto problem = billing_->delivered(uow, *order, *shipment, actor)) return *problem;
     }
-    auto settled = settleShipping(uow, *order, actor);
-    if (!settled) return settled.problem();
-    // Delivered and every shipped unit invoiced: the order is invoiced, ready to be closed.
-    if (billing_ && settled.value() == OrderState::kDelivered && billing_->invoicedInFull(uow, *order)) {
-        auto invoiced = transition(uow, *order, OrderState::kInvoiced, "every shipped unit is invoiced", actor);
-        if (!invoiced) return invoiced.problem();
+    Steps steps = shippingSteps(uow, *order);
+    // Delivered and every shipped unit invoiced: the order is invoiced, ready to be closed (in the same write).
+    const OrderState settled = steps.empty() ? order->state : steps.back().first;
+    if (billing_ && settled == OrderState::kDelivered && billing_->invoicedInFull(uow, *order)) {
+        steps.emplace_back(OrderState::kInvoiced, "every shipped unit is invoiced");
+    }
+    if (!steps.empty()) {
+        auto advanced = advance(uow, *order, steps, actor);
+        if (!advanced) return advanced.problem();
     }
     return moved;
 }
 
-Result<OrderState> Orders::settleShipping(db::UnitOfWork& uow, Order& order, const Actor& actor) {
+Orders::Steps Orders::shippingSteps(db::UnitOfWork& uow, const Order& order) {
     std::int64_t wanted = 0;
     std::int64_t shipped = 0;
     for (const auto& l : order.lines) {
@@ -1262,18 +1279,20 @@ Result<OrderState> Orders::settleShipping(db::UnitOfWork& uow, Order& order, con
     s.bind(order.id).execute();
     while (s.next()) all_delivered = all_delivered && s.getString(0) == "delivered";
     OrderState to = order.state;
+    Steps steps;
     if (shipped >= wanted && wanted > 0) {
         to = all_delivered ? OrderState::kDelivered : OrderState::kShipped;
         if (to == OrderState::kDelivered && order.state != OrderState::kShipped &&
             order.state != OrderState::kPartiallyShipped) {
-            auto first = transition(uow, order, OrderState::kShipped, "all lines shipped", actor);
-            if (!first) return first;
+            steps.emplace_back(OrderState::kShipped, "all lines shipped");
         }
     } else if (shipped > 0) {
         to = OrderState::kPartiallyShipped;
     }
-    if (to == order.state) return to;
-    return transition(uow, order, to, to == OrderState::kDelivered ? "delivered" : "shipment confirmed", actor);
+    if (to != order.state) {
+        steps.emplace_back(to, to == OrderState::kDelivered ? "delivered" : "shipment confirmed");
+    }
+    return steps;
 }
 
 Result<OrderState> Orders::markInvoiced(db::UnitOfWork& uow, std::string_view order_id, const Actor& actor) {

@@ -301,12 +301,25 @@ BOOST_AUTO_TEST_CASE(a_shipment_posts_cost_of_goods_and_its_invoice) {
     BOOST_TEST(pnl[0].revenue == 3000);
     BOOST_TEST(pnl[0].cogs == 1200);
     BOOST_TEST(pnl[0].margin() == 3000 - 100 + 500 - 1200);
-    // Delivered and invoiced in full: the order is invoiced.
+    // Delivered and invoiced in full: the order is invoiced. It went through both states, each recorded, and its row
+    // was written once (one version).
+    const auto shipped = db.run([&](db::UnitOfWork& uow) { return orders.find(uow, order_id); });
     const auto delivered = db.run(
         [&](db::UnitOfWork& uow) { return orders.recordDelivery(uow, shipments.front(), "signed", actor); });
     BOOST_TEST_REQUIRE(delivered.ok(), problemOf(delivered));
-    BOOST_TEST(std::string(toString(db.run([&](db::UnitOfWork& uow) { return orders.find(uow, order_id); })->state)) ==
-               "invoiced");
+    const auto invoiced = db.run([&](db::UnitOfWork& uow) { return orders.find(uow, order_id); });
+    BOOST_TEST(std::string(toString(invoiced->state)) == "invoiced");
+    BOOST_TEST(invoiced->version == shipped->version + 1);
+    const std::string last = db.run([&](db::UnitOfWork& uow) {
+        db::Statement& s = uow.statement(
+            "SELECT from_state, to_state FROM order_transition WHERE order_id = ? ORDER BY created_at DESC, id DESC");
+        s.bind(order_id).execute();
+        std::string history;
+        for (int i = 0; i < 2 && s.next(); ++i)
+            history = s.getString(0) + ">" + s.getString(1) + (i ? "," : "") + history;
+        return history;
+    });
+    BOOST_TEST(last == "shipped>delivered,delivered>invoiced");
     requireBooksVerify();
 }
 

@@ -254,6 +254,11 @@ private:
     /// header; `to == order.state` only writes the header. Refuses a change made from a stale read.
     Result<OrderState> transition(db::UnitOfWork& uow, Order& order, OrderState to, const std::string& reason,
                                   const Actor& actor);
+    /// A change of state and its reason.
+    using Steps = std::vector<std::pair<OrderState, std::string>>;
+    /// transition() through several states in turn (delivered, then invoiced): each change is checked and recorded
+    /// with its event, and the header is written once, in the last state.
+    Result<OrderState> advance(db::UnitOfWork& uow, Order& order, const Steps& steps, const Actor& actor);
     /// The record of a change from `from` to `to` that is already written: its transition row and its event.
     void recordTransition(db::UnitOfWork& uow, const Order& order, OrderState from, OrderState to,
                           const std::string& reason, const Actor& actor, std::int64_t now);
@@ -283,8 +288,9 @@ private:
     /// Releases the reservations of an order (or one line) and drops them from unshipped shipments; a shipment
     /// left empty is cancelled.
     std::optional<Problem> releaseStock(db::UnitOfWork& uow, const Order& order, std::optional<int> line_no);
-    /// After shipments changed: the order's state from its lines and shipments.
-    Result<OrderState> settleShipping(db::UnitOfWork& uow, Order& order, const Actor& actor);
+    /// After shipments changed: the states the order passes through, from its lines and shipments (none when it
+    /// stays where it is). Nothing is written.
+    Steps shippingSteps(db::UnitOfWork& uow, const Order& order);
 
     catalog::Catalog& catalog_;
     inventory::Inventory& inventory_;
