@@ -41,44 +41,30 @@ Payload& Payload::addRaw(std::string_view name, std::string_view json) {
 
 namespace {
 
-// The unit's events, written with one multi-row INSERT when it commits (db::UnitOfWork::Deferred). One buffer per unit
-// whichever Outbox appended: the rows carry their own id and time.
-struct PendingEvents final : db::UnitOfWork::Deferred {
-    struct Row {
-        std::string id, type, aggregate_type, aggregate_id, payload, actor;
-        std::int64_t created_at = 0;
-    };
-    std::vector<Row> rows;
-
-    void flush(db::UnitOfWork& uow) override {
-        if (rows.empty()) return;
-        db::BatchInsert insert(uow, "event_outbox",
-                               {"id", "type", "aggregate_type", "aggregate_id", "payload", "actor", "created_at"}, 64);
-        for (const Row& r : rows)
-            insert.add(r.id, r.type, r.aggregate_type, r.aggregate_id, r.payload, r.actor, r.created_at);
-        insert.flush();
-        rows.clear();
-    }
-};
-
 const char kPendingEvents = 0;  // the buffer's key in a unit of work
+
+// The unit's events, written with one multi-row INSERT when it commits (db::DeferredInsert). One buffer per unit
+// whichever Outbox appended: the rows carry their own id and time.
+db::DeferredInsert& pendingEvents(db::UnitOfWork& uow) {
+    return db::DeferredInsert::in(uow, &kPendingEvents, "event_outbox",
+                                  {"id", "type", "aggregate_type", "aggregate_id", "payload", "actor", "created_at"});
+}
 
 }  // namespace
 
 std::string Outbox::append(db::UnitOfWork& uow, const Event& event) {
     std::string id = ids_.next();
-    uow.deferred<PendingEvents>(&kPendingEvents)
-        .rows.push_back({id, event.type, event.aggregate_type, event.aggregate_id, event.payload,
-                         event.actor.substr(0, 64), clock_.nowMicros()});
+    pendingEvents(uow).add(id, event.type, event.aggregate_type, event.aggregate_id, event.payload,
+                           event.actor.substr(0, 64), clock_.nowMicros());
     return id;
 }
 
 void Outbox::appendMany(db::UnitOfWork& uow, const std::vector<Event>& events) {
-    auto& pending = uow.deferred<PendingEvents>(&kPendingEvents);
+    auto& pending = pendingEvents(uow);
     const std::int64_t now = clock_.nowMicros();
     for (const auto& event : events) {
-        pending.rows.push_back({ids_.next(), event.type, event.aggregate_type, event.aggregate_id, event.payload,
-                                event.actor.substr(0, 64), now});
+        pending.add(ids_.next(), event.type, event.aggregate_type, event.aggregate_id, event.payload,
+                    event.actor.substr(0, 64), now);
     }
 }
 

@@ -64,26 +64,10 @@ constexpr const char* kOrderSelect =
     "ship_postal_code, ship_country, bill_country, shipping_service, shipping_amount, subtotal, discount_total, "
     "tax_total, total, notes, created_at, version FROM sales_order";
 
-// The unit's transition rows, written with one multi-row INSERT when it commits, as its events are: a unit that moves
-// an order more than once (delivered, then invoiced) writes them together. Nothing reads them back in the unit that
-// wrote them (the history is read by reports and `keel order show`, in units of their own).
-struct PendingTransitions final : db::UnitOfWork::Deferred {
-    struct Row {
-        std::string id, order_id, from, to, reason, actor;
-        std::int64_t created_at = 0;
-    };
-    std::vector<Row> rows;
-
-    void flush(db::UnitOfWork& uow) override {
-        if (rows.empty()) return;
-        db::BatchInsert insert(uow, "order_transition",
-                               {"id", "order_id", "from_state", "to_state", "reason", "actor", "created_at"}, 64);
-        for (const Row& r : rows) insert.add(r.id, r.order_id, r.from, r.to, r.reason, r.actor, r.created_at);
-        insert.flush();
-        rows.clear();
-    }
-};
-
+// The unit's transition rows, written with one multi-row INSERT when it commits, as its events are
+// (db::DeferredInsert): a unit that moves an order more than once (delivered, then invoiced) writes them together.
+// Nothing reads them back in the unit that wrote them (the history is read by reports and `keel order show`, in units
+// of their own).
 const char kPendingTransitions = 0;  // the buffer's key in a unit of work
 
 PaymentStatus paymentFrom(const std::string& text) {
@@ -280,9 +264,10 @@ Result<OrderState> Orders::advance(db::UnitOfWork& uow, Order& order, const Step
 
 void Orders::recordTransition(db::UnitOfWork& uow, const Order& order, OrderState from, OrderState to,
                               const std::string& reason, const Actor& actor, std::int64_t now) {
-    uow.deferred<PendingTransitions>(&kPendingTransitions)
-        .rows.push_back({ids_.next(), order.id, std::string(toString(from)), std::string(toString(to)),
-                         reason.substr(0, 1000), actor.name.substr(0, 64), now});
+    db::DeferredInsert::in(uow, &kPendingTransitions, "order_transition",
+                           {"id", "order_id", "from_state", "to_state", "reason", "actor", "created_at"})
+        .add(ids_.next(), order.id, std::string(toString(from)), std::string(toString(to)), reason.substr(0, 1000),
+             actor.name.substr(0, 64), now);
     Poco::JSON::Object payload;
     payload.set("order_id", order.id);
     payload.set("channel", order.channel);

@@ -1,5 +1,6 @@
 #include "keel/db/batch_insert.h"
 
+#include <iterator>
 #include <stdexcept>
 
 namespace keel::db {
@@ -95,6 +96,34 @@ void BatchInsert::flush() {
         while (chunk * 2 <= rows) chunk *= 2;
         write(chunk);
     }
+}
+
+DeferredInsert& DeferredInsert::in(UnitOfWork& uow, const void* key, const char* table,
+                                   std::initializer_list<const char*> columns) {
+    DeferredInsert& buffer = uow.deferred<DeferredInsert>(key);
+    if (buffer.columns_.empty()) {
+        buffer.table_ = table;
+        buffer.columns_.assign(columns.begin(), columns.end());
+    }
+    return buffer;
+}
+
+void DeferredInsert::wrongRow(std::size_t values) const {
+    throw std::logic_error("DeferredInsert into " + table_ + ": a row of " + std::to_string(values) + " values for " +
+                           std::to_string(columns_.size()) + " columns");
+}
+
+void DeferredInsert::flush(UnitOfWork& uow) {
+    if (fields_.empty()) return;
+    BatchInsert insert(uow, table_, columns_, 64);
+    std::vector<Field> row;
+    for (std::size_t start = 0; start < fields_.size(); start += columns_.size()) {
+        row.assign(std::make_move_iterator(fields_.begin() + static_cast<std::ptrdiff_t>(start)),
+                   std::make_move_iterator(fields_.begin() + static_cast<std::ptrdiff_t>(start + columns_.size())));
+        insert.addRow(row);
+    }
+    insert.flush();
+    fields_.clear();
 }
 
 }  // namespace keel::db

@@ -726,35 +726,28 @@ BOOST_FIXTURE_TEST_CASE(a_connection_keeps_its_recent_statements_and_frees_the_r
 }
 
 namespace {
-// Buffers ids and writes them with one INSERT per flush.
-struct BufferedIds final : UnitOfWork::Deferred {
-    std::vector<int> ids;
-    void flush(UnitOfWork& uow) override {
-        if (ids.empty()) return;
-        BatchInsert insert(uow, "t", {"id"});
-        for (const int id : ids) insert.add(id);
-        insert.flush();
-        ids.clear();
-    }
-};
 const char kBuffer = 0;
+// The unit's buffer of rows for t.
+DeferredInsert& buffered(UnitOfWork& uow) {
+    return DeferredInsert::in(uow, &kBuffer, "t", {"id"});
+}
 }  // namespace
 
 BOOST_FIXTURE_TEST_CASE(deferred_rows_are_written_at_commit_and_dropped_on_rollback, Fresh) {
     createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
     createTable("CREATE TABLE other (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
     db.run([&](UnitOfWork& uow) {
-        for (int id = 1; id <= 3; ++id) uow.deferred<BufferedIds>(&kBuffer).ids.push_back(id);
+        for (std::int64_t id = 1; id <= 3; ++id) buffered(uow).add(id);
         // Not written yet: the unit does not see its own buffered rows.
         Statement& seen = uow.statement("SELECT COUNT(*) FROM t");
         seen.execute();
         BOOST_TEST_REQUIRE(seen.next());
         BOOST_TEST(seen.getInt64(0) == 0);
-        BOOST_TEST(&uow.deferred<BufferedIds>(&kBuffer) == &uow.deferred<BufferedIds>(&kBuffer));
+        BOOST_TEST(&buffered(uow) == &buffered(uow));
     });
     BOOST_TEST(count("t") == 3);
     BOOST_CHECK_THROW(db.run([&](UnitOfWork& uow) {
-        uow.deferred<BufferedIds>(&kBuffer).ids.push_back(4);
+        buffered(uow).add(std::int64_t{4});
         throw RejectedError("refused");
     }),
                       RejectedError);
@@ -762,10 +755,17 @@ BOOST_FIXTURE_TEST_CASE(deferred_rows_are_written_at_commit_and_dropped_on_rollb
     // A row that cannot be written fails the commit, and the unit's other statements roll back with it.
     BOOST_CHECK_THROW(db.run([&](UnitOfWork& uow) {
         uow.statement("INSERT INTO other (id) VALUES (?)").bind(1).execute();
-        uow.deferred<BufferedIds>(&kBuffer).ids.push_back(1);  // already there
+        buffered(uow).add(std::int64_t{1});  // already there
     }),
                       DbError);
     BOOST_TEST(count("other") == 0);
+    BOOST_TEST(count("t") == 3);
+    // A row with the wrong number of values is refused where it is added, and nothing of the unit is written.
+    BOOST_CHECK_THROW(db.run([&](UnitOfWork& uow) {
+        buffered(uow).add(std::int64_t{5});
+        buffered(uow).add(std::int64_t{6}, std::int64_t{7});
+    }),
+                      std::logic_error);
     BOOST_TEST(count("t") == 3);
 }
 

@@ -6,8 +6,10 @@
 #include "keel/db/database.h"
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -59,6 +61,31 @@ private:
     std::vector<Value> pending_;
     std::vector<SqlType> null_types_;  ///< for typed NULLs, per pending value
     std::size_t written_ = 0;
+};
+
+/// Rows for one table kept until the unit of work commits, then written with a BatchInsert (64 rows a statement): a
+/// unit's events, its orders' transitions. Get a unit's buffer with `DeferredInsert::in(uow, &key, table, columns)`,
+/// where `key` is the address of a static of the caller's (one buffer per key and unit).
+class DeferredInsert final : public UnitOfWork::Deferred {
+public:
+    static DeferredInsert& in(UnitOfWork& uow, const void* key, const char* table,
+                              std::initializer_list<const char*> columns);
+
+    /// Adds one row; the number of values must match the columns (std::logic_error otherwise: a mistake in the code).
+    template <typename... Values>
+    void add(Values&&... values) {
+        if (sizeof...(Values) != columns_.size()) wrongRow(sizeof...(Values));
+        (fields_.emplace_back(std::forward<Values>(values)), ...);
+    }
+
+    void flush(UnitOfWork& uow) override;
+
+private:
+    [[noreturn]] void wrongRow(std::size_t values) const;
+
+    std::string table_;
+    std::vector<std::string> columns_;
+    std::vector<Field> fields_;  ///< the rows one after the other
 };
 
 }  // namespace keel::db
