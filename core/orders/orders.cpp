@@ -229,6 +229,7 @@ Result<OrderState> Orders::transition(db::UnitOfWork& uow, Order& order, OrderSt
 }
 
 Result<OrderState> Orders::advance(db::UnitOfWork& uow, Order& order, const Steps& steps, const Actor& actor) {
+    if (steps.empty()) return order.state;
     OrderState at = order.state;
     for (const auto& [to, reason] : steps) {
         if (to == at) continue;
@@ -1219,11 +1220,8 @@ Result<ShipmentState> Orders::confirmShipment(db::UnitOfWork& uow, std::string_v
     if (billing_) {
         if (auto problem = billing_->shipped(uow, *order, *shipment, actor)) return *problem;
     }
-    const Steps steps = shippingSteps(uow, *order);
-    if (!steps.empty()) {
-        auto settled = advance(uow, *order, steps, actor);
-        if (!settled) return settled.problem();
-    }
+    auto settled = advance(uow, *order, shippingSteps(uow, *order), actor);
+    if (!settled) return settled.problem();
     return moved;
 }
 
@@ -1245,10 +1243,8 @@ Result<ShipmentState> Orders::recordDelivery(db::UnitOfWork& uow, std::string_vi
     if (billing_ && settled == OrderState::kDelivered && billing_->invoicedInFull(uow, *order)) {
         steps.emplace_back(OrderState::kInvoiced, "every shipped unit is invoiced");
     }
-    if (!steps.empty()) {
-        auto advanced = advance(uow, *order, steps, actor);
-        if (!advanced) return advanced.problem();
-    }
+    auto advanced = advance(uow, *order, steps, actor);
+    if (!advanced) return advanced.problem();
     return moved;
 }
 

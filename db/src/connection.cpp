@@ -183,11 +183,9 @@ thread_local bool uncounted = false;
 
 std::uint64_t statementsExecuted() { return executed_statements.load(std::memory_order_relaxed); }
 
-namespace {
-
 // sqlite3_config only works before SQLite initializes, which sqlite3odbc's first sqlite3_open_v2 does: so before the
 // process's first connection of any kind (a raw ODBC DSN may name SQLite).
-SqliteLibrarySetup setUpSqliteLibrary() {
+SqliteLibrarySetup sqliteLibrarySetup() {
     static const SqliteLibrarySetup setup = [] {
         SqliteLibrarySetup s;
         s.multithread = sqlite3_config(SQLITE_CONFIG_MULTITHREAD) == SQLITE_OK;
@@ -200,12 +198,6 @@ SqliteLibrarySetup setUpSqliteLibrary() {
         return s;
     }();
     return setup;
-}
-
-}  // namespace
-
-SqliteLibrarySetup sqliteLibrarySetup() {
-    return setUpSqliteLibrary();
 }
 
 UncountedStatements::UncountedStatements() : previous_(uncounted) {
@@ -449,7 +441,7 @@ std::string Statement::getString(std::size_t column) const {
 Connection::Connection(const ConnectionSpec& spec) : display_(spec.display), backend_(spec.backend) {
     static std::once_flag registered;
     std::call_once(registered, [] { Poco::Data::ODBC::Connector::registerConnector(); });
-    setUpSqliteLibrary();
+    sqliteLibrarySetup();
     try {
         session_ = std::make_unique<Poco::Data::Session>("ODBC", spec.odbc);
     } catch (const Poco::Data::ODBC::ConnectionException& e) {

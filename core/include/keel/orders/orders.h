@@ -257,7 +257,7 @@ private:
     /// A change of state and its reason.
     using Steps = std::vector<std::pair<OrderState, std::string>>;
     /// transition() through several states in turn (delivered, then invoiced): each change is checked and recorded
-    /// with its event, and the header is written once, in the last state.
+    /// with its event, and the header is written once, in the last state. No steps: nothing is written.
     Result<OrderState> advance(db::UnitOfWork& uow, Order& order, const Steps& steps, const Actor& actor);
     /// The record of a change from `from` to `to` that is already written: its transition row and its event.
     void recordTransition(db::UnitOfWork& uow, const Order& order, OrderState from, OrderState to,

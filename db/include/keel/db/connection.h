@@ -58,8 +58,8 @@ private:
 ///   own, the checkpointer has its own, a CommitGroup runs its members on the leader's thread), so the per-connection
 ///   mutex that serialized mode (Debian's default) takes on every call guards nothing;
 /// - no memory statistics: they take one process-wide mutex on every allocation and free of every connection.
-/// Together 10-17 % more orders per second end to end on SQLite (bench_orders). Set on the first Connection, whatever
-/// its backend; false where something in the process had already initialized SQLite (then nothing changed).
+/// Together about 10 % more orders per second end to end on SQLite (bench_orders). Set up by the first Connection,
+/// whatever its backend; false where something in the process had already initialized SQLite (then nothing changed).
 struct SqliteLibrarySetup {
     bool multithread = false;
     bool memory_statistics_off = false;
