@@ -139,8 +139,12 @@ void bindItemUpdate(db::Statement& statement, const Item& item, std::int64_t upd
 
 void loadUnitsAndComponents(db::UnitOfWork& uow, std::map<std::string, Item*>& by_id) {
     std::vector<std::string> ids;
+    std::vector<std::string> kits;  // only kits have components (validation refuses a kit without, or a non-kit with)
     ids.reserve(by_id.size());
-    for (const auto& entry : by_id) ids.push_back(entry.first);
+    for (const auto& [id, item] : by_id) {
+        ids.push_back(id);
+        if (item->is_kit) kits.push_back(id);
+    }
     db::forEachIn(
         uow, "SELECT item_id, uom, factor, gtin FROM item_uom WHERE item_id IN ", "", ids, [&](const db::Statement& s) {
             by_id.at(s.getString(0))->units.push_back({s.getString(1), s.getInt64(2), s.getOptionalString(3)});
@@ -148,7 +152,7 @@ void loadUnitsAndComponents(db::UnitOfWork& uow, std::map<std::string, Item*>& b
     db::forEachIn(uow,
                   "SELECT kc.kit_item_id, kc.component_item_id, i.sku, kc.quantity FROM kit_component kc "
                   "JOIN item i ON i.id = kc.component_item_id WHERE kc.kit_item_id IN ",
-                  "", ids, [&](const db::Statement& s) {
+                  "", kits, [&](const db::Statement& s) {
                       by_id.at(s.getString(0))->components.push_back({s.getString(1), s.getString(2), s.getInt64(3)});
                   });
     // Sorted here rather than by ORDER BY: text ordering follows each server's collation, bytes do not.

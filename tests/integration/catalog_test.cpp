@@ -403,6 +403,24 @@ BOOST_FIXTURE_TEST_CASE(kits_are_made_of_plain_items, Fresh) {
     BOOST_TEST(found->components[0].item_id == find("SKU-1")->id);
     BOOST_TEST(found->components[1].sku == "SKU-2");
 
+    // Only kits have components, so items that are not kits are found without reading them: an order's lines cost
+    // the items and their units, and a kit among them one more statement.
+    auto findMany = [&](const std::vector<std::string>& skus) {
+        return db.run([&](db::UnitOfWork& uow) {
+            const std::uint64_t before = db::statementsExecuted();
+            auto items = catalog.findItems(uow, skus);
+            return std::pair{items, db::statementsExecuted() - before};
+        });
+    };
+    const auto [plain_items, plain_statements] = findMany({"SKU-1", "SKU-2"});
+    BOOST_TEST(plain_items.size() == 2u);
+    BOOST_TEST(plain_statements == 2u);
+    const auto [with_kit, kit_statements] = findMany({"SKU-1", "KIT-1"});
+    BOOST_TEST(kit_statements == 3u);
+    BOOST_TEST_REQUIRE(with_kit.at("KIT-1").components.size() == 2u);
+    BOOST_TEST(with_kit.at("KIT-1").components[1].sku == "SKU-2");
+    BOOST_TEST(with_kit.at("SKU-1").components.empty());
+
     Item outer = plain("KIT-2");
     outer.is_kit = true;
     outer.components = {{"", "KIT-1", 1}};
