@@ -48,17 +48,25 @@ void BatchInsert::endRow() {
     if (pending_.size() / columns_.size() >= rows_per_statement_) write(rows_per_statement_);
 }
 
-std::string BatchInsert::sqlFor(std::size_t rows) const {
-    std::string sql = "INSERT INTO " + table_ + " (";
+namespace {
+
+std::string insertSql(const std::string& table, const std::vector<std::string>& columns, std::size_t rows) {
+    std::string sql = "INSERT INTO " + table + " (";
     std::string row = "(";
-    for (std::size_t i = 0; i < columns_.size(); ++i) {
-        sql += (i == 0 ? "" : ", ") + columns_[i];
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+        sql += (i == 0 ? "" : ", ") + columns[i];
         row += i == 0 ? "?" : ", ?";
     }
     sql += ") VALUES ";
     row += ")";
     for (std::size_t r = 0; r < rows; ++r) sql += (r == 0 ? "" : ", ") + row;
     return sql;
+}
+
+}  // namespace
+
+std::string BatchInsert::sqlFor(std::size_t rows) const {
+    return insertSql(table_, columns_, rows);
 }
 
 void BatchInsert::write(std::size_t rows) {
@@ -111,6 +119,25 @@ DeferredInsert& DeferredInsert::in(UnitOfWork& uow, const void* key, const char*
 void DeferredInsert::wrongRow(std::size_t values) const {
     throw std::logic_error("DeferredInsert into " + table_ + ": a row of " + std::to_string(values) + " values for " +
                            std::to_string(columns_.size()) + " columns");
+}
+
+void DeferredInsert::writeTogether(UnitOfWork& uow, const std::vector<DeferredInsert*>& buffers) {
+    if (buffers.empty()) return;
+    // The statement's text depends only on the tables and their row counts, so a unit's usual mixes (an order's
+    // transition and its events) are each prepared once per connection.
+    std::string sql;
+    for (std::size_t b = 0; b + 1 < buffers.size(); ++b) {
+        sql += (b == 0 ? "WITH keel_w" : ", keel_w") + std::to_string(b) + " AS (" +
+               insertSql(buffers[b]->table_, buffers[b]->columns_, buffers[b]->size()) + ")";
+    }
+    sql += (buffers.size() > 1 ? " " : "") +
+           insertSql(buffers.back()->table_, buffers.back()->columns_, buffers.back()->size());
+    Statement& statement = uow.statement(sql);
+    for (const DeferredInsert* buffer : buffers) {
+        for (const Field& field : buffer->fields_) bindField(statement, field);
+    }
+    statement.execute();
+    for (DeferredInsert* buffer : buffers) buffer->fields_.clear();
 }
 
 void DeferredInsert::flush(UnitOfWork& uow) {

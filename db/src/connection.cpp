@@ -99,7 +99,17 @@ Statement::Statement(Connection& connection, std::string sql) : connection_(conn
         return std::any_of(words.begin(), words.end(), [&](const char* word) { return verb.rfind(word, 0) == 0; });
     };
     const bool dml = startsWithAny({"INSERT", "UPDATE", "DELETE", "REPLACE"});
-    writes_ = dml || startsWithAny({"MERGE", "CREATE", "DROP", "ALTER"});
+    // A WITH whose parts or main statement write (PostgreSQL's data-modifying CTEs: DeferredInsert writes several
+    // tables in one statement). `SELECT ... FOR UPDATE` in a WITH does not count.
+    const auto writingWith = [&] {
+        if (!startsWithAny({"WITH"})) return false;
+        const std::string upper = Poco::toUpper(sql_);
+        for (const char* part : {"AS (INSERT ", "AS (UPDATE ", "AS (DELETE ", ") INSERT ", ") UPDATE ", ") DELETE "}) {
+            if (upper.find(part) != std::string::npos) return true;
+        }
+        return false;
+    };
+    writes_ = dml || startsWithAny({"MERGE", "CREATE", "DROP", "ALTER"}) || writingWith();
     std::string text = dml && connection_.backend() == Backend::kSQLite ? keptByDriver(sql_) : std::string();
     counts_rows_ = !text.empty();
     if (!counts_rows_) text = sql_;

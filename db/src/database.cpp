@@ -1,5 +1,7 @@
 #include "keel/db/database.h"
 
+#include "keel/db/batch_insert.h"
+
 #include "keel/kernel/error.h"
 #include "keel/kernel/logging.h"
 
@@ -123,6 +125,18 @@ Problem UnitOfWork::fail(ExitCode code, std::string message, std::string field) 
 }
 
 void UnitOfWork::flushDeferred() {
+    // PostgreSQL runs data-modifying CTEs: a unit's rows for several tables (an order's transitions and its events)
+    // cost one round trip. The other backends cannot (MariaDB) or need not (SQLite has no round trips).
+    if (dialect().backend() == Backend::kPostgreSQL) {
+        std::vector<DeferredInsert*> together;
+        for (auto& entry : deferred_) {
+            DeferredInsert* rows = entry.second->rows();
+            if (rows != nullptr && rows->size() > 0 && rows->size() <= DeferredInsert::kMaxRowsTogether) {
+                together.push_back(rows);
+            }
+        }
+        if (together.size() > 1) DeferredInsert::writeTogether(*this, together);
+    }
     for (auto& entry : deferred_) entry.second->flush(*this);
 }
 

@@ -769,6 +769,85 @@ BOOST_FIXTURE_TEST_CASE(deferred_rows_are_written_at_commit_and_dropped_on_rollb
     BOOST_TEST(count("t") == 3);
 }
 
+namespace {
+const char kNotes = 0;
+const char kTags = 0;
+// Two more tables' buffers, with a nullable column of each type.
+DeferredInsert& notes(UnitOfWork& uow) {
+    return DeferredInsert::in(uow, &kNotes, "note", {"id", "text", "amount"});
+}
+DeferredInsert& tags(UnitOfWork& uow) {
+    return DeferredInsert::in(uow, &kTags, "tag", {"id", "label"});
+}
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(deferred_rows_of_several_tables_are_one_statement_on_postgresql, Fresh) {
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
+    createTable(
+        "CREATE TABLE note (id INTEGER NOT NULL PRIMARY KEY, text VARCHAR(20), amount BIGINT){{table_options}}");
+    createTable("CREATE TABLE tag (id INTEGER NOT NULL PRIMARY KEY, label VARCHAR(20) NOT NULL){{table_options}}");
+    const bool together = db.backend() == Backend::kPostgreSQL;
+    // The statements a unit's commit executes for its buffered rows.
+    auto flushed = [&](const std::function<void(UnitOfWork&)>& fill) {
+        return db.run([&](UnitOfWork& uow) {
+            fill(uow);
+            const std::uint64_t before = statementsExecuted();
+            uow.flushDeferred();
+            return statementsExecuted() - before;
+        });
+    };
+    const std::uint64_t three_tables = flushed([&](UnitOfWork& uow) {
+        buffered(uow).add(std::int64_t{1});
+        notes(uow).add(std::int64_t{1}, std::optional<std::string>("first"), std::optional<std::int64_t>(-5));
+        notes(uow).add(std::int64_t{2}, std::optional<std::string>(), std::optional<std::int64_t>());
+        tags(uow).add(std::int64_t{1}, std::string("a"));
+        buffered(uow).add(std::int64_t{2});
+    });
+    BOOST_TEST(three_tables == (together ? 1u : 3u));
+    BOOST_TEST(count("t") == 2);
+    BOOST_TEST(count("tag") == 1);
+    BOOST_TEST(count("note", "id = 1 AND text = 'first' AND amount = -5") == 1);
+    BOOST_TEST(count("note", "id = 2 AND text IS NULL AND amount IS NULL") == 1);
+
+    // More rows than one statement takes together: that table's rows go on their own (on the servers 16 + 1 rows,
+    // on SQLite all 17 in one statement), the other two tables' together.
+    const std::uint64_t many = flushed([&](UnitOfWork& uow) {
+        for (std::int64_t id = 10; id < 10 + 17; ++id) buffered(uow).add(id);
+        tags(uow).add(std::int64_t{2}, std::string("b"));
+        notes(uow).add(std::int64_t{3}, std::optional<std::string>("third"), std::optional<std::int64_t>(7));
+    });
+    const std::uint64_t alone = db.backend() == Backend::kSQLite ? 1u : 2u;
+    BOOST_TEST(many == alone + (together ? 1u : 2u));
+    BOOST_TEST(count("t") == 19);
+    BOOST_TEST(count("tag") == 2);
+    BOOST_TEST(count("note") == 3);
+
+    // A row one table refuses fails the whole commit: the other tables' rows are not written either.
+    BOOST_CHECK_THROW(db.run([&](UnitOfWork& uow) {
+        tags(uow).add(std::int64_t{3}, std::string("c"));
+        buffered(uow).add(std::int64_t{1});  // already there
+    }),
+                      DbError);
+    BOOST_TEST(count("tag") == 2);
+    BOOST_TEST(count("t") == 19);
+
+    // The statement that writes them together is a write: a read-only unit refuses it before it runs.
+    RunOptions read_only;
+    read_only.read_only = true;
+    try {
+        db.run(
+            [&](UnitOfWork& uow) {
+                tags(uow).add(std::int64_t{4}, std::string("d"));
+                buffered(uow).add(std::int64_t{100});
+            },
+            read_only);
+        BOOST_FAIL("a read-only unit wrote its buffered rows");
+    } catch (const DbError& e) {
+        BOOST_TEST(std::string(e.what()).find("a read-only unit of work cannot write") != std::string::npos, e.what());
+    }
+    BOOST_TEST(count("tag") == 2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(commit_group)

@@ -635,7 +635,7 @@ BOOST_FIXTURE_TEST_CASE(an_order_of_many_lines_stores_each_lines_allocation, Sho
 
 // The transition rows of a unit are written together when it commits, as its events are: a unit that cancels two
 // orders costs two cancellations less the statements they share (the unit's own, one for the events, one for the
-// transitions), and the history still has each order's change.
+// transitions; on PostgreSQL one for both, docs/database.md), and the history still has each order's change.
 BOOST_FIXTURE_TEST_CASE(a_units_transitions_are_written_with_one_statement, Shop) {
     std::vector<std::string> ids;
     for (const char* external : {"T-1", "T-2", "T-3"}) {
@@ -660,7 +660,8 @@ BOOST_FIXTURE_TEST_CASE(a_units_transitions_are_written_with_one_statement, Shop
         cancel(uow, ids[1]);
         cancel(uow, ids[2]);
     });
-    BOOST_TEST(two == 2 * one - empty - 2);
+    const std::int64_t shared_writes = db.backend() == db::Backend::kPostgreSQL ? 1 : 2;
+    BOOST_TEST(two == 2 * one - empty - shared_writes);
     db.run([&](db::UnitOfWork& uow) {
         for (const auto& id : ids) {
             db::Statement& s = uow.statement(

@@ -65,7 +65,9 @@ private:
 
 /// Rows for one table kept until the unit of work commits, then written with a BatchInsert (64 rows a statement): a
 /// unit's events, its orders' transitions. Get a unit's buffer with `DeferredInsert::in(uow, &key, table, columns)`,
-/// where `key` is the address of a static of the caller's (one buffer per key and unit).
+/// where `key` is the address of a static of the caller's (one buffer per key and unit). On PostgreSQL the buffers of
+/// a unit that has rows for several tables are written in one statement (writeTogether), a round trip instead of one
+/// per table.
 class DeferredInsert final : public UnitOfWork::Deferred {
 public:
     static DeferredInsert& in(UnitOfWork& uow, const void* key, const char* table,
@@ -79,6 +81,16 @@ public:
     }
 
     void flush(UnitOfWork& uow) override;
+    DeferredInsert* rows() override { return this; }
+
+    /// The rows buffered so far.
+    std::size_t size() const { return fields_.size() / columns_.size(); }
+
+    /// Writes the rows of several buffers (of different tables, up to 16 rows each) with one PostgreSQL statement of
+    /// data-modifying CTEs: `WITH keel_w0 AS (INSERT INTO a ...), keel_w1 AS (INSERT INTO b ...) INSERT INTO c ...`.
+    /// Leaves them empty. Elsewhere, and for more rows, flush() writes each buffer with its own statements.
+    static void writeTogether(UnitOfWork& uow, const std::vector<DeferredInsert*>& buffers);
+    static constexpr std::size_t kMaxRowsTogether = 16;
 
 private:
     [[noreturn]] void wrongRow(std::size_t values) const;

@@ -37,6 +37,7 @@ struct DatabaseOptions {
 DatabaseOptions optionsFromConfig(const Poco::Util::AbstractConfiguration& config);
 
 class Database;
+class DeferredInsert;
 
 /// A connection borrowed from the pool; returned when the lease ends. A connection with open work is rolled
 /// back before it goes back, so the next borrower never inherits a transaction.
@@ -98,6 +99,8 @@ public:
         virtual ~Deferred() = default;
         /// Writes what was buffered and forgets it. A failure fails the commit (and is retried like any statement).
         virtual void flush(UnitOfWork& uow) = 0;
+        /// Rows for one table (a DeferredInsert), which flushDeferred() may write together with other tables' rows.
+        virtual DeferredInsert* rows() { return nullptr; }
     };
     /// The unit's buffer of type T (a Deferred) for `owner`, made on first use; flushed in the order first used.
     template <typename T>
@@ -109,7 +112,7 @@ public:
         return static_cast<T&>(*deferred_.back().second);
     }
     /// Writes the buffered rows now (commit() does it; CommitGroup does it after each member, so a failure is the
-    /// member's).
+    /// member's). On PostgreSQL the rows of several tables go in one statement, one round trip (DeferredInsert).
     void flushDeferred();
 
 private:
