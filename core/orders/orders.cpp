@@ -94,10 +94,11 @@ void Orders::writeEvent(db::UnitOfWork& uow, const std::string& type, const std:
 
 std::optional<Order> Orders::find(db::UnitOfWork& uow, std::string_view order_id) { return load(uow, order_id, true); }
 
-std::optional<Order> Orders::load(db::UnitOfWork& uow, std::string_view order_id, bool with_lines) {
-    db::Statement& s = uow.statement(std::string(kOrderSelect) + " WHERE id = ?");
-    s.bind(std::string(order_id)).execute();
-    if (!s.next()) return std::nullopt;
+namespace {
+
+constexpr std::size_t kOrderColumns = 30;  // of kOrderSelect
+
+Order readOrder(const db::Statement& s) {
     Order o;
     o.id = s.getString(0);
     o.channel = s.getString(1);
@@ -124,29 +125,66 @@ std::optional<Order> Orders::load(db::UnitOfWork& uow, std::string_view order_id
     o.notes = s.getString(27);
     o.created_at = s.getInt64(28);
     o.version = s.getInt64(29);
-    if (!with_lines) return o;
-    db::Statement& lines = uow.statement(
-        "SELECT line_no, external_line, item_id, sku, quantity, unit_price, price_source, discount, tax, line_total, "
-        "allocated, shipped, cancelled, backordered FROM sales_order_line WHERE order_id = ? ORDER BY line_no");
-    lines.bind(o.id).execute();
-    while (lines.next()) {
-        OrderLine l;
-        l.line_no = static_cast<int>(lines.getInt64(0));
-        l.external_line = lines.getString(1);
-        l.item_id = lines.getOptionalString(2).value_or("");
-        l.sku = lines.getString(3);
-        l.quantity = lines.getInt64(4);
-        l.unit_price = lines.getOptionalInt64(5);
-        l.price_source = lines.getString(6);
-        l.discount = lines.getInt64(7);
-        l.tax = lines.getInt64(8);
-        l.line_total = lines.getInt64(9);
-        l.allocated = lines.getInt64(10);
-        l.shipped = lines.getInt64(11);
-        l.cancelled = lines.getInt64(12);
-        l.backordered = lines.getInt64(13);
-        o.lines.push_back(std::move(l));
+    return o;
+}
+
+// The line whose columns (kLineColumns) start at column `at`.
+OrderLine readLine(const db::Statement& s, std::size_t at) {
+    OrderLine l;
+    l.line_no = static_cast<int>(s.getInt64(at));
+    l.external_line = s.getString(at + 1);
+    l.item_id = s.getOptionalString(at + 2).value_or("");
+    l.sku = s.getString(at + 3);
+    l.quantity = s.getInt64(at + 4);
+    l.unit_price = s.getOptionalInt64(at + 5);
+    l.price_source = s.getString(at + 6);
+    l.discount = s.getInt64(at + 7);
+    l.tax = s.getInt64(at + 8);
+    l.line_total = s.getInt64(at + 9);
+    l.allocated = s.getInt64(at + 10);
+    l.shipped = s.getInt64(at + 11);
+    l.cancelled = s.getInt64(at + 12);
+    l.backordered = s.getInt64(at + 13);
+    return l;
+}
+
+}  // namespace
+
+std::optional<Order> Orders::load(db::UnitOfWork& uow, std::string_view order_id, bool with_lines) {
+    if (!with_lines) {
+        db::Statement& s = uow.statement(std::string(kOrderSelect) + " WHERE id = ?");
+        s.bind(std::string(order_id)).execute();
+        if (!s.next()) return std::nullopt;
+        Order o = readOrder(s);
+        while (s.next()) {
+        }
+        return o;
     }
+    // The order and its lines in one query (a round trip on the servers; most steps of an order read both): a row
+    // per line, the order's columns repeated on each.
+    static const std::string with_lines_sql = [] {
+        // kOrderSelect's columns, each qualified with the order's alias.
+        const std::string select(kOrderSelect);
+        const std::string columns = select.substr(7, select.find(" FROM ") - 7);
+        std::string sql = "SELECT ";
+        std::size_t start = 0;
+        while (start < columns.size()) {
+            const std::size_t comma = std::min(columns.find(", ", start), columns.size());
+            sql += (start == 0 ? "o." : ", o.") + columns.substr(start, comma - start);
+            start = comma + 2;
+        }
+        return sql +
+               ", l.line_no, l.external_line, l.item_id, l.sku, l.quantity, l.unit_price, l.price_source, l.discount, "
+               "l.tax, l.line_total, l.allocated, l.shipped, l.cancelled, l.backordered FROM sales_order o LEFT JOIN "
+               "sales_order_line l ON l.order_id = o.id WHERE o.id = ? ORDER BY l.line_no";
+    }();
+    db::Statement& s = uow.statement(with_lines_sql);
+    s.bind(std::string(order_id)).execute();
+    if (!s.next()) return std::nullopt;
+    Order o = readOrder(s);
+    do {
+        if (!s.isNull(kOrderColumns)) o.lines.push_back(readLine(s, kOrderColumns));
+    } while (s.next());
     return o;
 }
 

@@ -631,6 +631,25 @@ BOOST_FIXTURE_TEST_CASE(an_order_of_many_lines_stores_each_lines_allocation, Sho
         }
         BOOST_TEST(seen == 61);
     });
+    // The order and its 61 lines are read with one statement, the lines in their order with what each holds.
+    const auto [found, statements] = db.run([&](db::UnitOfWork& uow) {
+        const std::uint64_t before = db::statementsExecuted();
+        auto order = orders.find(uow, id);
+        return std::pair{order, db::statementsExecuted() - before};
+    });
+    BOOST_TEST(statements == 1u);
+    BOOST_TEST_REQUIRE(found.has_value());
+    BOOST_TEST(found->external_id == "MANY-1");
+    BOOST_TEST_REQUIRE(found->lines.size() == 61u);
+    std::int64_t allocated_lines = 0;
+    for (std::size_t i = 0; i < found->lines.size(); ++i) {
+        const OrderLine& line = found->lines[i];
+        BOOST_TEST(line.line_no == static_cast<int>(i + 1));
+        BOOST_TEST(line.sku == (i % 2 == 0 ? "A" : "B"));
+        allocated_lines += line.allocated;
+    }
+    BOOST_TEST(allocated_lines == 37);
+    BOOST_TEST(!db.run([&](db::UnitOfWork& uow) { return orders.find(uow, "no-such-order"); }).has_value());
 }
 
 // The transition rows of a unit are written together when it commits, as its events are: a unit that cancels two
