@@ -58,11 +58,19 @@ std::optional<Problem> checked(std::int64_t& total, std::int64_t add, const char
     return std::nullopt;
 }
 
-constexpr const char* kOrderSelect =
-    "SELECT id, channel, external_id, customer_id, email, currency, state, hold_reasons, priority, promise_date, "
-    "ship_complete, allow_backorder, payment_status, ship_name, ship_line1, ship_line2, ship_city, ship_region, "
-    "ship_postal_code, ship_country, bill_country, shipping_service, shipping_amount, subtotal, discount_total, "
-    "tax_total, total, notes, created_at, version FROM sales_order";
+// An order's columns (kOrderColumns of them, read by readOrder) and its lines' (readLine), qualified so that the two
+// tables can be joined.
+const std::string kOrderColumnsSelect =
+    "SELECT o.id, o.channel, o.external_id, o.customer_id, o.email, o.currency, o.state, o.hold_reasons, o.priority, "
+    "o.promise_date, o.ship_complete, o.allow_backorder, o.payment_status, o.ship_name, o.ship_line1, o.ship_line2, "
+    "o.ship_city, o.ship_region, o.ship_postal_code, o.ship_country, o.bill_country, o.shipping_service, "
+    "o.shipping_amount, o.subtotal, o.discount_total, o.tax_total, o.total, o.notes, o.created_at, o.version";
+const std::string kOrderSelect = kOrderColumnsSelect + " FROM sales_order o WHERE o.id = ?";
+const std::string kOrderWithLinesSelect =
+    kOrderColumnsSelect +
+    ", l.line_no, l.external_line, l.item_id, l.sku, l.quantity, l.unit_price, l.price_source, l.discount, l.tax, "
+    "l.line_total, l.allocated, l.shipped, l.cancelled, l.backordered FROM sales_order o LEFT JOIN sales_order_line l "
+    "ON l.order_id = o.id WHERE o.id = ? ORDER BY l.line_no";
 
 // The unit's transition rows, written with one multi-row INSERT when it commits, as its events are
 // (db::DeferredInsert): a unit that moves an order more than once (delivered, then invoiced) writes them together.
@@ -96,7 +104,7 @@ std::optional<Order> Orders::find(db::UnitOfWork& uow, std::string_view order_id
 
 namespace {
 
-constexpr std::size_t kOrderColumns = 30;  // of kOrderSelect
+constexpr std::size_t kOrderColumns = 30;  // in kOrderSelect, before a line's 14
 
 Order readOrder(const db::Statement& s) {
     Order o;
@@ -128,7 +136,7 @@ Order readOrder(const db::Statement& s) {
     return o;
 }
 
-// The line whose columns (kLineColumns) start at column `at`.
+// The line whose 14 columns start at column `at`.
 OrderLine readLine(const db::Statement& s, std::size_t at) {
     OrderLine l;
     l.line_no = static_cast<int>(s.getInt64(at));
@@ -151,37 +159,13 @@ OrderLine readLine(const db::Statement& s, std::size_t at) {
 }  // namespace
 
 std::optional<Order> Orders::load(db::UnitOfWork& uow, std::string_view order_id, bool with_lines) {
-    if (!with_lines) {
-        db::Statement& s = uow.statement(std::string(kOrderSelect) + " WHERE id = ?");
-        s.bind(std::string(order_id)).execute();
-        if (!s.next()) return std::nullopt;
-        Order o = readOrder(s);
-        while (s.next()) {
-        }
-        return o;
-    }
-    // The order and its lines in one query (a round trip on the servers; most steps of an order read both): a row
-    // per line, the order's columns repeated on each.
-    static const std::string with_lines_sql = [] {
-        // kOrderSelect's columns, each qualified with the order's alias.
-        const std::string select(kOrderSelect);
-        const std::string columns = select.substr(7, select.find(" FROM ") - 7);
-        std::string sql = "SELECT ";
-        std::size_t start = 0;
-        while (start < columns.size()) {
-            const std::size_t comma = std::min(columns.find(", ", start), columns.size());
-            sql += (start == 0 ? "o." : ", o.") + columns.substr(start, comma - start);
-            start = comma + 2;
-        }
-        return sql +
-               ", l.line_no, l.external_line, l.item_id, l.sku, l.quantity, l.unit_price, l.price_source, l.discount, "
-               "l.tax, l.line_total, l.allocated, l.shipped, l.cancelled, l.backordered FROM sales_order o LEFT JOIN "
-               "sales_order_line l ON l.order_id = o.id WHERE o.id = ? ORDER BY l.line_no";
-    }();
-    db::Statement& s = uow.statement(with_lines_sql);
+    // With its lines, one query (a round trip on the servers; most steps of an order read both): a row per line, the
+    // order's columns repeated on each.
+    db::Statement& s = uow.statement(with_lines ? kOrderWithLinesSelect : kOrderSelect);
     s.bind(std::string(order_id)).execute();
     if (!s.next()) return std::nullopt;
     Order o = readOrder(s);
+    if (!with_lines) return o;
     do {
         if (!s.isNull(kOrderColumns)) o.lines.push_back(readLine(s, kOrderColumns));
     } while (s.next());
