@@ -202,6 +202,7 @@ SqliteLibrarySetup sqliteLibrarySetup() {
         SqliteLibrarySetup s;
         s.multithread = sqlite3_config(SQLITE_CONFIG_MULTITHREAD) == SQLITE_OK;
         s.memory_statistics_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+        s.merged_log_writes = installSqliteLogWriter();
         if (!s.multithread || !s.memory_statistics_off) {
             logging::get("db").warning(
                 "SQLite was initialized before Keel's first connection: it keeps serialized mode and memory "
