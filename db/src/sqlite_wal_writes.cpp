@@ -14,7 +14,6 @@
 
 #include <sqlite3.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -32,7 +31,6 @@ struct File {
     // The log's contiguous writes not yet handed to `real`: pending_size bytes meant for offset pending_offset.
     char* pending;
     int pending_size;
-    int pending_capacity;
     sqlite3_int64 pending_offset;
     bool commit_page_next;  ///< the last write was a commit frame's header: its page comes next
 };
@@ -91,15 +89,13 @@ int xWrite(sqlite3_file* file, const void* buffer, int amount, sqlite3_int64 off
         if (const int rc = flush(f); rc != SQLITE_OK) return rc;
     }
     if (amount > kMaxPending) return f->real->pMethods->xWrite(f->real, buffer, amount, offset);
-    if (f->pending_size + amount > f->pending_capacity) {
-        const int capacity = kMaxPending;  // once per log file
-        char* grown = static_cast<char*>(std::realloc(f->pending, static_cast<std::size_t>(capacity)));
-        if (grown == nullptr) {
+    if (f->pending == nullptr) {  // once per log file
+        char* buffer_memory = static_cast<char*>(std::malloc(static_cast<std::size_t>(kMaxPending)));
+        if (buffer_memory == nullptr) {
             if (const int rc = flush(f); rc != SQLITE_OK) return rc;
             return f->real->pMethods->xWrite(f->real, buffer, amount, offset);
         }
-        f->pending = grown;
-        f->pending_capacity = capacity;
+        f->pending = buffer_memory;
     }
     if (f->pending_size == 0) f->pending_offset = offset;
     std::memcpy(f->pending + f->pending_size, buffer, static_cast<std::size_t>(amount));
@@ -174,7 +170,6 @@ int xOpen(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, in
     f->real = reinterpret_cast<sqlite3_file*>(f + 1);
     f->pending = nullptr;
     f->pending_size = 0;
-    f->pending_capacity = 0;
     f->pending_offset = 0;
     f->commit_page_next = false;
     f->base.pMethods = nullptr;
