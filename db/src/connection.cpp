@@ -1,4 +1,5 @@
 #include "keel/db/connection.h"
+#include "sqlite_wal_writes.h"
 
 #include "keel/kernel/logging.h"
 

@@ -10,6 +10,7 @@
 //   collected (frames of a large transaction that spill before its commit, which no other connection reads).
 // So the file receives the same writes in the same order, merged, and holds every frame of a commit before COMMIT
 // returns. Every other file goes straight to the default VFS, with its own methods.
+#include "sqlite_wal_writes.h"
 #include "keel/db/connection.h"
 
 #include <sqlite3.h>

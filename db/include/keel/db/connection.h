@@ -58,10 +58,11 @@ private:
 ///   own, the checkpointer has its own, a CommitGroup runs its members on the leader's thread), so the per-connection
 ///   mutex that serialized mode (Debian's default) takes on every call guards nothing;
 /// - no memory statistics: they take one process-wide mutex on every allocation and free of every connection.
-/// Together about 10 % more orders per second end to end on SQLite (bench_orders). Set up by the first Connection,
-/// whatever its backend; false where something in the process had already initialized SQLite (then nothing changed).
 /// - the default VFS is Keel's "keel-merged-log" over SQLite's own: a commit's write-ahead log frames go to the file
 ///   in one write call instead of two a page (db/src/sqlite_wal_writes.cpp says when and why that is safe).
+/// The first two give about 10 % more orders per second end to end on SQLite (bench_orders). Set up by the first
+/// Connection, whatever its backend; the first two are false where something in the process had already initialized
+/// SQLite (then they did not change).
 struct SqliteLibrarySetup {
     bool multithread = false;
     bool memory_statistics_off = false;
@@ -70,9 +71,6 @@ struct SqliteLibrarySetup {
 SqliteLibrarySetup sqliteLibrarySetup();
 
 inline constexpr const char* kSqliteVfsName = "keel-merged-log";
-
-/// Registers kSqliteVfsName as SQLite's default VFS (once, from sqliteLibrarySetup()).
-bool installSqliteLogWriter();
 
 /// The process's write-ahead log writes so far: the write calls SQLite made on log files, and the ones Keel's VFS
 /// made of them.
@@ -88,8 +86,8 @@ inline constexpr int kHeapTrimThreshold = 64 << 20;
 
 /// How the first Connection set up the process's heap: glibc keeps up to kHeapTrimThreshold of free memory at the top
 /// of each heap, so that a connection's page cache, freed whenever another connection writes and allocated again by
-/// the next unit of work, does not fault in from the kernel page by page each time (bench_inventory: 14,000-19,000
-/// page faults in 30,000 reservations became 2,000-4,500). Left as it was where the operator set the threshold
+/// the next unit of work, does not fault in from the kernel page by page each time (bench_inventory: 49,000-68,000
+/// page faults in 30,000 reservations became 3,000-7,000). Left as it was where the operator set the threshold
 /// (MALLOC_TRIM_THRESHOLD_ or GLIBC_TUNABLES=glibc.malloc.trim_threshold=...).
 struct HeapSetup {
     bool trim_threshold = false;  ///< set to kHeapTrimThreshold
