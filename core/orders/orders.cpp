@@ -3,6 +3,7 @@
 #include "keel/orders/billing.h"
 
 #include "keel/db/batch_insert.h"
+#include "keel/db/commit_group.h"
 #include "keel/kernel/hash.h"
 #include "keel/kernel/logging.h"
 
@@ -767,13 +768,21 @@ std::vector<std::string> Orders::backordersFor(db::UnitOfWork& uow, const std::v
 std::vector<std::string> Orders::fillBackorders(db::Database& database, const std::vector<std::string>& item_ids,
                                                 const Actor& actor) {
     const auto waiting = database.run([&](db::UnitOfWork& uow) { return backordersFor(uow, item_ids); });
+    // Each order in its own unit of work: one that cannot be allocated now never blocks the next.
+    const auto outcomes = allocateEach(database, waiting, actor);
     std::vector<std::string> filled;
-    for (const auto& order_id : waiting) {
-        // Each order in its own transaction: one that cannot be allocated now never blocks the next.
-        auto outcome = database.run([&](db::UnitOfWork& uow) { return allocate(uow, order_id, actor); });
-        if (outcome && outcome.value().allocated > 0) filled.push_back(order_id);
+    for (std::size_t i = 0; i < waiting.size(); ++i) {
+        if (outcomes[i] && outcomes[i].value().allocated > 0) filled.push_back(waiting[i]);
     }
     return filled;
+}
+
+std::vector<Result<AllocationOutcome>> Orders::allocateEach(db::Database& database,
+                                                            const std::vector<std::string>& order_ids,
+                                                            const Actor& actor) {
+    db::CommitGroup group(database, kAllocationsPerCommit);
+    return group.runEach(
+        order_ids, [&](db::UnitOfWork& uow, const std::string& order_id) { return allocate(uow, order_id, actor); });
 }
 
 Result<AllocationOutcome> Orders::allocate(db::UnitOfWork& uow, std::string_view order_id, const Actor& actor) {

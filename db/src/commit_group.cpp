@@ -27,16 +27,35 @@ std::size_t CommitGroup::queued() const {
 }
 
 void CommitGroup::submit(Member& member) {
+    submitAll({&member});
+    if (member.error) std::rethrow_exception(member.error);
+}
+
+void CommitGroup::runAlone(Member& member) {
+    try {
+        member.alone();
+    } catch (...) {
+        member.error = std::current_exception();
+    }
+}
+
+void CommitGroup::submitAll(const std::vector<Member*>& members) {
     std::unique_lock<std::mutex> lock(mutex_);
-    ++stats_.units;
-    queue_.push_back(&member);
-    while (!member.done) {
+    stats_.units += members.size();
+    for (Member* member : members) queue_.push_back(member);
+    const auto all_done = [&] {
+        for (const Member* member : members) {
+            if (!member->done) return false;
+        }
+        return true;
+    };
+    while (!all_done()) {
         if (leading_) {
             finished_.wait(lock);
             continue;
         }
-        // Lead the units queued now (this one among them unless more than max_units_ were ahead of it; then it waits
-        // for, or leads, a later group).
+        // Lead the units queued now (these among them unless more than max_units_ were ahead of them; then the rest
+        // wait for, or lead, a later group).
         leading_ = true;
         std::vector<Member*> group;
         while (!queue_.empty() && group.size() < max_units_) {
@@ -50,19 +69,11 @@ void CommitGroup::submit(Member& member) {
         leading_ = false;
         finished_.notify_all();
     }
-    if (member.error) std::rethrow_exception(member.error);
 }
 
 void CommitGroup::runGroup(const std::vector<Member*>& group) {
-    const auto alone = [](Member& m) {
-        try {
-            m.alone();
-        } catch (...) {
-            m.error = std::current_exception();
-        }
-    };
     if (group.size() == 1) {
-        alone(*group.front());
+        runAlone(*group.front());
         return;
     }
     std::optional<std::size_t> failed;  // the member that made the group roll back
@@ -106,14 +117,14 @@ void CommitGroup::runGroup(const std::vector<Member*>& group) {
         }
     }
     if (!failed) return;
-    // The member that failed gets its own outcome alone; the others, rolled back with it, form a group again (a
-    // second failure among them repeats this).
-    alone(*group[*failed]);
-    std::vector<Member*> rest;
-    for (std::size_t i = 0; i < group.size(); ++i) {
-        if (i != *failed) rest.push_back(group[i]);
-    }
-    runGroup(rest);
+    // In queue order: the members before the one that failed form a group again, then it runs alone and gets its own
+    // outcome, then the members after it form a group (a second failure among them repeats this). So a unit that
+    // failed in the group never takes effect ahead of those queued before it (an allocation sweep's order).
+    const std::vector<Member*> before(group.begin(), group.begin() + static_cast<std::ptrdiff_t>(*failed));
+    const std::vector<Member*> after(group.begin() + static_cast<std::ptrdiff_t>(*failed) + 1, group.end());
+    if (!before.empty()) runGroup(before);
+    runAlone(*group[*failed]);
+    if (!after.empty()) runGroup(after);
 }
 
 }  // namespace keel::db

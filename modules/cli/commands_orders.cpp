@@ -181,8 +181,19 @@ int allocateCommand(Context& context, const std::vector<std::string>& raw) {
     }
     Poco::JSON::Array results;
     int worst = 0;
-    for (const auto& id : ids) {
-        auto outcome = context.database().run([&](db::UnitOfWork& uow) { return o.allocate(uow, id, actor()); });
+    // Each order in its own unit of work, in queue order; on SQLite a chunk's units share commits (allocateEach). A
+    // chunk at a time, so a long queue shows its progress.
+    constexpr std::size_t kChunk = 256;
+    std::vector<Result<orders::AllocationOutcome>> outcomes;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (i % kChunk == 0) {
+            const auto end = ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + kChunk));
+            outcomes =
+                o.allocateEach(context.database(),
+                               std::vector<std::string>(ids.begin() + static_cast<std::ptrdiff_t>(i), end), actor());
+        }
+        const std::string& id = ids[i];
+        const auto& outcome = outcomes[i % kChunk];
         Poco::JSON::Object r;
         r.set("order_id", id);
         if (!outcome) {

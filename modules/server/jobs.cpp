@@ -8,6 +8,7 @@
 
 #include <map>
 #include <set>
+#include <vector>
 
 namespace keel::server {
 
@@ -61,18 +62,20 @@ public:
             for (;;) {
                 const auto queue =
                     database_.run([&](db::UnitOfWork& uow) { return orders_.allocationQueue(uow, 200, false); });
-                bool progressed = false;
+                std::vector<std::string> fresh;
                 for (const auto& id : queue) {
-                    if (!tried.insert(id).second) continue;
-                    progressed = true;
-                    auto outcome = database_.run([&](db::UnitOfWork& uow) { return orders_.allocate(uow, id, actor); });
-                    if (outcome) {
-                        if (outcome.value().allocated > 0) ++allocated;
+                    if (tried.insert(id).second) fresh.push_back(id);
+                }
+                if (fresh.empty()) break;
+                // Each order in its own unit of work; on SQLite several share a commit (Orders::allocateEach).
+                const auto outcomes = orders_.allocateEach(database_, fresh, actor);
+                for (std::size_t i = 0; i < fresh.size(); ++i) {
+                    if (outcomes[i]) {
+                        if (outcomes[i].value().allocated > 0) ++allocated;
                     } else {
-                        log_.warning("allocating order %s failed: %s", id, outcome.problem().message);
+                        log_.warning("allocating order %s failed: %s", fresh[i], outcomes[i].problem().message);
                     }
                 }
-                if (!progressed) break;
             }
             // Then every waiting backorder, in priority and age order: an order still without stock is not written.
             const auto filled = orders_.fillBackorders(database_, {}, actor);

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -1008,6 +1009,7 @@ BOOST_FIXTURE_TEST_CASE(a_member_that_fails_leaves_the_others_their_own_outcome,
         uow.statement("INSERT INTO t (id) VALUES (?)").bind(id).execute();
     };
     lined.followers.emplace_back([&] { group.run([&](UnitOfWork& uow) { insert(uow, 1); }); });
+    lined.followers.emplace_back([&] { group.run([&](UnitOfWork& uow) { insert(uow, 6); }); });
     lined.followers.emplace_back([&] {  // refused by a business rule: a failed Result
         const Result<int> refused = group.run([&](UnitOfWork& uow) -> Result<int> {
             insert(uow, 2);
@@ -1034,12 +1036,64 @@ BOOST_FIXTURE_TEST_CASE(a_member_that_fails_leaves_the_others_their_own_outcome,
                           DbError);
     });
     lined.followers.emplace_back([&] { group.run([&](UnitOfWork& uow) { insert(uow, 5); }); });
+    lined.followers.emplace_back([&] { group.run([&](UnitOfWork& uow) { insert(uow, 7); }); });
     lined.run();
-    BOOST_TEST(count("t") == 3);
-    BOOST_TEST(count("t", "id IN (0, 1, 5)") == 3);
-    // The five rolled back at the refusal, then at the exception, then at the statement failure (each of those ran
-    // alone), and the two good ones committed together.
-    expectStats(group, {.units = 6, .groups = 1, .grouped = 2, .fallbacks = 3});
+    BOOST_TEST(count("t") == 5);
+    BOOST_TEST(count("t", "id IN (0, 1, 5, 6, 7)") == 5);
+    // The seven rolled back at the refusal: 1 and 6, queued before it, committed together, then it ran alone. The
+    // rest rolled back at the exception, which ran alone, then at the statement failure, which ran alone, and 5 and 7
+    // committed together.
+    expectStats(group, {.units = 8, .groups = 2, .grouped = 4, .fallbacks = 3});
+}
+
+BOOST_FIXTURE_TEST_CASE(a_batch_runs_each_unit_on_its_own_in_shared_transactions, Fresh) {
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
+    CommitGroup group(db, 4);
+    // Ten units: 3 is refused by a business rule after it wrote, 7 throws after it wrote, 9 inserts an id that 2 took.
+    std::vector<int> ids{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    std::vector<int> ran;
+    const auto unit = [&](UnitOfWork& uow, const int& id) -> Result<int> {
+        ran.push_back(id);
+        uow.statement("INSERT INTO t (id) VALUES (?)").bind(id == 9 ? 2 : id).execute();
+        if (id == 3) return uow.fail(ExitCode::kRejected, "refused on purpose", "id");
+        if (id == 7) throw std::runtime_error("boom");
+        return id * 10;
+    };
+    try {
+        (void)group.runEach(ids, unit);
+        BOOST_FAIL("the exception of unit 7 was not rethrown");
+    } catch (const std::runtime_error& e) {
+        BOOST_TEST(std::string(e.what()) == "boom");
+    }
+    // Every unit but the three ran to its end and committed; nothing of those three did.
+    BOOST_TEST(count("t") == 7);
+    BOOST_TEST(count("t", "id IN (1, 2, 4, 5, 6, 8, 10)") == 7);
+    for (const int id : ids) BOOST_TEST(std::count(ran.begin(), ran.end(), id) >= 1);
+
+    // Without a failure, each unit's result in item order.
+    std::vector<int> more{11, 12, 13, 14, 15, 16};
+    const std::vector<Result<int>> results = group.runEach(more, unit);
+    BOOST_TEST_REQUIRE(results.size() == more.size());
+    for (std::size_t i = 0; i < more.size(); ++i) {
+        BOOST_TEST_REQUIRE(results[i].ok());
+        BOOST_TEST(results[i].value() == more[i] * 10);
+    }
+    // A refusal comes back as its own failed Result, the others' results beside it.
+    std::vector<int> refused{17, 3, 18};
+    const std::vector<Result<int>> mixed = group.runEach(refused, unit);
+    BOOST_TEST(mixed[0].ok());
+    BOOST_TEST(!mixed[1].ok());
+    BOOST_TEST(mixed[1].problem().message == "refused on purpose");
+    BOOST_TEST(mixed[2].ok());
+    BOOST_TEST(count("t") == 15);
+    if (test.backend() != Backend::kSQLite) {
+        BOOST_TEST(group.stats().units == 0u);  // one Database::run each
+        return;
+    }
+    // Groups of at most four, each failure splitting its group in queue order: 1-4, where 3 failed, so 1 and 2
+    // committed together, then 3 alone, then 4 alone; 5-8 likewise around 7; 9 and 10, where 9 failed (each ran
+    // alone); then 11-14 and 15-16; then 17, 3, 18, each alone around 3's failure.
+    expectStats(group, {.units = 19, .groups = 4, .grouped = 10, .fallbacks = 4});
 }
 
 BOOST_FIXTURE_TEST_CASE(many_threads_lose_nothing_and_duplicate_nothing, Fresh) {

@@ -294,10 +294,9 @@ private:
 
     void allocate(const Step& s) {
         if (s.plain.at(0) == "all") {
+            // As keeld's allocation sweep: the queue's orders each in its own unit, sharing commits on SQLite.
             const auto queue = db_.run([&](db::UnitOfWork& uow) { return orders_.allocationQueue(uow); });
-            for (const auto& order : queue) {
-                (void)db_.run([&](db::UnitOfWork& uow) { return orders_.allocate(uow, order, actor_); });
-            }
+            (void)orders_.allocateEach(db_, queue, actor_);
             return;
         }
         const std::string order = id(s);
@@ -307,10 +306,7 @@ private:
     void fill(const Step& s) {
         std::vector<std::string> items;
         for (const auto& sku : s.plain) items.push_back(items_.at(sku));
-        const auto waiting = db_.run([&](db::UnitOfWork& uow) { return orders_.backordersFor(uow, items); });
-        for (const auto& order : waiting) {
-            (void)db_.run([&](db::UnitOfWork& uow) { return orders_.allocate(uow, order, actor_); });
-        }
+        (void)orders_.fillBackorders(db_, items, actor_);
     }
 
     // ship ORDER [SKU=N ...] [expect=REFUSAL]: confirms its released shipments; SKU=N says a fulfiller shipped only N
@@ -600,6 +596,46 @@ BOOST_FIXTURE_TEST_CASE(concurrent_intake_and_allocation_keep_the_invariants, Sh
     });
     const auto report = db.run([&](db::UnitOfWork& uow) { return inventory.verify(uow); });
     BOOST_TEST(report.ok());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_batch_of_allocations_gives_each_order_its_own_outcome_in_order, Shop) {
+    // Stock: 25 A, 12 B. Five orders of 6 A each, then one of 13 B (never enough B), an order id that does not exist,
+    // and an order allocated already: each gets its own outcome, and the A goes to the orders in the order given.
+    std::vector<std::string> ids;
+    for (int i = 1; i <= 5; ++i) {
+        const auto parsed = parseOrderDocument(orderJson("BATCH-" + std::to_string(i), {{"A", 6}}));
+        ids.push_back(orders.importDocument(db, *parsed.document, Actor{"t"}).value().order_id);
+    }
+    const auto short_b = parseOrderDocument(orderJson("BATCH-B", {{"B", 13}}));
+    ids.push_back(orders.importDocument(db, *short_b.document, Actor{"t"}).value().order_id);
+    ids.push_back("no-such-order");
+    ids.push_back(ids.front());  // allocated by the time it comes up
+    const auto outcomes = orders.allocateEach(db, ids, Actor{"t"});
+    BOOST_TEST_REQUIRE(outcomes.size() == ids.size());
+    for (std::size_t i = 0; i < 4; ++i) {
+        BOOST_TEST_REQUIRE(outcomes[i].ok(), (outcomes[i].ok() ? "" : outcomes[i].problem().message));
+        BOOST_TEST(outcomes[i].value().allocated == 6);
+        BOOST_TEST(std::string(toString(outcomes[i].value().state)) == "allocated");
+    }
+    BOOST_TEST_REQUIRE(outcomes[4].ok());
+    BOOST_TEST(outcomes[4].value().allocated == 1);  // the last of the 25
+    BOOST_TEST(outcomes[4].value().backordered == 5);
+    BOOST_TEST_REQUIRE(outcomes[5].ok());
+    BOOST_TEST(outcomes[5].value().allocated == 12);
+    BOOST_TEST(outcomes[5].value().backordered == 1);
+    BOOST_TEST(!outcomes[6].ok());
+    BOOST_TEST((outcomes[6].problem().code == ExitCode::kNotFound));
+    BOOST_TEST(!outcomes[7].ok());
+    BOOST_TEST((outcomes[7].problem().code == ExitCode::kConflict));
+    const auto report = db.run([&](db::UnitOfWork& uow) { return inventory.verify(uow); });
+    BOOST_TEST(report.ok());
+    db.run([&](db::UnitOfWork& uow) {
+        db::Statement& held =
+            uow.statement("SELECT COALESCE(SUM(remaining), 0) FROM reservation WHERE status = 'active'");
+        held.execute();
+        BOOST_TEST_REQUIRE(held.next());
+        BOOST_TEST(held.getInt64(0) == 37);
+    });
 }
 
 BOOST_FIXTURE_TEST_CASE(an_order_of_many_lines_stores_each_lines_allocation, Shop) {

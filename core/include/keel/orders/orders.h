@@ -216,8 +216,16 @@ public:
     /// priority, then age order.
     std::vector<std::string> backordersFor(db::UnitOfWork& uow, const std::vector<std::string>& item_ids);
 
-    /// Allocates waiting backorders for these items (all items when empty), each order in its own unit of work,
-    /// in priority then age order; returns the ids of orders that received stock.
+    /// Allocates each order in its own unit of work, in the order given, and returns each one's outcome in that
+    /// order. On SQLite up to kAllocationsPerCommit of them share a transaction and its commit
+    /// (db::CommitGroup::runEach: one that fails runs again alone and costs the others nothing), which allocates a
+    /// sweep's orders about twice as fast; elsewhere each commits alone.
+    std::vector<Result<AllocationOutcome>> allocateEach(db::Database& database,
+                                                        const std::vector<std::string>& order_ids, const Actor& actor);
+    static constexpr std::size_t kAllocationsPerCommit = 32;
+
+    /// Allocates waiting backorders for these items (all items when empty), each order in its own unit of work
+    /// (allocateEach), in priority then age order; returns the ids of orders that received stock.
     std::vector<std::string> fillBackorders(db::Database& database, const std::vector<std::string>& item_ids,
                                             const Actor& actor);
 

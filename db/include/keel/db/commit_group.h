@@ -14,6 +14,7 @@
 #include <optional>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace keel::db {
 
@@ -81,6 +82,51 @@ public:
         }
     }
 
+    /// Runs `work(uow, item)` for every item, each as its own all-or-nothing unit of work, as run() would if a caller
+    /// submitted each concurrently: they are queued together, so they share transactions of up to `max_units` (with
+    /// any other caller's units queued meanwhile), and one that fails runs again alone without costing the others
+    /// their commit. For batch work whose units need not wait for each other: keeld's allocation sweep, a file of
+    /// orders. Returns each item's result in item order once every unit ran; if units threw, the first one's exception
+    /// (by item order) is rethrown after the others finished. Without grouping (see run()), one Database::run each.
+    template <typename Item, typename Work>
+    auto runEach(const std::vector<Item>& items, Work&& work, const RunOptions& options = {})
+        -> std::vector<std::invoke_result_t<Work&, UnitOfWork&, const Item&>> {
+        using Returned = std::invoke_result_t<Work&, UnitOfWork&, const Item&>;
+        static_assert(!std::is_void_v<Returned>, "runEach returns each unit's result");
+        std::vector<std::optional<Returned>> results(items.size());
+        std::vector<Member> members(items.size());
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const Item& item = items[i];
+            std::optional<Returned>& result = results[i];
+            auto unit = [&work, &item](UnitOfWork& uow) { return work(uow, item); };
+            members[i].in_group = [unit, &result](UnitOfWork& uow) {
+                result.reset();
+                result.emplace(unit(uow));
+                if constexpr (detail::IsResult<Returned>::value) {
+                    if (!result->ok()) uow.setRollbackOnly(result->problem());
+                }
+            };
+            members[i].alone = [this, unit, &result, &options] {
+                result.reset();
+                result.emplace(database_.run(unit, options));
+            };
+        }
+        if (grouping(options)) {
+            std::vector<Member*> queued;
+            for (auto& member : members) queued.push_back(&member);
+            submitAll(queued);
+        } else {
+            for (auto& member : members) runAlone(member);
+        }
+        for (const auto& member : members) {
+            if (member.error) std::rethrow_exception(member.error);
+        }
+        std::vector<Returned> out;
+        out.reserve(results.size());
+        for (auto& result : results) out.push_back(std::move(*result));
+        return out;
+    }
+
     CommitGroupStats stats() const;
     /// Units waiting for a leader (tests use it to line a group up).
     std::size_t queued() const;
@@ -96,6 +142,11 @@ private:
     bool grouping(const RunOptions& options);
     /// Queues the member and returns when it ran: as a follower, or as the leader of its group. Rethrows its error.
     void submit(Member& member);
+    /// Queues the members together and returns when every one ran, leading as many groups as it takes; their errors
+    /// stay in the members.
+    void submitAll(const std::vector<Member*>& members);
+    /// Runs the member in its own Database::run, keeping what it throws in the member.
+    static void runAlone(Member& member);
     /// Runs a group and records each member's outcome; never throws.
     void runGroup(const std::vector<Member*>& group);
 
