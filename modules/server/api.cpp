@@ -416,8 +416,10 @@ Api::Api(db::Database& database, app::Services& services, ApiSettings settings, 
       metrics_(metrics),
       log_(logging::get("server")),
       auth_cache_(std::chrono::seconds(settings.auth_cache_seconds)),
-      intake_group_(database, settings.group_commit) {
+      intake_group_(database, settings.group_commit),
+      changes_group_(database, settings.group_commit) {
     metrics_.addCommitGroup("order_intake", intake_group_);
+    metrics_.addCommitGroup("order_changes", changes_group_);
     addRoutes();
     addReportRoutes();
 }

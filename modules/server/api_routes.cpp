@@ -849,35 +849,35 @@ void Api::addRoutes() {
         return ok(body);
     };
     route("POST", "/api/v1/orders/{id}/hold", kOrdersManage, json, "put an order on hold",
-          [&s, &database, stateReply](Call& call) {
+          [this, &s, stateReply](Call& call) {
               const std::string reason = optString(call.json, "reason").value_or("");
-              return stateReply(valueOf(database.run([&](db::UnitOfWork& uow) {
+              return stateReply(valueOf(changes_group_.run([&](db::UnitOfWork& uow) {
                                     return s.orders.hold(uow, call.param("id"), reason,
                                                          orders::Actor{call.actorName()});
                                 })),
                                 call.param("id"));
           });
     route("POST", "/api/v1/orders/{id}/release", kOrdersManage, none, "release a held order",
-          [&s, &database, stateReply](Call& call) {
-              return stateReply(valueOf(database.run([&](db::UnitOfWork& uow) {
+          [this, &s, stateReply](Call& call) {
+              return stateReply(valueOf(changes_group_.run([&](db::UnitOfWork& uow) {
                                     return s.orders.release(uow, call.param("id"), orders::Actor{call.actorName()});
                                 })),
                                 call.param("id"));
           });
     route("POST", "/api/v1/orders/{id}/cancel", kOrdersManage, json, "cancel an order (or one line) before it ships",
-          [&s, &database, stateReply](Call& call) {
+          [this, &s, stateReply](Call& call) {
               const std::string reason = optString(call.json, "reason").value_or("");
               std::optional<int> line;
               if (auto n = optInteger(call.json, "line")) line = static_cast<int>(*n);
-              return stateReply(valueOf(database.run([&](db::UnitOfWork& uow) {
+              return stateReply(valueOf(changes_group_.run([&](db::UnitOfWork& uow) {
                                     return s.orders.cancel(uow, call.param("id"), line, reason,
                                                            orders::Actor{call.actorName()});
                                 })),
                                 call.param("id"));
           });
     route("POST", "/api/v1/orders/{id}/allocate", kOrdersManage, none,
-          "reserve stock for an order by the routing rules", [&s, &database](Call& call) {
-              const auto outcome = valueOf(database.run([&](db::UnitOfWork& uow) {
+          "reserve stock for an order by the routing rules", [this, &s](Call& call) {
+              const auto outcome = valueOf(changes_group_.run([&](db::UnitOfWork& uow) {
                   return s.orders.allocate(uow, call.param("id"), orders::Actor{call.actorName()});
               }));
               ObjectPtr body = new Object;
@@ -906,8 +906,8 @@ void Api::addRoutes() {
               return ok(body);
           });
     route("POST", "/api/v1/orders/{id}/shipments", kOrdersManage, none,
-          "release what is allocated to fulfillment (a shipment per location)", [&s, &database](Call& call) {
-              const auto ids = valueOf(database.run([&](db::UnitOfWork& uow) {
+          "release what is allocated to fulfillment (a shipment per location)", [this, &s](Call& call) {
+              const auto ids = valueOf(changes_group_.run([&](db::UnitOfWork& uow) {
                   return s.orders.releaseToFulfillment(uow, call.param("id"), orders::Actor{call.actorName()});
               }));
               ArrayPtr array = new Array;
@@ -923,20 +923,20 @@ void Api::addRoutes() {
         return ok(body);
     };
     route("POST", "/api/v1/shipments/{id}/confirm", kShipmentConfirm, json,
-          "confirm a shipment shipped (its stock leaves the location)", [&s, &database, shipmentReply](Call& call) {
+          "confirm a shipment shipped (its stock leaves the location)", [this, &s, shipmentReply](Call& call) {
               const std::string carrier = optString(call.json, "carrier").value_or("");
               const std::string service = optString(call.json, "service").value_or("");
               const std::string tracking = optString(call.json, "tracking").value_or("");
-              return shipmentReply(valueOf(database.run([&](db::UnitOfWork& uow) {
+              return shipmentReply(valueOf(changes_group_.run([&](db::UnitOfWork& uow) {
                                        return s.orders.confirmShipment(uow, call.param("id"), carrier, service,
                                                                        tracking, orders::Actor{call.actorName()});
                                    })),
                                    call.param("id"));
           });
     route("POST", "/api/v1/shipments/{id}/delivery", kShipmentConfirm, json, "record delivery (proof of delivery)",
-          [&s, &database, shipmentReply](Call& call) {
+          [this, &s, shipmentReply](Call& call) {
               const std::string proof = optString(call.json, "proof").value_or("");
-              return shipmentReply(valueOf(database.run([&](db::UnitOfWork& uow) {
+              return shipmentReply(valueOf(changes_group_.run([&](db::UnitOfWork& uow) {
                                        return s.orders.recordDelivery(uow, call.param("id"), proof,
                                                                       orders::Actor{call.actorName()});
                                    })),
@@ -1026,16 +1026,16 @@ void Api::addRoutes() {
               return ok(body);
           });
     route("POST", "/api/v1/exceptions/{id}/release", kOrdersManage, none,
-          "release a held order from the queue (validation runs again)", [&s, &database, stateReply](Call& call) {
-              return stateReply(valueOf(database.run([&](db::UnitOfWork& uow) {
+          "release a held order from the queue (validation runs again)", [this, &s, stateReply](Call& call) {
+              return stateReply(valueOf(changes_group_.run([&](db::UnitOfWork& uow) {
                                     return s.orders.release(uow, call.param("id"), orders::Actor{call.actorName()});
                                 })),
                                 call.param("id"));
           });
     route("POST", "/api/v1/exceptions/{id}/reject", kOrdersManage, json,
-          "reject a held order (its stock is released); reason required", [&s, &database, stateReply](Call& call) {
+          "reject a held order (its stock is released); reason required", [this, &s, stateReply](Call& call) {
               const std::string reason = reqString(call.json, "reason");
-              return stateReply(valueOf(database.run([&](db::UnitOfWork& uow) {
+              return stateReply(valueOf(changes_group_.run([&](db::UnitOfWork& uow) {
                                     return s.orders.reject(uow, call.param("id"), reason,
                                                            orders::Actor{call.actorName()});
                                 })),

@@ -424,6 +424,70 @@ BOOST_AUTO_TEST_CASE(concurrent_creations_with_refusals_among_them_each_get_thei
     BOOST_TEST((metrics_text.find("keel_sqlite_checkpoint_failures_total 0\n") != std::string::npos) == sqlite);
 }
 
+BOOST_AUTO_TEST_CASE(concurrent_order_changes_with_refusals_among_them_each_get_their_own_answer) {
+    // On SQLite, changes of orders and shipments that arrive while another commits share a commit as creations do
+    // (server.group_commit, group "order_changes"); a refused change among them neither takes the others down nor is
+    // committed with them.
+    BOOST_TEST_REQUIRE(post("/api/v1/items", R"({"sku":"SKU-1","name":"Widget"})").status == 201);
+    BOOST_TEST_REQUIRE(
+        post("/api/v1/locations", R"({"code":"WH1","name":"Main","country":"US","region":"IL"})").status == 201);
+    BOOST_TEST_REQUIRE(
+        post("/api/v1/stock/receipts", R"({"sku":"SKU-1","location":"WH1","quantity":100})", auth::Role::kOperations)
+            .status == 201);
+    constexpr int kClients = 4;
+    constexpr int kEach = 5;
+    // Per order: allocate, release, confirm, confirm again (409: already shipped), deliver.
+    const std::vector<int> expected{200, 201, 200, 409, 200};
+    std::vector<std::vector<std::vector<int>>> statuses(
+        kClients, std::vector<std::vector<int>>(kEach, std::vector<int>(expected.size())));
+    std::vector<std::vector<std::string>> orders(kClients, std::vector<std::string>(kEach));
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+        clients.emplace_back([&, c] {
+            for (int i = 0; i < kEach; ++i) {
+                const std::string mine = std::to_string(c) + "-" + std::to_string(i);
+                const auto created = post("/api/v1/orders", orderDocument("CH-" + mine, 1), auth::Role::kIntegration,
+                                          {{"Idempotency-Key", "ch-" + mine}});
+                if (created.status != 201) continue;
+                const std::string order = orders[c][i] = created.field("id");
+                auto& answered = statuses[c][i];
+                answered[0] = post("/api/v1/orders/" + order + "/allocate", "", auth::Role::kOperations).status;
+                const auto released = post("/api/v1/orders/" + order + "/shipments", "", auth::Role::kOperations);
+                answered[1] = released.status;
+                if (released.status != 201) continue;
+                const std::string shipment = released.json()->getArray("shipments")->getElement<std::string>(0);
+                answered[2] =
+                    post("/api/v1/shipments/" + shipment + "/confirm", R"({"carrier":"UPS"})", auth::Role::kIntegration)
+                        .status;
+                answered[3] = post("/api/v1/shipments/" + shipment + "/confirm", "{}", auth::Role::kIntegration).status;
+                answered[4] = post("/api/v1/shipments/" + shipment + "/delivery", R"({"proof":"signed"})",
+                                   auth::Role::kIntegration)
+                                  .status;
+            }
+        });
+    }
+    for (auto& t : clients) t.join();
+    for (int c = 0; c < kClients; ++c) {
+        for (int i = 0; i < kEach; ++i) {
+            BOOST_TEST_REQUIRE(!orders[c][i].empty(), "client " << c << " order " << i << " was not created");
+            for (std::size_t step = 0; step < expected.size(); ++step) {
+                BOOST_TEST(statuses[c][i][step] == expected[step],
+                           "client " << c << " order " << i << " step " << step);
+            }
+            BOOST_TEST(get("/api/v1/orders/" + orders[c][i], auth::Role::kReadOnly).field("state") == "invoiced");
+        }
+    }
+    // Delivered and invoiced in full (keeld invoices each shipment as it ships); every unit shipped left the location
+    // once: 100 received, 20 shipped, nothing still allocated.
+    BOOST_TEST(get("/api/v1/atp/SKU-1", auth::Role::kReadOnly).json()->getValue<Poco::Int64>("available") == 80);
+    const auto metrics_text = send(Request{"GET", "/metrics", "", "", "", {}}).body;
+    const std::string units = std::to_string(
+        test.backend() == db::Backend::kSQLite ? kClients * kEach * static_cast<int>(expected.size()) : 0);
+    BOOST_TEST(metrics_text.find("keel_group_commit_units_total{group=\"order_changes\"} " + units + "\n") !=
+                   std::string::npos,
+               metrics_text);
+}
+
 BOOST_AUTO_TEST_CASE(the_same_item_created_at_once_is_one_201_and_conflicts) {
     std::vector<int> statuses(4);
     std::vector<std::thread> clients;

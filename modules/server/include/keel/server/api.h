@@ -38,7 +38,9 @@ struct ApiSettings {
     /// (0: every request asks). A key revoked with `keel apikey revoke` is refused by running keelds within this time.
     int auth_cache_seconds = 10;
     /// server.group_commit: on SQLite, at most this many order creations that arrive while another commits share the
-    /// next transaction and its one fsync (db::CommitGroup); 1 commits each alone. Ignored on the server backends.
+    /// next transaction and its one fsync (db::CommitGroup), and as many changes of orders and shipments (hold,
+    /// release, cancel, allocate, shipment release, confirm, delivery) in a group of their own; 1 commits each alone.
+    /// Ignored on the server backends.
     std::size_t group_commit = 32;
 
     /// Reads server.max_body_bytes, server.auth_cache_seconds, server.group_commit and edi.*; throws
@@ -143,7 +145,8 @@ private:
     Poco::Logger& log_;
     auth::ApiKeys keys_;
     AuthCache auth_cache_;
-    db::CommitGroup intake_group_;  ///< POST /orders
+    db::CommitGroup intake_group_;   ///< POST /orders
+    db::CommitGroup changes_group_;  ///< an order's and its shipments' changes (hold ... delivery)
     Router router_;
 };
 

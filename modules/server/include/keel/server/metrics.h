@@ -28,8 +28,8 @@ public:
     /// database does not answer; `plugins` may be null (not loaded).
     std::string render(db::Database& database, orders::Orders& orders, const plugin_host::PluginHost* plugins) const;
 
-    /// Adds a CommitGroup's figures to the text, labelled group="NAME" (the API's order intake). It must outlive the
-    /// scrapes.
+    /// Adds a CommitGroup's figures to the text, labelled group="NAME" (the API's order intake and order changes). It
+    /// must outlive the scrapes.
     void addCommitGroup(std::string name, const db::CommitGroup& group);
 
 private:
