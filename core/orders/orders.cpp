@@ -667,6 +667,16 @@ Result<ImportOutcome> Orders::importDocument(db::Database& database, const Order
     return database.run([&](db::UnitOfWork& uow) { return import(uow, document, actor); }, options);
 }
 
+std::vector<Result<ImportOutcome>> Orders::importEach(db::Database& database,
+                                                      const std::vector<OrderDocument>& documents, const Actor& actor) {
+    db::RunOptions options;
+    options.retry_unique_violation = true;  // as importDocument
+    db::CommitGroup group(database, kImportsPerCommit);
+    return group.runEach(
+        documents, [&](db::UnitOfWork& uow, const OrderDocument& document) { return import(uow, document, actor); },
+        options);
+}
+
 // ------------------------------------------------------------------------------------------------- holds
 
 Result<OrderState> Orders::hold(db::UnitOfWork& uow, std::string_view order_id, const std::string& reason,

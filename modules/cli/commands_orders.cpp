@@ -114,47 +114,61 @@ int importCommand(Context& context, const std::vector<std::string>& raw) {
     const auto documents = splitDocuments(readInput(args.positional()[0]), source);
     Poco::JSON::Array results;
     int worst = 0;
-    for (std::size_t i = 0; i < documents.size(); ++i) {
-        const std::string where = documents.size() > 1 ? source + "[" + std::to_string(i) + "]" : source;
-        Poco::JSON::Object r;
-        const orders::ParsedDocument parsed = orders::parseOrderDocument(documents[i]);
-        if (!parsed.ok()) {
-            Poco::JSON::Array problems;
-            for (const auto& p : parsed.problems) {
-                const std::string text = where + ": " + (p.field.empty() ? "" : p.field + ": ") + p.message;
-                problems.add(text);
-                if (!context.json()) context.err() << text << "\n";
+    // Each order in its own unit of work; on SQLite a chunk's orders share commits (Orders::importEach). A chunk at a
+    // time, so a large file shows its progress; the answers come in the file's order.
+    constexpr std::size_t kChunk = 256;
+    for (std::size_t first = 0; first < documents.size(); first += kChunk) {
+        const std::size_t end = std::min(documents.size(), first + kChunk);
+        std::vector<orders::ParsedDocument> parsed;
+        std::vector<orders::OrderDocument> valid;
+        for (std::size_t i = first; i < end; ++i) {
+            parsed.push_back(orders::parseOrderDocument(documents[i]));
+            if (parsed.back().ok()) valid.push_back(*parsed.back().document);
+        }
+        const auto outcomes = services(context).orders.importEach(context.database(), valid, actor());
+        std::size_t next = 0;  // the outcome of the next valid document
+        for (std::size_t i = first; i < end; ++i) {
+            const std::string where = documents.size() > 1 ? source + "[" + std::to_string(i) + "]" : source;
+            const orders::ParsedDocument& document = parsed[i - first];
+            Poco::JSON::Object r;
+            if (!document.ok()) {
+                Poco::JSON::Array problems;
+                for (const auto& p : document.problems) {
+                    const std::string text = where + ": " + (p.field.empty() ? "" : p.field + ": ") + p.message;
+                    problems.add(text);
+                    if (!context.json()) context.err() << text << "\n";
+                }
+                r.set("status", "rejected");
+                r.set("problems", problems);
+                results.add(r);
+                worst = std::max(worst, static_cast<int>(ExitCode::kRejected));
+                continue;
             }
-            r.set("status", "rejected");
-            r.set("problems", problems);
+            const auto& outcome = outcomes[next++];
+            r.set("channel", document.document->channel);
+            r.set("external_id", document.document->external_id);
+            if (!outcome) {
+                r.set("status", "conflict");
+                r.set("message", outcome.problem().message);
+                if (!context.json()) context.err() << where << ": " << outcome.problem().message << "\n";
+                worst = std::max(worst, static_cast<int>(outcome.problem().code));
+                results.add(r);
+                continue;
+            }
+            const auto& o = outcome.value();
+            const char* status = o.status == orders::ImportStatus::kCreated ? "created" : "already imported";
+            r.set("status", o.status == orders::ImportStatus::kCreated ? "created" : "already_imported");
+            r.set("order_id", o.order_id);
+            r.set("state", std::string(orders::toString(o.state)));
+            Poco::JSON::Array holds;
+            for (const auto& h : o.holds) holds.add(h);
+            r.set("holds", holds);
             results.add(r);
-            worst = std::max(worst, static_cast<int>(ExitCode::kRejected));
-            continue;
-        }
-        auto outcome = services(context).orders.importDocument(context.database(), *parsed.document, actor());
-        r.set("channel", parsed.document->channel);
-        r.set("external_id", parsed.document->external_id);
-        if (!outcome) {
-            r.set("status", "conflict");
-            r.set("message", outcome.problem().message);
-            if (!context.json()) context.err() << where << ": " << outcome.problem().message << "\n";
-            worst = std::max(worst, static_cast<int>(outcome.problem().code));
-            results.add(r);
-            continue;
-        }
-        const auto& o = outcome.value();
-        const char* status = o.status == orders::ImportStatus::kCreated ? "created" : "already imported";
-        r.set("status", o.status == orders::ImportStatus::kCreated ? "created" : "already_imported");
-        r.set("order_id", o.order_id);
-        r.set("state", std::string(orders::toString(o.state)));
-        Poco::JSON::Array holds;
-        for (const auto& h : o.holds) holds.add(h);
-        r.set("holds", holds);
-        results.add(r);
-        if (!context.json()) {
-            context.out() << parsed.document->channel << "/" << parsed.document->external_id << ": " << status << " "
-                          << o.order_id << " (" << orders::toString(o.state) << ")\n";
-            for (const auto& h : o.holds) context.out() << "  hold: " << h << "\n";
+            if (!context.json()) {
+                context.out() << document.document->channel << "/" << document.document->external_id << ": " << status
+                              << " " << o.order_id << " (" << orders::toString(o.state) << ")\n";
+                for (const auto& h : o.holds) context.out() << "  hold: " << h << "\n";
+            }
         }
     }
     // A tax plugin's breaker may have opened during intake, whose unit of work could not write the exception row.

@@ -240,15 +240,9 @@ Throughput ordersPerSecond(const std::string& connection, const db::ConnectionOp
                 for (int i = 0; i < count; ++i) {
                     documents.push_back(*orders::parseOrderDocument(document(first + i, random, prefix)).document);
                 }
-                db::RunOptions intake;
-                intake.retry_unique_violation = true;
+                // Import and allocate as `keel order import` and keeld's allocation job do (at most 32 a commit).
                 std::vector<std::string> ids;
-                for (auto& imported : group.runEach(
-                         documents,
-                         [&](db::UnitOfWork&uow, const orders::OrderDocument&d) {
-                             return service.import(uow, d, actor);
-                         },
-                         intake)) {
+                for (auto& imported : service.importEach(database, documents, actor)) {
                     if (imported && imported.value().state == orders::OrderState::kValidated) {
                         ids.push_back(imported.value().order_id);
                     } else {
@@ -260,11 +254,14 @@ Throughput ordersPerSecond(const std::string& connection, const db::ConnectionOp
                         if (!outcome) ++failures;
                     }
                 };
-                each(ids, [&](db::UnitOfWork& uow, const std::string& id) { return service.allocate(uow, id, actor); });
+                for (const auto& outcome : service.allocateEach(database, ids, actor)) {
+                    if (!outcome) ++failures;
+                }
                 std::vector<std::string> shipments;
-                for (auto& released : group.runEach(ids, [&](db::UnitOfWork&uow, const std::string&id) {
-                         return service.releaseToFulfillment(uow, id, actor);
-                     })) {
+                const auto release = [&](db::UnitOfWork& uow, const std::string& id) {
+                    return service.releaseToFulfillment(uow, id, actor);
+                };
+                for (auto& released : group.runEach(ids, release)) {
                     if (!released) ++failures;
                     if (released) shipments.insert(shipments.end(), released.value().begin(), released.value().end());
                 }

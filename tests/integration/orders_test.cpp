@@ -776,4 +776,29 @@ BOOST_FIXTURE_TEST_CASE(command_line_order_flow, Shop) {
     BOOST_TEST(code == 0);
     std::tie(code, out, err) = keel({"stock", "verify"});
     BOOST_TEST(code == 0, out);
+
+    // A file of several orders (imported in shared commits on SQLite): each document gets its own answer, in the file's
+    // order, whatever the others do - a malformed one, the same order twice, a changed re-send of it.
+    {
+        std::ofstream file(dir.path + "/mixed.json");
+        file
+            << "[" << orderJson("CLI-3", {{"A", 1}}) << ","
+            << R"({"type":"order","version":1,"channel":"web","external_id":"Y","currency":"USD","lines":[{"sku":"A","quantity":1.5}]})"
+            << "," << orderJson("CLI-3", {{"A", 1}}) << "," << orderJson("CLI-3", {{"A", 2}}) << ","
+            << orderJson("CLI-4", {{"B", 1}}) << "]";
+    }
+    std::tie(code, out, err) = keel({"order", "import", dir.path + "/mixed.json"});
+    BOOST_TEST(code == 4, err);  // the worst answer: the changed re-send's conflict
+    const auto created3 = out.find("web/CLI-3: created");
+    const auto again3 = out.find("web/CLI-3: already imported");
+    const auto created4 = out.find("web/CLI-4: created");
+    BOOST_TEST((created3 != std::string::npos && again3 != std::string::npos && created4 != std::string::npos), out);
+    BOOST_TEST((created3 < again3 && again3 < created4), out);
+    const auto malformed = err.find("mixed.json[1]: lines[0].quantity");
+    const auto changed = err.find("mixed.json[3]: ");
+    BOOST_TEST((malformed != std::string::npos && changed != std::string::npos && malformed < changed), err);
+    std::tie(code, out, err) = keel({"--json", "order", "show", "web/CLI-4"});
+    BOOST_TEST(code == 0, err);
+    std::tie(code, out, err) = keel({"stock", "verify"});
+    BOOST_TEST(code == 0, out);
 }

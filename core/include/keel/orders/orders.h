@@ -195,6 +195,12 @@ public:
     /// import() in its own unit of work, retried when a concurrent import of the same order wins the race
     /// (the retry then reports it as already imported). The entry point of every intake path.
     Result<ImportOutcome> importDocument(db::Database& database, const OrderDocument& document, const Actor& actor);
+    /// importDocument for each document, in the order given, each in its own unit of work, with each one's outcome in
+    /// that order. On SQLite up to kImportsPerCommit share a transaction and its commit (db::CommitGroup::runEach: one
+    /// that fails runs again alone, after the ones before it committed); elsewhere each commits alone.
+    std::vector<Result<ImportOutcome>> importEach(db::Database& database, const std::vector<OrderDocument>& documents,
+                                                  const Actor& actor);
+    static constexpr std::size_t kImportsPerCommit = 32;
 
     std::optional<Order> find(db::UnitOfWork& uow, std::string_view order_id);
     std::optional<Order> findByExternal(db::UnitOfWork& uow, std::string_view channel, std::string_view external_id);
