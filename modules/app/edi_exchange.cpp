@@ -342,27 +342,44 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
             }
         }
         if (const auto documents = response->getArray("documents")) {
-            for (std::size_t i = 0; i < documents->size(); ++i) {
-                const auto document = documents->getObject(static_cast<unsigned>(i));
-                const auto origin = document->getObject("x_edi");
+            // Orders in a row are taken in together (takeOrders), before the next document of another kind, so every
+            // document still takes effect, and is answered, in the interchange's order.
+            std::vector<Poco::JSON::Object::Ptr> orders_in_row;
+            const auto refuse = [&](const Poco::JSON::Object& document, const std::string& refusal) {
+                const auto origin = document.getObject("x_edi");
                 const std::string group = origin ? origin->optValue<std::string>("group_control", "") : "";
                 const std::string set = origin ? origin->optValue<std::string>("set_control", "") : "";
+                receipt.errors.push_back((set.empty() ? std::string() : "set " + set + ": ") + refusal);
+                reject(group, set);
+            };
+            const auto takeOrdersInRow = [&] {
+                std::vector<const Poco::JSON::Object*> row;
+                for (const auto& document : orders_in_row) row.push_back(document.get());
+                const auto refusals = takeOrders(row, actor, receipt);
+                for (std::size_t k = 0; k < row.size(); ++k) {
+                    if (refusals[k]) refuse(*row[k], *refusals[k]);
+                }
+                orders_in_row.clear();
+            };
+            for (std::size_t i = 0; i < documents->size(); ++i) {
+                const auto document = documents->getObject(static_cast<unsigned>(i));
                 const std::string type = document->optValue<std::string>("type", "");
-                std::optional<std::string> refusal;
                 if (type == "order") {
-                    refusal = takeOrder(*document, actor, receipt);
-                } else if (type == "shipment_confirmation") {
+                    orders_in_row.push_back(document);
+                    continue;
+                }
+                takeOrdersInRow();
+                std::optional<std::string> refusal;
+                if (type == "shipment_confirmation") {
                     refusal = applyShippingAdvice(partner, *document, message_id, actor, receipt);
                 } else if (type == "stock_receipt") {
                     refusal = applyReceiptAdvice(partner, *document, message_id, actor, receipt);
                 } else {
                     refusal = "a document of type '" + type + "' is not taken in from EDI";
                 }
-                if (refusal) {
-                    receipt.errors.push_back((set.empty() ? std::string() : "set " + set + ": ") + *refusal);
-                    reject(group, set);
-                }
+                if (refusal) refuse(*document, *refusal);
             }
+            takeOrdersInRow();
         }
         if (const auto received = response->getArray("acknowledgments_received")) {
             for (std::size_t i = 0; i < received->size(); ++i) {
@@ -582,23 +599,38 @@ Poco::JSON::Object::Ptr toJson(const EdiReceipt& r) {
     return o;
 }
 
-std::optional<std::string> EdiExchange::takeOrder(const Poco::JSON::Object& document, const orders::Actor& actor,
-                                                  EdiReceipt& receipt) {
-    const std::string external_id = document.optValue<std::string>("external_id", "");
-    const auto parsed = orders::parseOrderDocument(stringify(document));
-    if (!parsed.ok()) {
-        return "PO " + external_id + ": " +
-               (parsed.problems.empty() ? std::string("not an order document") : parsed.problems.front().message);
+std::vector<std::optional<std::string>> EdiExchange::takeOrders(const std::vector<const Poco::JSON::Object*>& documents,
+                                                                const orders::Actor& actor, EdiReceipt& receipt) {
+    std::vector<std::optional<std::string>> refusals(documents.size());
+    std::vector<orders::OrderDocument> valid;
+    std::vector<std::size_t> valid_at;  // the position of each valid document in `documents`
+    for (std::size_t i = 0; i < documents.size(); ++i) {
+        const auto parsed = orders::parseOrderDocument(stringify(*documents[i]));
+        if (!parsed.ok()) {
+            refusals[i] =
+                "PO " + documents[i]->optValue<std::string>("external_id", "") + ": " +
+                (parsed.problems.empty() ? std::string("not an order document") : parsed.problems.front().message);
+            continue;
+        }
+        valid.push_back(*parsed.document);
+        valid_at.push_back(i);
     }
-    auto imported = services_.orders.importDocument(database_, *parsed.document, actor);
-    if (!imported) return "PO " + external_id + ": " + imported.problem().message;
-    EdiOrder order;
-    order.external_id = external_id;
-    order.order_id = imported.value().order_id;
-    order.created = imported.value().status == orders::ImportStatus::kCreated;
-    order.state = std::string(orders::toString(imported.value().state));
-    receipt.orders.push_back(order);
-    return std::nullopt;
+    const auto outcomes = services_.orders.importEach(database_, valid, actor);
+    for (std::size_t k = 0; k < outcomes.size(); ++k) {
+        const std::size_t i = valid_at[k];
+        const std::string external_id = documents[i]->optValue<std::string>("external_id", "");
+        if (!outcomes[k]) {
+            refusals[i] = "PO " + external_id + ": " + outcomes[k].problem().message;
+            continue;
+        }
+        EdiOrder order;
+        order.external_id = external_id;
+        order.order_id = outcomes[k].value().order_id;
+        order.created = outcomes[k].value().status == orders::ImportStatus::kCreated;
+        order.state = std::string(orders::toString(outcomes[k].value().state));
+        receipt.orders.push_back(order);
+    }
+    return refusals;
 }
 
 namespace {

@@ -452,6 +452,52 @@ BOOST_AUTO_TEST_CASE(a_registration_that_lost_the_race_is_refused_and_the_window
     BOOST_CHECK_THROW(db.run([&](db::UnitOfWork& uow) { d.record(uow); }), app::InterchangeTaken);
 }
 
+// nodex12_850 as three sets in one group: PO BATCH-A, BATCH-A again with its first line changed (a changed re-send),
+// and BATCH-B.
+std::string threeOrders() {
+    const std::string text = readFile(kX12 + "nodex12_850.edi");
+    const auto st = text.find("ST*850*");
+    const auto ge = text.find("GE*1*");
+    const std::string head = text.substr(0, st);
+    const std::string set = text.substr(st, ge - st);
+    std::string tail = text.substr(ge);
+    tail.replace(0, 5, "GE*3*");
+    auto variant = [&](const std::string& po, const std::string& control, bool changed) {
+        std::string one = set;
+        one.replace(one.find("08292233294"), 11, po);
+        for (auto at = one.find("000000010"); at != std::string::npos; at = one.find("000000010", at)) {
+            one.replace(at, 9, control);
+        }
+        if (changed) one.replace(one.find("PO1*1*120*"), 10, "PO1*1*121*");
+        return one;
+    };
+    return head + variant("BATCH-A", "000000011", false) + variant("BATCH-A", "000000012", true) +
+           variant("BATCH-B", "000000013", false) + tail;
+}
+
+BOOST_AUTO_TEST_CASE(the_orders_of_one_interchange_are_each_taken_in_or_refused_in_their_order) {
+    // The three 850s are taken in together (on SQLite in one shared commit, Orders::importEach): the first BATCH-A is
+    // created, the changed re-send after it is the one refused, and BATCH-B is created all the same.
+    write(root / "three.edi", threeOrders());
+    auto [code, out, err] = keel({"--json", "edi", "receive", (root / "three.edi").string(), "--partner", "xyz"});
+    BOOST_TEST(code == 2, out << err);  // a set was refused
+    const auto received = json(out);
+    const auto orders = received->getArray("orders");
+    BOOST_TEST_REQUIRE(orders->size() == 2u, out);
+    BOOST_TEST(orders->getObject(0)->getValue<std::string>("external_id") == "BATCH-A");
+    BOOST_TEST(orders->getObject(0)->getValue<std::string>("status") == "created");
+    BOOST_TEST(orders->getObject(1)->getValue<std::string>("external_id") == "BATCH-B");
+    BOOST_TEST(orders->getObject(1)->getValue<std::string>("status") == "created");
+    const auto errors = received->getArray("errors");
+    BOOST_TEST_REQUIRE(errors->size() == 1u, out);
+    BOOST_TEST(contains(errors->getElement<std::string>(0), "set 000000012: PO BATCH-A"), out);
+    // The acknowledgment accepts the first and third sets and rejects the second, the group partly accepted.
+    const std::string ack = received->getValue<std::string>("ack");
+    BOOST_TEST(contains(ack, "AK2*850*000000011~\nAK5*A~\nAK2*850*000000012~\nAK5*R*5~\nAK2*850*000000013~\nAK5*A~"),
+               ack);
+    BOOST_TEST(contains(ack, "AK9*P*3*3*2~"), ack);
+}
+
 BOOST_AUTO_TEST_CASE(a_refused_set_stays_as_an_exception_until_reprocess_takes_it_in) {
     write(root / "cases.edi", casesOrder());
     auto [code, out, err] = keel({"--json", "edi", "receive", (root / "cases.edi").string(), "--partner", "xyz"});

@@ -212,9 +212,10 @@ private:
     /// The codes of the Keel locations a 3PL runs (its profile's locations); empty for a customer (role customer).
     std::vector<std::string> threePlLocations(const std::string& partner) const;
 
-    /// An order document (an 850) through the common intake; the refusal when it is not taken in.
-    std::optional<std::string> takeOrder(const Poco::JSON::Object& document, const orders::Actor& actor,
-                                         EdiReceipt& receipt);
+    /// Order documents (850s) in a row, each through the common intake on its own (Orders::importEach: on SQLite up to
+    /// 32 share a commit); each one's refusal, or nullopt when it was taken in, in their order.
+    std::vector<std::optional<std::string>> takeOrders(const std::vector<const Poco::JSON::Object*>& documents,
+                                                       const orders::Actor& actor, EdiReceipt& receipt);
     /// A 945: confirms the shipment it names shipped (short lines cancelled and reported), or says why not.
     std::optional<std::string> applyShippingAdvice(const std::string& partner, const Poco::JSON::Object& advice,
                                                    const std::string& message_id, const orders::Actor& actor,
