@@ -18,7 +18,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <barrier>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -96,17 +95,8 @@ Throughput reservationsPerSecond(const std::string& connection, db::ConnectionOp
     inventory::Inventory inventory;
     inventory::Inventory warming;  // its own item facts: the measured run starts without any
     std::atomic<int> failures{0};
-    // Each worker first reserves for a second unmeasured, on its own connection, as keeld's long-running workers
-    // would have: the connection has its page cache and memory map filled and its statements compiled, and the
-    // thread's heap has grown. The clock starts when the last worker is warm.
-    using Clock = std::chrono::steady_clock;
-    const auto warm_until = Clock::now() + std::chrono::seconds(1);
-    Clock::time_point start;
-    double cpu_before = 0;
-    std::barrier warm(workers, [&]() noexcept {
-        start = Clock::now();
-        cpu_before = bench::cpuSeconds();
-    });
+    // Each worker first reserves for a second unmeasured, on its own connection (bench::WarmStart).
+    bench::WarmStart warm(workers);
     std::vector<std::thread> threads;
     for (int w = 0; w < workers; ++w) {
         threads.emplace_back([&, w] {
@@ -140,14 +130,14 @@ Throughput reservationsPerSecond(const std::string& connection, db::ConnectionOp
                 }
                 return lines * batch;
             };
-            while (Clock::now() < warm_until) reserve(warming);
-            warm.arrive_and_wait();
+            while (warm.warming()) reserve(warming);
+            warm.arrive();
             for (int i = 0; i < per_worker;) i += reserve(inventory);
         });
     }
     for (auto& t : threads) t.join();
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    const double cpu = bench::cpuSeconds() - cpu_before;
+    const double elapsed = warm.seconds();
+    const double cpu = warm.cpuSeconds();
     if (failures.load() > 0) std::printf("  (%d reservations failed)\n", failures.load());
     const double reservations = workers * per_worker;
     return Throughput{reservations / elapsed, cpu * 1e6 / reservations};

@@ -21,7 +21,6 @@
 
 #include <malloc.h>
 #include <atomic>
-#include <barrier>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -168,17 +167,10 @@ Throughput ordersPerSecond(const std::string& connection, const db::ConnectionOp
     service.setBilling(&postings);
     const orders::Actor actor{"bench"};
     std::atomic<int> failures{0};
-    // Each worker first takes orders end to end for a second unmeasured (external ids W-...), on its own connection,
-    // as keeld's long-running workers would have: page cache and memory map filled, statements compiled, the thread's
-    // heap grown. The clock starts when the last worker is warm; the per-step counts are of measured orders only.
+    // Each worker first takes orders end to end for a second unmeasured (external ids W-...), on its own connection
+    // (bench::WarmStart); the per-step counts are of measured orders only.
     using Clock = std::chrono::steady_clock;
-    const auto warm_until = Clock::now() + std::chrono::seconds(1);
-    Clock::time_point start;
-    double cpu_before = 0;
-    std::barrier warm(workers, [&]() noexcept {
-        start = Clock::now();
-        cpu_before = bench::cpuSeconds();
-    });
+    bench::WarmStart warm(workers);
     std::vector<std::thread> threads;
     for (int w = 0; w < workers; ++w) {
         threads.emplace_back([&, w] {
@@ -276,22 +268,21 @@ Throughput ordersPerSecond(const std::string& connection, const db::ConnectionOp
                 });
             };
             if (batch > 0) {
-                for (int k = 0; Clock::now() < warm_until; k += batch) takeBatch(offset + w * 100'000 + k, batch, "W");
-                warm.arrive_and_wait();
+                for (int k = 0; warm.warming(); k += batch) takeBatch(offset + w * 100'000 + k, batch, "W");
+                warm.arrive();
                 for (int i = 0; i < per_worker; i += batch) {
                     takeBatch(offset + w * per_worker + i, std::min(batch, per_worker - i), "B");
                 }
                 return;
             }
-            for (int k = 0; Clock::now() < warm_until; ++k)
-                take(document(offset + w * 100'000 + k, random, "W"), nullptr);
-            warm.arrive_and_wait();
+            for (int k = 0; warm.warming(); ++k) take(document(offset + w * 100'000 + k, random, "W"), nullptr);
+            warm.arrive();
             for (int i = 0; i < per_worker; ++i) take(document(offset + w * per_worker + i, random), per_step);
         });
     }
     for (auto& t : threads) t.join();
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    const double cpu = bench::cpuSeconds() - cpu_before;
+    const double seconds = warm.seconds();
+    const double cpu = warm.cpuSeconds();
     if (failures.load() > 0) std::printf("  (%d steps failed)\n", failures.load());
     const double orders = workers * per_worker;
     return Throughput{orders / seconds, cpu * 1e6 / orders};

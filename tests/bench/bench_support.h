@@ -10,6 +10,7 @@
 
 #include <sys/resource.h>
 
+#include <barrier>
 #include <chrono>
 #include <cstdlib>
 #include <optional>
@@ -49,5 +50,34 @@ double seconds(Work&& work) {
     work();
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
+
+/// The start of a measured run of `workers` threads that first work unmeasured for a second (warming()), as keeld's
+/// long-running workers would have: their connections' page caches and memory maps filled, statements compiled,
+/// their heaps grown. Each worker calls arrive() when warm; the clock and the CPU count start when the last one does.
+class WarmStart {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    explicit WarmStart(int workers) : barrier_(workers, Mark{this}) {}
+
+    bool warming() const { return Clock::now() < warm_until_; }
+    void arrive() { barrier_.arrive_and_wait(); }
+    /// Since the last worker arrived: wall seconds, and this process's CPU seconds.
+    double seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+    double cpuSeconds() const { return bench::cpuSeconds() - cpu_before_; }
+
+private:
+    struct Mark {
+        WarmStart* self;
+        void operator()() noexcept {
+            self->start_ = Clock::now();
+            self->cpu_before_ = bench::cpuSeconds();
+        }
+    };
+    const Clock::time_point warm_until_ = Clock::now() + std::chrono::seconds(1);
+    Clock::time_point start_;
+    double cpu_before_ = 0;
+    std::barrier<Mark> barrier_;
+};
 
 }  // namespace keel::bench
