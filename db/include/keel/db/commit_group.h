@@ -36,9 +36,10 @@ struct CommitGroupStats {
 ///
 /// All or nothing, per unit: when every unit of the group succeeds, they commit together. When one fails (it throws,
 /// returns a failed Result, marks the unit rollback-only, or one of its statements fails), the group's transaction is
-/// rolled back; that unit runs again alone through Database::run with its own RunOptions and gets its own outcome, and
-/// the others form a group again. So a unit never commits with another's half, and one refusal does not cost the
-/// others their shared commit. A retryable error (busy, deadlock, serialization failure, lost connection)
+/// rolled back; in queue order, the units before it form a group again, then it runs again alone through
+/// Database::run with its own RunOptions and gets its own outcome, then the units after it form a group. So a unit
+/// never commits with another's half, one refusal does not cost the others their shared commit, and units take effect
+/// in the order they were queued. A retryable error (busy, deadlock, serialization failure, lost connection)
 /// retries the whole group, as Database::run does. A failed commit is every member's failure (they shared it); a
 /// connection lost during the commit leaves every member's outcome unknown, and none is run again.
 ///
@@ -84,10 +85,11 @@ public:
 
     /// Runs `work(uow, item)` for every item, each as its own all-or-nothing unit of work, as run() would if a caller
     /// submitted each concurrently: they are queued together, so they share transactions of up to `max_units` (with
-    /// any other caller's units queued meanwhile), and one that fails runs again alone without costing the others
-    /// their commit. For batch work whose units need not wait for each other: keeld's allocation sweep, a file of
-    /// orders. Returns each item's result in item order once every unit ran; if units threw, the first one's exception
-    /// (by item order) is rethrown after the others finished. Without grouping (see run()), one Database::run each.
+    /// any other caller's units queued meanwhile), and one that fails runs again alone, after the units before it
+    /// committed, without costing the others their commit. For batch work whose units need not wait for each other:
+    /// keeld's allocation sweep, a file of orders. Returns each item's result in item order once every unit ran; if
+    /// units threw, the first one's exception (by item order) is rethrown after the others finished. Without grouping
+    /// (see run()), one Database::run each.
     template <typename Item, typename Work>
     auto runEach(const std::vector<Item>& items, Work&& work, const RunOptions& options = {})
         -> std::vector<std::invoke_result_t<Work&, UnitOfWork&, const Item&>> {
