@@ -203,11 +203,14 @@ SqliteLibrarySetup sqliteLibrarySetup() {
         SqliteLibrarySetup s;
         s.multithread = sqlite3_config(SQLITE_CONFIG_MULTITHREAD) == SQLITE_OK;
         s.memory_statistics_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+        // -1: never spill a statement journal to a file. A statement's journal holds the pages it changed, and Keel's
+        // statements are bounded (BatchInsert, forEachIn), so the memory it takes is too.
+        s.statement_journals_in_memory = sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, -1) == SQLITE_OK;
         s.merged_log_writes = installSqliteLogWriter();
-        if (!s.multithread || !s.memory_statistics_off) {
+        if (!s.multithread || !s.memory_statistics_off || !s.statement_journals_in_memory) {
             logging::get("db").warning(
-                "SQLite was initialized before Keel's first connection: it keeps serialized mode and memory "
-                "statistics");
+                "SQLite was initialized before Keel's first connection: it keeps serialized mode, memory statistics "
+                "and statement journals in temporary files");
         }
         return s;
     }();

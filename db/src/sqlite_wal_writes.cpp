@@ -42,6 +42,7 @@ sqlite3_io_methods methods;
 
 std::atomic<std::uint64_t> requested_writes{0};  // SQLite's write calls on log files (headers and pages)
 std::atomic<std::uint64_t> issued_writes{0};     // the writes handed to the default VFS for them
+std::atomic<std::uint64_t> statement_journals{0};  // statement journal files opened
 
 File* of(sqlite3_file* file) {
     return reinterpret_cast<File*>(file);
@@ -166,6 +167,7 @@ int xUnfetch(sqlite3_file* file, sqlite3_int64 offset, void* page) {
 
 int xOpen(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
     // Every file but a log is the default VFS's own, in the space SQLite allocated (szOsFile covers it).
+    if ((flags & SQLITE_OPEN_SUBJOURNAL) != 0) statement_journals.fetch_add(1, std::memory_order_relaxed);
     if ((flags & SQLITE_OPEN_WAL) == 0) return real_vfs->xOpen(real_vfs, name, file, flags, out_flags);
     File* f = of(file);
     f->real = reinterpret_cast<sqlite3_file*>(f + 1);
@@ -279,6 +281,10 @@ bool installSqliteLogWriter() {
 SqliteLogWrites sqliteLogWrites() {
     return SqliteLogWrites{requested_writes.load(std::memory_order_relaxed),
                            issued_writes.load(std::memory_order_relaxed)};
+}
+
+std::uint64_t sqliteStatementJournalFiles() {
+    return statement_journals.load(std::memory_order_relaxed);
 }
 
 }  // namespace keel::db

@@ -166,6 +166,46 @@ BOOST_FIXTURE_TEST_CASE(sqlite_runs_in_multi_thread_mode_without_memory_statisti
     sqlite3_close(handle);
 }
 
+// A statement's journal, what SQLite keeps to undo that statement alone when it fails halfway inside a transaction,
+// stays in memory however large it grows (SQLite's default writes it to a temporary file past 64 KB), and it still
+// undoes the statement.
+BOOST_FIXTURE_TEST_CASE(statement_journals_stay_in_memory_and_still_undo_a_failed_statement, Fresh) {
+    BOOST_TEST_REQUIRE(sqliteLibrarySetup().statement_journals_in_memory);
+    const std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("keel-statement-journal-" + IdGenerator::global().next() + ".db");
+    sqlite3* handle = nullptr;
+    BOOST_TEST_REQUIRE(sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) ==
+                       SQLITE_OK);
+    const auto exec = [&](const char* sql) { return sqlite3_exec(handle, sql, nullptr, nullptr, nullptr); };
+    const auto count = [&](const char* sql) {
+        sqlite3_stmt* statement = nullptr;
+        BOOST_TEST_REQUIRE(sqlite3_prepare_v2(handle, sql, -1, &statement, nullptr) == SQLITE_OK);
+        BOOST_TEST_REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
+        const std::int64_t value = sqlite3_column_int64(statement, 0);
+        sqlite3_finalize(statement);
+        return value;
+    };
+    // 3,000 rows of 300 bytes: about 250 pages, so a statement that changes every row journals about 1 MB.
+    BOOST_TEST_REQUIRE(exec("PRAGMA journal_mode = WAL; "
+                            "CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER NOT NULL UNIQUE, v TEXT NOT NULL); "
+                            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
+                            "INSERT INTO t SELECT i, i, printf('%0300d', i) FROM n") == SQLITE_OK);
+    const std::uint64_t files_before = sqliteStatementJournalFiles();
+    BOOST_TEST_REQUIRE(exec("BEGIN IMMEDIATE") == SQLITE_OK);
+    BOOST_TEST_REQUIRE(exec("UPDATE t SET v = v || 'x'") == SQLITE_OK);
+    // Every row changes, then the last one takes a key the first one has: the statement fails at its end, and only it
+    // is undone; the transaction and the statement before it stand.
+    BOOST_TEST(exec("UPDATE t SET v = v || 'y', k = CASE WHEN id = 3000 THEN 1 ELSE k END") == SQLITE_CONSTRAINT);
+    BOOST_TEST(sqlite3_get_autocommit(handle) == 0);
+    BOOST_TEST(count("SELECT COUNT(*) FROM t WHERE v LIKE '%x'") == 3000);
+    BOOST_TEST(count("SELECT COUNT(*) FROM t WHERE v LIKE '%y'") == 0);
+    BOOST_TEST_REQUIRE(exec("COMMIT") == SQLITE_OK);
+    BOOST_TEST(count("SELECT COUNT(*) FROM t WHERE v LIKE '%x' AND k = id") == 3000);
+    BOOST_TEST(sqliteStatementJournalFiles() == files_before);  // with SQLite's default: one file, written page by page
+    sqlite3_close(handle);
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+}
+
 // On SQLite a commit's write-ahead log frames reach the file in one write call per 127 KB instead of two a page
 // (db/src/sqlite_wal_writes.cpp), and all of them before another connection can see the commit.
 BOOST_FIXTURE_TEST_CASE(a_commits_log_frames_reach_the_file_together_before_any_reader_sees_it, Fresh) {
