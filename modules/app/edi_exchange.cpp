@@ -1,6 +1,7 @@
 #include "keel/app/edi_exchange.h"
 
 #include "keel/app/interchange_registry.h"
+#include "keel/db/commit_group.h"
 #include "keel/db/error.h"
 #include "keel/db/for_each_in.h"
 #include "keel/edi/base64.h"
@@ -342,9 +343,11 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
             }
         }
         if (const auto documents = response->getArray("documents")) {
-            // Orders in a row are taken in together (takeOrders), before the next document of another kind, so every
-            // document still takes effect, and is answered, in the interchange's order.
-            std::vector<Poco::JSON::Object::Ptr> orders_in_row;
+            // Orders in a row are taken in together (takeOrders), and so are shipping advices in a row
+            // (applyShippingAdvices), before the next document of another kind: every document still takes effect, and
+            // is answered, in the interchange's order.
+            std::vector<Poco::JSON::Object::Ptr> in_row;
+            std::string row_type;
             const auto refuse = [&](const Poco::JSON::Object& document, const std::string& refusal) {
                 const auto origin = document.getObject("x_edi");
                 const std::string group = origin ? origin->optValue<std::string>("group_control", "") : "";
@@ -352,34 +355,37 @@ EdiReceipt EdiExchange::process(const std::string& message_id, const std::string
                 receipt.errors.push_back((set.empty() ? std::string() : "set " + set + ": ") + refusal);
                 reject(group, set);
             };
-            const auto takeOrdersInRow = [&] {
+            const auto takeRow = [&] {
+                if (in_row.empty()) return;
                 std::vector<const Poco::JSON::Object*> row;
-                for (const auto& document : orders_in_row) row.push_back(document.get());
-                const auto refusals = takeOrders(row, actor, receipt);
+                for (const auto& document : in_row) row.push_back(document.get());
+                const auto refusals = row_type == "order"
+                                          ? takeOrders(row, actor, receipt)
+                                          : applyShippingAdvices(partner, row, message_id, actor, receipt);
                 for (std::size_t k = 0; k < row.size(); ++k) {
                     if (refusals[k]) refuse(*row[k], *refusals[k]);
                 }
-                orders_in_row.clear();
+                in_row.clear();
             };
             for (std::size_t i = 0; i < documents->size(); ++i) {
                 const auto document = documents->getObject(static_cast<unsigned>(i));
                 const std::string type = document->optValue<std::string>("type", "");
-                if (type == "order") {
-                    orders_in_row.push_back(document);
+                if (type == "order" || type == "shipment_confirmation") {
+                    if (type != row_type) takeRow();
+                    row_type = type;
+                    in_row.push_back(document);
                     continue;
                 }
-                takeOrdersInRow();
+                takeRow();
                 std::optional<std::string> refusal;
-                if (type == "shipment_confirmation") {
-                    refusal = applyShippingAdvice(partner, *document, message_id, actor, receipt);
-                } else if (type == "stock_receipt") {
+                if (type == "stock_receipt") {
                     refusal = applyReceiptAdvice(partner, *document, message_id, actor, receipt);
                 } else {
                     refusal = "a document of type '" + type + "' is not taken in from EDI";
                 }
                 if (refusal) refuse(*document, *refusal);
             }
-            takeOrdersInRow();
+            takeRow();
         }
         if (const auto received = response->getArray("acknowledgments_received")) {
             for (std::size_t i = 0; i < received->size(); ++i) {
@@ -691,39 +697,57 @@ Result<std::pair<catalog::Item, std::int64_t>> resolveLine(db::UnitOfWork& uow, 
 
 }  // namespace
 
-std::optional<std::string> EdiExchange::applyShippingAdvice(const std::string& partner,
-                                                            const Poco::JSON::Object& advice,
-                                                            const std::string& message_id, const orders::Actor& actor,
-                                                            EdiReceipt& receipt) {
-    const std::string reference =
-        advice.optValue<std::string>("depositor_order", advice.optValue<std::string>("shipment_id", ""));
-    const std::string label = "945 for depositor order '" + reference + "'";
-    const auto pattern = shipmentPattern(reference);
-    if (!pattern) {
-        return label + ": not a reference Keel gives its shipments (W0502 of its 940: 22 hexadecimal characters)";
+std::vector<std::optional<std::string>> EdiExchange::applyShippingAdvices(
+    const std::string& partner, const std::vector<const Poco::JSON::Object*>& advices, const std::string& message_id,
+    const orders::Actor& actor, EdiReceipt& receipt) {
+    std::vector<std::optional<std::string>> refusals(advices.size());
+    // What each 945 says, read before any unit of work; one that names no shipment reference is refused here.
+    struct Advice {
+        const Poco::JSON::Object* advice = nullptr;
+        std::string reference;
+        std::string label;
+        std::string pattern;
+        std::vector<Poco::JSON::Object::Ptr> lines;
+        std::string carrier = "unspecified";
+        std::string service;
+        std::string tracking;
+    };
+    std::vector<Advice> valid;
+    std::vector<std::size_t> valid_at;  // the position of each valid advice in `advices`
+    for (std::size_t i = 0; i < advices.size(); ++i) {
+        const Poco::JSON::Object& advice = *advices[i];
+        Advice a;
+        a.advice = &advice;
+        a.reference = advice.optValue<std::string>("depositor_order", advice.optValue<std::string>("shipment_id", ""));
+        a.label = "945 for depositor order '" + a.reference + "'";
+        const auto pattern = shipmentPattern(a.reference);
+        if (!pattern) {
+            refusals[i] =
+                a.label + ": not a reference Keel gives its shipments (W0502 of its 940: 22 hexadecimal characters)";
+            continue;
+        }
+        a.pattern = *pattern;
+        if (const auto packages = advice.getArray("packages")) {
+            for (std::size_t p = 0; p < packages->size(); ++p) {
+                const auto package = packages->getObject(static_cast<unsigned>(p));
+                if (const auto how = package->getObject("carrier"); how && p == 0) {
+                    a.carrier = how->optValue<std::string>("carrier", a.carrier).substr(0, 64);
+                    a.service = how->optValue<std::string>("service", "").substr(0, 32);
+                    a.tracking = how->optValue<std::string>("tracking_number", "").substr(0, 128);
+                }
+                if (const auto list = package->getArray("lines")) {
+                    for (std::size_t l = 0; l < list->size(); ++l)
+                        a.lines.push_back(list->getObject(static_cast<unsigned>(l)));
+                }
+            }
+        }
+        valid.push_back(std::move(a));
+        valid_at.push_back(i);
     }
     const auto locations = threePlLocations(partner);
     const std::string channel = channelOf(partner);
-    std::vector<Poco::JSON::Object::Ptr> lines;
-    std::string carrier = "unspecified";
-    std::string service;
-    std::string tracking;
-    if (const auto packages = advice.getArray("packages")) {
-        for (std::size_t p = 0; p < packages->size(); ++p) {
-            const auto package = packages->getObject(static_cast<unsigned>(p));
-            if (const auto how = package->getObject("carrier"); how && p == 0) {
-                carrier = how->optValue<std::string>("carrier", carrier).substr(0, 64);
-                service = how->optValue<std::string>("service", "").substr(0, 32);
-                tracking = how->optValue<std::string>("tracking_number", "").substr(0, 128);
-            }
-            if (const auto list = package->getArray("lines")) {
-                for (std::size_t l = 0; l < list->size(); ++l)
-                    lines.push_back(list->getObject(static_cast<unsigned>(l)));
-            }
-        }
-    }
     const std::int64_t at = now();
-    auto applied = database_.run([&](db::UnitOfWork& uow) -> Result<EdiAdvice> {
+    const auto confirm = [&](db::UnitOfWork& uow, const Advice& a) -> Result<EdiAdvice> {
         std::map<std::string, std::string> code_of;  // location id → code, of the partner's locations
         for (const auto& code : locations) {
             if (const auto location = services_.catalog.findLocation(uow, code)) code_of[location->id] = code;
@@ -734,7 +758,7 @@ std::optional<std::string> EdiExchange::applyShippingAdvice(const std::string& p
         std::vector<Candidate> found;
         db::Statement& find =
             uow.statement("SELECT id, order_id, location_id, state, tracking FROM shipment WHERE id LIKE ?");
-        find.bindAll(*pattern).execute();
+        find.bindAll(a.pattern).execute();
         while (find.next()) {
             found.push_back(
                 {find.getString(0), find.getString(1), find.getString(2), find.getString(3), find.getString(4)});
@@ -760,7 +784,7 @@ std::optional<std::string> EdiExchange::applyShippingAdvice(const std::string& p
         }
         const Candidate& target = own.front();
         const std::string code = code_of.at(target.location_id);
-        const std::string warehouse = advice.optValue<std::string>("location", "");
+        const std::string warehouse = a.advice->optValue<std::string>("location", "");
         if (!warehouse.empty() && warehouse != code) {
             return uow.fail(
                 ExitCode::kRejected,
@@ -768,7 +792,7 @@ std::optional<std::string> EdiExchange::applyShippingAdvice(const std::string& p
                 "location");
         }
         if (target.state == "shipped" || target.state == "delivered") {
-            return EdiAdvice{"945", reference, target.id, "already_shipped",
+            return EdiAdvice{"945", a.reference, target.id, "already_shipped",
                              "shipment " + target.id + " was already " + target.state +
                                  (target.tracking.empty() ? std::string() : " (tracking " + target.tracking + ")") +
                                  ": nothing changed"};
@@ -788,7 +812,7 @@ std::optional<std::string> EdiExchange::applyShippingAdvice(const std::string& p
         // What shipped, per item in base units, against what was released of it.
         std::map<std::string, std::int64_t> shipped;
         std::map<std::string, std::string> sku_of;
-        for (const auto& line : lines) {
+        for (const auto& line : a.lines) {
             auto resolved = resolveLine(uow, services_.catalog, *line, channel);
             if (!resolved) return resolved.problem();
             const auto& [item, quantity] = resolved.value();
@@ -810,7 +834,7 @@ std::optional<std::string> EdiExchange::applyShippingAdvice(const std::string& p
             }
         }
         orders::ShipmentReport report;
-        report.shipped_at = shippedAt(advice.optValue<std::string>("shipped_at", ""), at);
+        report.shipped_at = shippedAt(a.advice->optValue<std::string>("shipped_at", ""), at);
         std::string shorts;
         for (const auto& line : shipment.lines) {
             std::int64_t& left = shipped[line.item_id];
@@ -822,11 +846,12 @@ std::optional<std::string> EdiExchange::applyShippingAdvice(const std::string& p
             shorts += (shorts.empty() ? "" : ", ") + (item ? item->sku : line.item_id) + " " + std::to_string(here) +
                       " of " + std::to_string(line.quantity);
         }
-        auto confirmed = services_.orders.confirmShipment(uow, shipment.id, carrier, service, tracking, actor, report);
+        auto confirmed =
+            services_.orders.confirmShipment(uow, shipment.id, a.carrier, a.service, a.tracking, actor, report);
         if (!confirmed) return confirmed.problem();
         std::string note = "shipment " + shipment.id + " shipped from " + code +
-                           (tracking.empty() ? std::string() : " (tracking " + tracking + ")");
-        if (shorts.empty()) return EdiAdvice{"945", reference, shipment.id, "shipped", note};
+                           (a.tracking.empty() ? std::string() : " (tracking " + a.tracking + ")");
+        if (shorts.empty()) return EdiAdvice{"945", a.reference, shipment.id, "shipped", note};
         // Short: the missing units were cancelled on the order; whether the 3PL still holds them is for a person.
         note += "; short: " + shorts + " (the missing units were cancelled on the order and stay on hand at " + code +
                 " in Keel: check the 3PL's stock)";
@@ -837,11 +862,18 @@ std::optional<std::string> EdiExchange::applyShippingAdvice(const std::string& p
                      ("945 from " + partner + " (message " + message_id + "): " + note).substr(0, 4000), shipment.id,
                      at)
             .execute();
-        return EdiAdvice{"945", reference, shipment.id, "short_shipped", note};
-    });
-    if (!applied) return label + ": " + applied.problem().message;
-    receipt.advices.push_back(applied.value());
-    return std::nullopt;
+        return EdiAdvice{"945", a.reference, shipment.id, "short_shipped", note};
+    };
+    db::CommitGroup group(database_, kAdvicesPerCommit);
+    const auto outcomes = group.runEach(valid, confirm);
+    for (std::size_t k = 0; k < outcomes.size(); ++k) {
+        if (!outcomes[k]) {
+            refusals[valid_at[k]] = valid[k].label + ": " + outcomes[k].problem().message;
+            continue;
+        }
+        receipt.advices.push_back(outcomes[k].value());
+    }
+    return refusals;
 }
 
 std::optional<std::string> EdiExchange::applyReceiptAdvice(const std::string& partner, const Poco::JSON::Object& advice,

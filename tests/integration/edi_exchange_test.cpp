@@ -204,6 +204,22 @@ struct Fixture {
         }
         return text;
     }
+    // Three 945s in one interchange, sets 0001 to 0003: for `first`, for no shipment of Keel's, for `second`.
+    std::string threeAdvices(const std::string& first, const std::string& second) {
+        const std::string one = shippingAdvice(first);
+        const auto setOf = [](const std::string& text, const std::string& control) {
+            const auto st = text.find("ST*945*");
+            std::string set = text.substr(st, text.find("GE*1*") - st);
+            for (const std::string segment : {"ST*945*0001~", "SE*15*0001~"}) {
+                set.replace(set.find(segment) + segment.size() - 5, 4, control);
+            }
+            return set;
+        };
+        std::string text = one.substr(0, one.find("ST*945*")) + setOf(one, "0001") + setOf(shippingAdvice(""), "0002") +
+                           setOf(shippingAdvice(second), "0003") + one.substr(one.find("GE*1*"));
+        text.replace(text.find("GE*1*"), 5, "GE*3*");
+        return text;
+    }
     std::tuple<int, std::string, std::string> receive(const std::string& partner, const std::string& name,
                                                       const std::string& text) {
         write(root / name, text);
@@ -1001,6 +1017,41 @@ BOOST_AUTO_TEST_CASE(a_945_ships_the_shipment_with_its_tracking_and_a_resent_one
     std::tie(code, out, err) = keel({"edi", "reprocess", body->getValue<std::string>("message_id")});
     BOOST_TEST(code == 0, out << err);
     BOOST_TEST(number(moves, shipment) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(the_945s_of_one_interchange_each_ship_their_shipment_or_are_refused_in_their_order) {
+    // The three 945s are applied together (on SQLite in one shared commit, db::CommitGroup::runEach): the one that
+    // names no shipment is refused, and the shipments of the two around it ship all the same.
+    threePlStock();
+    const std::string first = releasedShipment("W-3PL-1", {{"WIDGET", 3}, {"GADGET", 2}});
+    const std::string second = releasedShipment("W-3PL-2", {{"WIDGET", 3}, {"GADGET", 2}});
+    run({"edi", "send", "--partner", "3pl-east"});
+    auto [code, out, err] = receive("3pl-east", "three-945.edi", threeAdvices(first, second));
+    BOOST_TEST(code == 2, out << err);  // a set was refused
+    const auto body = json(out);
+    const auto advices = body->getArray("advices");
+    BOOST_TEST_REQUIRE(advices->size() == 2u, out);
+    BOOST_TEST(advices->getObject(0)->getValue<std::string>("target") == first);
+    BOOST_TEST(advices->getObject(0)->getValue<std::string>("outcome") == "shipped");
+    BOOST_TEST(advices->getObject(1)->getValue<std::string>("target") == second);
+    BOOST_TEST(advices->getObject(1)->getValue<std::string>("outcome") == "shipped");
+    const auto errors = body->getArray("errors");
+    BOOST_TEST_REQUIRE(errors->size() == 1u, out);
+    BOOST_TEST(contains(errors->getElement<std::string>(0),
+                        "set 0002: 945 for depositor order '0000000000000000000000': no shipment of Keel's"),
+               out);
+    // The acknowledgment accepts the first and third sets and rejects the second, the group partly accepted.
+    const std::string ack = body->getValue<std::string>("ack");
+    BOOST_TEST(contains(ack, "AK2*945*0001~\nAK5*A~\nAK2*945*0002~\nAK5*R*5~\nAK2*945*0003~\nAK5*A~"), ack);
+    BOOST_TEST(contains(ack, "AK9*P*3*3*2~"), ack);
+    for (const auto& shipment : {first, second}) {
+        BOOST_TEST(text("SELECT state FROM shipment WHERE id = ?", shipment) == "shipped");
+        BOOST_TEST(text("SELECT tracking FROM shipment WHERE id = ?", shipment) == "1Z999AA10123456784");
+    }
+    BOOST_TEST(onHand("WIDGET", "3PL-EAST") == 4);
+    BOOST_TEST(onHand("GADGET", "3PL-EAST") == 6);
+    std::tie(code, out, err) = keel({"stock", "verify"});
+    BOOST_TEST(code == 0, out << err);
 }
 
 BOOST_AUTO_TEST_CASE(a_945_that_names_no_shipment_of_the_3pl_or_an_unknown_item_is_rejected_with_ak5_r) {

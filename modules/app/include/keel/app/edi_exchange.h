@@ -216,10 +216,14 @@ private:
     /// 32 share a commit); each one's refusal, or nullopt when it was taken in, in their order.
     std::vector<std::optional<std::string>> takeOrders(const std::vector<const Poco::JSON::Object*>& documents,
                                                        const orders::Actor& actor, EdiReceipt& receipt);
-    /// A 945: confirms the shipment it names shipped (short lines cancelled and reported), or says why not.
-    std::optional<std::string> applyShippingAdvice(const std::string& partner, const Poco::JSON::Object& advice,
-                                                   const std::string& message_id, const orders::Actor& actor,
-                                                   EdiReceipt& receipt);
+    /// Shipping advices (945s) in a row: each confirms the shipment it names shipped (short lines cancelled and
+    /// reported) in its own unit of work, on SQLite up to kAdvicesPerCommit of them sharing a commit
+    /// (db::CommitGroup::runEach); each one's refusal, or nullopt when it was applied, in their order.
+    std::vector<std::optional<std::string>> applyShippingAdvices(const std::string& partner,
+                                                                 const std::vector<const Poco::JSON::Object*>& advices,
+                                                                 const std::string& message_id,
+                                                                 const orders::Actor& actor, EdiReceipt& receipt);
+    static constexpr std::size_t kAdvicesPerCommit = 32;
     /// A 944: receives its lines at the 3PL's location once per receipt number, or says why not.
     std::optional<std::string> applyReceiptAdvice(const std::string& partner, const Poco::JSON::Object& advice,
                                                   const std::string& message_id, const orders::Actor& actor,
