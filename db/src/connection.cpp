@@ -196,6 +196,14 @@ thread_local bool uncounted = false;
 
 std::uint64_t statementsExecuted() { return executed_statements.load(std::memory_order_relaxed); }
 
+namespace {
+std::atomic<StatementRecorder*> statement_recorder{nullptr};
+}  // namespace
+
+void recordStatements(StatementRecorder* recorder) {
+    statement_recorder.store(recorder, std::memory_order_release);
+}
+
 // sqlite3_config only works before SQLite initializes, which sqlite3odbc's first sqlite3_open_v2 does: so before the
 // process's first connection of any kind (a raw ODBC DSN may name SQLite).
 SqliteLibrarySetup sqliteLibrarySetup() {
@@ -240,7 +248,24 @@ UncountedStatements::~UncountedStatements() {
 }
 
 std::size_t Statement::execute() {
-    if (!uncounted) executed_statements.fetch_add(1, std::memory_order_relaxed);
+    if (!uncounted) {
+        executed_statements.fetch_add(1, std::memory_order_relaxed);
+        if (StatementRecorder* recorder = statement_recorder.load(std::memory_order_acquire)) {
+            ExecutedStatement executed{sql_, {}};
+            executed.parameters.reserve(count_);
+            for (std::size_t i = 0; i < count_; ++i) {
+                const Parameter& p = parameters_[i];
+                if (p.null) {
+                    executed.parameters.emplace_back(std::monostate{});
+                } else if (p.type == SqlType::kBigInt) {
+                    executed.parameters.emplace_back(p.integer);
+                } else {
+                    executed.parameters.emplace_back(p.text);
+                }
+            }
+            recorder->executed(executed);
+        }
+    }
     return run();
 }
 

@@ -8,6 +8,7 @@
 // with 8 workers, ATP p99 < 1 ms. Figures are printed as ratios against the 1-worker run of the same backend.
 // Run with `make bench`.
 
+#include "bare_sqlite.h"
 #include "bench_support.h"
 
 #include "keel/db/batch_insert.h"
@@ -20,6 +21,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
@@ -83,7 +85,8 @@ struct Throughput {
 // > 0, each worker submits its units `batch` at a time with CommitGroup::runEach, each still its own all-or-nothing
 // unit, as keeld's allocation job allocates the orders waiting for it (Orders::allocateEach; SQLite only).
 Throughput reservationsPerSecond(const std::string& connection, db::ConnectionOptions options, const Catalog& c,
-                                 int workers, int per_worker, int lines, bool group_commit = false, int batch = 0) {
+                                 int workers, int per_worker, int lines, bool group_commit = false, int batch = 0,
+                                 bench::BareSqlite* bare = nullptr) {
     db::DatabaseOptions database_options;
     database_options.spec = db::parseConnectionString(connection, options);
     database_options.pool_size = static_cast<std::size_t>(workers);
@@ -132,6 +135,7 @@ Throughput reservationsPerSecond(const std::string& connection, db::ConnectionOp
             };
             while (warm.warming()) reserve(warming);
             warm.arrive();
+            if (bare != nullptr) bare->mark();  // one worker: what follows is measured
             for (int i = 0; i < per_worker;) i += reserve(inventory);
         });
     }
@@ -214,6 +218,24 @@ void run(db::Backend backend, const std::string& dir) {
                     "allocation job) %7.0f  %.2fx   CPU %4.0f us each\n",
                     label.c_str(), unit.c_str(), batched.per_second, batched.per_second / one.per_second,
                     batched.cpu_micros);
+                if (lines == 10) {
+                    // The baseline (bare_sqlite.h): the same run once more, recorded (recording slows it, so it is
+                    // not the figure above), and its statements replayed on SQLite's C API without Keel, ODBC or
+                    // checkpoints: what SQLite alone needs for the same reservations.
+                    std::optional<bench::BareSqlite> bare(std::in_place, connection->substr(7));
+                    (void)reservationsPerSecond(*connection, connection_options, catalog, 1, per, lines, false, 32,
+                                                &*bare);
+                    const auto engine =
+                        bare->replay(connection_options.sqlite_synchronous == "normal" ? "NORMAL" : "FULL",
+                                     [](const std::string& sql, std::size_t parameters) {
+                                         return bench::BareSqlite::rowsInserted(sql, parameters, "reservation");
+                                     });
+                    std::printf(
+                        "%-22s reservations/s, %-18s  the same statements on SQLite's C API alone, no "
+                        "checkpoints (bare_sqlite.h) %7.0f   CPU %4.0f us each   (Keel %.2fx of it)%s\n",
+                        label.c_str(), unit.c_str(), engine.per_second, engine.cpu_micros,
+                        batched.per_second / engine.per_second, engine.failed > 0 ? "   (some statements failed)" : "");
+                }
             }
         }
     }

@@ -7,6 +7,7 @@
 // and the resident set). Targets on a 2-core machine: >= 2,000 orders/s on SQLite, >= 500 on PostgreSQL. Run with
 // `make bench`.
 
+#include "bare_sqlite.h"
 #include "bench_support.h"
 
 #include "keel/catalog/catalog.h"
@@ -24,6 +25,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
@@ -146,7 +148,7 @@ struct Throughput {
 // each).
 Throughput ordersPerSecond(const std::string& connection, const db::ConnectionOptions& connection_options, int workers,
                            int per_worker, int offset, std::vector<StepStatements>* per_step = nullptr,
-                           bool group_commit = false, int batch = 0) {
+                           bool group_commit = false, int batch = 0, bench::BareSqlite* bare = nullptr) {
     db::DatabaseOptions options;
     options.spec = db::parseConnectionString(connection, connection_options);
     options.pool_size = static_cast<std::size_t>(workers);
@@ -270,6 +272,7 @@ Throughput ordersPerSecond(const std::string& connection, const db::ConnectionOp
             if (batch > 0) {
                 for (int k = 0; warm.warming(); k += batch) takeBatch(offset + w * 100'000 + k, batch, "W");
                 warm.arrive();
+                if (bare != nullptr) bare->mark();  // one worker: what follows is measured
                 for (int i = 0; i < per_worker; i += batch) {
                     takeBatch(offset + w * per_worker + i, std::min(batch, per_worker - i), "B");
                 }
@@ -340,6 +343,25 @@ void run(db::Backend backend, const std::string& dir) {
                 "%-22s orders/s, 1 worker, each step %2d orders at a time (CommitGroup::runEach) %6.0f  %.2fx   CPU "
                 "%5.0f us\n",
                 label.c_str(), batch, batched.per_second, batched.per_second / one.per_second, batched.cpu_micros);
+            if (backend == db::Backend::kSQLite && batch == 32) {
+                // The baseline (bare_sqlite.h): the same run once more, recorded (recording slows it, so it is not
+                // the figure above), and its statements replayed on SQLite's C API without Keel, ODBC or
+                // checkpoints: what SQLite alone needs for the rows each order stores.
+                std::optional<bench::BareSqlite> bare(std::in_place, connection->substr(7));
+                (void)ordersPerSecond(*connection, connection_options, 1, per, offset + 2'800'000, nullptr, false,
+                                      batch, &*bare);
+                const auto engine =
+                    bare->replay(connection_options.sqlite_synchronous == "normal" ? "NORMAL" : "FULL",
+                                 [](const std::string& sql, std::size_t parameters) {
+                                     return bench::BareSqlite::rowsInserted(sql, parameters, "sales_order");
+                                 });
+                std::printf(
+                    "%-22s the same statements (%.0f an order) on SQLite's C API alone, no checkpoints "
+                    "(bare_sqlite.h) %6.0f orders/s   CPU %5.0f us   (Keel %.2fx of it)%s\n",
+                    label.c_str(), static_cast<double>(engine.statements) / static_cast<double>(engine.units),
+                    engine.per_second, engine.cpu_micros, batched.per_second / engine.per_second,
+                    engine.failed > 0 ? "   (some statements failed)" : "");
+            }
         }
         offset += 3'000'000;
         std::string breakdown;

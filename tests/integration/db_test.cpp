@@ -285,6 +285,45 @@ BOOST_FIXTURE_TEST_CASE(freed_heap_memory_stays_mapped_for_the_next_unit_of_work
     BOOST_TEST(faults < 100);  // about 4,000 when the heap gives the memory back
 }
 
+BOOST_FIXTURE_TEST_CASE(a_statement_recorder_sees_each_counted_statement_with_its_parameters, Fresh) {
+    createTable(
+        "CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(20), note VARCHAR(20)){{table_options}}");
+    struct Recorder final : StatementRecorder {
+        std::mutex mutex;
+        std::vector<std::pair<std::string, std::vector<ExecutedStatement::Parameter>>> seen;
+        void executed(const ExecutedStatement& statement) override {
+            std::lock_guard<std::mutex> lock(mutex);
+            seen.emplace_back(statement.sql, statement.parameters);
+        }
+        std::vector<std::vector<ExecutedStatement::Parameter>> of(const std::string& sql) {
+            std::lock_guard<std::mutex> lock(mutex);
+            std::vector<std::vector<ExecutedStatement::Parameter>> out;
+            for (const auto& [text, parameters] : seen) {
+                if (text == sql) out.push_back(parameters);
+            }
+            return out;
+        }
+    } recorder;
+    const std::string insert = "INSERT INTO t (id, name, note) VALUES (?, ?, ?)";
+    const std::uint64_t before = statementsExecuted();
+    recordStatements(&recorder);
+    db.run([&](UnitOfWork& uow) {
+        Statement& s = uow.statement(insert);
+        s.bind(1).bind("ann").bindNull(SqlType::kText).execute();
+        s.bind(2).bind(std::optional<std::string>()).bind("x").execute();
+    });
+    recordStatements(nullptr);
+    db.run([&](UnitOfWork& uow) { uow.statement(insert).bindAll(3, "not", "seen").execute(); });
+    const auto inserts = recorder.of(insert);
+    BOOST_TEST_REQUIRE(inserts.size() == 2u);
+    using P = ExecutedStatement::Parameter;
+    BOOST_TEST((inserts[0] == std::vector<P>{P(std::int64_t{1}), P(std::string("ann")), P(std::monostate{})}));
+    BOOST_TEST((inserts[1] == std::vector<P>{P(std::int64_t{2}), P(std::monostate{}), P(std::string("x"))}));
+    // Whatever else was recorded (BEGIN and COMMIT where they are statements) was counted too, and nothing more.
+    BOOST_TEST(recorder.seen.size() <= statementsExecuted() - before - 1);
+    BOOST_TEST(count("t") == 3);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_connection_never_returns_to_the_pool_mid_transaction, Fresh) {
     createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY){{table_options}}");
     {

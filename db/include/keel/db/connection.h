@@ -38,6 +38,26 @@ enum class SqlType { kBigInt, kText };
 /// diagnostics: on client-server backends each one is a round trip to the server).
 std::uint64_t statementsExecuted();
 
+/// A statement as a unit of work executed it: its SQL and its parameters in order (monostate for NULL).
+struct ExecutedStatement {
+    using Parameter = std::variant<std::monostate, std::int64_t, std::string>;
+    const std::string& sql;
+    std::vector<Parameter> parameters;
+};
+
+/// Sees every statement that statementsExecuted() counts, on the thread that executes it, while installed with
+/// recordStatements(). For benchmarks: bench_orders and bench_inventory replay what Keel ran on SQLite's own C API,
+/// to compare Keel with the bare engine doing the same work. Must be thread-safe where several threads execute.
+class StatementRecorder {
+public:
+    virtual ~StatementRecorder() = default;
+    virtual void executed(const ExecutedStatement& statement) = 0;
+};
+
+/// Installs `recorder` for the whole process (nullptr: none, the default). Costs one atomic load per statement
+/// while none is installed. The caller keeps the recorder alive until it installs another or nullptr.
+void recordStatements(StatementRecorder* recorder);
+
 /// While one lives, the statements its thread executes are not counted in statementsExecuted(): the Database's own
 /// background work (SQLite's checkpoint thread, its connection's setup included) belongs to no unit of work, and a
 /// count taken around a unit must not depend on whether a checkpoint ran meanwhile.
