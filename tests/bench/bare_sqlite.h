@@ -34,28 +34,19 @@ public:
         std::size_t failed = 0;      ///< statements SQLite refused (none where the recording had none)
     };
 
-    /// Rows an INSERT INTO `table` adds, to count units in replay(): its parameters over those of one row.
-    static std::size_t rowsInserted(const std::string& sql, std::size_t parameters, const std::string& table) {
-        if (sql.rfind("INSERT INTO " + table + " (", 0) != 0) return 0;
-        const std::size_t values = sql.find("VALUES (");
-        if (values == std::string::npos) return 0;
-        const std::size_t end = sql.find(')', values);
-        std::size_t per_row = 0;
-        for (std::size_t i = values; i < end; ++i) per_row += sql[i] == '?' ? 1 : 0;
-        return per_row == 0 ? 1 : parameters / per_row;
+    /// The baseline of a measured run. The database at `path` (no connection may have it open) is copied, and
+    /// `run(bare)` runs that work once more while every statement the process executes is recorded (recording slows
+    /// it, so this run is not the figure); `run` calls bare.mark() where its measured part starts. The statements are
+    /// then replayed on the copy with `synchronous` ("full" or "normal", as Keel's connections had it), and what
+    /// followed mark() is timed; the units are the rows the replayed statements inserted into `table`.
+    template <typename Run>
+    static Figures measure(const std::string& path, const std::string& synchronous, const std::string& table,
+                           Run&& run) {
+        BareSqlite bare(path);
+        run(bare);
+        return bare.replay(synchronous == "normal" ? "NORMAL" : "FULL", table);
     }
 
-    /// Copies the SQLite database at `path` (its write-ahead log too, if any), which no connection may have open,
-    /// and starts recording every statement the process executes.
-    explicit BareSqlite(const std::string& path) : copy_(path + ".bare") {
-        for (const char* suffix : {"", "-wal"}) {
-            std::ifstream in(path + suffix, std::ios::binary);
-            if (!in) continue;
-            std::ofstream out(copy_ + suffix, std::ios::binary | std::ios::trunc);
-            out << in.rdbuf();
-        }
-        db::recordStatements(this);
-    }
     ~BareSqlite() override {
         db::recordStatements(nullptr);
         for (const char* suffix : {"", "-wal", "-shm"}) std::remove((copy_ + suffix).c_str());
@@ -76,11 +67,9 @@ public:
         mark_ = recorded_.size();
     }
 
-    /// Stops recording and replays everything recorded on the copy, with `synchronous` (FULL or NORMAL) as Keel's
-    /// connections had it, timing what follows mark(). `units(sql, parameter count)` counts the units a replayed
-    /// statement stands for.
-    template <typename Units>
-    Figures replay(const char* synchronous, Units&& units) {
+private:
+    /// Stops recording and replays everything recorded on the copy (see measure()).
+    Figures replay(const char* synchronous, const std::string& table) {
         db::recordStatements(nullptr);
         sqlite3* handle = nullptr;
         if (sqlite3_open_v2(copy_.c_str(), &handle, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
@@ -137,7 +126,7 @@ public:
             sqlite3_reset(s);
             sqlite3_clear_bindings(s);
             if (k >= mark_) {
-                figures.units += units(sql, r.parameters.size());
+                figures.units += rowsInserted(sql, r.parameters.size(), table);
                 ++figures.statements;
             }
         }
@@ -153,7 +142,29 @@ public:
         return figures;
     }
 
-private:
+    /// Copies the SQLite database at `path` (its write-ahead log too, if any), which no connection may have open,
+    /// and starts recording every statement the process executes.
+    explicit BareSqlite(const std::string& path) : copy_(path + ".bare") {
+        for (const char* suffix : {"", "-wal"}) {
+            std::ifstream in(path + suffix, std::ios::binary);
+            if (!in) continue;
+            std::ofstream out(copy_ + suffix, std::ios::binary | std::ios::trunc);
+            out << in.rdbuf();
+        }
+        db::recordStatements(this);
+    }
+
+    /// Rows an INSERT INTO `table` adds, to count units in replay(): its parameters over those of one row.
+    static std::size_t rowsInserted(const std::string& sql, std::size_t parameters, const std::string& table) {
+        if (sql.rfind("INSERT INTO " + table + " (", 0) != 0) return 0;
+        const std::size_t values = sql.find("VALUES (");
+        if (values == std::string::npos) return 0;
+        const std::size_t end = sql.find(')', values);
+        std::size_t per_row = 0;
+        for (std::size_t i = values; i < end; ++i) per_row += sql[i] == '?' ? 1 : 0;
+        return per_row == 0 ? 1 : parameters / per_row;
+    }
+
     struct Recorded {
         std::size_t sql;
         std::vector<db::ExecutedStatement::Parameter> parameters;

@@ -21,7 +21,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
@@ -219,17 +218,14 @@ void run(db::Backend backend, const std::string& dir) {
                     label.c_str(), unit.c_str(), batched.per_second, batched.per_second / one.per_second,
                     batched.cpu_micros);
                 if (lines == 10) {
-                    // The baseline (bare_sqlite.h): the same run once more, recorded (recording slows it, so it is
-                    // not the figure above), and its statements replayed on SQLite's C API without Keel, ODBC or
-                    // checkpoints: what SQLite alone needs for the same reservations.
-                    std::optional<bench::BareSqlite> bare(std::in_place, connection->substr(7));
-                    (void)reservationsPerSecond(*connection, connection_options, catalog, 1, per, lines, false, 32,
-                                                &*bare);
-                    const auto engine =
-                        bare->replay(connection_options.sqlite_synchronous == "normal" ? "NORMAL" : "FULL",
-                                     [](const std::string& sql, std::size_t parameters) {
-                                         return bench::BareSqlite::rowsInserted(sql, parameters, "reservation");
-                                     });
+                    // The baseline (bare_sqlite.h): the same statements on SQLite's C API without Keel, ODBC or
+                    // checkpoints, what SQLite alone needs for the same reservations.
+                    const auto engine = bench::BareSqlite::measure(
+                        connection->substr(7), connection_options.sqlite_synchronous, "reservation",
+                        [&](bench::BareSqlite& bare) {
+                            (void)reservationsPerSecond(*connection, connection_options, catalog, 1, per, lines, false,
+                                                        32, &bare);
+                        });
                     std::printf(
                         "%-22s reservations/s, %-18s  the same statements on SQLite's C API alone, no "
                         "checkpoints (bare_sqlite.h) %7.0f   CPU %4.0f us each   (Keel %.2fx of it)%s\n",

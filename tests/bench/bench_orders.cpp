@@ -344,17 +344,14 @@ void run(db::Backend backend, const std::string& dir) {
                 "%5.0f us\n",
                 label.c_str(), batch, batched.per_second, batched.per_second / one.per_second, batched.cpu_micros);
             if (backend == db::Backend::kSQLite && batch == 32) {
-                // The baseline (bare_sqlite.h): the same run once more, recorded (recording slows it, so it is not
-                // the figure above), and its statements replayed on SQLite's C API without Keel, ODBC or
-                // checkpoints: what SQLite alone needs for the rows each order stores.
-                std::optional<bench::BareSqlite> bare(std::in_place, connection->substr(7));
-                (void)ordersPerSecond(*connection, connection_options, 1, per, offset + 2'800'000, nullptr, false,
-                                      batch, &*bare);
-                const auto engine =
-                    bare->replay(connection_options.sqlite_synchronous == "normal" ? "NORMAL" : "FULL",
-                                 [](const std::string& sql, std::size_t parameters) {
-                                     return bench::BareSqlite::rowsInserted(sql, parameters, "sales_order");
-                                 });
+                // The baseline (bare_sqlite.h): the same statements on SQLite's C API without Keel, ODBC or
+                // checkpoints, what SQLite alone needs for the rows each order stores.
+                const auto engine = bench::BareSqlite::measure(
+                    connection->substr(7), connection_options.sqlite_synchronous, "sales_order",
+                    [&](bench::BareSqlite& bare) {
+                        (void)ordersPerSecond(*connection, connection_options, 1, per, offset + 2'800'000, nullptr,
+                                              false, batch, &bare);
+                    });
                 std::printf(
                     "%-22s the same statements (%.0f an order) on SQLite's C API alone, no checkpoints "
                     "(bare_sqlite.h) %6.0f orders/s   CPU %5.0f us   (Keel %.2fx of it)%s\n",
