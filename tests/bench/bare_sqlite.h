@@ -5,6 +5,10 @@
 // rules), none of the ODBC layers (unixODBC, sqlite3odbc, Keel's Statement), and no checkpoints at all (its write-ahead
 // log only grows): what it takes is what SQLite itself needs for the same reads and writes, an upper bound for any
 // code that would store the same rows. Same process, so same library setup and VFS (db::sqliteLibrarySetup()).
+// A second replay, on a second copy, adds what any database that lives longer than a benchmark also pays: a thread
+// of its own copies the log back into the database file every 50 ms with a passive checkpoint, and the replaying
+// connection checkpoints itself past 10,000 log pages, as Keel's Database does (db::WalCheckpointer). The two
+// together tell Keel's own share (against the second) from the checkpoints' (the difference between them).
 
 #include "bench_support.h"
 
@@ -12,13 +16,17 @@
 
 #include <sqlite3.h>
 
+#include <array>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -34,22 +42,35 @@ public:
         std::size_t failed = 0;      ///< statements SQLite refused (none where the recording had none)
     };
 
-    /// The baseline of a measured run. The database at `path` (no connection may have it open) is copied, and
+    struct Baselines {
+        Figures alone;         ///< no checkpoints: the write-ahead log only grows
+        Figures checkpointed;  ///< with checkpoints as Keel's Database makes them
+    };
+
+    /// The baselines of a measured run. The database at `path` (no connection may have it open) is copied twice, and
     /// `run(bare)` runs that work once more while every statement the process executes is recorded (recording slows
     /// it, so this run is not the figure); `run` calls bare.mark() where its measured part starts. The statements are
-    /// then replayed on the copy with `synchronous` ("full" or "normal", as Keel's connections had it), and what
-    /// followed mark() is timed; the units are the rows the replayed statements inserted into `table`.
+    /// then replayed on each copy with `synchronous` ("full" or "normal", as Keel's connections had it), without
+    /// checkpoints and with them, and what followed mark() is timed; the units are the rows the replayed statements
+    /// inserted into `table`.
     template <typename Run>
-    static Figures measure(const std::string& path, const std::string& synchronous, const std::string& table,
-                           Run&& run) {
+    static Baselines measure(const std::string& path, const std::string& synchronous, const std::string& table,
+                             Run&& run) {
         BareSqlite bare(path);
         run(bare);
-        return bare.replay(synchronous == "normal" ? "NORMAL" : "FULL", table);
+        db::recordStatements(nullptr);
+        const char* sync = synchronous == "normal" ? "NORMAL" : "FULL";
+        Baselines baselines;
+        baselines.alone = bare.replay(bare.copies_[0], sync, table, false);
+        baselines.checkpointed = bare.replay(bare.copies_[1], sync, table, true);
+        return baselines;
     }
 
     ~BareSqlite() override {
         db::recordStatements(nullptr);
-        for (const char* suffix : {"", "-wal", "-shm"}) std::remove((copy_ + suffix).c_str());
+        for (const auto& copy : copies_) {
+            for (const char* suffix : {"", "-wal", "-shm"}) std::remove((copy + suffix).c_str());
+        }
     }
     BareSqlite(const BareSqlite&) = delete;
     BareSqlite& operator=(const BareSqlite&) = delete;
@@ -68,13 +89,54 @@ public:
     }
 
 private:
-    /// Stops recording and replays everything recorded on the copy (see measure()).
-    Figures replay(const char* synchronous, const std::string& table) {
-        db::recordStatements(nullptr);
+    /// Copies the log back into the database file at `path` every 50 ms while it lives, from a thread and a connection
+    /// of its own, as db::WalCheckpointer does while commits keep coming.
+    class Checkpointer {
+    public:
+        Checkpointer(const std::string& path, const char* synchronous) {
+            if (sqlite3_open_v2(path.c_str(), &handle_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+                sqlite3_close(handle_);
+                throw std::runtime_error("bare SQLite: cannot open " + path);
+            }
+            // Its fsyncs of the log and the database file follow its own connection's setting, as Keel's do.
+            const std::string setup = std::string("PRAGMA synchronous = ") + synchronous;
+            sqlite3_exec(handle_, setup.c_str(), nullptr, nullptr, nullptr);
+            thread_ = std::thread([this] {
+                std::unique_lock<std::mutex> lock(mutex_);
+                while (!stop_) {
+                    if (wakeup_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stop_; })) break;
+                    lock.unlock();
+                    sqlite3_wal_checkpoint_v2(handle_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+                    lock.lock();
+                }
+            });
+        }
+        ~Checkpointer() {
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                stop_ = true;
+            }
+            wakeup_.notify_all();
+            thread_.join();
+            sqlite3_close(handle_);
+        }
+        Checkpointer(const Checkpointer&) = delete;
+        Checkpointer& operator=(const Checkpointer&) = delete;
+
+    private:
+        sqlite3* handle_ = nullptr;
+        std::mutex mutex_;
+        std::condition_variable wakeup_;
+        bool stop_ = false;
+        std::thread thread_;
+    };
+
+    /// Replays everything recorded on the copy at `path` (see measure()).
+    Figures replay(const std::string& path, const char* synchronous, const std::string& table, bool checkpoints) {
         sqlite3* handle = nullptr;
-        if (sqlite3_open_v2(copy_.c_str(), &handle, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+        if (sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
             sqlite3_close(handle);
-            throw std::runtime_error("bare SQLite: cannot open " + copy_);
+            throw std::runtime_error("bare SQLite: cannot open " + path);
         }
         std::vector<sqlite3_stmt*> prepared(sql_.size(), nullptr);
         auto close = [&] {
@@ -86,10 +148,14 @@ private:
             close();
             throw std::runtime_error(message);
         };
-        // As sqlite3odbc opens Keel's connections (JournalMode=WAL, SyncPragma, FKSupport), without checkpoints.
-        const std::string setup = std::string("PRAGMA journal_mode = WAL; PRAGMA synchronous = ") + synchronous +
-                                  "; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0";
+        // As sqlite3odbc opens Keel's connections (JournalMode=WAL, SyncPragma, FKSupport); no checkpoints, or Keel's
+        // backstop (its connections checkpoint themselves past 10,000 log pages) and the thread.
+        const std::string setup =
+            std::string("PRAGMA journal_mode = WAL; PRAGMA synchronous = ") + synchronous +
+            "; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = " + (checkpoints ? "10000" : "0");
         if (sqlite3_exec(handle, setup.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) fail("setup");
+        std::optional<Checkpointer> checkpointer;
+        if (checkpoints) checkpointer.emplace(path, synchronous);
         Figures figures;
         std::chrono::steady_clock::time_point start;
         double cpu_before = 0;
@@ -101,7 +167,7 @@ private:
             }
             const Recorded& r = recorded_[k];
             const std::string& sql = sql_[r.sql];
-            if (sql.find("wal_autocheckpoint") != std::string::npos) continue;  // Keel's setting; none here
+            if (sql.find("wal_autocheckpoint") != std::string::npos) continue;  // Keel's setting, made above
             sqlite3_stmt*& s = prepared[r.sql];
             if (s == nullptr && sqlite3_prepare_v2(handle, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) fail(sql);
             for (std::size_t i = 0; i < r.parameters.size(); ++i) {
@@ -132,24 +198,26 @@ private:
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const double cpu = cpuSeconds() - cpu_before;
+        checkpointer.reset();
         close();
         consumed_ = sink;
         if (figures.units > 0) {
             figures.per_second = static_cast<double>(figures.units) / seconds;
             figures.cpu_micros = cpu * 1e6 / static_cast<double>(figures.units);
         }
-        recorded_.clear();
         return figures;
     }
 
     /// Copies the SQLite database at `path` (its write-ahead log too, if any), which no connection may have open,
-    /// and starts recording every statement the process executes.
-    explicit BareSqlite(const std::string& path) : copy_(path + ".bare") {
-        for (const char* suffix : {"", "-wal"}) {
-            std::ifstream in(path + suffix, std::ios::binary);
-            if (!in) continue;
-            std::ofstream out(copy_ + suffix, std::ios::binary | std::ios::trunc);
-            out << in.rdbuf();
+    /// twice, and starts recording every statement the process executes.
+    explicit BareSqlite(const std::string& path) : copies_{path + ".bare", path + ".bare-checkpointed"} {
+        for (const auto& copy : copies_) {
+            for (const char* suffix : {"", "-wal"}) {
+                std::ifstream in(path + suffix, std::ios::binary);
+                if (!in) continue;
+                std::ofstream out(copy + suffix, std::ios::binary | std::ios::trunc);
+                out << in.rdbuf();
+            }
         }
         db::recordStatements(this);
     }
@@ -169,7 +237,7 @@ private:
         std::size_t sql;
         std::vector<db::ExecutedStatement::Parameter> parameters;
     };
-    std::string copy_;
+    std::array<std::string, 2> copies_;  ///< replayed without checkpoints, and with them
     std::mutex mutex_;
     std::unordered_map<std::string, std::size_t> sql_index_;
     std::vector<std::string> sql_;
