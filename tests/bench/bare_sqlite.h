@@ -28,6 +28,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace keel::bench {
@@ -45,6 +46,12 @@ public:
     struct Baselines {
         Figures alone;         ///< no checkpoints: the write-ahead log only grows
         Figures checkpointed;  ///< with checkpoints as Keel's Database makes them
+
+        /// Each with how it ran, for a benchmark's lines.
+        std::array<std::pair<const char*, const Figures*>, 2> each() const {
+            return {{{"alone, no checkpoints", &alone},
+                     {"with Keel's checkpoints (a thread, every 50 ms)", &checkpointed}}};
+        }
     };
 
     /// The baselines of a measured run. The database at `path` (no connection may have it open) is copied twice, and

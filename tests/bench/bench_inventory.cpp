@@ -226,18 +226,14 @@ void run(db::Backend backend, const std::string& dir) {
                             (void)reservationsPerSecond(*connection, connection_options, catalog, 1, per, lines, false,
                                                         32, &bare);
                         });
-                    std::printf(
-                        "%-22s reservations/s, %-18s  the same statements on SQLite's C API alone, no "
-                        "checkpoints (bare_sqlite.h) %7.0f   CPU %4.0f us each   (Keel %.2fx of it)%s\n",
-                        label.c_str(), unit.c_str(), engine.alone.per_second, engine.alone.cpu_micros,
-                        batched.per_second / engine.alone.per_second,
-                        engine.alone.failed > 0 ? "   (some statements failed)" : "");
-                    std::printf(
-                        "%-22s reservations/s, %-18s  the same on SQLite's C API with Keel's checkpoints "
-                        "(a thread, every 50 ms) %7.0f   CPU %4.0f us each   (Keel %.2fx of it)%s\n",
-                        label.c_str(), unit.c_str(), engine.checkpointed.per_second, engine.checkpointed.cpu_micros,
-                        batched.per_second / engine.checkpointed.per_second,
-                        engine.checkpointed.failed > 0 ? "   (some statements failed)" : "");
+                    for (const auto& [how, figures] : engine.each()) {
+                        std::printf(
+                            "%-22s reservations/s, %-18s  the same statements on SQLite's C API %s (bare_sqlite.h) "
+                            "%7.0f   CPU %4.0f us each   (Keel %.2fx of it)%s\n",
+                            label.c_str(), unit.c_str(), how, figures->per_second, figures->cpu_micros,
+                            batched.per_second / figures->per_second,
+                            figures->failed > 0 ? "   (some statements failed)" : "");
+                    }
                 }
             }
         }

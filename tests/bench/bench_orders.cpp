@@ -352,20 +352,14 @@ void run(db::Backend backend, const std::string& dir) {
                         (void)ordersPerSecond(*connection, connection_options, 1, per, offset + 2'800'000, nullptr,
                                               false, batch, &bare);
                     });
-                const auto& alone = engine.alone;
-                std::printf(
-                    "%-22s the same statements (%.0f an order) on SQLite's C API alone, no checkpoints "
-                    "(bare_sqlite.h) %6.0f orders/s   CPU %5.0f us   (Keel %.2fx of it)%s\n",
-                    label.c_str(), static_cast<double>(alone.statements) / static_cast<double>(alone.units),
-                    alone.per_second, alone.cpu_micros, batched.per_second / alone.per_second,
-                    alone.failed > 0 ? "   (some statements failed)" : "");
-                const auto& checkpointed = engine.checkpointed;
-                std::printf(
-                    "%-22s the same on SQLite's C API with Keel's checkpoints (a thread, every 50 ms) %6.0f orders/s   "
-                    "CPU %5.0f us   (Keel %.2fx of it)%s\n",
-                    label.c_str(), checkpointed.per_second, checkpointed.cpu_micros,
-                    batched.per_second / checkpointed.per_second,
-                    checkpointed.failed > 0 ? "   (some statements failed)" : "");
+                for (const auto& [how, figures] : engine.each()) {
+                    std::printf(
+                        "%-22s the same statements (%.0f an order) on SQLite's C API %s (bare_sqlite.h) %6.0f "
+                        "orders/s   CPU %5.0f us   (Keel %.2fx of it)%s\n",
+                        label.c_str(), static_cast<double>(figures->statements) / static_cast<double>(figures->units),
+                        how, figures->per_second, figures->cpu_micros, batched.per_second / figures->per_second,
+                        figures->failed > 0 ? "   (some statements failed)" : "");
+                }
             }
         }
         offset += 3'000'000;
