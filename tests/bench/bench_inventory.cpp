@@ -210,13 +210,21 @@ void run(db::Backend backend, const std::string& dir) {
                 std::printf("%-22s reservations/s, %-18s  8 workers whose units share commits (db::CommitGroup) %7.0f  "
                             "%.2fx\n",
                             label.c_str(), unit.c_str(), grouped.per_second, grouped.per_second / one.per_second);
-                const Throughput batched =
-                    reservationsPerSecond(*connection, connection_options, catalog, 1, per, lines, false, 32);
+                // The figure the SQLite target is judged by: the median of three runs, with their range (this VM's
+                // speed moves within minutes as well as hours).
+                std::vector<Throughput> runs;
+                for (int r = 0; r < 3; ++r) {
+                    runs.push_back(
+                        reservationsPerSecond(*connection, connection_options, catalog, 1, per, lines, false, 32));
+                }
+                std::sort(runs.begin(), runs.end(),
+                          [](const Throughput& a, const Throughput& b) { return a.per_second < b.per_second; });
+                const Throughput batched = runs[1];
                 std::printf(
                     "%-22s reservations/s, %-18s  1 worker, 32 units a commit (CommitGroup::runEach, as the "
-                    "allocation job) %7.0f  %.2fx   CPU %4.0f us each\n",
+                    "allocation job) %7.0f  %.2fx   CPU %4.0f us each   (median of 3 runs: %.0f-%.0f)\n",
                     label.c_str(), unit.c_str(), batched.per_second, batched.per_second / one.per_second,
-                    batched.cpu_micros);
+                    batched.cpu_micros, runs.front().per_second, runs.back().per_second);
                 if (lines == 10) {
                     // The baselines (bare_sqlite.h): the same statements on SQLite's C API without Keel or ODBC,
                     // without checkpoints (what SQLite alone needs for the same reservations) and with Keel's.
