@@ -165,7 +165,7 @@ void UnitOfWork::commit() {
 
 Database::Database(DatabaseOptions options) : options_(std::move(options)), backend_(options_.spec.backend) {
     if (options_.spec.backend == Backend::kSQLite && options_.spec.sqlite_background_checkpoint) {
-        checkpointer_ = std::make_unique<WalCheckpointer>(options_.spec, std::chrono::milliseconds(50));
+        checkpointer_ = std::make_unique<WalCheckpointer>(options_.spec, WalCheckpointer::kDelay);
     }
 }
 

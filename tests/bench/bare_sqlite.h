@@ -5,20 +5,21 @@
 // rules), none of the ODBC layers (unixODBC, sqlite3odbc, Keel's Statement), and no checkpoints at all (its write-ahead
 // log only grows): what it takes is what SQLite itself needs for the same reads and writes, an upper bound for any
 // code that would store the same rows. Same process, so same library setup and VFS (db::sqliteLibrarySetup()).
-// A second replay, on a second copy, adds what any database that lives longer than a benchmark also pays: a thread
-// of its own copies the log back into the database file every 50 ms with a passive checkpoint, and the replaying
-// connection checkpoints itself past 10,000 log pages, as Keel's Database does (db::WalCheckpointer). The two
-// together tell Keel's own share (against the second) from the checkpoints' (the difference between them).
+// A second replay, on a second copy, adds what any database that lives longer than a benchmark also pays: Keel's own
+// db::WalCheckpointer, woken after every replayed COMMIT as a Database wakes it, copies the log back into the database
+// file 50 ms later with a passive checkpoint, and the replaying connection checkpoints itself past 10,000 log pages,
+// as Keel's connections do. The two together tell Keel's own share (against the second) from the checkpoints' (the
+// difference between them).
 
 #include "bench_support.h"
 
 #include "keel/db/connection.h"
+#include "keel/db/wal_checkpointer.h"
 
 #include <sqlite3.h>
 
 #include <array>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -26,7 +27,6 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -49,8 +49,8 @@ public:
 
         /// Each with how it ran, for a benchmark's lines.
         std::array<std::pair<const char*, const Figures*>, 2> each() const {
-            return {{{"alone, no checkpoints", &alone},
-                     {"with Keel's checkpoints (a thread, every 50 ms)", &checkpointed}}};
+            return {
+                {{"alone, no checkpoints", &alone}, {"with Keel's checkpoints (db::WalCheckpointer)", &checkpointed}}};
         }
     };
 
@@ -96,48 +96,6 @@ public:
     }
 
 private:
-    /// Copies the log back into the database file at `path` every 50 ms while it lives, from a thread and a connection
-    /// of its own, as db::WalCheckpointer does while commits keep coming.
-    class Checkpointer {
-    public:
-        Checkpointer(const std::string& path, const char* synchronous) {
-            if (sqlite3_open_v2(path.c_str(), &handle_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-                sqlite3_close(handle_);
-                throw std::runtime_error("bare SQLite: cannot open " + path);
-            }
-            // Its fsyncs of the log and the database file follow its own connection's setting, as Keel's do.
-            const std::string setup = std::string("PRAGMA synchronous = ") + synchronous;
-            sqlite3_exec(handle_, setup.c_str(), nullptr, nullptr, nullptr);
-            thread_ = std::thread([this] {
-                std::unique_lock<std::mutex> lock(mutex_);
-                while (!stop_) {
-                    if (wakeup_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stop_; })) break;
-                    lock.unlock();
-                    sqlite3_wal_checkpoint_v2(handle_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-                    lock.lock();
-                }
-            });
-        }
-        ~Checkpointer() {
-            {
-                std::lock_guard<std::mutex> lock(mutex_);
-                stop_ = true;
-            }
-            wakeup_.notify_all();
-            thread_.join();
-            sqlite3_close(handle_);
-        }
-        Checkpointer(const Checkpointer&) = delete;
-        Checkpointer& operator=(const Checkpointer&) = delete;
-
-    private:
-        sqlite3* handle_ = nullptr;
-        std::mutex mutex_;
-        std::condition_variable wakeup_;
-        bool stop_ = false;
-        std::thread thread_;
-    };
-
     /// Replays everything recorded on the copy at `path` (see measure()).
     Figures replay(const std::string& path, const char* synchronous, const std::string& table, bool checkpoints) {
         sqlite3* handle = nullptr;
@@ -156,13 +114,17 @@ private:
             throw std::runtime_error(message);
         };
         // As sqlite3odbc opens Keel's connections (JournalMode=WAL, SyncPragma, FKSupport); no checkpoints, or Keel's
-        // backstop (its connections checkpoint themselves past 10,000 log pages) and the thread.
+        // backstop (its connections checkpoint themselves past 10,000 log pages) and its checkpoint thread.
         const std::string setup =
             std::string("PRAGMA journal_mode = WAL; PRAGMA synchronous = ") + synchronous +
             "; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = " + (checkpoints ? "10000" : "0");
         if (sqlite3_exec(handle, setup.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) fail("setup");
-        std::optional<Checkpointer> checkpointer;
-        if (checkpoints) checkpointer.emplace(path, synchronous);
+        std::optional<db::WalCheckpointer> checkpointer;
+        if (checkpoints) {
+            db::ConnectionOptions options;
+            options.sqlite_synchronous = synchronous == std::string("NORMAL") ? "normal" : "full";
+            checkpointer.emplace(db::parseConnectionString("sqlite:" + path, options), db::WalCheckpointer::kDelay);
+        }
         Figures figures;
         std::chrono::steady_clock::time_point start;
         double cpu_before = 0;
@@ -196,6 +158,7 @@ private:
                 }
             }
             if (rc != SQLITE_DONE) ++figures.failed;
+            if (checkpointer && sql == "COMMIT") checkpointer->wake();  // as Database::committedWrite() does
             sqlite3_reset(s);
             sqlite3_clear_bindings(s);
             if (k >= mark_) {

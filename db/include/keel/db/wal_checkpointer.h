@@ -26,6 +26,9 @@ struct CheckpointStats {
 
 class WalCheckpointer {
 public:
+    /// The Database's delay: a checkpoint 50 ms after the commit that woke the thread.
+    static constexpr std::chrono::milliseconds kDelay{50};
+
     /// `delay`: after a commit wakes it, the thread waits this long so that one checkpoint covers the commits of
     /// that interval (a page changed by several of them is copied once).
     WalCheckpointer(ConnectionSpec spec, std::chrono::milliseconds delay);
