@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <span>
+#include <stdexcept>
 #include <tuple>
 
 namespace keel::inventory {
@@ -645,16 +647,28 @@ constexpr const char* kAllocateRow =
     "UPDATE stock_balance SET allocated = allocated + ?, updated_at = ? WHERE item_id = ? AND location_id = ? "
     "AND lot_id = '' AND state = 'on_hand' AND quantity - allocated - ? >= ?";
 
-// One guarded UPDATE for `rows` (>= 2) balance rows without lots. The rows come as a VALUES list joined by primary
-// key: SQLite compiles that list for a few microseconds a row, where an OR of per-row terms costs about as much as
-// a statement per row. Parameters: updated_at, then (item, location, quantity, free stock needed) per row.
-std::string reserveRowsSql(std::size_t rows) {
-    std::string values;
-    for (std::size_t i = 0; i < rows; ++i) values += i == 0 ? "(?, ?, ?, ?)" : ", (?, ?, ?, ?)";
-    return "UPDATE stock_balance SET allocated = allocated + v.column3, updated_at = ? FROM (VALUES " + values +
-           ") AS v WHERE stock_balance.item_id = v.column1 AND stock_balance.location_id = v.column2 "
-           "AND stock_balance.lot_id = '' AND stock_balance.state = 'on_hand' "
-           "AND stock_balance.quantity - stock_balance.allocated >= v.column4";
+// Rows of balances without lots that one guarded UPDATE of reservePending changes at most.
+constexpr std::size_t kRowsPerUpdate = 50;
+
+// One guarded UPDATE for `rows` (2 to kRowsPerUpdate) balance rows without lots. The rows come as a VALUES list
+// joined by primary key: SQLite compiles that list for a few microseconds a row, where an OR of per-row terms costs
+// about as much as a statement per row. Parameters: updated_at, then (item, location, quantity, free stock needed) per
+// row. The texts are made once: an order's lines look one up instead of building it.
+const std::string& reserveRowsSql(std::size_t rows) {
+    static const std::vector<std::string> texts = [] {
+        std::vector<std::string> all(kRowsPerUpdate + 1);
+        std::string values;
+        for (std::size_t n = 1; n <= kRowsPerUpdate; ++n) {
+            values += n == 1 ? "(?, ?, ?, ?)" : ", (?, ?, ?, ?)";
+            all[n] = "UPDATE stock_balance SET allocated = allocated + v.column3, updated_at = ? FROM (VALUES " +
+                     values +
+                     ") AS v WHERE stock_balance.item_id = v.column1 AND stock_balance.location_id = v.column2 "
+                     "AND stock_balance.lot_id = '' AND stock_balance.state = 'on_hand' "
+                     "AND stock_balance.quantity - stock_balance.allocated >= v.column4";
+        }
+        return all;
+    }();
+    return texts.at(rows);
 }
 
 }  // namespace
@@ -730,30 +744,40 @@ std::optional<std::int64_t> Inventory::simpleClaim(const ReserveRequest& request
 
 std::optional<Problem> Inventory::reservePending(db::UnitOfWork& uow, const std::vector<ReserveRequest>& requests,
                                                  std::vector<PendingClaim>& pending) {
-    // Lines of the same (item, location) become one row whose claims are made in lock order (pending's order).
+    // The lines come in lock order, so the lines of one (item, location) follow each other: each run of them is one
+    // row, whose claims are made in that order.
     struct Row {
         const ReserveRequest* key = nullptr;
-        std::vector<std::size_t> positions;  ///< of its lines in `lines` (lock order)
-        std::vector<Claim> claims;
+        std::size_t first = 0;  ///< its first line in `lines` (and claim in `claims`)
+        std::size_t count = 0;
     };
     const std::vector<PendingClaim> lines = std::move(pending);
     pending.clear();
+    std::vector<Claim> claims;
+    claims.reserve(lines.size());
     std::vector<Row> rows;
-    std::map<std::pair<std::string, std::string>, std::size_t> row_of;
     for (std::size_t position = 0; position < lines.size(); ++position) {
         const ReserveRequest& request = requests[lines[position].line];
-        auto [it, added] = row_of.emplace(std::make_pair(request.item_id, request.location_id), rows.size());
-        if (added) rows.push_back(Row{&request, {}, {}});
-        rows[it->second].positions.push_back(position);
-        rows[it->second].claims.push_back(lines[position].claim);
+        claims.push_back(lines[position].claim);
+        if (!rows.empty()) {
+            const auto previous = std::tie(rows.back().key->item_id, rows.back().key->location_id);
+            const auto key = std::tie(request.item_id, request.location_id);
+            if (key == previous) {
+                ++rows.back().count;
+                continue;
+            }
+            // A row twice in one UPDATE ... FROM (VALUES ...) would be changed once: never let that happen.
+            if (key < previous) throw std::logic_error("reservePending: lines not in lock order");
+        }
+        rows.push_back(Row{&request, position, 1});
     }
-    constexpr std::size_t kRowsPerUpdate = 50;
+    const auto claimsOf = [&](const Row& row) { return std::span<const Claim>(claims).subspan(row.first, row.count); };
     const std::int64_t now = clock_.nowMicros();
     for (std::size_t start = 0; start < rows.size(); start += kRowsPerUpdate) {
         const std::size_t end = std::min(rows.size(), start + kRowsPerUpdate);
         std::vector<std::int64_t> needed;
         for (std::size_t r = start; r < end; ++r) {
-            const auto free = freeNeeded(rows[r].claims);
+            const auto free = freeNeeded(claimsOf(rows[r]));
             if (!free) break;  // more than any row can hold: refused below
             needed.push_back(*free);
         }
@@ -762,7 +786,7 @@ std::optional<Problem> Inventory::reservePending(db::UnitOfWork& uow, const std:
         if (needed.size() == count) {
             auto total = [&](std::size_t r) {
                 std::int64_t sum = 0;
-                for (const auto& claim : rows[r].claims) sum += claim.quantity;  // <= needed: no overflow
+                for (const auto& claim : claimsOf(rows[r])) sum += claim.quantity;  // <= needed: no overflow
                 return sum;
             };
             if (count == 1) {
@@ -793,13 +817,14 @@ std::optional<Problem> Inventory::reservePending(db::UnitOfWork& uow, const std:
         std::optional<std::pair<std::size_t, std::int64_t>> first;  // (position, available)
         for (std::size_t r = start; r < end; ++r) {
             const Row& row = rows[r];
-            const auto shortfall = firstShortfall(unallocated(uow, row.key->item_id, row.key->location_id), row.claims);
-            if (shortfall && (!first || row.positions[shortfall->index] < first->first)) {
-                first.emplace(row.positions[shortfall->index], shortfall->available);
+            const auto shortfall =
+                firstShortfall(unallocated(uow, row.key->item_id, row.key->location_id), claimsOf(row));
+            if (shortfall && (!first || row.first + shortfall->index < first->first)) {
+                first.emplace(row.first + shortfall->index, shortfall->available);
             }
         }
         Problem problem;
-        std::size_t line = lines[rows[start].positions.front()].line;
+        std::size_t line = lines[rows[start].first].line;
         if (first) {
             line = lines[first->first].line;
             problem = shortage(uow, requests[line], first->second);
@@ -832,23 +857,28 @@ Result<std::vector<ReserveResult>> Inventory::reserveMany(db::UnitOfWork& uow,
     // and a line that fails lets them go first, so the outcome and the line named are those of lock order.
     const bool batch = uow.dialect().backend() == db::Backend::kSQLite && requests.size() > 1;
     std::vector<PendingClaim> pending;
-    std::set<std::pair<std::string, std::string>> pending_rows;
+    // The (item, location) rows pending lines claim, added in lock order: sorted.
+    using RowKey = std::pair<std::string_view, std::string_view>;
+    std::vector<RowKey> pending_rows;
+    const auto claimed = [&](std::string_view item_id, std::string_view location_id) {
+        return std::binary_search(pending_rows.begin(), pending_rows.end(), RowKey{item_id, location_id});
+    };
     std::vector<ReserveResult> results(requests.size());
     for (const std::size_t i : order) {
         const ReserveRequest& request = requests[i];
         if (batch) {
             if (const auto protect = simpleClaim(request, context)) {
                 pending.push_back(PendingClaim{i, Claim{request.quantity, *protect}});
-                pending_rows.emplace(request.item_id, request.location_id);
+                pending_rows.emplace_back(request.item_id, request.location_id);
                 results[i].reserved = request.quantity;
                 results[i].reservations.push_back(makeReservation(request, "", request.quantity));
                 continue;
             }
-            bool touches = pending_rows.count({request.item_id, request.location_id}) != 0;
+            bool touches = claimed(request.item_id, request.location_id);
             auto f = context.facts.find(request.item_id);
             if (f != context.facts.end()) {
                 for (const auto& component : f->second.components) {
-                    touches = touches || pending_rows.count({component.first, request.location_id}) != 0;
+                    touches = touches || claimed(component.first, request.location_id);
                 }
             }
             if (touches) {

@@ -59,7 +59,7 @@ std::vector<LotTake> chooseFefo(std::vector<LotStock> lots, std::int64_t quantit
     return taken;
 }
 
-std::optional<std::int64_t> freeNeeded(const std::vector<Claim>& claims) {
+std::optional<std::int64_t> freeNeeded(std::span<const Claim> claims) {
     std::int64_t taken = 0;
     std::int64_t needed = 0;
     for (const auto& claim : claims) {
@@ -73,7 +73,7 @@ std::optional<std::int64_t> freeNeeded(const std::vector<Claim>& claims) {
     return needed;
 }
 
-std::optional<Shortfall> firstShortfall(std::int64_t free, const std::vector<Claim>& claims) {
+std::optional<Shortfall> firstShortfall(std::int64_t free, std::span<const Claim> claims) {
     for (std::size_t i = 0; i < claims.size(); ++i) {
         // `free` only shrinks by claims that fitted, so it stays >= 0 and nothing here can overflow.
         const std::int64_t available = free > claims[i].protect ? free - claims[i].protect : 0;

@@ -25,7 +25,7 @@ void BatchInsert::push(const std::optional<std::int64_t>& value) {
 
 void BatchInsert::push(const std::optional<std::string>& value) {
     if (value) {
-        pending_.emplace_back(*value);
+        push(std::string_view(*value));
     } else {
         pending_.emplace_back(std::monostate{});
     }
@@ -76,8 +76,8 @@ void BatchInsert::write(std::size_t rows) {
         const Value& v = pending_[i];
         if (const auto* integer = std::get_if<std::int64_t>(&v)) {
             statement.bind(*integer);
-        } else if (const auto* text = std::get_if<std::string>(&v)) {
-            statement.bind(*text);
+        } else if (const auto* text = std::get_if<Text>(&v)) {
+            statement.bind(std::string_view(text_).substr(text->offset, text->size));
         } else {
             statement.bindNull(null_types_[i]);
         }
@@ -85,6 +85,7 @@ void BatchInsert::write(std::size_t rows) {
     statement.execute();
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(rows * columns_.size()));
     null_types_.erase(null_types_.begin(), null_types_.begin() + static_cast<std::ptrdiff_t>(rows * columns_.size()));
+    if (pending_.empty()) text_.clear();  // the text of values still pending stays where their offsets say
     written_ += rows;
 }
 

@@ -98,11 +98,12 @@ BOOST_AUTO_TEST_CASE(claims_on_one_row_fit_together_exactly_when_they_fit_one_by
 
 BOOST_AUTO_TEST_CASE(claims_beyond_the_64_bit_range_can_never_fit) {
     constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
-    BOOST_TEST(freeNeeded({{kMax, 0}}).value() == kMax);
-    BOOST_TEST(!freeNeeded({{kMax, 1}}).has_value());
-    BOOST_TEST(!freeNeeded({{kMax / 2 + 1, 0}, {kMax / 2 + 1, 0}}).has_value());
-    BOOST_TEST(firstShortfall(kMax, {{kMax, 0}, {1, 0}})->index == 1u);
-    BOOST_TEST(firstShortfall(kMax, {{kMax, 0}, {1, 0}})->available == 0);
+    using Claims = std::vector<Claim>;
+    BOOST_TEST(freeNeeded(Claims{{kMax, 0}}).value() == kMax);
+    BOOST_TEST(!freeNeeded(Claims{{kMax, 1}}).has_value());
+    BOOST_TEST(!freeNeeded(Claims{{kMax / 2 + 1, 0}, {kMax / 2 + 1, 0}}).has_value());
+    BOOST_TEST(firstShortfall(kMax, Claims{{kMax, 0}, {1, 0}})->index == 1u);
+    BOOST_TEST(firstShortfall(kMax, Claims{{kMax, 0}, {1, 0}})->available == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -64,7 +65,7 @@ struct Claim {
 /// The unallocated stock a row must have for every claim to succeed when they are made in order: the largest
 /// of (the quantities up to and including a claim + that claim's protect). None when that exceeds the 64-bit
 /// range (no row can hold it). With this number one guarded update makes all the claims at once.
-std::optional<std::int64_t> freeNeeded(const std::vector<Claim>& claims);
+std::optional<std::int64_t> freeNeeded(std::span<const Claim> claims);
 
 /// The first claim that `free` unallocated stock cannot satisfy when the claims are made in order, and what was
 /// available to it (after the claims before it and its own protect, never below zero).
@@ -72,6 +73,6 @@ struct Shortfall {
     std::size_t index = 0;
     std::int64_t available = 0;
 };
-std::optional<Shortfall> firstShortfall(std::int64_t free, const std::vector<Claim>& claims);
+std::optional<Shortfall> firstShortfall(std::int64_t free, std::span<const Claim> claims);
 
 }  // namespace keel::inventory

@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -43,11 +44,20 @@ public:
     std::size_t rowsWritten() const { return written_; }
 
 private:
-    using Value = std::variant<std::monostate, std::int64_t, std::string>;
+    /// Text kept in text_: its offset and size there.
+    struct Text {
+        std::size_t offset = 0;
+        std::size_t size = 0;
+    };
+    using Value = std::variant<std::monostate, std::int64_t, Text>;
     void push(std::int64_t value) { pending_.emplace_back(value); }
     void push(int value) { pending_.emplace_back(static_cast<std::int64_t>(value)); }
-    void push(const std::string& value) { pending_.emplace_back(value); }
-    void push(const char* value) { pending_.emplace_back(std::string(value)); }
+    void push(std::string_view value) {
+        pending_.emplace_back(Text{text_.size(), value.size()});
+        text_.append(value);
+    }
+    void push(const std::string& value) { push(std::string_view(value)); }
+    void push(const char* value) { push(std::string_view(value)); }
     void push(const std::optional<std::int64_t>& value);
     void push(const std::optional<std::string>& value);
     void endRow();
@@ -59,6 +69,7 @@ private:
     std::vector<std::string> columns_;
     std::size_t rows_per_statement_;
     std::vector<Value> pending_;
+    std::string text_;  ///< the text of the pending values, one after the other (one allocation, not one each)
     std::vector<SqlType> null_types_;  ///< for typed NULLs, per pending value
     std::size_t written_ = 0;
 };
