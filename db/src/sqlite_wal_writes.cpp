@@ -10,6 +10,8 @@
 //   collected (frames of a large transaction that spill before its commit, which no other connection reads).
 // So the file receives the same writes in the same order, merged, and holds every frame of a commit before COMMIT
 // returns. Every other file goes straight to the default VFS, with its own methods.
+// It also counts a commit's frames for the committing thread (takeCommittedLogFrames): the checkpoint thread copies a
+// large commit back at once and waits for more commits after a small one (WalCheckpointer).
 #include "sqlite_wal_writes.h"
 #include "keel/db/connection.h"
 
@@ -18,6 +20,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 namespace keel::db {
 namespace {
@@ -34,6 +37,7 @@ struct File {
     int pending_size;
     sqlite3_int64 pending_offset;
     bool commit_page_next;  ///< the last write was a commit frame's header: its page comes next
+    std::uint64_t frames_since_commit;  ///< frame headers written since the last commit frame's
 };
 
 sqlite3_vfs* real_vfs = nullptr;
@@ -43,6 +47,9 @@ sqlite3_io_methods methods;
 std::atomic<std::uint64_t> requested_writes{0};  // SQLite's write calls on log files (headers and pages)
 std::atomic<std::uint64_t> issued_writes{0};     // the writes handed to the default VFS for them
 std::atomic<std::uint64_t> statement_journals{0};  // statement journal files opened
+// The frames of the last commit this thread wrote to a log: SQLite writes a commit's frames on the committing thread,
+// inside its COMMIT, so the thread can read them right after (WalCheckpointer::wake).
+thread_local std::uint64_t committed_frames = 0;
 
 File* of(sqlite3_file* file) {
     return reinterpret_cast<File*>(file);
@@ -85,7 +92,15 @@ int xWrite(sqlite3_file* file, const void* buffer, int amount, sqlite3_int64 off
     File* f = of(file);
     requested_writes.fetch_add(1, std::memory_order_relaxed);
     const bool commit_page = f->commit_page_next;
-    f->commit_page_next = isFrameHeader(amount, offset) && endsCommit(buffer);
+    f->commit_page_next = false;
+    if (isFrameHeader(amount, offset)) {
+        ++f->frames_since_commit;
+        if (endsCommit(buffer)) {
+            f->commit_page_next = true;
+            committed_frames = f->frames_since_commit;
+            f->frames_since_commit = 0;
+        }
+    }
     const bool follows = f->pending_size > 0 && offset == f->pending_offset + f->pending_size;
     if (!follows || f->pending_size + amount > kMaxPending) {
         if (const int rc = flush(f); rc != SQLITE_OK) return rc;
@@ -175,6 +190,7 @@ int xOpen(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, in
     f->pending_size = 0;
     f->pending_offset = 0;
     f->commit_page_next = false;
+    f->frames_since_commit = 0;
     f->base.pMethods = nullptr;
     const int rc = real_vfs->xOpen(real_vfs, name, f->real, flags, out_flags);
     // The default VFS sets pMethods only on a file it opened; SQLite calls xClose exactly when pMethods is set.
@@ -285,6 +301,10 @@ SqliteLogWrites sqliteLogWrites() {
 
 std::uint64_t sqliteStatementJournalFiles() {
     return statement_journals.load(std::memory_order_relaxed);
+}
+
+std::uint64_t takeCommittedLogFrames() noexcept {
+    return std::exchange(committed_frames, 0);
 }
 
 }  // namespace keel::db

@@ -21,7 +21,10 @@ WalCheckpointer::~WalCheckpointer() {
 }
 
 void WalCheckpointer::wake() noexcept {
-    if (pending_.exchange(true)) return;  // already due: the thread will see this commit's frames too
+    const bool prompt = takeCommittedLogFrames() >= kPromptFrames;
+    if (prompt) prompt_ = true;
+    // Already due: the thread will see this commit's frames too (a large one ends its delay).
+    if (pending_.exchange(true) && !prompt) return;
     std::lock_guard<std::mutex> lock(mutex_);
     if (stop_) return;
     if (!thread_.joinable()) {
@@ -52,10 +55,13 @@ void WalCheckpointer::loop() {
     for (;;) {
         wakeup_.wait(lock, [&] { return stop_ || pending_.load(); });
         if (stop_) return;
-        // Let the commits of the next `delay_` join this checkpoint; a shutdown does not wait for it (closing the
-        // last connection checkpoints anyway).
-        if (wakeup_.wait_for(lock, delay_, [&] { return stop_; })) return;
-        pending_ = false;  // commits from now on wake the next round
+        // Let the commits of the next `delay_` join this checkpoint, unless a large one is waiting; a shutdown does
+        // not wait for it (closing the last connection checkpoints anyway).
+        wakeup_.wait_for(lock, delay_, [&] { return stop_ || prompt_.load(); });
+        if (stop_) return;
+        // Commits from now on wake the next round (a commit before these lines has its frames in this one).
+        prompt_ = false;
+        pending_ = false;
         lock.unlock();
         std::int64_t log = 0;
         std::int64_t copied = 0;

@@ -7,7 +7,9 @@
 // code that would store the same rows. Same process, so same library setup and VFS (db::sqliteLibrarySetup()).
 // A second replay, on a second copy, adds what any database that lives longer than a benchmark also pays: Keel's own
 // db::WalCheckpointer, woken after every replayed COMMIT as a Database wakes it, copies the log back into the database
-// file 50 ms later with a passive checkpoint, and the replaying connection checkpoints itself past 10,000 log pages,
+// file with a passive checkpoint 50 ms later (at once after a commit of WalCheckpointer::kPromptFrames pages or more:
+// the replaying thread's commits are counted by the same VFS), and the replaying connection checkpoints itself past
+// 10,000 log pages,
 // as Keel's connections do. The two together tell Keel's own share (against the second) from the checkpoints' (the
 // difference between them).
 

@@ -1343,6 +1343,41 @@ BOOST_FIXTURE_TEST_CASE(a_database_closes_at_once_with_a_checkpoint_due, Fresh) 
     BOOST_TEST(count("t") == 3);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_large_commit_is_checkpointed_without_the_delay, Fresh) {
+    // After a small commit the thread waits its delay for more commits to join the checkpoint; after a commit of
+    // WalCheckpointer::kPromptFrames pages or more it checkpoints at once. Keel's VFS counts a commit's frames.
+    if (test.backend() != Backend::kSQLite) return;
+    createTable("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, payload VARCHAR(4000) NOT NULL){{table_options}}");
+    DatabaseOptions options = test.options();
+    options.spec.sqlite_background_checkpoint = false;  // no thread of its own: the one below is woken by hand
+    Database writer(options);
+    WalCheckpointer checkpointer(options.spec, std::chrono::minutes(10));
+    writeRows(writer, 0, 1);  // a row of 2 KB: a few pages
+    const std::uint64_t small = takeCommittedLogFrames();
+    BOOST_TEST(small >= 1u);
+    BOOST_TEST(small < WalCheckpointer::kPromptFrames);
+    BOOST_TEST(takeCommittedLogFrames() == 0u);  // taken
+    writeRows(writer, 1, 1);
+    checkpointer.wake();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    BOOST_TEST(checkpointer.stats().checkpoints == 0u);  // waiting for more commits
+    writer.run([&](UnitOfWork& uow) {
+        for (int i = 2; i < 302; ++i) {  // rows of 3 KB: a page each
+            uow.statement("INSERT INTO t (id, payload) VALUES (?, ?)").bindAll(i, std::string(3000, 'y')).execute();
+        }
+    });
+    checkpointer.wake();  // reads this commit's frames: 300 pages and more
+    CheckpointStats stats;
+    for (int i = 0; i < 1000 && stats.checkpoints == 0; ++i) {  // 10 s at most
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        stats = checkpointer.stats();
+    }
+    BOOST_TEST(stats.checkpoints == 1u);
+    BOOST_TEST(stats.log_frames >= 300u);
+    BOOST_TEST(stats.checkpointed_frames == stats.log_frames);
+    BOOST_TEST(count("t") == 302);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_failing_checkpoint_is_counted_and_tried_again, Fresh) {
     // The thread survives a database it cannot open (here a directory that does not exist), counts each failed round
     // and tries again after the next commit; stopping it does not wait.

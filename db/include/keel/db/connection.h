@@ -110,6 +110,10 @@ SqliteLogWrites sqliteLogWrites();
 /// SqliteLibrarySetup::statement_journals_in_memory holds).
 std::uint64_t sqliteStatementJournalFiles();
 
+/// The write-ahead log frames (pages) of the calling thread's last SQLite commit, as Keel's VFS counted them, and 0
+/// once read or when none was counted. Read right after a commit, on the thread that committed.
+std::uint64_t takeCommittedLogFrames() noexcept;
+
 /// Free memory that a thread's heap keeps instead of giving it back to the kernel (glibc's M_TRIM_THRESHOLD; glibc's
 /// own default is 128 KB).
 inline constexpr int kHeapTrimThreshold = 64 << 20;

@@ -28,15 +28,20 @@ class WalCheckpointer {
 public:
     /// The Database's delay: a checkpoint 50 ms after the commit that woke the thread.
     static constexpr std::chrono::milliseconds kDelay{50};
+    /// A commit of at least this many log frames (pages) is checkpointed at once, without the delay.
+    static constexpr std::uint64_t kPromptFrames = 256;
 
-    /// `delay`: after a commit wakes it, the thread waits this long so that one checkpoint covers the commits of
-    /// that interval (a page changed by several of them is copied once).
+    /// `delay`: after a small commit wakes it, the thread waits this long so that one checkpoint covers the commits
+    /// of that interval (a page changed by several of them is copied once, and the database file is synced once).
+    /// After a commit of kPromptFrames or more it does not wait: that checkpoint has enough pages to copy to be worth
+    /// its syncs, and copying them now overlaps the writer's next transaction instead of its next commit's sync.
     WalCheckpointer(ConnectionSpec spec, std::chrono::milliseconds delay);
     ~WalCheckpointer();  ///< stops the thread (a checkpoint under way finishes first)
     WalCheckpointer(const WalCheckpointer&) = delete;
     WalCheckpointer& operator=(const WalCheckpointer&) = delete;
 
-    /// Called after every commit that wrote: starts the thread on first use, and wakes it when it sleeps.
+    /// Called after every commit that wrote, on the thread that committed (it reads takeCommittedLogFrames()):
+    /// starts the thread on first use, and wakes it when it sleeps.
     void wake() noexcept;
     CheckpointStats stats() const;
 
@@ -46,6 +51,7 @@ private:
     const ConnectionSpec spec_;
     const std::chrono::milliseconds delay_;
     std::atomic<bool> pending_{false};
+    std::atomic<bool> prompt_{false};  ///< a commit of kPromptFrames or more is pending: no delay
     mutable std::mutex mutex_;
     std::condition_variable wakeup_;
     bool stop_ = false;
